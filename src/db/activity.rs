@@ -1,0 +1,109 @@
+//! Player activity per day × platform × region: the demand driver and the
+//! denominator of unit costs.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Text};
+
+use super::schema::player_activity;
+use super::sql::{Granularity, Sql};
+use super::{DbConnection, DbError};
+
+#[derive(Clone, Debug, PartialEq, Insertable)]
+#[diesel(table_name = player_activity)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewActivity {
+    pub day: NaiveDate,
+    pub platform: String,
+    pub region: String,
+    pub peak_concurrent_players: i64,
+    pub player_hours: f64,
+    pub source: String,
+    pub ingest_run_id: Option<i64>,
+}
+
+pub fn insert_activity(conn: &mut DbConnection, rows: &[NewActivity]) -> Result<usize, DbError> {
+    let mut n = 0;
+    for chunk in rows.chunks(2000) {
+        n += crate::with_backend!(conn, |c| diesel::insert_into(player_activity::table).values(chunk).execute(c))?;
+    }
+    Ok(n)
+}
+
+pub fn delete_source(conn: &mut DbConnection, source: &str) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(player_activity::table.filter(player_activity::source.eq(source)))
+            .execute(conn)?,
+    )
+}
+
+/// Player-hours and peak concurrent players for one platform (and period).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivitySum {
+    pub period: Option<NaiveDate>,
+    pub platform: String,
+    pub player_hours: f64,
+    /// Highest daily sum of regional peaks in the period.
+    pub peak_concurrent_players: i64,
+}
+
+#[derive(QueryableByName)]
+struct DailyPlatformRow {
+    #[diesel(sql_type = Text)]
+    period: String,
+    #[diesel(sql_type = Text)]
+    platform: String,
+    #[diesel(sql_type = Double)]
+    hours: f64,
+    #[diesel(sql_type = BigInt)]
+    peak: i64,
+}
+
+/// Sums activity per platform (and per time bucket when given) over
+/// `[from, to]`, optionally restricted to some platforms and regions.
+pub fn sum_activity(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    platforms: &[String],
+    regions: &[String],
+    granularity: Option<Granularity>,
+) -> Result<Vec<ActivitySum>, DbError> {
+    let dialect = conn.dialect();
+    let bucket = match granularity {
+        Some(g) => dialect.date_bucket("day", g),
+        None => "''".to_string(),
+    };
+    let mut sql = Sql::new(dialect);
+    sql.push(&format!(
+        "SELECT {bucket} AS period, platform, \
+         CAST(SUM(player_hours) AS DOUBLE PRECISION) AS hours, \
+         CAST(SUM(peak_concurrent_players) AS BIGINT) AS peak \
+         FROM player_activity WHERE day >= "
+    ))
+    .bind_date(from)
+    .push(" AND day <= ")
+    .bind_date(to);
+    sql.and_in("platform", platforms).and_in("region", regions);
+    sql.push(" GROUP BY day, platform ORDER BY day, platform");
+    let rows: Vec<DailyPlatformRow> = sql.load(conn)?;
+    // Per day and platform first (sum over regions), then fold into buckets:
+    // hours add up, the peak is the highest day.
+    let mut out: Vec<ActivitySum> = Vec::new();
+    let mut index: std::collections::HashMap<(String, String), usize> = Default::default();
+    for r in rows {
+        let key = (r.period.clone(), r.platform.clone());
+        let slot = *index.entry(key).or_insert_with(|| {
+            out.push(ActivitySum {
+                period: NaiveDate::parse_from_str(&r.period, "%Y-%m-%d").ok(),
+                platform: r.platform.clone(),
+                player_hours: 0.0,
+                peak_concurrent_players: 0,
+            });
+            out.len() - 1
+        });
+        out[slot].player_hours += r.hours;
+        out[slot].peak_concurrent_players = out[slot].peak_concurrent_players.max(r.peak);
+    }
+    Ok(out)
+}

@@ -1,0 +1,65 @@
+//! The log of imports: one row per file or pull, shown on the Data sources
+//! page and used to tell where the data came from.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::ingest_runs;
+use super::{DbConnection, DbError};
+
+#[derive(Clone, Debug, PartialEq, Insertable)]
+#[diesel(table_name = ingest_runs)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewIngestRun {
+    pub source: String,
+    pub file_name: String,
+    pub file_hash: String,
+    pub billing_period: String,
+    pub rows_read: i64,
+    pub rows_kept: i64,
+    pub rows_rejected: i64,
+    pub status: String,
+    pub message: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = ingest_runs)]
+pub struct IngestRun {
+    pub id: i64,
+    pub source: String,
+    pub file_name: String,
+    pub file_hash: String,
+    pub billing_period: String,
+    pub rows_read: i64,
+    pub rows_kept: i64,
+    pub rows_rejected: i64,
+    pub status: String,
+    pub message: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// Now, truncated to microseconds (what both backends store).
+pub fn now() -> NaiveDateTime {
+    use chrono::Timelike;
+    let t = Utc::now().naive_utc();
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
+}
+
+/// Records a finished run; returns its id.
+pub fn record(conn: &mut DbConnection, run: &NewIngestRun) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(ingest_runs::table)
+        .values(run)
+        .returning(ingest_runs::id)
+        .get_result(conn)?)
+}
+
+pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<IngestRun>, DbError> {
+    Ok(ingest_runs::table
+        .select(IngestRun::as_select())
+        .order(ingest_runs::id.desc())
+        .limit(limit)
+        .load(conn)?)
+}

@@ -1,0 +1,115 @@
+//! Table definitions shared by both backends (portable SQL types only).
+//! Must match `migrations/sqlite` and `migrations/postgres`.
+
+diesel::table! {
+    ingest_runs (id) {
+        id -> BigInt,
+        source -> Text,
+        file_name -> Text,
+        file_hash -> Text,
+        billing_period -> Text,
+        rows_read -> BigInt,
+        rows_kept -> BigInt,
+        rows_rejected -> BigInt,
+        status -> Text,
+        message -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    cost_daily (id) {
+        id -> BigInt,
+        day -> Date,
+        billing_period -> Text,
+        provider -> Text,
+        account_id -> Text,
+        platform -> Text,
+        region -> Text,
+        service -> Text,
+        charge_category -> Text,
+        source -> Text,
+        currency -> Text,
+        billed_micros -> BigInt,
+        effective_micros -> BigInt,
+        list_micros -> Nullable<BigInt>,
+        usage_quantity -> Nullable<Double>,
+        usage_unit -> Nullable<Text>,
+        estimated -> Integer,
+        ingest_run_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    player_activity (id) {
+        id -> BigInt,
+        day -> Date,
+        platform -> Text,
+        region -> Text,
+        peak_concurrent_players -> BigInt,
+        player_hours -> Double,
+        source -> Text,
+        ingest_run_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    utilisation (id) {
+        id -> BigInt,
+        period_start -> Timestamp,
+        granularity -> Text,
+        resource_id -> Text,
+        resource_kind -> Text,
+        instance_type -> Text,
+        region -> Text,
+        platform -> Text,
+        running_hours -> Double,
+        cpu_avg -> Double,
+        cpu_p95 -> Nullable<Double>,
+        cpu_p99 -> Nullable<Double>,
+        cpu_max -> Double,
+        mem_avg -> Nullable<Double>,
+        mem_max -> Nullable<Double>,
+        network_bytes -> Nullable<Double>,
+        source -> Text,
+        ingest_run_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    calendar_events (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        platforms -> Text,
+        regions -> Text,
+        expected_uplift -> Nullable<Double>,
+        ramp_days -> Nullable<Integer>,
+        notes -> Text,
+        source -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budgets (id) {
+        id -> BigInt,
+        month -> Text,
+        platform -> Text,
+        region -> Text,
+        amount_micros -> BigInt,
+        currency -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    ingest_runs,
+    cost_daily,
+    player_activity,
+    utilisation,
+    calendar_events,
+    budgets,
+);

@@ -1,0 +1,11 @@
+//! finops: cost and capacity planning for an online game on many player
+//! platforms and cloud regions.
+//!
+//! Data flows one way: sources → ingest → store (`db`) → analyse
+//! (`report`) → present (`web`, CSV export, CLI).
+
+pub mod calendar;
+pub mod db;
+pub mod demo;
+pub mod dims;
+pub mod money;
