@@ -5,7 +5,12 @@
 //! (`report`) → present (`web`, CSV export, CLI).
 
 pub mod calendar;
+pub mod cli;
+pub mod config;
 pub mod db;
 pub mod demo;
 pub mod dims;
 pub mod money;
+pub mod report;
+pub mod telemetry;
+pub mod web;

@@ -163,7 +163,7 @@ pub const MAX_GROUP_DIMS: usize = 3;
 
 /// A grouped sum: the bucket's first day (empty without a time bucket),
 /// the values of the grouping dimensions, and the two cost measures.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct CostSum {
     pub period: Option<NaiveDate>,
     pub keys: Vec<String>,

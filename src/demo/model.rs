@@ -231,14 +231,15 @@ pub fn savings_plans() -> Vec<SavingsPlan> {
         SavingsPlan {
             start: d(2025, 1, 15),
             end: d(2026, 1, 14),
-            hourly_commitment: 95_000_000,
+            hourly_commitment: 175_000_000,
             upfront_share: 0.0,
         },
-        // Renewed bigger, partial upfront.
+        // Renewed bigger, partial upfront, sized at the holiday peak: on
+        // quiet weekdays part of it goes unused.
         SavingsPlan {
             start: d(2026, 1, 15),
             end: d(2027, 1, 14),
-            hourly_commitment: 130_000_000,
+            hourly_commitment: 330_000_000,
             upfront_share: 0.5,
         },
     ]

@@ -1,0 +1,171 @@
+//! Settings: `finops.toml` (optional), then `FINOPS_*` environment
+//! variables, then command-line flags; later sources win.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://finops.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_CONFIG_FILE: &str = "finops.toml";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `sqlite://PATH` (default `sqlite://finops.db`) or `postgres://…`.
+    pub database_url: String,
+    /// Address the web service listens on.
+    pub bind: String,
+    /// Database connections in the pool.
+    pub pool_size: u32,
+    /// Log filter, as `RUST_LOG` takes it (`info`, `finops=debug`, …).
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.to_string(),
+            bind: DEFAULT_BIND.to_string(),
+            pool_size: 8,
+            log: "info".to_string(),
+        }
+    }
+}
+
+/// The optional file's keys (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    pool_size: Option<u32>,
+    log: Option<String>,
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+impl Settings {
+    /// Loads settings. `config_file` is the `--config` flag; without it
+    /// `FINOPS_CONFIG`, then `./finops.toml` if it exists.
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        Settings::load_from(config_file, overrides, &|name| std::env::var(name).ok())
+    }
+
+    /// As `load`, with the environment given (tests).
+    pub fn load_from(
+        config_file: Option<&Path>,
+        overrides: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let mut s = Settings::default();
+        let explicit = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env("FINOPS_CONFIG").map(PathBuf::from));
+        let path = match explicit {
+            Some(p) => Some(p),
+            None => {
+                let p = PathBuf::from(DEFAULT_CONFIG_FILE);
+                p.exists().then_some(p)
+            }
+        };
+        if let Some(path) = path {
+            let file = path.display().to_string();
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+            let f: FileSettings = toml::from_str(&text).map_err(|e| ConfigError::File {
+                file: file.clone(),
+                message: e.to_string().trim().replace('\n', " "),
+            })?;
+            if let Some(v) = f.database_url {
+                s.database_url = v;
+            }
+            if let Some(v) = f.bind {
+                s.bind = v;
+            }
+            if let Some(v) = f.pool_size {
+                s.pool_size = v;
+            }
+            if let Some(v) = f.log {
+                s.log = v;
+            }
+        }
+        if let Some(v) = env("FINOPS_DATABASE_URL") {
+            s.database_url = v;
+        }
+        if let Some(v) = env("FINOPS_BIND") {
+            s.bind = v;
+        }
+        if let Some(v) = env("FINOPS_POOL_SIZE") {
+            s.pool_size = v.trim().parse().map_err(|_| ConfigError::Env {
+                name: "FINOPS_POOL_SIZE".into(),
+                message: format!("'{v}' is not a whole number"),
+            })?;
+        }
+        if let Some(v) = env("FINOPS_LOG") {
+            s.log = v;
+        }
+        if let Some(v) = &overrides.database_url {
+            s.database_url = v.clone();
+        }
+        if let Some(v) = &overrides.bind {
+            s.bind = v.clone();
+        }
+        if s.pool_size == 0 || s.pool_size > 256 {
+            return Err(ConfigError::Env {
+                name: "pool_size".into(),
+                message: format!("{} is out of range 1..=256", s.pool_size),
+            });
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_environment_beat_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("finops.toml");
+        std::fs::write(&file, "database_url = \"sqlite://file.db\"\nbind = \"0.0.0.0:1\"\npool_size = 3\n").unwrap();
+        let env = |name: &str| match name {
+            "FINOPS_BIND" => Some("127.0.0.1:2".to_string()),
+            _ => None,
+        };
+        let s = Settings::load_from(Some(&file), &Overrides::default(), &env).unwrap();
+        assert_eq!(s.database_url, "sqlite://file.db");
+        assert_eq!(s.bind, "127.0.0.1:2");
+        assert_eq!(s.pool_size, 3);
+        let o = Overrides {
+            database_url: Some("postgres://x@y/z".into()),
+            bind: None,
+        };
+        let s = Settings::load_from(Some(&file), &o, &env).unwrap();
+        assert_eq!(s.database_url, "postgres://x@y/z");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("finops.toml");
+        std::fs::write(&file, "databse_url = \"x\"\n").unwrap();
+        let e = Settings::load_from(Some(&file), &Overrides::default(), &|_| None).unwrap_err();
+        assert!(e.to_string().contains("databse_url"), "{e}");
+    }
+}

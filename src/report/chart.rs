@@ -1,0 +1,381 @@
+//! Server-side charts: plotters drawing SVG, inlined in the pages. Legends
+//! are returned separately and rendered as HTML so they stay readable on a
+//! projector and in print.
+
+use chrono::NaiveDate;
+use plotters::prelude::*;
+use serde::Serialize;
+
+use super::overview::TimeSeries;
+use crate::db::sql::Granularity;
+use crate::dims;
+use crate::money::{compact_amount, Micros};
+
+/// Tableau 10, for series that are not platforms.
+const PALETTE: [(u8, u8, u8); 10] = [
+    (78, 121, 167),
+    (242, 142, 43),
+    (225, 87, 89),
+    (118, 183, 178),
+    (89, 161, 79),
+    (237, 201, 72),
+    (176, 122, 161),
+    (255, 157, 167),
+    (156, 117, 95),
+    (186, 176, 172),
+];
+
+/// One legend entry: the series name and its colour as `#rrggbb`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LegendItem {
+    pub label: String,
+    pub colour: String,
+}
+
+/// An SVG chart with its legend and a text alternative.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Chart {
+    pub svg: String,
+    pub legend: Vec<LegendItem>,
+    pub description: String,
+}
+
+fn hex((r, g, b): (u8, u8, u8)) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// The colour of a series: a platform's own colour, grey for unallocated
+/// and "Other", otherwise the palette in order.
+pub fn series_colour(key: &str, index: usize) -> (u8, u8, u8) {
+    let first = key.split(" · ").next().unwrap_or(key);
+    if first.parse::<dims::Platform>().is_ok() || first == dims::UNALLOCATED {
+        dims::platform_colour(first)
+    } else if key.starts_with("Other") {
+        (170, 170, 170)
+    } else {
+        PALETTE[index % PALETTE.len()]
+    }
+}
+
+fn period_label(granularity: Granularity, d: NaiveDate, long_range: bool) -> String {
+    match granularity {
+        Granularity::Month => d.format("%b %Y").to_string(),
+        _ if long_range => d.format("%b %Y").to_string(),
+        _ => d.format("%d %b").to_string(),
+    }
+}
+
+/// Canvas size: full page width, or half when two charts sit side by side
+/// (drawn smaller so their text stays the same size on screen).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Size {
+    Wide,
+    Half,
+}
+
+impl Size {
+    fn pixels(self) -> (u32, u32) {
+        match self {
+            Size::Wide => (960, 380),
+            Size::Half => (620, 360),
+        }
+    }
+}
+
+const WIDTH: u32 = 960;
+const LABEL_FONT: (&str, u32) = ("sans-serif", 15);
+
+/// Stacked areas of the series over time (negative values drawn at zero;
+/// credits show in the tables).
+pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) -> Chart {
+    let n = ts.periods.len();
+    let legend: Vec<LegendItem> = ts
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LegendItem {
+            label: dims::service_label(&s.key).to_string(),
+            colour: hex(series_colour(&s.key, i)),
+        })
+        .collect();
+    let description = describe(ts, currency);
+    if n == 0 || ts.series.is_empty() {
+        return Chart {
+            svg: empty_svg("No cost data in this range"),
+            legend,
+            description,
+        };
+    }
+    // Cumulative tops per layer, bottom layer first.
+    let mut tops: Vec<Vec<f64>> = Vec::with_capacity(ts.series.len());
+    let mut running = vec![0.0_f64; n];
+    for s in &ts.series {
+        for (r, v) in running.iter_mut().zip(&s.values) {
+            *r += v.as_units_f64().max(0.0);
+        }
+        tops.push(running.clone());
+    }
+    let y_max = running.iter().cloned().fold(0.0, f64::max).max(1.0) * 1.08;
+    let long_range = (ts.periods[n - 1] - ts.periods[0]).num_days() > 120;
+    let x_max = if n > 1 { (n - 1) as f64 } else { 1.0 };
+
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+        let root = SVGBackend::with_string(&mut svg, size.pixels()).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        let periods = ts.periods.clone();
+        let granularity = ts.granularity;
+        chart
+            .configure_mesh()
+            .x_labels(n.clamp(2, 9))
+            .y_labels(6)
+            .x_label_formatter(&|x: &f64| {
+                let i = x.round().max(0.0) as usize;
+                periods
+                    .get(i)
+                    .map(|d| period_label(granularity, *d, long_range))
+                    .unwrap_or_default()
+            })
+            .y_label_formatter(&|v: &f64| compact_amount(*v, currency))
+            .y_desc(y_label)
+            .label_style(LABEL_FONT)
+            .axis_desc_style(LABEL_FONT)
+            .max_light_lines(1)
+            .light_line_style(RGBColor(245, 245, 245))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()?;
+        for (i, s) in ts.series.iter().enumerate().rev() {
+            let (r, g, b) = series_colour(&s.key, i);
+            let colour = RGBColor(r, g, b);
+            let points: Vec<(f64, f64)> = tops[i].iter().enumerate().map(|(x, y)| (x as f64, *y)).collect();
+            chart.draw_series(
+                AreaSeries::new(points, 0.0, colour.mix(0.9)).border_style(ShapeStyle::from(&WHITE).stroke_width(1)),
+            )?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    if let Err(e) = drawn {
+        tracing::warn!(error = %e, "chart drawing failed");
+        svg = empty_svg("The chart could not be drawn");
+    }
+    Chart {
+        svg,
+        legend,
+        description,
+    }
+}
+
+/// A bar group per category: one bar per series, plus an optional target
+/// marker per category (a budget).
+pub struct Bars<'a> {
+    pub categories: &'a [String],
+    /// (series label, colour, values per category)
+    pub series: Vec<(String, (u8, u8, u8), Vec<Micros>)>,
+    pub targets: Option<(String, Vec<Option<Micros>>)>,
+}
+
+pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) -> Chart {
+    let mut legend: Vec<LegendItem> = bars
+        .series
+        .iter()
+        .map(|(label, colour, _)| LegendItem {
+            label: label.clone(),
+            colour: hex(*colour),
+        })
+        .collect();
+    if let Some((label, _)) = &bars.targets {
+        legend.push(LegendItem {
+            label: label.clone(),
+            colour: "#222222".to_string(),
+        });
+    }
+    let description = bars
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let values: Vec<String> = bars
+                .series
+                .iter()
+                .map(|(l, _, v)| format!("{l} {}", v.get(i).copied().unwrap_or_default().display(currency)))
+                .collect();
+            format!("{c}: {}", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let n = bars.categories.len();
+    if n == 0 {
+        return Chart {
+            svg: empty_svg("No cost data"),
+            legend,
+            description,
+        };
+    }
+    let mut y_max = 1.0_f64;
+    for (_, _, values) in &bars.series {
+        for v in values {
+            y_max = y_max.max(v.as_units_f64());
+        }
+    }
+    if let Some((_, targets)) = &bars.targets {
+        for t in targets.iter().flatten() {
+            y_max = y_max.max(t.as_units_f64());
+        }
+    }
+    let y_max = y_max * 1.1;
+    let k = bars.series.len().max(1) as f64;
+
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+        let root = SVGBackend::with_string(&mut svg, size.pixels()).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..n as f64, 0.0..y_max)?;
+        let categories = bars.categories.to_vec();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n * 2 + 1)
+            .x_label_formatter(&|x: &f64| {
+                let frac = x - x.floor();
+                if (frac - 0.5).abs() < 0.01 {
+                    categories.get(x.floor() as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_labels(6)
+            .y_label_formatter(&|v: &f64| compact_amount(*v, currency))
+            .y_desc(y_label)
+            .label_style(LABEL_FONT)
+            .axis_desc_style(LABEL_FONT)
+            .max_light_lines(1)
+            .light_line_style(RGBColor(245, 245, 245))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()?;
+        let group_width = 0.8;
+        let bar_width = group_width / k;
+        for (si, (_, (r, g, b), values)) in bars.series.iter().enumerate() {
+            let colour = RGBColor(*r, *g, *b);
+            chart.draw_series(values.iter().enumerate().map(|(ci, v)| {
+                let x0 = ci as f64 + 0.1 + si as f64 * bar_width;
+                Rectangle::new(
+                    [(x0 + 0.01, 0.0), (x0 + bar_width - 0.01, v.as_units_f64().max(0.0))],
+                    colour.filled(),
+                )
+            }))?;
+        }
+        if let Some((_, targets)) = &bars.targets {
+            chart.draw_series(targets.iter().enumerate().filter_map(|(ci, t)| {
+                t.map(|t| {
+                    let y = t.as_units_f64();
+                    PathElement::new(
+                        vec![(ci as f64 + 0.05, y), (ci as f64 + 0.95, y)],
+                        ShapeStyle::from(&RGBColor(34, 34, 34)).stroke_width(3),
+                    )
+                })
+            }))?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    if let Err(e) = drawn {
+        tracing::warn!(error = %e, "chart drawing failed");
+        svg = empty_svg("The chart could not be drawn");
+    }
+    Chart {
+        svg,
+        legend,
+        description,
+    }
+}
+
+fn empty_svg(message: &str) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} 120\" width=\"{WIDTH}\" height=\"120\">\
+         <text x=\"20\" y=\"60\" font-family=\"sans-serif\" font-size=\"16\" fill=\"#555\">{}</text></svg>",
+        escape(message)
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A sentence for screen readers: range, total and the largest series.
+fn describe(ts: &TimeSeries, currency: &str) -> String {
+    let (Some(first), Some(last)) = (ts.periods.first(), ts.periods.last()) else {
+        return "No data.".to_string();
+    };
+    let mut totals: Vec<(String, Micros)> = ts
+        .series
+        .iter()
+        .map(|s| (dims::service_label(&s.key).to_string(), s.values.iter().sum()))
+        .collect();
+    totals.sort_by(|a, b| b.1.cmp(&a.1));
+    let top: Vec<String> = totals
+        .iter()
+        .take(3)
+        .map(|(k, v)| format!("{k} {}", v.display(currency)))
+        .collect();
+    format!(
+        "Cost per {} from {first} to {last}, stacked by series; largest: {}.",
+        ts.granularity.as_str(),
+        top.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::overview::SeriesValues;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn draws_an_svg_with_axes_and_currency_labels() {
+        let ts = TimeSeries {
+            granularity: Granularity::Month,
+            periods: vec![d("2026-01-01"), d("2026-02-01"), d("2026-03-01")],
+            series: vec![
+                SeriesValues {
+                    key: "PC".into(),
+                    values: vec![Micros::from_units(120_000), Micros::from_units(150_000), Micros::from_units(90_000)],
+                },
+                SeriesValues {
+                    key: "Xbox".into(),
+                    values: vec![Micros::from_units(50_000), Micros::from_units(60_000), Micros::from_units(70_000)],
+                },
+            ],
+        };
+        let chart = stacked_area(&ts, "Effective cost (USD)", "USD", Size::Wide);
+        assert!(chart.svg.starts_with("<svg"), "{}", &chart.svg[..80]);
+        assert!(chart.svg.contains("Jan 2026"));
+        assert!(chart.svg.contains("$"), "currency on the axis");
+        assert!(chart.svg.contains("Effective cost (USD)"));
+        assert_eq!(chart.legend.len(), 2);
+        assert_eq!(chart.legend[0].colour, "#e69f00");
+        assert!(chart.description.contains("PC $360,000.00"), "{}", chart.description);
+    }
+
+    #[test]
+    fn empty_series_say_so() {
+        let ts = TimeSeries {
+            granularity: Granularity::Day,
+            periods: vec![],
+            series: vec![],
+        };
+        assert!(stacked_area(&ts, "x", "USD", Size::Half).svg.contains("No cost data"));
+    }
+}

@@ -1,0 +1,171 @@
+//! JSON API under `/api/v1/`. Amounts are decimal strings (six places),
+//! never JSON numbers; errors are `{ "error": { "code", "message" } }`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde_json::{json, Map, Value};
+
+use super::errors::{ApiError, WebError};
+use super::pages;
+use super::params::{default_month, Params};
+use super::state::AppState;
+use super::Payload;
+use crate::db::sql::Granularity;
+use crate::db::DbError;
+use crate::money::Micros;
+use crate::report::explorer::explore;
+use crate::report::export::text_cell;
+use crate::report::month::{month_review, MonthRequest};
+use crate::report::overview::{overview, OverviewRequest};
+
+fn amount(m: Micros) -> Value {
+    Value::String(m.to_decimal(6))
+}
+
+/// `GET /api/v1/costs?from&to&group_by&granularity&platform&region&service&metric&currency[&format=csv]`
+pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string());
+    let state = state.into_inner();
+    let payload = web::block(move || -> Result<Payload, WebError> {
+        let mut known: Vec<&str> = pages::explorer::PARAMS.to_vec();
+        known.push("format");
+        params.allow_only(&known).map_err(WebError::BadRequest)?;
+        let csv = match params.one("format").map_err(WebError::BadRequest)? {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(other) => {
+                return Err(WebError::BadRequest(format!(
+                    "parameter 'format': '{other}' is not json or csv"
+                )))
+            }
+        };
+        let mut conn = state.pool.get().map_err(DbError::from)?;
+        let catalog = state.catalog(&mut conn)?;
+        let request = pages::explorer::request_from(&params, &catalog, Granularity::Month, &[])
+            .map_err(WebError::BadRequest)?;
+        let result = explore(&mut conn, &request)?;
+        let dims: Vec<&str> = request.group_by.iter().map(|d| d.as_str()).collect();
+        let f = &request.filter;
+        if csv {
+            let mut out = String::from("period");
+            for d in &dims {
+                out.push(',');
+                out.push_str(d);
+            }
+            out.push_str(",billed_cost,effective_cost,currency\r\n");
+            for r in &result.rows {
+                out.push_str(&r.period.map(|p| p.to_string()).unwrap_or_default());
+                for k in &r.keys {
+                    out.push(',');
+                    out.push_str(&text_cell(k));
+                }
+                out.push_str(&format!(
+                    ",{},{},{}\r\n",
+                    r.billed.to_decimal(6),
+                    r.effective.to_decimal(6),
+                    text_cell(&f.currency)
+                ));
+            }
+            return Ok(Payload::csv(
+                format!("finops-costs-{}-{}.csv", f.from, f.to),
+                out.into_bytes(),
+            ));
+        }
+        let rows: Vec<Value> = result
+            .rows
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert(
+                    "period".into(),
+                    r.period.map(|p| Value::String(p.to_string())).unwrap_or(Value::Null),
+                );
+                for (d, k) in dims.iter().zip(&r.keys) {
+                    m.insert((*d).to_string(), Value::String(k.clone()));
+                }
+                m.insert("billed_cost".into(), amount(r.billed));
+                m.insert("effective_cost".into(), amount(r.effective));
+                Value::Object(m)
+            })
+            .collect();
+        Payload::json(&json!({
+            "from": f.from.to_string(),
+            "to": f.to.to_string(),
+            "currency": f.currency,
+            "granularity": request.granularity.as_str(),
+            "group_by": dims,
+            "filters": { "platform": f.platforms, "region": f.regions, "service": f.services },
+            "total": { "billed_cost": amount(result.total.billed), "effective_cost": amount(result.total.effective) },
+            "rows": rows,
+        }))
+    })
+    .await?
+    .map_err(ApiError)?;
+    Ok(payload.respond())
+}
+
+/// `GET /api/v1/overview?from&to&platform&region&metric&currency`
+pub async fn overview_json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string());
+    let state = state.into_inner();
+    let payload = web::block(move || -> Result<Payload, WebError> {
+        params.allow_only(&pages::overview::PARAMS).map_err(WebError::BadRequest)?;
+        let mut conn = state.pool.get().map_err(DbError::from)?;
+        let catalog = state.catalog(&mut conn)?;
+        let month = default_month(&catalog, Utc::now().date_naive());
+        let (from, to) = params
+            .range((month.first_day(), month.last_day()))
+            .map_err(WebError::BadRequest)?;
+        let req = OverviewRequest {
+            from,
+            to,
+            currency: params.currency(&catalog).map_err(WebError::BadRequest)?,
+            metric: params.metric().map_err(WebError::BadRequest)?,
+            platforms: params.platforms().map_err(WebError::BadRequest)?,
+            regions: params.dimension_values("region").map_err(WebError::BadRequest)?,
+        };
+        let o = overview(&mut conn, &req)?;
+        Payload::json(&o)
+    })
+    .await?
+    .map_err(ApiError)?;
+    Ok(payload.respond())
+}
+
+/// `GET /api/v1/month?month=YYYY-MM[&platform[&region]]`
+pub async fn month_json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string());
+    let state = state.into_inner();
+    let payload = web::block(move || -> Result<Payload, WebError> {
+        params.allow_only(&pages::month::PARAMS).map_err(WebError::BadRequest)?;
+        let mut conn = state.pool.get().map_err(DbError::from)?;
+        let catalog = state.catalog(&mut conn)?;
+        let month = params
+            .month("month")
+            .map_err(WebError::BadRequest)?
+            .unwrap_or_else(|| default_month(&catalog, Utc::now().date_naive()));
+        let platform = params
+            .platforms()
+            .map_err(WebError::BadRequest)?
+            .into_iter()
+            .next();
+        let region = params
+            .dimension_values("region")
+            .map_err(WebError::BadRequest)?
+            .into_iter()
+            .next();
+        let review = month_review(
+            &mut conn,
+            &MonthRequest {
+                month,
+                currency: params.currency(&catalog).map_err(WebError::BadRequest)?,
+                platform,
+                region,
+            },
+        )?;
+        Payload::json(&review)
+    })
+    .await?
+    .map_err(ApiError)?;
+    Ok(payload.respond())
+}

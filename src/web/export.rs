@@ -1,0 +1,28 @@
+//! `GET /export/monthly.csv?month=YYYY-MM`: the same bytes as
+//! `finops export monthly --month YYYY-MM`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::errors::{HtmlError, WebError};
+use super::params::Params;
+use super::state::AppState;
+use super::Payload;
+use crate::db::DbError;
+use crate::report::export::{file_name, monthly_csv};
+
+pub async fn monthly(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    let params = Params::parse(req.query_string());
+    let state = state.into_inner();
+    let payload = web::block(move || -> Result<Payload, WebError> {
+        params.allow_only(&["month"]).map_err(WebError::BadRequest)?;
+        let month = params
+            .month("month")
+            .map_err(WebError::BadRequest)?
+            .ok_or_else(|| WebError::BadRequest("parameter 'month' is required (YYYY-MM)".into()))?;
+        let mut conn = state.pool.get().map_err(DbError::from)?;
+        let body = monthly_csv(&mut conn, month)?;
+        Ok(Payload::csv(file_name(month), body))
+    })
+    .await??;
+    Ok(payload.respond())
+}

@@ -1,0 +1,171 @@
+//! The web service: HTML pages, the JSON API, the CSV export and health
+//! endpoints. Handlers are thin; reports live in `crate::report`.
+
+pub mod api;
+pub mod assets;
+pub mod errors;
+pub mod export;
+pub mod health;
+pub mod pages;
+pub mod params;
+pub mod state;
+pub mod views;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::{web, App, HttpRequest, HttpServer};
+
+use crate::config::Settings;
+use crate::db::{self, DbError, DbPool, DbTarget};
+use errors::{HtmlError, WebError};
+use state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A response body built in the blocking pool (an `HttpResponse` cannot
+/// cross threads); `respond` turns it into the answer.
+pub struct Payload {
+    pub content_type: &'static str,
+    /// Offered as a download under this name.
+    pub file_name: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Payload {
+    pub fn json<T: serde::Serialize>(value: &T) -> Result<Payload, WebError> {
+        let body = serde_json::to_vec(value).map_err(|e| WebError::Internal(format!("JSON encoding failed: {e}")))?;
+        Ok(Payload {
+            content_type: "application/json",
+            file_name: None,
+            body,
+        })
+    }
+
+    pub fn csv(file_name: String, body: Vec<u8>) -> Payload {
+        Payload {
+            content_type: "text/csv; charset=utf-8",
+            file_name: Some(file_name),
+            body,
+        }
+    }
+
+    pub fn respond(self) -> actix_web::HttpResponse {
+        let mut r = actix_web::HttpResponse::Ok();
+        r.content_type(self.content_type);
+        if let Some(name) = self.file_name {
+            r.insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ));
+            r.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+        }
+        r.body(self.body)
+    }
+}
+
+/// A built server bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// Security headers on every answer. No inline scripts or styles are used,
+/// so the policy needs no `unsafe-inline`.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(pages::overview::page))
+        .route("/month", web::get().to(pages::month::page))
+        .route("/costs", web::get().to(pages::explorer::page))
+        .route("/export/monthly.csv", web::get().to(export::monthly))
+        .route("/api/v1/costs", web::get().to(api::costs))
+        .route("/api/v1/overview", web::get().to(api::overview_json))
+        .route("/api/v1/month", web::get().to(api::month_json))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{name}", web::get().to(assets::static_file));
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, HtmlError> {
+    Err(HtmlError(WebError::NotFound(format!("There is no page at {}.", req.path()))))
+}
+
+impl Application {
+    /// Opens the database, applies migrations and binds the listener
+    /// (`bind` may use port 0; `port()` tells the real one).
+    pub fn build(settings: &Settings) -> Result<Application, StartError> {
+        let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
+        {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            db::run_migrations(&mut conn)?;
+        }
+        Application::build_with_pool(settings, pool)
+    }
+
+    /// As `build`, on a pool whose database is already migrated.
+    pub fn build_with_pool(settings: &Settings, pool: DbPool) -> Result<Application, StartError> {
+        let bind_err = |source| StartError::Bind {
+            addr: settings.bind.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&settings.bind).map_err(bind_err)?;
+        let port = listener.local_addr().map_err(bind_err)?.port();
+        let label = DbTarget::parse(&settings.database_url)
+            .map(|t| t.redacted())
+            .unwrap_or_default();
+        let state = AppState::new(pool, label);
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(Compress::default())
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("Content-Security-Policy", CSP))
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "same-origin")),
+                )
+                .wrap(Logger::new("%r %s %b %Dms").exclude("/healthz"))
+                .configure(routes)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)
+        .map_err(bind_err)?
+        .run();
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.state.pool
+    }
+
+    /// Serves until the process is asked to stop (SIGINT/SIGTERM), letting
+    /// requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server future, for tests that run it in the background.
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}

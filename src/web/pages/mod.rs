@@ -1,0 +1,79 @@
+//! HTML pages. Handlers parse parameters, run a report in the blocking
+//! pool and render a template; the logic lives in `crate::report`.
+
+pub mod explorer;
+pub mod month;
+pub mod overview;
+
+use actix_web::HttpResponse;
+
+use crate::dims::{self, Platform, UNALLOCATED};
+use crate::report::Catalog;
+use crate::web::views::ChangeView;
+
+pub fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// A checkbox in a filter form.
+pub struct CheckOption {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// The six platforms plus `unallocated` (when present), checked if chosen.
+pub fn platform_options(catalog: &Catalog, chosen: &[String]) -> Vec<CheckOption> {
+    let mut values: Vec<String> = Platform::ALL.iter().map(|p| p.as_str().to_string()).collect();
+    for p in &catalog.platforms {
+        if !values.contains(p) {
+            values.push(p.clone());
+        }
+    }
+    if !values.iter().any(|v| v == UNALLOCATED) {
+        values.push(UNALLOCATED.to_string());
+    }
+    values.sort_by_key(|v| dims::platform_order(v));
+    values
+        .into_iter()
+        .map(|v| CheckOption {
+            checked: chosen.contains(&v),
+            label: v.clone(),
+            value: v,
+        })
+        .collect()
+}
+
+/// Checkboxes for free-text dimension values.
+pub fn value_options(values: &[String], chosen: &[String], label: impl Fn(&str) -> String) -> Vec<CheckOption> {
+    values
+        .iter()
+        .map(|v| CheckOption {
+            value: v.clone(),
+            label: label(v),
+            checked: chosen.contains(v),
+        })
+        .collect()
+}
+
+/// One line of a breakdown table.
+pub struct LineView {
+    pub key: String,
+    pub label: String,
+    pub href: String,
+    pub billed: String,
+    pub effective: String,
+    pub share: String,
+    pub change: ChangeView,
+}
+
+/// A key figure at the top of a page.
+pub struct Tile {
+    pub id: &'static str,
+    pub label: String,
+    pub value: String,
+    pub note: String,
+    pub note_class: &'static str,
+}

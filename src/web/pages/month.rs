@@ -1,0 +1,349 @@
+//! `GET /month?month=YYYY-MM[&platform=P[&region=R]]`: the Month review.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::Utc;
+
+use super::{html, Tile};
+use crate::db::DbConnection;
+use crate::dims::{self, Platform};
+use crate::money::Micros;
+use crate::report::chart::{self, Bars, Chart};
+use crate::report::month::{month_review, MonthLine, MonthRequest};
+use crate::report::period::Month;
+use crate::report::{percent_text, Catalog, Change};
+use crate::web::errors::{HtmlError, WebError};
+use crate::web::params::{default_month, Params};
+use crate::web::state::AppState;
+use crate::web::views::{money, query_string, short_date, ChangeView, Layout};
+
+pub const PARAMS: [&str; 4] = ["month", "platform", "region", "currency"];
+
+struct RowView {
+    label: String,
+    href: String,
+    billed: String,
+    effective: String,
+    previous: String,
+    change: ChangeView,
+}
+
+struct PlatformView {
+    platform: String,
+    href: String,
+    billed: String,
+    effective: String,
+    previous: String,
+    change: ChangeView,
+    budget: String,
+    used: String,
+    over_budget: bool,
+    regions: Vec<RowView>,
+}
+
+struct DrillView {
+    title: String,
+    close_link: String,
+    explorer_link: String,
+    services: Vec<RowView>,
+    billed: String,
+    effective: String,
+    previous: String,
+    change: ChangeView,
+}
+
+#[derive(Template)]
+#[template(path = "month.html")]
+struct MonthPage {
+    layout: Layout,
+    month: String,
+    month_name: String,
+    previous_name: String,
+    previous_short: String,
+    next_name: String,
+    prev_link: String,
+    next_link: Option<String>,
+    csv_link: String,
+    partial: bool,
+    data_through: String,
+    empty: bool,
+    has_data: bool,
+    data_from: String,
+    data_to: String,
+    tiles: Vec<Tile>,
+    budget_chart: Chart,
+    daily_chart: Chart,
+    platforms: Vec<PlatformView>,
+    total_billed: String,
+    total_effective: String,
+    total_previous: String,
+    total_change: ChangeView,
+    total_budget: String,
+    total_used: String,
+    drill: Option<DrillView>,
+}
+
+fn row(l: &MonthLine, label: String, href: String, cur: &str) -> RowView {
+    RowView {
+        label,
+        href,
+        billed: money(l.current.billed, cur),
+        effective: money(l.current.effective, cur),
+        previous: money(l.previous.effective, cur),
+        change: ChangeView::of(&l.change, cur),
+    }
+}
+
+fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &AppState) -> Result<String, WebError> {
+    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+    let today = Utc::now().date_naive();
+    let month = params
+        .month("month")
+        .map_err(WebError::BadRequest)?
+        .unwrap_or_else(|| default_month(catalog, today));
+    let currency = params.currency(catalog).map_err(WebError::BadRequest)?;
+    let platform = match params.one("platform").map_err(WebError::BadRequest)? {
+        None => None,
+        Some(p) => Some(dims::parse_platform_filter(p).map_err(|e| WebError::BadRequest(format!("parameter 'platform': {e}")))?),
+    };
+    let region = match params.one("region").map_err(WebError::BadRequest)? {
+        None => None,
+        Some(r) => Some(dims::validate_dimension_value("region", r).map_err(WebError::BadRequest)?),
+    };
+    if region.is_some() && platform.is_none() {
+        return Err(WebError::BadRequest(
+            "parameter 'region' needs 'platform' too (the drill-down is per platform, or platform and region)".into(),
+        ));
+    }
+    let review = month_review(
+        conn,
+        &MonthRequest {
+            month,
+            currency: currency.clone(),
+            platform: platform.clone(),
+            region: region.clone(),
+        },
+    )?;
+    let cur = currency.as_str();
+    let prev = month.prev();
+    let link = |m: Month, platform: Option<&str>, region: Option<&str>| {
+        let mut pairs = vec![("month", m.to_string())];
+        if let Some(p) = platform {
+            pairs.push(("platform", p.to_string()));
+        }
+        if let Some(r) = region {
+            pairs.push(("region", r.to_string()));
+        }
+        if currency != catalog.default_currency() {
+            pairs.push(("currency", currency.clone()));
+        }
+        format!("/month?{}", query_string(&pairs))
+    };
+
+    let platforms: Vec<PlatformView> = review
+        .platforms
+        .iter()
+        .map(|p| PlatformView {
+            platform: p.platform.clone(),
+            href: link(month, Some(&p.platform), None),
+            billed: money(p.current.billed, cur),
+            effective: money(p.current.effective, cur),
+            previous: money(p.previous.effective, cur),
+            change: ChangeView::of(&p.change, cur),
+            budget: p.budget.map(|b| money(b, cur)).unwrap_or_else(|| "–".into()),
+            used: if review.partial {
+                money(p.projected, cur)
+            } else {
+                percent_text(p.budget_used)
+            },
+            over_budget: p.over_budget(),
+            regions: p
+                .regions
+                .iter()
+                .map(|r| {
+                    let label = match dims::region_name(&r.key) {
+                        Some(n) => format!("{} · {n}", r.key),
+                        None => r.key.clone(),
+                    };
+                    row(r, label, link(month, Some(&p.platform), Some(&r.key)), cur)
+                })
+                .collect(),
+        })
+        .collect();
+
+    let total_budget = review.total_budget;
+    let budget_used = total_budget.and_then(|b| review.total.effective.percent_of(b));
+    let mut tiles = vec![
+        Tile {
+            id: "tile-effective",
+            label: "Effective cost".into(),
+            value: money(review.total.effective, cur),
+            note: format!("{} vs {}", review.total_change.percent_text(), prev.long_name()),
+            note_class: review.total_change.direction(),
+        },
+        Tile {
+            id: "tile-billed",
+            label: "Billed cost".into(),
+            value: money(review.total.billed, cur),
+            note: {
+                let gap = review.total.billed - review.total.effective;
+                if gap.is_zero() {
+                    "equal to effective".to_string()
+                } else {
+                    format!("{} vs effective (commitment timing)", crate::web::views::signed_money(gap, cur))
+                }
+            },
+            note_class: "flat",
+        },
+        Tile {
+            id: "tile-budget",
+            label: "Budget".into(),
+            value: total_budget.map(|b| money(b, cur)).unwrap_or_else(|| "none set".into()),
+            note: match budget_used {
+                Some(u) => format!("{u:.1} % used"),
+                None => "no budget for this month".into(),
+            },
+            note_class: if total_budget.map(|b| review.total_projected > b).unwrap_or(false) {
+                "up"
+            } else {
+                "flat"
+            },
+        },
+    ];
+    if review.partial {
+        tiles.push(Tile {
+            id: "tile-projected",
+            label: "Projected month".into(),
+            value: money(review.total_projected, cur),
+            note: "at the month-to-date daily rate".into(),
+            note_class: if total_budget.map(|b| review.total_projected > b).unwrap_or(false) {
+                "up"
+            } else {
+                "flat"
+            },
+        });
+    }
+
+    // Budget chart: previous month, this month, budget marker per platform.
+    let chart_platforms: Vec<&crate::report::month::PlatformMonth> = review
+        .platforms
+        .iter()
+        .filter(|p| p.platform.parse::<Platform>().is_ok())
+        .collect();
+    let categories: Vec<String> = chart_platforms.iter().map(|p| p.platform.clone()).collect();
+    let this_label = if review.partial {
+        format!("{} (projected)", month.long_name())
+    } else {
+        month.long_name()
+    };
+    let bars = Bars {
+        categories: &categories,
+        series: vec![
+            (
+                format!("{} ({})", prev.long_name(), if review.partial { "same days" } else { "month" }),
+                (190, 190, 190),
+                chart_platforms.iter().map(|p| p.previous.effective).collect(),
+            ),
+            (
+                this_label,
+                (0, 114, 178),
+                chart_platforms.iter().map(|p| if review.partial { p.projected } else { p.current.effective }).collect(),
+            ),
+        ],
+        targets: Some((
+            "Budget".to_string(),
+            chart_platforms.iter().map(|p| p.budget).collect(),
+        )),
+    };
+    let y_label = format!("Effective cost ({cur})");
+    let budget_chart = chart::grouped_bars(&bars, &y_label, cur, chart::Size::Half);
+    let daily_chart = chart::stacked_area(&review.daily, &y_label, cur, chart::Size::Half);
+
+    let drill = review.drill.as_ref().map(|d| {
+        let mut current = crate::report::Amounts::default();
+        let mut previous = Micros::ZERO;
+        for s in &d.services {
+            current += s.current;
+            previous += s.previous.effective;
+        }
+        let title = match &d.region {
+            Some(r) => format!("{} in {r}", d.platform),
+            None => d.platform.clone(),
+        };
+        let mut explorer_pairs = vec![
+            ("from", month.first_day().to_string()),
+            ("to", month.last_day().to_string()),
+            ("platform", d.platform.clone()),
+            ("granularity", "day".to_string()),
+            ("group_by", "service".to_string()),
+        ];
+        if let Some(r) = &d.region {
+            explorer_pairs.push(("region", r.clone()));
+        }
+        DrillView {
+            title,
+            close_link: link(month, None, None),
+            explorer_link: format!("/costs?{}", query_string(&explorer_pairs)),
+            services: d
+                .services
+                .iter()
+                .map(|s| row(s, dims::service_label(&s.key).to_string(), String::new(), cur))
+                .collect(),
+            billed: money(current.billed, cur),
+            effective: money(current.effective, cur),
+            previous: money(previous, cur),
+            change: ChangeView::of(&Change::between(current.effective, previous), cur),
+        }
+    });
+
+    let last = catalog.last_day.map(Month::of);
+    let next = month.next();
+    let page = MonthPage {
+        layout: Layout::new(&format!("Month review {month}"), "month", catalog, &state.database_label),
+        month: month.to_string(),
+        month_name: month.long_name(),
+        previous_name: prev.long_name(),
+        previous_short: prev.first_day().format("%b %Y").to_string(),
+        next_name: next.long_name(),
+        prev_link: link(prev, platform.as_deref(), region.as_deref()),
+        next_link: match last {
+            Some(l) if next <= l => Some(link(next, platform.as_deref(), region.as_deref())),
+            _ => None,
+        },
+        csv_link: format!("/export/monthly.csv?month={month}"),
+        partial: review.partial,
+        data_through: review.data_through.map(short_date).unwrap_or_default(),
+        empty: review.platforms.is_empty(),
+        has_data: !catalog.is_empty(),
+        data_from: catalog.first_day.map(short_date).unwrap_or_default(),
+        data_to: catalog.last_day.map(short_date).unwrap_or_default(),
+        tiles,
+        budget_chart,
+        daily_chart,
+        platforms,
+        total_billed: money(review.total.billed, cur),
+        total_effective: money(review.total.effective, cur),
+        total_previous: money(review.previous_total.effective, cur),
+        total_change: ChangeView::of(&review.total_change, cur),
+        total_budget: total_budget.map(|b| money(b, cur)).unwrap_or_else(|| "–".into()),
+        total_used: if review.partial {
+            money(review.total_projected, cur)
+        } else {
+            percent_text(budget_used)
+        },
+        drill,
+    };
+    Ok(page.render()?)
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    let params = Params::parse(req.query_string());
+    let state = state.into_inner();
+    let body = web::block(move || -> Result<String, WebError> {
+        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+        let catalog = state.catalog(&mut conn)?;
+        build(&mut conn, &catalog, &params, &state)
+    })
+    .await??;
+    Ok(html(body))
+}

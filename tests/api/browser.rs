@@ -1,0 +1,191 @@
+//! A real headless Chromium, driven over WebDriver (chromedriver +
+//! fantoccini): load the Overview, change a filter, see the chart and the
+//! table change; follow through to the Month review's CSV download.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{dollars_to_micros, Backend, TestApp};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn browser_available() -> bool {
+    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !present {
+        if std::env::var("FINOPS_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("the browser test is required (FINOPS_REQUIRE_BROWSER=1) but {CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium chromium-driver");
+        }
+        eprintln!("skipping the browser test: install chromium and chromium-driver (or set FINOPS_REQUIRE_BROWSER=1 to fail instead)");
+    }
+    present
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_chromedriver() -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("{url}/status")).send().await {
+            if r.status().is_success() {
+                return (Driver(child), url);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+async fn text_of(client: &fantoccini::Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn wait_for_url(client: &fantoccini::Client, needle: &str) {
+    for _ in 0..100 {
+        if client.current_url().await.unwrap().as_str().contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the browser never reached a URL with {needle}");
+}
+
+#[tokio::test]
+async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 3).await;
+    let (_driver, driver_url) = start_chromedriver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_string(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1400,1800",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver_url)
+        .await
+        .expect("WebDriver session");
+
+    let run = async {
+        client
+            .goto(&format!("{}/?from=2026-10-01&to=2026-10-31", app.address))
+            .await
+            .unwrap();
+        assert_eq!(client.title().await.unwrap(), "Overview · finops");
+        let total_before = text_of(&client, "#total-effective").await;
+        let chart_before = client
+            .find(Locator::Css(".chart-svg"))
+            .await
+            .unwrap()
+            .html(true)
+            .await
+            .unwrap();
+        assert!(chart_before.contains("<svg"), "the chart is drawn");
+        let rows_before = client.find_all(Locator::Css("#by-platform tbody tr")).await.unwrap().len();
+        assert_eq!(rows_before, 7, "six platforms and unallocated");
+
+        // Tick PlayStation and apply.
+        client
+            .find(Locator::Css("input[name=platform][value=PlayStation]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("form.filters button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "platform=PlayStation").await;
+        client.wait().for_element(Locator::Css("#total-effective")).await.unwrap();
+
+        let total_after = text_of(&client, "#total-effective").await;
+        let chart_after = client
+            .find(Locator::Css(".chart-svg"))
+            .await
+            .unwrap()
+            .html(true)
+            .await
+            .unwrap();
+        assert_ne!(chart_before, chart_after, "the chart changed");
+        assert!(
+            dollars_to_micros(&total_after) < dollars_to_micros(&total_before),
+            "{total_after} < {total_before}"
+        );
+        let rows = client.find_all(Locator::Css("#by-platform tbody tr")).await.unwrap();
+        assert_eq!(rows.len(), 1, "only PlayStation remains in the table");
+        assert!(rows[0].text().await.unwrap().starts_with("PlayStation"));
+        let checked = client
+            .find(Locator::Css("input[name=platform][value=PlayStation]"))
+            .await
+            .unwrap()
+            .prop("checked")
+            .await
+            .unwrap();
+        assert_eq!(checked.as_deref(), Some("true"), "the filter stays ticked");
+
+        // On to the Month review, which offers the CSV.
+        client
+            .find(Locator::LinkText("Review October 2026 →"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "/month?month=2026-10").await;
+        let link = client.find(Locator::Css("#download-csv")).await.unwrap();
+        assert_eq!(
+            link.attr("href").await.unwrap().as_deref(),
+            Some("/export/monthly.csv?month=2026-10")
+        );
+        assert_eq!(link.text().await.unwrap(), "Download CSV");
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
+    let _ = client.close().await;
+    outcome.expect("the browser test finished within two minutes");
+}

@@ -1,0 +1,268 @@
+//! `TestApp`: the real server on a random port, against a fresh SQLite file
+//! or a fresh PostgreSQL database, with a helper per endpoint.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::NaiveDate;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use finops::config::Settings;
+use finops::db::{self, DbPool};
+use finops::demo::{self, DemoOptions};
+use finops::web::Application;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Where PostgreSQL tests create their databases.
+pub fn postgres_admin_url() -> String {
+    std::env::var("FINOPS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+fn required(var: &str) -> bool {
+    std::env::var(var).map(|v| v == "1").unwrap_or(false)
+}
+
+/// Whether PostgreSQL tests can run. In CI (`FINOPS_REQUIRE_POSTGRES=1`) an
+/// unreachable server fails the test instead of skipping it.
+pub fn postgres_available() -> bool {
+    match PgConnection::establish(&postgres_admin_url()) {
+        Ok(_) => true,
+        Err(e) => {
+            if required("FINOPS_REQUIRE_POSTGRES") {
+                panic!("PostgreSQL is required (FINOPS_REQUIRE_POSTGRES=1) but unreachable: {e}");
+            }
+            eprintln!("skipping PostgreSQL test: {e} (set FINOPS_TEST_POSTGRES_URL, or FINOPS_REQUIRE_POSTGRES=1 to fail instead)");
+            false
+        }
+    }
+}
+
+/// A database that disappears with the test.
+pub enum TestDb {
+    Sqlite { _dir: tempfile::TempDir, url: String },
+    Postgres { name: String, url: String },
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub fn create(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("finops.db").display());
+                TestDb::Sqlite { _dir: dir, url }
+            }
+            Backend::Postgres => {
+                let name = format!(
+                    "finops_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    chrono::Utc::now().timestamp_subsec_micros()
+                );
+                let mut admin = PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL admin connection");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let base = postgres_admin_url();
+                let url = match base.rsplit_once('/') {
+                    Some((prefix, _)) => format!("{prefix}/{name}"),
+                    None => panic!("FINOPS_TEST_POSTGRES_URL must end in /DATABASE"),
+                };
+                TestDb::Postgres { name, url }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    /// Drops a PostgreSQL database now (its connections are terminated).
+    pub fn drop_postgres_database(&self) {
+        if let TestDb::Postgres { name, .. } = self {
+            let mut admin = PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL admin connection");
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .expect("drop test database");
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { name, .. } = self {
+            if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: DbPool,
+    pub db: TestDb,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+}
+
+/// The day demo data ends in tests: fixed, so tests do not depend on today.
+pub fn demo_end() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()
+}
+
+impl TestApp {
+    /// Starts the server on a fresh, migrated, empty database. `None` when
+    /// the backend is PostgreSQL and it is not available (and not required).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        if backend == Backend::Postgres && !postgres_available() {
+            return None;
+        }
+        let db = TestDb::create(backend);
+        let settings = Settings {
+            database_url: db.url().to_string(),
+            bind: "127.0.0.1:0".to_string(),
+            pool_size: 4,
+            log: "warn".to_string(),
+        };
+        let app = Application::build(&settings).expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let pool = app.pool().clone();
+        tokio::spawn(app.into_server());
+        Some(TestApp {
+            address,
+            pool,
+            db,
+            backend,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("HTTP client"),
+        })
+    }
+
+    /// Loads `months` months of demo data ending on `demo_end()`.
+    pub async fn load_demo(&self, seed: u64, months: u32) -> demo::DemoSummary {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let opts = DemoOptions {
+                seed,
+                months,
+                end: demo_end(),
+            };
+            let data = demo::generate(&opts).expect("demo generates");
+            let mut conn = pool.get().expect("connection");
+            demo::load(&mut conn, &data, &opts, &mut |_, _| {}).expect("demo loads")
+        })
+        .await
+        .expect("demo task")
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path_and_query))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_text(&self, path_and_query: &str) -> (u16, String) {
+        let r = self.get(path_and_query).await;
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
+    pub async fn get_json(&self, path_and_query: &str) -> (u16, serde_json::Value) {
+        let r = self.get(path_and_query).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("JSON body"))
+    }
+
+    pub async fn get_bytes(&self, path_and_query: &str) -> (u16, Vec<u8>) {
+        let r = self.get(path_and_query).await;
+        let status = r.status().as_u16();
+        (status, r.bytes().await.expect("body").to_vec())
+    }
+
+    /// Runs a blocking closure with a database connection.
+    pub async fn with_conn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut db::DbConnection) -> T + Send + 'static,
+    ) -> T {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().expect("connection");
+            f(&mut conn)
+        })
+        .await
+        .expect("blocking task")
+    }
+}
+
+/// The backends to run a test on: SQLite always, PostgreSQL when available.
+pub async fn apps() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    for b in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(app) = TestApp::spawn(b).await {
+            out.push(app);
+        }
+    }
+    out
+}
+
+/// Text of the element with `id` in an HTML page (first match, tags
+/// stripped). Enough for the pages' own markup.
+pub fn element_text(html: &str, id: &str) -> Option<String> {
+    let marker = format!("id=\"{id}\"");
+    let start = html.find(&marker)?;
+    let open_end = start + html[start..].find('>')? + 1;
+    let close = open_end + html[open_end..].find('<')?;
+    Some(html[open_end..close].trim().to_string())
+}
+
+/// "$1,234.56" or "-$12.00" → micro-units, to the cent.
+pub fn dollars_to_micros(text: &str) -> i64 {
+    let negative = text.starts_with('-') || text.starts_with('−');
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect();
+    let (whole, frac) = digits.split_once('.').unwrap_or((&digits, "0"));
+    let frac = format!("{frac:0<6}");
+    let v = whole.parse::<i64>().unwrap() * 1_000_000 + frac[..6].parse::<i64>().unwrap();
+    if negative {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Exact decimal → micro-units, written separately from `finops::money`.
+pub fn decimal_micros(text: &str) -> i64 {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = body.split_once('.').expect("amount has decimals");
+    assert!(frac.len() >= 2 && frac.len() <= 6, "2 to 6 decimal places: {text}");
+    let v = whole.parse::<i64>().unwrap() * 1_000_000 + format!("{frac:0<6}").parse::<i64>().unwrap();
+    if negative {
+        -v
+    } else {
+        v
+    }
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary: the real server on a random port, against
+//! SQLite and PostgreSQL. See `helpers::TestApp`.
+
+mod bad_input;
+mod browser;
+mod cli;
+mod costs_api;
+mod demo_data;
+mod export;
+mod health;
+mod helpers;
+mod pages;
