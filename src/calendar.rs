@@ -132,15 +132,19 @@ pub enum CalendarError {
 
 /// Parses and validates a calendar file's text. `file` names it in errors.
 pub fn parse_calendar(file: &str, text: &str) -> Result<Vec<CalendarEvent>, CalendarError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| CalendarError::Syntax {
-        file: file.to_string(),
-        message: e.to_string().trim().replace('\n', " "),
-    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| CalendarError::Syntax {
+            file: file.to_string(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
     for key in table.keys() {
         if key != "event" {
             return Err(CalendarError::Syntax {
                 file: file.to_string(),
-                message: format!("unexpected top-level key '{key}' (events go in [[event]] tables)"),
+                message: format!(
+                    "unexpected top-level key '{key}' (events go in [[event]] tables)"
+                ),
             });
         }
     }
@@ -308,7 +312,9 @@ fn string_list(fields: &toml::Table, key: &str) -> Result<Vec<String>, String> {
                     .ok_or_else(|| format!("field '{key}' must be a list of text values"))
             })
             .collect(),
-        Some(_) => Err(format!("field '{key}' must be a list such as [\"PC\", \"Xbox\"]")),
+        Some(_) => Err(format!(
+            "field '{key}' must be a list such as [\"PC\", \"Xbox\"]"
+        )),
     }
 }
 
@@ -317,7 +323,9 @@ fn string_list(fields: &toml::Table, key: &str) -> Result<Vec<String>, String> {
 fn check_duplicates(file: &str, events: &[CalendarEvent]) -> Result<(), CalendarError> {
     for (j, b) in events.iter().enumerate() {
         for (i, a) in events[..j].iter().enumerate() {
-            if a.name.eq_ignore_ascii_case(&b.name) && a.kind == b.kind && a.overlaps(b.start, b.end)
+            if a.name.eq_ignore_ascii_case(&b.name)
+                && a.kind == b.kind
+                && a.overlaps(b.start, b.end)
             {
                 return Err(CalendarError::Event {
                     file: file.to_string(),
@@ -400,7 +408,10 @@ regions = ["eu-west-1"]
             "[[event]]\nname='Sale'\nkind='sale'\nstart=2026-02-01\nend=2026-02-10\n\
              [[event]]\nname='sale'\nkind='sale'\nstart=2026-02-05\nend=2026-02-12\n",
         );
-        assert!(e.starts_with("cal.toml: event 2 ('sale'): duplicates event 1"), "{e}");
+        assert!(
+            e.starts_with("cal.toml: event 2 ('sale'): duplicates event 1"),
+            "{e}"
+        );
     }
 
     #[test]

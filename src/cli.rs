@@ -172,7 +172,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let opts = DemoOptions {
                 seed: args.seed,
                 months: args.months,
-                end: args.end.unwrap_or_else(|| DemoOptions::default_end(Utc::now().date_naive())),
+                end: args
+                    .end
+                    .unwrap_or_else(|| DemoOptions::default_end(Utc::now().date_naive())),
             };
             load_demo(&pool, &opts)?;
             Ok(())
@@ -223,14 +225,18 @@ fn load_demo(pool: &DbPool, opts: &DemoOptions) -> Result<demo::DemoSummary, Cli
     let total = (data.costs.len() + data.activity.len() + data.utilisation.len()) as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} rows, {per_sec}, {eta} left")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] {human_pos}/{human_len} rows, {per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message("writing demo");
     let mut conn = pool.get().map_err(DbError::from)?;
-    let summary = demo::load(&mut conn, &data, opts, &mut |done, _| bar.set_position(done as u64))
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let summary = demo::load(&mut conn, &data, opts, &mut |done, _| {
+        bar.set_position(done as u64)
+    })
+    .map_err(|e| CliError::Runtime(e.to_string()))?;
     bar.finish_and_clear();
     eprintln!(
         "demo loaded: {} to {}, {} cost rows, {} player-activity rows, {} utilisation rows, {} budgets, {} calendar events",
@@ -273,7 +279,8 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         .unwrap_or_default();
     // The server must be built inside the runtime that runs it.
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build_with_pool(&settings, pool).map_err(|e| CliError::Runtime(e.to_string()))?;
+        let app = Application::build_with_pool(&settings, pool)
+            .map_err(|e| CliError::Runtime(e.to_string()))?;
         eprintln!(
             "finops is serving http://{host}:{}/ (database {shown}); Ctrl-C stops it",
             app.port()

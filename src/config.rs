@@ -60,7 +60,10 @@ pub enum ConfigError {
 impl Settings {
     /// Loads settings. `config_file` is the `--config` flag; without it
     /// `FINOPS_CONFIG`, then `./finops.toml` if it exists.
-    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+    pub fn load(
+        config_file: Option<&Path>,
+        overrides: &Overrides,
+    ) -> Result<Settings, ConfigError> {
         Settings::load_from(config_file, overrides, &|name| std::env::var(name).ok())
     }
 
@@ -143,7 +146,11 @@ mod tests {
     fn flags_beat_environment_beat_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("finops.toml");
-        std::fs::write(&file, "database_url = \"sqlite://file.db\"\nbind = \"0.0.0.0:1\"\npool_size = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "database_url = \"sqlite://file.db\"\nbind = \"0.0.0.0:1\"\npool_size = 3\n",
+        )
+        .unwrap();
         let env = |name: &str| match name {
             "FINOPS_BIND" => Some("127.0.0.1:2".to_string()),
             _ => None,

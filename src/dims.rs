@@ -48,12 +48,12 @@ impl Platform {
     /// distinguishable with the common colour-vision deficiencies).
     pub fn colour(self) -> (u8, u8, u8) {
         match self {
-            Platform::Pc => (230, 159, 0),           // orange
-            Platform::PlayStation => (0, 114, 178),  // blue
-            Platform::Xbox => (0, 158, 115),         // bluish green
-            Platform::Switch => (213, 94, 0),        // vermilion
-            Platform::Ios => (204, 121, 167),        // reddish purple
-            Platform::Android => (86, 180, 233),     // sky blue
+            Platform::Pc => (230, 159, 0),          // orange
+            Platform::PlayStation => (0, 114, 178), // blue
+            Platform::Xbox => (0, 158, 115),        // bluish green
+            Platform::Switch => (213, 94, 0),       // vermilion
+            Platform::Ios => (204, 121, 167),       // reddish purple
+            Platform::Android => (86, 180, 233),    // sky blue
         }
     }
 }
@@ -116,7 +116,10 @@ pub fn platform_colour(value: &str) -> (u8, u8, u8) {
 /// anything else alphabetically, with `unallocated` last.
 pub fn platform_order(value: &str) -> (u8, String) {
     match value.parse::<Platform>() {
-        Ok(p) => (Platform::ALL.iter().position(|q| *q == p).unwrap_or(0) as u8, String::new()),
+        Ok(p) => (
+            Platform::ALL.iter().position(|q| *q == p).unwrap_or(0) as u8,
+            String::new(),
+        ),
         Err(_) if value == UNALLOCATED => (u8::MAX, String::new()),
         Err(_) => (u8::MAX - 1, value.to_string()),
     }
@@ -189,9 +192,15 @@ mod tests {
     #[test]
     fn parses_platform_names_and_aliases() {
         assert_eq!("PC".parse::<Platform>().unwrap(), Platform::Pc);
-        assert_eq!("playstation".parse::<Platform>().unwrap(), Platform::PlayStation);
+        assert_eq!(
+            "playstation".parse::<Platform>().unwrap(),
+            Platform::PlayStation
+        );
         assert_eq!("PS5".parse::<Platform>().unwrap(), Platform::PlayStation);
-        assert_eq!("nintendo-switch".parse::<Platform>().unwrap(), Platform::Switch);
+        assert_eq!(
+            "nintendo-switch".parse::<Platform>().unwrap(),
+            Platform::Switch
+        );
         assert_eq!(" iOS ".parse::<Platform>().unwrap(), Platform::Ios);
         assert_eq!("Xbox Series X".parse::<Platform>().unwrap(), Platform::Xbox);
         assert!("Dreamcast".parse::<Platform>().is_err());

@@ -243,7 +243,11 @@ fn parse_decimal_micros(text: &str) -> Option<Micros> {
             if keep.len() > 36 {
                 return None;
             }
-            let base: i128 = if keep.is_empty() { 0 } else { keep.parse().ok()? };
+            let base: i128 = if keep.is_empty() {
+                0
+            } else {
+                keep.parse().ok()?
+            };
             base + i128::from(rest.as_bytes()[0] >= b'5')
         }
     };
@@ -344,7 +348,9 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "-", ".", "abc", "1,000.00", "1.2.3", "$5", "NaN", "1e", "--1"] {
+        for bad in [
+            "", "-", ".", "abc", "1,000.00", "1.2.3", "$5", "NaN", "1e", "--1",
+        ] {
             assert!(Micros::parse(bad).is_err(), "{bad} should not parse");
         }
         assert!(matches!(

@@ -25,7 +25,9 @@ pub struct NewActivity {
 pub fn insert_activity(conn: &mut DbConnection, rows: &[NewActivity]) -> Result<usize, DbError> {
     let mut n = 0;
     for chunk in rows.chunks(2000) {
-        n += crate::with_backend!(conn, |c| diesel::insert_into(player_activity::table).values(chunk).execute(c))?;
+        n += crate::with_backend!(conn, |c| diesel::insert_into(player_activity::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(n)
 }

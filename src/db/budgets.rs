@@ -43,7 +43,9 @@ pub fn replace_budgets(conn: &mut DbConnection, rows: &[NewBudget]) -> Result<us
     diesel::delete(budgets::table.filter(budgets::month.eq_any(&months))).execute(conn)?;
     let mut n = 0;
     for chunk in rows.chunks(1000) {
-        n += crate::with_backend!(conn, |c| diesel::insert_into(budgets::table).values(chunk).execute(c))?;
+        n += crate::with_backend!(conn, |c| diesel::insert_into(budgets::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(n)
 }

@@ -74,7 +74,11 @@ pub fn replace_source(
             updated_at: now,
         })
         .collect();
-    Ok(crate::with_backend!(conn, |c| diesel::insert_into(calendar_events::table).values(&rows).execute(c))?)
+    Ok(crate::with_backend!(conn, |c| diesel::insert_into(
+        calendar_events::table
+    )
+    .values(&rows)
+    .execute(c))?)
 }
 
 /// Events overlapping `[from, to]`, in start order.

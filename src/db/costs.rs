@@ -43,7 +43,9 @@ const INSERT_CHUNK: usize = 1000;
 pub fn insert_costs(conn: &mut DbConnection, rows: &[NewCost]) -> Result<usize, DbError> {
     let mut inserted = 0;
     for chunk in rows.chunks(INSERT_CHUNK) {
-        inserted += crate::with_backend!(conn, |c| diesel::insert_into(cost_daily::table).values(chunk).execute(c))?;
+        inserted += crate::with_backend!(conn, |c| diesel::insert_into(cost_daily::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(inserted)
 }
@@ -195,7 +197,10 @@ pub fn sum_costs(
     granularity: Option<Granularity>,
     dims: &[Dim],
 ) -> Result<Vec<CostSum>, DbError> {
-    assert!(dims.len() <= MAX_GROUP_DIMS, "at most three grouping dimensions");
+    assert!(
+        dims.len() <= MAX_GROUP_DIMS,
+        "at most three grouping dimensions"
+    );
     let dialect = conn.dialect();
     let period_expr = match granularity {
         Some(g) => dialect.date_bucket("day", g),
@@ -224,7 +229,10 @@ pub fn sum_costs(
     filter.push_where(&mut sql);
     if !group_cols.is_empty() {
         let list = group_cols.join(", ");
-        sql.push(" GROUP BY ").push(&list).push(" ORDER BY ").push(&list);
+        sql.push(" GROUP BY ")
+            .push(&list)
+            .push(" ORDER BY ")
+            .push(&list);
     }
     let rows: Vec<CostSumRow> = sql.load(conn)?;
     let ndims = dims.len();
@@ -305,7 +313,10 @@ struct ValueCount {
 
 /// Distinct values of a dimension (or `currency`) with their row counts,
 /// most frequent first.
-pub fn distinct_values(conn: &mut DbConnection, column: &str) -> Result<Vec<(String, i64)>, DbError> {
+pub fn distinct_values(
+    conn: &mut DbConnection,
+    column: &str,
+) -> Result<Vec<(String, i64)>, DbError> {
     let allowed = Dim::ALL.iter().any(|d| d.column() == column) || column == "currency";
     assert!(allowed, "not a cost dimension: {column}");
     let mut sql = Sql::new(conn.dialect());

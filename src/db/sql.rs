@@ -178,10 +178,14 @@ mod tests {
     #[test]
     fn numbers_placeholders_per_backend() {
         let mut pg = Sql::new(Dialect::Postgres);
-        pg.push("SELECT 1 WHERE a = ").bind_text("x").and_in("b", &["p".into(), "q".into()]);
+        pg.push("SELECT 1 WHERE a = ")
+            .bind_text("x")
+            .and_in("b", &["p".into(), "q".into()]);
         assert_eq!(pg.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         let mut lite = Sql::new(Dialect::Sqlite);
-        lite.push("SELECT 1 WHERE a = ").bind_text("x").and_in("b", &[]);
+        lite.push("SELECT 1 WHERE a = ")
+            .bind_text("x")
+            .and_in("b", &[]);
         assert_eq!(lite.text(), "SELECT 1 WHERE a = ?");
     }
 }

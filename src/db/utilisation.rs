@@ -38,7 +38,9 @@ pub fn insert_utilisation(
 ) -> Result<usize, DbError> {
     let mut n = 0;
     for chunk in rows.chunks(1000) {
-        n += crate::with_backend!(conn, |c| diesel::insert_into(utilisation::table).values(chunk).execute(c))?;
+        n += crate::with_backend!(conn, |c| diesel::insert_into(utilisation::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(n)
 }

@@ -40,7 +40,10 @@ fn infrastructure_weight(p: Platform, region_index: usize, day: NaiveDate) -> f6
 /// Step changes in provisioned databases and caches (scaled up before
 /// Season 5, again before the Game Pass release).
 fn provisioned_step(service: &str, day: NaiveDate) -> f64 {
-    let stepped = matches!(service, "Amazon Relational Database Service" | "Amazon ElastiCache");
+    let stepped = matches!(
+        service,
+        "Amazon Relational Database Service" | "Amazon ElastiCache"
+    );
     if !stepped {
         return 1.0;
     }
@@ -123,20 +126,38 @@ pub fn day_rows(
                 let fixed = fixed_total * weights[pi] / weight_sum;
                 let variable = service.per_player_hour as f64 * d.player_hours
                     + service.per_peak_player as f64 * d.peak_players;
-                let jitter = noise.factor(&format!("svc/{}/{}/{}", service.name, p, region), day_n, 0.015);
+                let jitter = noise.factor(
+                    &format!("svc/{}/{}/{}", service.name, p, region),
+                    day_n,
+                    0.015,
+                );
                 let cost = (fixed + variable) * price_level * jitter;
                 if cost < 1.0 {
                     continue;
                 }
                 untagged += cost * service.untagged_share;
                 let tagged = cost * (1.0 - service.untagged_share);
-                rows.push(usage_row(day, p.as_str(), region, service, model::ACCOUNT_PRODUCTION, tagged));
+                rows.push(usage_row(
+                    day,
+                    p.as_str(),
+                    region,
+                    service,
+                    model::ACCOUNT_PRODUCTION,
+                    tagged,
+                ));
                 if service.savings_plan_eligible {
                     ec2_rows.push(rows.len() - 1);
                 }
             }
             if untagged >= 1.0 {
-                rows.push(usage_row(day, UNALLOCATED, region, service, model::ACCOUNT_SHARED, untagged));
+                rows.push(usage_row(
+                    day,
+                    UNALLOCATED,
+                    region,
+                    service,
+                    model::ACCOUNT_SHARED,
+                    untagged,
+                ));
                 if service.savings_plan_eligible {
                     ec2_rows.push(rows.len() - 1);
                 }
@@ -151,7 +172,11 @@ pub fn day_rows(
         if peak <= 0.0 {
             continue;
         }
-        let spike = if model.in_patch_window(p, day) { 4.0 } else { 1.0 };
+        let spike = if model.in_patch_window(p, day) {
+            4.0
+        } else {
+            1.0
+        };
         let cost = model::cdn_rate_per_peak_player(p) as f64
             * peak
             * spike
@@ -162,7 +187,14 @@ pub fn day_rows(
             unit_rate: 60_000,
             ..SERVICES[0]
         };
-        rows.push(usage_row(day, p.as_str(), "global", &cdn, model::ACCOUNT_PRODUCTION, cost));
+        rows.push(usage_row(
+            day,
+            p.as_str(),
+            "global",
+            &cdn,
+            model::ACCOUNT_PRODUCTION,
+            cost,
+        ));
     }
 
     apply_savings_plans(day, &mut rows, &ec2_rows);

@@ -173,7 +173,8 @@ impl<'a> DemandModel<'a> {
             * self.noise.factor(&format!("day/{key}"), day_n, 0.03);
         let weekend = day.weekday().num_days_from_monday() >= 5;
         let avg_to_peak = if weekend { 0.43 } else { 0.39 };
-        let hours = peak * 24.0 * avg_to_peak * self.noise.factor(&format!("hours/{key}"), day_n, 0.02);
+        let hours =
+            peak * 24.0 * avg_to_peak * self.noise.factor(&format!("hours/{key}"), day_n, 0.02);
         Demand {
             peak_players: peak.round(),
             player_hours: (hours * 10.0).round() / 10.0,
@@ -224,7 +225,10 @@ mod tests {
     #[test]
     fn switch_has_no_players_before_release() {
         let m = DemandModel::new(Noise::new(1), &[]);
-        assert_eq!(m.demand(Platform::Switch, 0, d(2025, 1, 1)).peak_players, 0.0);
+        assert_eq!(
+            m.demand(Platform::Switch, 0, d(2025, 1, 1)).peak_players,
+            0.0
+        );
         assert!(m.demand(Platform::Switch, 0, d(2025, 12, 1)).peak_players > 0.0);
     }
 }

@@ -139,7 +139,9 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoData, DemoError> {
         model::BASE_PEAK_PLAYERS * model::platform_share(p) * model::region_share(p)[r]
     };
     let demand_index = |r: usize, p: Option<Platform>, day: NaiveDate| -> f64 {
-        let i = (day - start).num_days().clamp(0, demand_by_day.len() as i64 - 1) as usize;
+        let i = (day - start)
+            .num_days()
+            .clamp(0, demand_by_day.len() as i64 - 1) as usize;
         let today = &demand_by_day[i];
         match p {
             Some(p) => {
@@ -180,9 +182,13 @@ fn budgets_from(costs: &[NewCost], seed: u64, end: NaiveDate) -> Vec<NewBudget> 
     for c in costs {
         let month = c.billing_period.clone();
         if c.platform != UNALLOCATED {
-            *by_month.entry((month.clone(), c.platform.clone())).or_default() += c.effective_micros;
+            *by_month
+                .entry((month.clone(), c.platform.clone()))
+                .or_default() += c.effective_micros;
         }
-        *by_month.entry((month, budgets::ALL.to_string())).or_default() += c.effective_micros;
+        *by_month
+            .entry((month, budgets::ALL.to_string()))
+            .or_default() += c.effective_micros;
     }
     let current_month = format!("{:04}-{:02}", end.year(), end.month());
     let partial = !is_month_end(end);
@@ -268,7 +274,10 @@ pub fn load(
             conn,
             &NewIngestRun {
                 source: SOURCE.to_string(),
-                file_name: format!("finops demo --seed {} --months {} --end {}", opts.seed, opts.months, opts.end),
+                file_name: format!(
+                    "finops demo --seed {} --months {} --end {}",
+                    opts.seed, opts.months, opts.end
+                ),
                 file_hash: String::new(),
                 billing_period: format!("{}..{}", data.start, data.end),
                 rows_read: total as i64,
@@ -312,12 +321,18 @@ mod tests {
 
     #[test]
     fn window_covers_whole_months() {
-        assert_eq!(opts(24).start(), NaiveDate::from_ymd_opt(2024, 11, 1).unwrap());
+        assert_eq!(
+            opts(24).start(),
+            NaiveDate::from_ymd_opt(2024, 11, 1).unwrap()
+        );
         let partial = DemoOptions {
             end: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             ..opts(24)
         };
-        assert_eq!(partial.start(), NaiveDate::from_ymd_opt(2024, 11, 1).unwrap());
+        assert_eq!(
+            partial.start(),
+            NaiveDate::from_ymd_opt(2024, 11, 1).unwrap()
+        );
     }
 
     #[test]
@@ -374,7 +389,10 @@ mod tests {
         let jan10 = per_day[&NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()];
         assert_eq!(jan10.0, jan10.1);
         let jan15 = per_day[&NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()];
-        assert!(jan15.0 > jan15.1 + 500_000_000_000, "upfront billed on day one");
+        assert!(
+            jan15.0 > jan15.1 + 500_000_000_000,
+            "upfront billed on day one"
+        );
     }
 
     #[test]
@@ -394,9 +412,15 @@ mod tests {
         for p in Platform::ALL {
             assert!(data.costs.iter().any(|c| c.platform == p.as_str()), "{p}");
         }
-        let resources: std::collections::HashSet<_> =
-            data.utilisation.iter().map(|u| u.resource_id.clone()).collect();
+        let resources: std::collections::HashSet<_> = data
+            .utilisation
+            .iter()
+            .map(|u| u.resource_id.clone())
+            .collect();
         assert!(resources.len() >= 200, "{} instances", resources.len());
-        assert!(data.utilisation.iter().any(|u| u.cpu_max < 1.0), "some idle");
+        assert!(
+            data.utilisation.iter().any(|u| u.cpu_max < 1.0),
+            "some idle"
+        );
     }
 }

@@ -51,12 +51,60 @@ fn fleet(seed: u64, start: NaiveDate, end: NaiveDate) -> Vec<Instance> {
     let mut out = Vec::new();
     let upgrade = date(2025, 10, 1);
     let backend: [(&str, &'static str, usize, Behaviour); 6] = [
-        ("matchmaking", "m6i.2xlarge", 2, Behaviour::Follows { cpu: 38.0, mem: 52.0 }),
-        ("api", "c6i.xlarge", 5, Behaviour::Follows { cpu: 42.0, mem: 40.0 }),
-        ("auth", "m6i.large", 2, Behaviour::Follows { cpu: 30.0, mem: 35.0 }),
-        ("telemetry", "r6i.xlarge", 2, Behaviour::Follows { cpu: 44.0, mem: 68.0 }),
-        ("leaderboard", "r6i.4xlarge", 1, Behaviour::Oversized { cpu: 6.0, mem: 14.0 }),
-        ("analytics-batch", "m6i.8xlarge", 1, Behaviour::Oversized { cpu: 9.0, mem: 22.0 }),
+        (
+            "matchmaking",
+            "m6i.2xlarge",
+            2,
+            Behaviour::Follows {
+                cpu: 38.0,
+                mem: 52.0,
+            },
+        ),
+        (
+            "api",
+            "c6i.xlarge",
+            5,
+            Behaviour::Follows {
+                cpu: 42.0,
+                mem: 40.0,
+            },
+        ),
+        (
+            "auth",
+            "m6i.large",
+            2,
+            Behaviour::Follows {
+                cpu: 30.0,
+                mem: 35.0,
+            },
+        ),
+        (
+            "telemetry",
+            "r6i.xlarge",
+            2,
+            Behaviour::Follows {
+                cpu: 44.0,
+                mem: 68.0,
+            },
+        ),
+        (
+            "leaderboard",
+            "r6i.4xlarge",
+            1,
+            Behaviour::Oversized {
+                cpu: 6.0,
+                mem: 14.0,
+            },
+        ),
+        (
+            "analytics-batch",
+            "m6i.8xlarge",
+            1,
+            Behaviour::Oversized {
+                cpu: 9.0,
+                mem: 22.0,
+            },
+        ),
     ];
     for (r, (region, _)) in REGIONS.iter().enumerate() {
         for (role, itype, count, behaviour) in backend {
@@ -164,7 +212,11 @@ pub fn rows(
                     } else {
                         idx
                     };
-                    ((cpu * load * jitter).min(92.0), mem * (0.9 + 0.1 * load), 4.0e9)
+                    (
+                        (cpu * load * jitter).min(92.0),
+                        mem * (0.9 + 0.1 * load),
+                        4.0e9,
+                    )
                 }
                 Behaviour::Oversized { cpu, mem } => (cpu * jitter, mem * jitter, 1.5e9),
                 Behaviour::Idle => (0.25 * jitter, 3.0, 2.0e5),

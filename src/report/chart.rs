@@ -152,9 +152,14 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
         for (i, s) in ts.series.iter().enumerate().rev() {
             let (r, g, b) = series_colour(&s.key, i);
             let colour = RGBColor(r, g, b);
-            let points: Vec<(f64, f64)> = tops[i].iter().enumerate().map(|(x, y)| (x as f64, *y)).collect();
+            let points: Vec<(f64, f64)> = tops[i]
+                .iter()
+                .enumerate()
+                .map(|(x, y)| (x as f64, *y))
+                .collect();
             chart.draw_series(
-                AreaSeries::new(points, 0.0, colour.mix(0.9)).border_style(ShapeStyle::from(&WHITE).stroke_width(1)),
+                AreaSeries::new(points, 0.0, colour.mix(0.9))
+                    .border_style(ShapeStyle::from(&WHITE).stroke_width(1)),
             )?;
         }
         root.present()?;
@@ -171,12 +176,14 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
     }
 }
 
+/// One bar per category: label, colour, values.
+pub type BarSeries = (String, (u8, u8, u8), Vec<Micros>);
+
 /// A bar group per category: one bar per series, plus an optional target
 /// marker per category (a budget).
 pub struct Bars<'a> {
     pub categories: &'a [String],
-    /// (series label, colour, values per category)
-    pub series: Vec<(String, (u8, u8, u8), Vec<Micros>)>,
+    pub series: Vec<BarSeries>,
     pub targets: Option<(String, Vec<Option<Micros>>)>,
 }
 
@@ -203,7 +210,12 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
             let values: Vec<String> = bars
                 .series
                 .iter()
-                .map(|(l, _, v)| format!("{l} {}", v.get(i).copied().unwrap_or_default().display(currency)))
+                .map(|(l, _, v)| {
+                    format!(
+                        "{l} {}",
+                        v.get(i).copied().unwrap_or_default().display(currency)
+                    )
+                })
                 .collect();
             format!("{c}: {}", values.join(", "))
         })
@@ -248,7 +260,10 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
             .x_label_formatter(&|x: &f64| {
                 let frac = x - x.floor();
                 if (frac - 0.5).abs() < 0.01 {
-                    categories.get(x.floor() as usize).cloned().unwrap_or_default()
+                    categories
+                        .get(x.floor() as usize)
+                        .cloned()
+                        .unwrap_or_default()
                 } else {
                     String::new()
                 }
@@ -269,7 +284,10 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
             chart.draw_series(values.iter().enumerate().map(|(ci, v)| {
                 let x0 = ci as f64 + 0.1 + si as f64 * bar_width;
                 Rectangle::new(
-                    [(x0 + 0.01, 0.0), (x0 + bar_width - 0.01, v.as_units_f64().max(0.0))],
+                    [
+                        (x0 + 0.01, 0.0),
+                        (x0 + bar_width - 0.01, v.as_units_f64().max(0.0)),
+                    ],
                     colour.filled(),
                 )
             }))?;
@@ -308,7 +326,9 @@ fn empty_svg(message: &str) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A sentence for screen readers: range, total and the largest series.
@@ -319,9 +339,14 @@ fn describe(ts: &TimeSeries, currency: &str) -> String {
     let mut totals: Vec<(String, Micros)> = ts
         .series
         .iter()
-        .map(|s| (dims::service_label(&s.key).to_string(), s.values.iter().sum()))
+        .map(|s| {
+            (
+                dims::service_label(&s.key).to_string(),
+                s.values.iter().sum(),
+            )
+        })
         .collect();
-    totals.sort_by(|a, b| b.1.cmp(&a.1));
+    totals.sort_by_key(|t| std::cmp::Reverse(t.1));
     let top: Vec<String> = totals
         .iter()
         .take(3)
@@ -351,11 +376,19 @@ mod tests {
             series: vec![
                 SeriesValues {
                     key: "PC".into(),
-                    values: vec![Micros::from_units(120_000), Micros::from_units(150_000), Micros::from_units(90_000)],
+                    values: vec![
+                        Micros::from_units(120_000),
+                        Micros::from_units(150_000),
+                        Micros::from_units(90_000),
+                    ],
                 },
                 SeriesValues {
                     key: "Xbox".into(),
-                    values: vec![Micros::from_units(50_000), Micros::from_units(60_000), Micros::from_units(70_000)],
+                    values: vec![
+                        Micros::from_units(50_000),
+                        Micros::from_units(60_000),
+                        Micros::from_units(70_000),
+                    ],
                 },
             ],
         };
@@ -366,7 +399,11 @@ mod tests {
         assert!(chart.svg.contains("Effective cost (USD)"));
         assert_eq!(chart.legend.len(), 2);
         assert_eq!(chart.legend[0].colour, "#e69f00");
-        assert!(chart.description.contains("PC $360,000.00"), "{}", chart.description);
+        assert!(
+            chart.description.contains("PC $360,000.00"),
+            "{}",
+            chart.description
+        );
     }
 
     #[test]
@@ -376,6 +413,8 @@ mod tests {
             periods: vec![],
             series: vec![],
         };
-        assert!(stacked_area(&ts, "x", "USD", Size::Half).svg.contains("No cost data"));
+        assert!(stacked_area(&ts, "x", "USD", Size::Half)
+            .svg
+            .contains("No cost data"));
     }
 }

@@ -139,7 +139,8 @@ pub fn explore(conn: &mut DbConnection, req: &ExplorerRequest) -> Result<Explore
     validate(req)?;
     let rows = sum_costs(conn, &req.filter, Some(req.granularity), &req.group_by)?;
     let periods = bucket_starts(req.granularity, req.filter.from, req.filter.to);
-    let index: BTreeMap<NaiveDate, usize> = periods.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let index: BTreeMap<NaiveDate, usize> =
+        periods.iter().enumerate().map(|(i, d)| (*d, i)).collect();
 
     let mut groups: BTreeMap<Vec<String>, (Amounts, Vec<Micros>)> = BTreeMap::new();
     let mut total = Amounts::default();

@@ -39,7 +39,10 @@ pub fn text_cell(value: &str) -> String {
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '|' | '%') => format!("'{value}"),
         _ => value.to_string(),
     };
-    if neutral.contains([',', '"', '\r', '\n']) || neutral.starts_with(' ') || neutral.ends_with(' ') {
+    if neutral.contains([',', '"', '\r', '\n'])
+        || neutral.starts_with(' ')
+        || neutral.ends_with(' ')
+    {
         format!("\"{}\"", neutral.replace('"', "\"\""))
     } else {
         neutral
@@ -118,7 +121,9 @@ mod tests {
             effective: -5,
         };
         let text = String::from_utf8(render(month, &[line])).unwrap();
-        assert!(text.starts_with("month,platform,region,service,billed_cost,effective_cost,currency"));
+        assert!(
+            text.starts_with("month,platform,region,service,billed_cost,effective_cost,currency")
+        );
         assert!(text.contains(
             "\r\n2026-10,PC,us-east-1,Amazon GameLift,1234.567891,-0.000005,USD,AWS,111122223333,Usage,2026-10\r\n"
         ));

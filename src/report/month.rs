@@ -89,7 +89,10 @@ fn amounts(billed: Micros, effective: Micros) -> Amounts {
     Amounts { billed, effective }
 }
 
-pub fn month_review(conn: &mut DbConnection, req: &MonthRequest) -> Result<MonthReview, ReportError> {
+pub fn month_review(
+    conn: &mut DbConnection,
+    req: &MonthRequest,
+) -> Result<MonthReview, ReportError> {
     let month = req.month;
     let from = month.first_day();
     let mut to = month.last_day();
@@ -121,17 +124,25 @@ pub fn month_review(conn: &mut DbConnection, req: &MonthRequest) -> Result<Month
     )?;
     let mut cells: BTreeMap<(String, String), (Amounts, Amounts)> = BTreeMap::new();
     for s in &current {
-        cells.entry((s.keys[0].clone(), s.keys[1].clone())).or_default().0 += amounts(s.billed, s.effective);
+        cells
+            .entry((s.keys[0].clone(), s.keys[1].clone()))
+            .or_default()
+            .0 += amounts(s.billed, s.effective);
     }
     for s in &previous {
-        cells.entry((s.keys[0].clone(), s.keys[1].clone())).or_default().1 += amounts(s.billed, s.effective);
+        cells
+            .entry((s.keys[0].clone(), s.keys[1].clone()))
+            .or_default()
+            .1 += amounts(s.billed, s.effective);
     }
 
     let budget_rows = budgets_for_month(conn, &month.to_string())?;
     let budget_of = |platform: &str| {
         budget_rows
             .iter()
-            .filter(|b| b.platform == platform && b.region == budgets::ALL && b.currency == req.currency)
+            .filter(|b| {
+                b.platform == platform && b.region == budgets::ALL && b.currency == req.currency
+            })
             .map(|b| b.amount())
             .next()
     };
@@ -146,16 +157,18 @@ pub fn month_review(conn: &mut DbConnection, req: &MonthRequest) -> Result<Month
 
     let mut platforms: BTreeMap<String, PlatformMonth> = BTreeMap::new();
     for ((platform, region), (cur, prev)) in cells {
-        let entry = platforms.entry(platform.clone()).or_insert_with(|| PlatformMonth {
-            platform: platform.clone(),
-            current: Amounts::default(),
-            previous: Amounts::default(),
-            change: Change::between(Micros::ZERO, Micros::ZERO),
-            budget: budget_of(&platform),
-            budget_used: None,
-            projected: Micros::ZERO,
-            regions: Vec::new(),
-        });
+        let entry = platforms
+            .entry(platform.clone())
+            .or_insert_with(|| PlatformMonth {
+                platform: platform.clone(),
+                current: Amounts::default(),
+                previous: Amounts::default(),
+                change: Change::between(Micros::ZERO, Micros::ZERO),
+                budget: budget_of(&platform),
+                budget_used: None,
+                projected: Micros::ZERO,
+                regions: Vec::new(),
+            });
         entry.current += cur;
         entry.previous += prev;
         entry.regions.push(MonthLine {
@@ -172,7 +185,7 @@ pub fn month_review(conn: &mut DbConnection, req: &MonthRequest) -> Result<Month
             p.projected = project(p.current.effective);
             p.budget_used = p.budget.and_then(|b| p.current.effective.percent_of(b));
             p.regions
-                .sort_by(|a, b| b.current.effective.cmp(&a.current.effective));
+                .sort_by_key(|r| std::cmp::Reverse(r.current.effective));
             p
         })
         .collect();
@@ -211,7 +224,7 @@ pub fn month_review(conn: &mut DbConnection, req: &MonthRequest) -> Result<Month
                     previous: p,
                 })
                 .collect();
-            services.sort_by(|a, b| b.current.effective.cmp(&a.current.effective));
+            services.sort_by_key(|s| std::cmp::Reverse(s.current.effective));
             Some(Drill {
                 platform: platform.clone(),
                 region: req.region.clone(),
@@ -226,7 +239,8 @@ pub fn month_review(conn: &mut DbConnection, req: &MonthRequest) -> Result<Month
         Some(Granularity::Day),
         &[Dim::Platform],
     )?;
-    let mut daily = TimeSeries::from_sums(&daily_sums, Metric::Effective, Granularity::Day, from, to);
+    let mut daily =
+        TimeSeries::from_sums(&daily_sums, Metric::Effective, Granularity::Day, from, to);
     daily.series.sort_by_key(|s| dims::platform_order(&s.key));
 
     let total_budget = budget_of(budgets::ALL);
@@ -235,7 +249,9 @@ pub fn month_review(conn: &mut DbConnection, req: &MonthRequest) -> Result<Month
         month_name: month.long_name(),
         previous_month: prev.to_string(),
         currency: req.currency.clone(),
-        data_through: last_data.filter(|d| *d >= from).map(|d| d.min(month.last_day())),
+        data_through: last_data
+            .filter(|d| *d >= from)
+            .map(|d| d.min(month.last_day())),
         partial,
         previous_from: prev_from,
         previous_to: prev_to,

@@ -126,7 +126,9 @@ pub fn bucket_starts(granularity: Granularity, from: NaiveDate, to: NaiveDate) -
     let mut out = Vec::new();
     let mut d = match granularity {
         Granularity::Day => from,
-        Granularity::Week => from - Duration::days(i64::from(from.weekday().num_days_from_monday())),
+        Granularity::Week => {
+            from - Duration::days(i64::from(from.weekday().num_days_from_monday()))
+        }
         Granularity::Month => from.with_day(1).unwrap_or(from),
     };
     while d <= to {
@@ -231,10 +233,22 @@ pub fn overview(conn: &mut DbConnection, req: &OverviewRequest) -> Result<Overvi
     previous.values().for_each(|a| previous_total += *a);
     let metric = req.metric;
 
-    let mut platforms = breakdown(&current, &previous, |k| k.0.clone(), metric, total.get(metric));
+    let mut platforms = breakdown(
+        &current,
+        &previous,
+        |k| k.0.clone(),
+        metric,
+        total.get(metric),
+    );
     platforms.sort_by_key(|l| dims::platform_order(&l.key));
-    let mut regions = breakdown(&current, &previous, |k| k.1.clone(), metric, total.get(metric));
-    regions.sort_by(|a, b| b.current.get(metric).cmp(&a.current.get(metric)));
+    let mut regions = breakdown(
+        &current,
+        &previous,
+        |k| k.1.clone(),
+        metric,
+        total.get(metric),
+    );
+    regions.sort_by_key(|l| std::cmp::Reverse(l.current.get(metric)));
 
     let mut movers: Vec<Mover> = current
         .keys()
@@ -255,7 +269,7 @@ pub fn overview(conn: &mut DbConnection, req: &OverviewRequest) -> Result<Overvi
         })
         .filter(|m| !m.change.delta.is_zero())
         .collect();
-    movers.sort_by(|a, b| b.change.delta.abs().cmp(&a.change.delta.abs()));
+    movers.sort_by_key(|m| std::cmp::Reverse(m.change.delta.abs()));
     movers.truncate(10);
 
     let unallocated = platforms
@@ -265,7 +279,8 @@ pub fn overview(conn: &mut DbConnection, req: &OverviewRequest) -> Result<Overvi
         .unwrap_or_default();
     let unallocated_share = unallocated.get(metric).percent_of(total.get(metric));
 
-    let activity_now = activity::sum_activity(conn, req.from, req.to, &req.platforms, &req.regions, None)?;
+    let activity_now =
+        activity::sum_activity(conn, req.from, req.to, &req.platforms, &req.regions, None)?;
     let activity_before =
         activity::sum_activity(conn, prev_from, prev_to, &req.platforms, &req.regions, None)?;
     let unit_costs = platforms
@@ -288,8 +303,13 @@ pub fn overview(conn: &mut DbConnection, req: &OverviewRequest) -> Result<Overvi
         .collect();
 
     // A year of complete weeks up to the period's end.
-    let trend_to = req.to - Duration::days(i64::from((req.to.weekday().num_days_from_monday() + 1) % 7));
-    let trend_to = if trend_to < req.from { req.to } else { trend_to };
+    let trend_to =
+        req.to - Duration::days(i64::from((req.to.weekday().num_days_from_monday() + 1) % 7));
+    let trend_to = if trend_to < req.from {
+        req.to
+    } else {
+        trend_to
+    };
     let trend_from = trend_to - Duration::days(52 * 7 - 1);
     let trend_sums = sum_costs(
         conn,
@@ -297,7 +317,8 @@ pub fn overview(conn: &mut DbConnection, req: &OverviewRequest) -> Result<Overvi
         Some(Granularity::Week),
         &[Dim::Platform],
     )?;
-    let mut trend = TimeSeries::from_sums(&trend_sums, metric, Granularity::Week, trend_from, trend_to);
+    let mut trend =
+        TimeSeries::from_sums(&trend_sums, metric, Granularity::Week, trend_from, trend_to);
     trend.series.sort_by_key(|s| dims::platform_order(&s.key));
 
     Ok(Overview {
@@ -334,7 +355,10 @@ mod tests {
         assert_eq!(w, vec![d("2026-11-02"), d("2026-11-09"), d("2026-11-16")]);
         let m = bucket_starts(Granularity::Month, d("2026-01-31"), d("2026-03-01"));
         assert_eq!(m, vec![d("2026-01-01"), d("2026-02-01"), d("2026-03-01")]);
-        assert_eq!(bucket_starts(Granularity::Day, d("2026-01-01"), d("2026-01-03")).len(), 3);
+        assert_eq!(
+            bucket_starts(Granularity::Day, d("2026-01-01"), d("2026-01-03")).len(),
+            3
+        );
     }
 
     #[test]
@@ -345,7 +369,13 @@ mod tests {
             billed: Micros(5),
             effective: Micros(7),
         }];
-        let ts = TimeSeries::from_sums(&sums, Metric::Effective, Granularity::Day, d("2026-01-01"), d("2026-01-03"));
+        let ts = TimeSeries::from_sums(
+            &sums,
+            Metric::Effective,
+            Granularity::Day,
+            d("2026-01-01"),
+            d("2026-01-03"),
+        );
         assert_eq!(ts.series[0].values, vec![Micros(0), Micros(7), Micros(0)]);
         assert_eq!(ts.totals(), vec![Micros(0), Micros(7), Micros(0)]);
     }

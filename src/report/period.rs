@@ -27,11 +27,19 @@ impl Month {
     }
 
     pub fn prev(self) -> Month {
-        Month::of(self.first.checked_sub_months(Months::new(1)).unwrap_or(self.first))
+        Month::of(
+            self.first
+                .checked_sub_months(Months::new(1))
+                .unwrap_or(self.first),
+        )
     }
 
     pub fn next(self) -> Month {
-        Month::of(self.first.checked_add_months(Months::new(1)).unwrap_or(self.first))
+        Month::of(
+            self.first
+                .checked_add_months(Months::new(1))
+                .unwrap_or(self.first),
+        )
     }
 
     pub fn days(self) -> i64 {
@@ -73,7 +81,9 @@ impl FromStr for Month {
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let t = text.trim();
     if t.len() != 10 {
-        return Err(format!("'{t}' is not a date: expected YYYY-MM-DD, such as 2026-10-31"));
+        return Err(format!(
+            "'{t}' is not a date: expected YYYY-MM-DD, such as 2026-10-31"
+        ));
     }
     NaiveDate::parse_from_str(t, "%Y-%m-%d")
         .map_err(|_| format!("'{t}' is not a date: expected YYYY-MM-DD, such as 2026-10-31"))
@@ -108,8 +118,13 @@ mod tests {
         assert_eq!(m.first_day(), d("2026-02-01"));
         assert_eq!(m.last_day(), d("2026-02-28"));
         assert_eq!(m.prev().to_string(), "2026-01");
-        assert_eq!("2025-12".parse::<Month>().unwrap().next().to_string(), "2026-01");
-        for bad in ["2026-13", "2026-1", "26-01", "2026/01", "", "2026-00", "abcd-ef"] {
+        assert_eq!(
+            "2025-12".parse::<Month>().unwrap().next().to_string(),
+            "2026-01"
+        );
+        for bad in [
+            "2026-13", "2026-1", "26-01", "2026/01", "", "2026-00", "abcd-ef",
+        ] {
             assert!(bad.parse::<Month>().is_err(), "{bad}");
         }
     }

@@ -105,11 +105,16 @@ pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
 }
 
 /// `GET /api/v1/overview?from&to&platform&region&metric&currency`
-pub async fn overview_json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn overview_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
     let state = state.into_inner();
     let payload = web::block(move || -> Result<Payload, WebError> {
-        params.allow_only(&pages::overview::PARAMS).map_err(WebError::BadRequest)?;
+        params
+            .allow_only(&pages::overview::PARAMS)
+            .map_err(WebError::BadRequest)?;
         let mut conn = state.pool.get().map_err(DbError::from)?;
         let catalog = state.catalog(&mut conn)?;
         let month = default_month(&catalog, Utc::now().date_naive());
@@ -122,7 +127,9 @@ pub async fn overview_json(req: HttpRequest, state: web::Data<AppState>) -> Resu
             currency: params.currency(&catalog).map_err(WebError::BadRequest)?,
             metric: params.metric().map_err(WebError::BadRequest)?,
             platforms: params.platforms().map_err(WebError::BadRequest)?,
-            regions: params.dimension_values("region").map_err(WebError::BadRequest)?,
+            regions: params
+                .dimension_values("region")
+                .map_err(WebError::BadRequest)?,
         };
         let o = overview(&mut conn, &req)?;
         Payload::json(&o)
@@ -133,11 +140,16 @@ pub async fn overview_json(req: HttpRequest, state: web::Data<AppState>) -> Resu
 }
 
 /// `GET /api/v1/month?month=YYYY-MM[&platform[&region]]`
-pub async fn month_json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn month_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
     let state = state.into_inner();
     let payload = web::block(move || -> Result<Payload, WebError> {
-        params.allow_only(&pages::month::PARAMS).map_err(WebError::BadRequest)?;
+        params
+            .allow_only(&pages::month::PARAMS)
+            .map_err(WebError::BadRequest)?;
         let mut conn = state.pool.get().map_err(DbError::from)?;
         let catalog = state.catalog(&mut conn)?;
         let month = params

@@ -10,8 +10,16 @@ use super::errors::{HtmlError, WebError};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const FILES: [(&str, &str, &str); 2] = [
-    ("finops.css", "text/css; charset=utf-8", include_str!("../../static/finops.css")),
-    ("favicon.svg", "image/svg+xml", include_str!("../../static/favicon.svg")),
+    (
+        "finops.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/finops.css"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/favicon.svg"),
+    ),
 ];
 
 pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, HtmlError> {

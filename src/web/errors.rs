@@ -43,10 +43,15 @@ impl WebError {
 fn is_connection_failure(e: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
     match e {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
         Error::DatabaseError(_, info) => {
             let m = info.message().to_ascii_lowercase();
-            m.contains("database is locked") || m.contains("connection") || m.contains("terminating")
+            m.contains("database is locked")
+                || m.contains("connection")
+                || m.contains("terminating")
         }
         _ => false,
     }
@@ -57,7 +62,9 @@ impl From<DbError> for WebError {
         match &e {
             DbError::Pool(_) | DbError::Connect(_) => {
                 tracing::warn!(error = %e, "database unavailable");
-                WebError::Unavailable(format!("The database is unavailable: {e}. Try again shortly."))
+                WebError::Unavailable(format!(
+                    "The database is unavailable: {e}. Try again shortly."
+                ))
             }
             DbError::Query(q) if is_connection_failure(q) => {
                 tracing::warn!(error = %e, "database unavailable");
@@ -65,7 +72,9 @@ impl From<DbError> for WebError {
             }
             _ => {
                 tracing::error!(error = %e, "database error");
-                WebError::Internal("The database could not answer this request; the error is logged.".to_string())
+                WebError::Internal(
+                    "The database could not answer this request; the error is logged.".to_string(),
+                )
             }
         }
     }
@@ -158,5 +167,16 @@ macro_rules! into_wrapped {
     };
 }
 
-into_wrapped!(HtmlError, DbError, ReportError, actix_web::error::BlockingError, askama::Error);
-into_wrapped!(ApiError, DbError, ReportError, actix_web::error::BlockingError);
+into_wrapped!(
+    HtmlError,
+    DbError,
+    ReportError,
+    actix_web::error::BlockingError,
+    askama::Error
+);
+into_wrapped!(
+    ApiError,
+    DbError,
+    ReportError,
+    actix_web::error::BlockingError
+);

@@ -10,15 +10,22 @@ use super::Payload;
 use crate::db::DbError;
 use crate::report::export::{file_name, monthly_csv};
 
-pub async fn monthly(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+pub async fn monthly(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
     let state = state.into_inner();
     let payload = web::block(move || -> Result<Payload, WebError> {
-        params.allow_only(&["month"]).map_err(WebError::BadRequest)?;
+        params
+            .allow_only(&["month"])
+            .map_err(WebError::BadRequest)?;
         let month = params
             .month("month")
             .map_err(WebError::BadRequest)?
-            .ok_or_else(|| WebError::BadRequest("parameter 'month' is required (YYYY-MM)".into()))?;
+            .ok_or_else(|| {
+                WebError::BadRequest("parameter 'month' is required (YYYY-MM)".into())
+            })?;
         let mut conn = state.pool.get().map_err(DbError::from)?;
         let body = monthly_csv(&mut conn, month)?;
         Ok(Payload::csv(file_name(month), body))

@@ -19,7 +19,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
     let result = web::block(move || db::ping(&pool, Duration::from_secs(2))).await;
     match result {
-        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": "ok" })),
+        Ok(Ok(())) => {
+            HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": "ok" }))
+        }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable().json(serde_json::json!({

@@ -45,7 +45,8 @@ pub struct Payload {
 
 impl Payload {
     pub fn json<T: serde::Serialize>(value: &T) -> Result<Payload, WebError> {
-        let body = serde_json::to_vec(value).map_err(|e| WebError::Internal(format!("JSON encoding failed: {e}")))?;
+        let body = serde_json::to_vec(value)
+            .map_err(|e| WebError::Internal(format!("JSON encoding failed: {e}")))?;
         Ok(Payload {
             content_type: "application/json",
             file_name: None,
@@ -101,7 +102,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, HtmlError> {
-    Err(HtmlError(WebError::NotFound(format!("There is no page at {}.", req.path()))))
+    Err(HtmlError(WebError::NotFound(format!(
+        "There is no page at {}.",
+        req.path()
+    ))))
 }
 
 impl Application {
@@ -147,7 +151,11 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
-        Ok(Application { port, server, state })
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {

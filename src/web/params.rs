@@ -81,7 +81,9 @@ impl Params {
             .map(str::to_string)
             .collect();
         if values.len() > MAX_VALUES {
-            return Err(format!("parameter '{name}' has more than {MAX_VALUES} values"));
+            return Err(format!(
+                "parameter '{name}' has more than {MAX_VALUES} values"
+            ));
         }
         Ok(values)
     }
@@ -94,14 +96,18 @@ impl Params {
 
     pub fn month(&self, name: &str) -> Result<Option<Month>, String> {
         self.one(name)?
-            .map(|v| v.parse::<Month>().map_err(|e| format!("parameter '{name}': {e}")))
+            .map(|v| {
+                v.parse::<Month>()
+                    .map_err(|e| format!("parameter '{name}': {e}"))
+            })
             .transpose()
     }
 
     pub fn platforms(&self) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
         for v in self.many("platform")? {
-            let p = dims::parse_platform_filter(&v).map_err(|e| format!("parameter 'platform': {e}"))?;
+            let p = dims::parse_platform_filter(&v)
+                .map_err(|e| format!("parameter 'platform': {e}"))?;
             if !out.contains(&p) {
                 out.push(p);
             }
@@ -200,7 +206,11 @@ impl Params {
     }
 
     /// The platform, region and service filters plus range and currency.
-    pub fn cost_filter(&self, catalog: &Catalog, default: (NaiveDate, NaiveDate)) -> Result<CostFilter, String> {
+    pub fn cost_filter(
+        &self,
+        catalog: &Catalog,
+        default: (NaiveDate, NaiveDate),
+    ) -> Result<CostFilter, String> {
         let (from, to) = self.range(default)?;
         Ok(CostFilter {
             from,
@@ -231,13 +241,18 @@ pub fn default_month(catalog: &Catalog, today: NaiveDate) -> Month {
 
 /// A default range of whole periods ending at the last complete one:
 /// 30 days, 13 weeks (Monday to Sunday) or 12 months.
-pub fn default_whole_periods(catalog: &Catalog, today: NaiveDate, granularity: Granularity) -> (NaiveDate, NaiveDate) {
+pub fn default_whole_periods(
+    catalog: &Catalog,
+    today: NaiveDate,
+    granularity: Granularity,
+) -> (NaiveDate, NaiveDate) {
     use chrono::Datelike;
     let last = catalog.last_day.unwrap_or(today);
     match granularity {
         Granularity::Day => default_recent(catalog, today, 30),
         Granularity::Week => {
-            let sunday = last - Duration::days(i64::from((last.weekday().num_days_from_monday() + 1) % 7));
+            let sunday =
+                last - Duration::days(i64::from((last.weekday().num_days_from_monday() + 1) % 7));
             (sunday - Duration::days(13 * 7 - 1), sunday)
         }
         Granularity::Month => {
@@ -275,18 +290,27 @@ mod tests {
     #[test]
     fn explains_bad_values() {
         let p = Params::parse("platform=Dreamcast");
-        assert!(p.platforms().unwrap_err().contains("unknown platform 'Dreamcast'"));
+        assert!(p
+            .platforms()
+            .unwrap_err()
+            .contains("unknown platform 'Dreamcast'"));
         let p = Params::parse("from=2026-02-10&to=2026-02-01");
         assert_eq!(
             p.range((d("2026-01-01"), d("2026-01-31"))).unwrap_err(),
             "parameter 'to' (2026-02-01) is before 'from' (2026-02-10)"
         );
         let p = Params::parse("month=2026-13");
-        assert!(p.month("month").unwrap_err().starts_with("parameter 'month': '2026-13' is not a month"));
+        assert!(p
+            .month("month")
+            .unwrap_err()
+            .starts_with("parameter 'month': '2026-13' is not a month"));
         let p = Params::parse("granularity=hourly");
         assert!(p.granularity(Granularity::Day).is_err());
         let p = Params::parse("colour=red");
-        assert!(p.allow_only(&["from"]).unwrap_err().contains("unknown parameter 'colour'"));
+        assert!(p
+            .allow_only(&["from"])
+            .unwrap_err()
+            .contains("unknown parameter 'colour'"));
         let p = Params::parse("from=2026-01-01&from=2026-01-02");
         assert!(p.date("from").unwrap_err().contains("more than once"));
     }

@@ -9,12 +9,15 @@ use crate::db::schema::ingest_runs;
 use crate::db::{DbConnection, DbError, DbPool};
 use crate::report::Catalog;
 
+/// The catalog and the latest import id it was read after.
+type CachedCatalog = (Option<i64>, Catalog);
+
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     /// The database URL without its password, for the footer.
     pub database_label: String,
-    catalog: Arc<Mutex<Option<(Option<i64>, Catalog)>>>,
+    catalog: Arc<Mutex<Option<CachedCatalog>>>,
 }
 
 impl AppState {

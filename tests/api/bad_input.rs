@@ -4,13 +4,22 @@ use crate::helpers::apps;
 
 const PAGE_CASES: [(&str, &str); 12] = [
     ("/?platform=Dreamcast", "unknown platform 'Dreamcast'"),
-    ("/?from=2026-10-10&to=2026-10-01", "parameter 'to' (2026-10-01) is before 'from' (2026-10-10)"),
+    (
+        "/?from=2026-10-10&to=2026-10-01",
+        "parameter 'to' (2026-10-01) is before 'from' (2026-10-10)",
+    ),
     ("/?from=2026-02-30", "'2026-02-30' is not a date"),
     ("/?colour=red", "unknown parameter 'colour'"),
-    ("/month?month=2026-13", "parameter 'month': '2026-13' is not a month"),
+    (
+        "/month?month=2026-13",
+        "parameter 'month': '2026-13' is not a month",
+    ),
     ("/month?month=October", "is not a month"),
     ("/month?month=2026-10&region=us-east-1", "needs 'platform'"),
-    ("/costs?granularity=hourly", "'hourly' is not one of day, week, month"),
+    (
+        "/costs?granularity=hourly",
+        "'hourly' is not one of day, week, month",
+    ),
     ("/costs?group_by=colour", "'colour' is not a dimension"),
     ("/costs?metric=list", "'list' is not a cost metric"),
     ("/export/monthly.csv", "parameter 'month' is required"),
@@ -18,11 +27,23 @@ const PAGE_CASES: [(&str, &str); 12] = [
 ];
 
 const API_CASES: [(&str, &str); 6] = [
-    ("/api/v1/costs?platform=Dreamcast", "unknown platform 'Dreamcast'"),
-    ("/api/v1/costs?from=2026-02-01&to=2026-01-01", "is before 'from'"),
+    (
+        "/api/v1/costs?platform=Dreamcast",
+        "unknown platform 'Dreamcast'",
+    ),
+    (
+        "/api/v1/costs?from=2026-02-01&to=2026-01-01",
+        "is before 'from'",
+    ),
     ("/api/v1/costs?currency=XYZ", "no costs in 'XYZ'"),
-    ("/api/v1/costs?from=2020-01-01&to=2026-01-01&granularity=day", "choose a coarser granularity"),
-    ("/api/v1/costs?group_by=platform,region,service", "at most 2"),
+    (
+        "/api/v1/costs?from=2020-01-01&to=2026-01-01&granularity=day",
+        "choose a coarser granularity",
+    ),
+    (
+        "/api/v1/costs?group_by=platform,region,service",
+        "at most 2",
+    ),
     ("/api/v1/costs?format=xml", "not json or csv"),
 ];
 
@@ -34,7 +55,10 @@ async fn bad_parameters_get_a_400_naming_the_problem() {
         for (path, message) in PAGE_CASES {
             let (status, body) = app.get_text(path).await;
             assert_eq!(status, 400, "{backend} {path}: {body}");
-            let text = body.replace("&#x27;", "'").replace("&#39;", "'").replace("&quot;", "\"");
+            let text = body
+                .replace("&#x27;", "'")
+                .replace("&#39;", "'")
+                .replace("&quot;", "\"");
             assert!(text.contains(message), "{backend} {path}: {body}");
         }
         for (path, message) in API_CASES {
@@ -62,19 +86,45 @@ async fn hostile_values_never_cause_a_server_error() {
         long.as_str(),
         "%FF%FE",
     ];
-    let params = ["from", "to", "month", "platform", "region", "service", "granularity", "group_by", "metric", "currency", "format"];
+    let params = [
+        "from",
+        "to",
+        "month",
+        "platform",
+        "region",
+        "service",
+        "granularity",
+        "group_by",
+        "metric",
+        "currency",
+        "format",
+    ];
     for app in apps().await {
-        for path in ["/", "/month", "/costs", "/api/v1/costs", "/api/v1/overview", "/api/v1/month", "/export/monthly.csv"] {
+        for path in [
+            "/",
+            "/month",
+            "/costs",
+            "/api/v1/costs",
+            "/api/v1/overview",
+            "/api/v1/month",
+            "/export/monthly.csv",
+        ] {
             for p in params {
                 for v in values {
                     let url = format!("{path}?{p}={v}");
                     let status = app.get(&url).await.status().as_u16();
-                    assert!(status < 500, "{} {url} answered {status}", app.backend.name());
+                    assert!(
+                        status < 500,
+                        "{} {url} answered {status}",
+                        app.backend.name()
+                    );
                 }
             }
         }
         // Quoted values are shown escaped, never as markup.
-        let (_, body) = app.get_text("/?platform=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+        let (_, body) = app
+            .get_text("/?platform=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+            .await;
         assert!(!body.contains("<script>alert(1)</script>"));
     }
 }

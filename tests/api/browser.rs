@@ -36,23 +36,29 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start_chromedriver() -> (Driver, String) {
     let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
     let url = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..100 {
         if let Ok(r) = client.get(format!("{url}/status")).send().await {
             if r.status().is_success() {
-                return (Driver(child), url);
+                return (driver, url);
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -72,7 +78,13 @@ async fn text_of(client: &fantoccini::Client, css: &str) -> String {
 
 async fn wait_for_url(client: &fantoccini::Client, needle: &str) {
     for _ in 0..100 {
-        if client.current_url().await.unwrap().as_str().contains(needle) {
+        if client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains(needle)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -123,7 +135,11 @@ async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
             .await
             .unwrap();
         assert!(chart_before.contains("<svg"), "the chart is drawn");
-        let rows_before = client.find_all(Locator::Css("#by-platform tbody tr")).await.unwrap().len();
+        let rows_before = client
+            .find_all(Locator::Css("#by-platform tbody tr"))
+            .await
+            .unwrap()
+            .len();
         assert_eq!(rows_before, 7, "six platforms and unallocated");
 
         // Tick PlayStation and apply.
@@ -142,7 +158,11 @@ async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
             .await
             .unwrap();
         wait_for_url(&client, "platform=PlayStation").await;
-        client.wait().for_element(Locator::Css("#total-effective")).await.unwrap();
+        client
+            .wait()
+            .for_element(Locator::Css("#total-effective"))
+            .await
+            .unwrap();
 
         let total_after = text_of(&client, "#total-effective").await;
         let chart_after = client
@@ -157,7 +177,10 @@ async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
             dollars_to_micros(&total_after) < dollars_to_micros(&total_before),
             "{total_after} < {total_before}"
         );
-        let rows = client.find_all(Locator::Css("#by-platform tbody tr")).await.unwrap();
+        let rows = client
+            .find_all(Locator::Css("#by-platform tbody tr"))
+            .await
+            .unwrap();
         assert_eq!(rows.len(), 1, "only PlayStation remains in the table");
         assert!(rows[0].text().await.unwrap().starts_with("PlayStation"));
         let checked = client

@@ -31,13 +31,28 @@ fn migrate_applies_then_reports_up_to_date() {
 fn bad_input_exits_2_with_a_one_line_message() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
-    let o = finops(&["--database", &url, "export", "monthly", "--month", "2026-13"]);
+    let o = finops(&[
+        "--database",
+        &url,
+        "export",
+        "monthly",
+        "--month",
+        "2026-13",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("'2026-13' is not a month"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("'2026-13' is not a month"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = finops(&["--database", "mysql://localhost/x", "migrate"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unsupported database URL"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unsupported database URL"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = finops(&["demo", "--months", "0"]);
     assert_eq!(o.status.code(), Some(2));
@@ -45,9 +60,17 @@ fn bad_input_exits_2_with_a_one_line_message() {
 
 #[test]
 fn an_unreachable_database_exits_1() {
-    let o = finops(&["--database", "postgres://postgres@127.0.0.1:1/finops", "migrate"]);
+    let o = finops(&[
+        "--database",
+        "postgres://postgres@127.0.0.1:1/finops",
+        "migrate",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cannot connect to the database"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot connect to the database"),
+        "{}",
+        stderr(&o)
+    );
     let o = finops(&["--database", "sqlite:///no/such/dir/finops.db", "migrate"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
@@ -58,7 +81,14 @@ fn help_explains_the_commands() {
     let o = finops(&["--help"]);
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
-    for needle in ["serve", "demo", "migrate", "export", "FINOPS_DATABASE_URL", "sqlite://finops.db"] {
+    for needle in [
+        "serve",
+        "demo",
+        "migrate",
+        "export",
+        "FINOPS_DATABASE_URL",
+        "sqlite://finops.db",
+    ] {
         assert!(text.contains(needle), "--help lacks {needle}");
     }
 }
@@ -67,11 +97,34 @@ fn help_explains_the_commands() {
 fn demo_and_export_write_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("d.db").display());
-    let o = finops(&["--database", &url, "demo", "--months", "1", "--end", "2026-10-31", "--seed", "5"]);
+    let o = finops(&[
+        "--database",
+        &url,
+        "demo",
+        "--months",
+        "1",
+        "--end",
+        "2026-10-31",
+        "--seed",
+        "5",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("demo loaded: 2026-10-01 to 2026-10-31"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("demo loaded: 2026-10-01 to 2026-10-31"),
+        "{}",
+        stderr(&o)
+    );
     let out = dir.path().join("oct.csv");
-    let o = finops(&["--database", &url, "export", "monthly", "--month", "2026-10", "--out", out.to_str().unwrap()]);
+    let o = finops(&[
+        "--database",
+        &url,
+        "export",
+        "monthly",
+        "--month",
+        "2026-10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.lines().count() > 100);

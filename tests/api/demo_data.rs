@@ -17,14 +17,24 @@ async fn same_seed_gives_byte_identical_exports_on_sqlite_and_postgres() {
     if exports.len() == 1 {
         let other = TestApp::spawn(Backend::Sqlite).await.unwrap();
         other.load_demo(7, 2).await;
-        exports.push((Backend::Sqlite, other.get_bytes("/export/monthly.csv?month=2026-10").await.1));
+        exports.push((
+            Backend::Sqlite,
+            other.get_bytes("/export/monthly.csv?month=2026-10").await.1,
+        ));
     }
-    assert_eq!(exports[0].1, exports[1].1, "{:?} and {:?} exports differ", exports[0].0, exports[1].0);
+    assert_eq!(
+        exports[0].1, exports[1].1,
+        "{:?} and {:?} exports differ",
+        exports[0].0, exports[1].0
+    );
 
     // Another seed gives other numbers.
     let third = TestApp::spawn(Backend::Sqlite).await.unwrap();
     third.load_demo(8, 2).await;
-    assert_ne!(third.get_bytes("/export/monthly.csv?month=2026-10").await.1, exports[0].1);
+    assert_ne!(
+        third.get_bytes("/export/monthly.csv?month=2026-10").await.1,
+        exports[0].1
+    );
 }
 
 #[tokio::test]
@@ -32,12 +42,21 @@ async fn reloading_the_demo_replaces_it() {
     for app in apps().await {
         let first = app.load_demo(42, 2).await;
         let (_, before) = app.get_bytes("/export/monthly.csv?month=2026-09").await;
-        let count_before = app.with_conn(|c| finops::db::costs::count_rows(c).unwrap()).await;
+        let count_before = app
+            .with_conn(|c| finops::db::costs::count_rows(c).unwrap())
+            .await;
         let second = app.load_demo(42, 2).await;
-        let count_after = app.with_conn(|c| finops::db::costs::count_rows(c).unwrap()).await;
+        let count_after = app
+            .with_conn(|c| finops::db::costs::count_rows(c).unwrap())
+            .await;
         let (_, after) = app.get_bytes("/export/monthly.csv?month=2026-09").await;
         assert_eq!(first, second);
-        assert_eq!(count_before, count_after, "{}: no doubling", app.backend.name());
+        assert_eq!(
+            count_before,
+            count_after,
+            "{}: no doubling",
+            app.backend.name()
+        );
         assert_eq!(before, after);
     }
 }

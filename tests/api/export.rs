@@ -58,11 +58,25 @@ async fn monthly_csv_ties_out_to_database_page_and_api_and_cli_matches_http() {
 
         // The CLI writes exactly the same bytes.
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args(["--database", app.db.url(), "export", "monthly", "--month", month])
+            .args([
+                "--database",
+                app.db.url(),
+                "export",
+                "monthly",
+                "--month",
+                month,
+            ])
             .output()
             .expect("run finops");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        assert_eq!(output.stdout, http_bytes, "{backend}: CLI and HTTP exports differ");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            output.stdout, http_bytes,
+            "{backend}: CLI and HTTP exports differ"
+        );
 
         // Parse with an independent RFC 4180 reader and sum.
         let mut reader = csv::ReaderBuilder::new().from_reader(http_bytes.as_slice());
@@ -70,7 +84,15 @@ async fn monthly_csv_ties_out_to_database_page_and_api_and_cli_matches_http() {
         let header_line: Vec<&str> = headers.iter().collect();
         assert_eq!(
             &header_line[..7],
-            &["month", "platform", "region", "service", "billed_cost", "effective_cost", "currency"]
+            &[
+                "month",
+                "platform",
+                "region",
+                "service",
+                "billed_cost",
+                "effective_cost",
+                "currency"
+            ]
         );
         let (mut billed, mut effective, mut lines) = (0_i64, 0_i64, 0);
         for record in reader.records() {
@@ -86,16 +108,31 @@ async fn monthly_csv_ties_out_to_database_page_and_api_and_cli_matches_http() {
             .with_conn(|c| database_totals(c, "2026-10-01", "2026-10-31"))
             .await;
         assert!(rows > lines, "the export aggregates daily rows");
-        assert_eq!(billed, db_billed, "{backend}: billed ties out to the micro-unit");
-        assert_eq!(effective, db_effective, "{backend}: effective ties out to the micro-unit");
+        assert_eq!(
+            billed, db_billed,
+            "{backend}: billed ties out to the micro-unit"
+        );
+        assert_eq!(
+            effective, db_effective,
+            "{backend}: effective ties out to the micro-unit"
+        );
 
         // The Month review page shows the same totals to the cent.
         let (status, page) = app.get_text(&format!("/month?month={month}")).await;
         assert_eq!(status, 200);
         let page_billed = dollars_to_micros(&element_text(&page, "month-total-billed").unwrap());
-        let page_effective = dollars_to_micros(&element_text(&page, "month-total-effective").unwrap());
-        assert_eq!(page_billed / 10_000, round_to_cents(billed), "{backend}: page billed");
-        assert_eq!(page_effective / 10_000, round_to_cents(effective), "{backend}: page effective");
+        let page_effective =
+            dollars_to_micros(&element_text(&page, "month-total-effective").unwrap());
+        assert_eq!(
+            page_billed / 10_000,
+            round_to_cents(billed),
+            "{backend}: page billed"
+        );
+        assert_eq!(
+            page_effective / 10_000,
+            round_to_cents(effective),
+            "{backend}: page effective"
+        );
 
         // And the API's rows sum to it exactly.
         let (status, json) = app
@@ -109,7 +146,10 @@ async fn monthly_csv_ties_out_to_database_page_and_api_and_cli_matches_http() {
             .map(|r| decimal_micros(r["effective_cost"].as_str().unwrap()))
             .sum();
         assert_eq!(api_sum, effective, "{backend}: API rows");
-        assert_eq!(decimal_micros(json["total"]["billed_cost"].as_str().unwrap()), billed);
+        assert_eq!(
+            decimal_micros(json["total"]["billed_cost"].as_str().unwrap()),
+            billed
+        );
     }
 }
 

@@ -53,8 +53,14 @@ pub fn postgres_available() -> bool {
 
 /// A database that disappears with the test.
 pub enum TestDb {
-    Sqlite { _dir: tempfile::TempDir, url: String },
-    Postgres { name: String, url: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        name: String,
+        url: String,
+    },
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -74,7 +80,8 @@ impl TestDb {
                     COUNTER.fetch_add(1, Ordering::SeqCst),
                     chrono::Utc::now().timestamp_subsec_micros()
                 );
-                let mut admin = PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL admin connection");
+                let mut admin = PgConnection::establish(&postgres_admin_url())
+                    .expect("PostgreSQL admin connection");
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");
@@ -97,7 +104,8 @@ impl TestDb {
     /// Drops a PostgreSQL database now (its connections are terminated).
     pub fn drop_postgres_database(&self) {
         if let TestDb::Postgres { name, .. } = self {
-            let mut admin = PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL admin connection");
+            let mut admin = PgConnection::establish(&postgres_admin_url())
+                .expect("PostgreSQL admin connection");
             admin
                 .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .expect("drop test database");
@@ -109,7 +117,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let TestDb::Postgres { name, .. } = self {
             if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }
@@ -240,7 +249,10 @@ pub fn element_text(html: &str, id: &str) -> Option<String> {
 /// "$1,234.56" or "-$12.00" → micro-units, to the cent.
 pub fn dollars_to_micros(text: &str) -> i64 {
     let negative = text.starts_with('-') || text.starts_with('−');
-    let digits: String = text.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect();
+    let digits: String = text
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     let (whole, frac) = digits.split_once('.').unwrap_or((&digits, "0"));
     let frac = format!("{frac:0<6}");
     let v = whole.parse::<i64>().unwrap() * 1_000_000 + frac[..6].parse::<i64>().unwrap();
@@ -258,8 +270,12 @@ pub fn decimal_micros(text: &str) -> i64 {
         None => (false, text),
     };
     let (whole, frac) = body.split_once('.').expect("amount has decimals");
-    assert!(frac.len() >= 2 && frac.len() <= 6, "2 to 6 decimal places: {text}");
-    let v = whole.parse::<i64>().unwrap() * 1_000_000 + format!("{frac:0<6}").parse::<i64>().unwrap();
+    assert!(
+        frac.len() >= 2 && frac.len() <= 6,
+        "2 to 6 decimal places: {text}"
+    );
+    let v =
+        whole.parse::<i64>().unwrap() * 1_000_000 + format!("{frac:0<6}").parse::<i64>().unwrap();
     if negative {
         -v
     } else {

@@ -11,26 +11,52 @@ async fn overview_month_review_and_explorer_render_on_both_backends() {
 
         let (status, page) = app.get_text("/?from=2026-10-01&to=2026-10-31").await;
         assert_eq!(status, 200, "{backend}");
-        for needle in ["<svg", "id=\"by-platform\"", "id=\"by-region\"", "id=\"movers\"", "id=\"unit-costs\"", "PlayStation", "us-east-1", "per 1,000 player-hours", "compared with 1 Sep 2026 – 30 Sep 2026"] {
+        for needle in [
+            "<svg",
+            "id=\"by-platform\"",
+            "id=\"by-region\"",
+            "id=\"movers\"",
+            "id=\"unit-costs\"",
+            "PlayStation",
+            "us-east-1",
+            "per 1,000 player-hours",
+            "compared with 1 Sep 2026 – 30 Sep 2026",
+        ] {
             assert!(page.contains(needle), "{backend}: overview lacks {needle}");
         }
         let total = dollars_to_micros(&element_text(&page, "total-effective").unwrap());
-        assert!(total > 500_000_000_000, "{backend}: a believable month: {total}");
+        assert!(
+            total > 500_000_000_000,
+            "{backend}: a believable month: {total}"
+        );
         let share = element_text(&page, "unallocated-share").unwrap();
         assert!(share.ends_with('%'), "{share}");
 
         // The same period with one platform shows less.
-        let (_, pc) = app.get_text("/?from=2026-10-01&to=2026-10-31&platform=PC").await;
+        let (_, pc) = app
+            .get_text("/?from=2026-10-01&to=2026-10-31&platform=PC")
+            .await;
         let pc_total = dollars_to_micros(&element_text(&pc, "total-effective").unwrap());
         assert!(pc_total < total && pc_total > 0);
 
         let (status, month) = app.get_text("/month?month=2026-10").await;
         assert_eq!(status, 200);
-        for needle in ["Month review: October 2026", "id=\"download-csv\" href=\"/export/monthly.csv?month=2026-10\"", "Budget", "id=\"month-table\"", "<svg"] {
-            assert!(month.contains(needle), "{backend}: month review lacks {needle}");
+        for needle in [
+            "Month review: October 2026",
+            "id=\"download-csv\" href=\"/export/monthly.csv?month=2026-10\"",
+            "Budget",
+            "id=\"month-table\"",
+            "<svg",
+        ] {
+            assert!(
+                month.contains(needle),
+                "{backend}: month review lacks {needle}"
+            );
         }
         // Drill-down to services.
-        let (status, drill) = app.get_text("/month?month=2026-10&platform=PC&region=us-east-1").await;
+        let (status, drill) = app
+            .get_text("/month?month=2026-10&platform=PC&region=us-east-1")
+            .await;
         assert_eq!(status, 200);
         assert!(drill.contains("Services: PC in us-east-1"), "{backend}");
         assert!(drill.contains("GameLift"));
@@ -40,8 +66,14 @@ async fn overview_month_review_and_explorer_render_on_both_backends() {
             .await;
         assert_eq!(status, 200);
         assert!(explorer.contains("id=\"explorer-table\""));
-        assert!(explorer.contains("value=\"Xbox\" checked"), "{backend}: filters stay in the form");
-        assert!(explorer.contains("/api/v1/costs?from=2026-08-03"), "{backend}: JSON link of the view");
+        assert!(
+            explorer.contains("value=\"Xbox\" checked"),
+            "{backend}: filters stay in the form"
+        );
+        assert!(
+            explorer.contains("/api/v1/costs?from=2026-08-03"),
+            "{backend}: JSON link of the view"
+        );
     }
 }
 
@@ -63,12 +95,21 @@ async fn pages_explain_an_empty_database() {
 async fn responses_carry_security_headers_and_static_files_are_served() {
     for app in apps().await {
         let r = app.get("/").await;
-        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
         let r = app.get("/static/finops.css").await;
         assert_eq!(r.status(), 200);
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css"));
         assert_eq!(app.get("/static/../Cargo.toml").await.status(), 404);
         assert_eq!(app.get("/no/such/page").await.status(), 404);
     }

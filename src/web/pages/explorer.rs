@@ -104,9 +104,15 @@ pub fn request_from(
     })
 }
 
-fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &AppState) -> Result<String, WebError> {
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    state: &AppState,
+) -> Result<String, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let req = request_from(params, catalog, Granularity::Week, &[Dim::Platform]).map_err(WebError::BadRequest)?;
+    let req = request_from(params, catalog, Granularity::Week, &[Dim::Platform])
+        .map_err(WebError::BadRequest)?;
     let result = explore(conn, &req)?;
     let f = &req.filter;
     let cur = f.currency.as_str();
@@ -115,7 +121,11 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
     let group_label = if req.group_by.is_empty() {
         "Total".to_string()
     } else {
-        req.group_by.iter().map(|d| d.label()).collect::<Vec<_>>().join(" · ")
+        req.group_by
+            .iter()
+            .map(|d| d.label())
+            .collect::<Vec<_>>()
+            .join(" · ")
     };
     let show_periods = result.periods.len() <= MAX_COLUMNS && result.periods.len() > 1;
     let period_label = |(d, partial): (&chrono::NaiveDate, &bool)| {
@@ -153,7 +163,11 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         ("granularity", req.granularity.as_str().to_string()),
         ("metric", metric.as_str().to_string()),
     ];
-    pairs.extend(req.group_by.iter().map(|d| ("group_by", d.as_str().to_string())));
+    pairs.extend(
+        req.group_by
+            .iter()
+            .map(|d| ("group_by", d.as_str().to_string())),
+    );
     pairs.extend(f.platforms.iter().map(|p| ("platform", p.clone())));
     pairs.extend(f.regions.iter().map(|r| ("region", r.clone())));
     pairs.extend(f.services.iter().map(|s| ("service", s.clone())));
@@ -163,7 +177,12 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
     let csv_link = format!("/api/v1/costs?{}", query_string(&pairs));
 
     let y_label = format!("{} ({cur})", metric.label());
-    let chart = chart::stacked_area(&result.chart_series(req.granularity, CHART_SERIES), &y_label, cur, chart::Size::Wide);
+    let chart = chart::stacked_area(
+        &result.chart_series(req.granularity, CHART_SERIES),
+        &y_label,
+        cur,
+        chart::Size::Wide,
+    );
     let mut dimensions = vec![("none", "(nothing)")];
     dimensions.extend(Dim::ALL.iter().map(|d| (d.as_str(), d.label())));
     let page = ExplorerPage {
@@ -182,7 +201,11 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
             Granularity::Week => "weeks",
             Granularity::Month => "months",
         },
-        granularities: vec![("day", "Day"), ("week", "Week (Mon–Sun)"), ("month", "Month")],
+        granularities: vec![
+            ("day", "Day"),
+            ("week", "Week (Mon–Sun)"),
+            ("month", "Month"),
+        ],
         dimensions,
         group1: req.group_by.first().map(|d| d.as_str()).unwrap_or("none"),
         group2: req.group_by.get(1).map(|d| d.as_str()).unwrap_or(""),
@@ -191,9 +214,11 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         metric: metric.as_str(),
         metric_label: metric.label(),
         platform_options: platform_options(catalog, &f.platforms),
-        region_options: value_options(&catalog.regions, &f.regions, |r| match dims::region_name(r) {
-            Some(n) => format!("{r} ({n})"),
-            None => r.to_string(),
+        region_options: value_options(&catalog.regions, &f.regions, |r| {
+            match dims::region_name(r) {
+                Some(n) => format!("{r} ({n})"),
+                None => r.to_string(),
+            }
         }),
         service_options: value_options(&catalog.services, &f.services, |s| s.to_string()),
         regions_open: !f.regions.is_empty(),
@@ -212,13 +237,22 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         period_count: result.periods.len(),
         main_chart: chart,
         period_headers: if show_periods {
-            result.periods.iter().zip(&result.partial).map(period_label).collect()
+            result
+                .periods
+                .iter()
+                .zip(&result.partial)
+                .map(period_label)
+                .collect()
         } else {
             Vec::new()
         },
         groups,
         period_totals: if show_periods {
-            result.period_totals.iter().map(|v| money(*v, cur)).collect()
+            result
+                .period_totals
+                .iter()
+                .map(|v| money(*v, cur))
+                .collect()
         } else {
             Vec::new()
         },

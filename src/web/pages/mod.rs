@@ -26,7 +26,10 @@ pub struct CheckOption {
 
 /// The six platforms plus `unallocated` (when present), checked if chosen.
 pub fn platform_options(catalog: &Catalog, chosen: &[String]) -> Vec<CheckOption> {
-    let mut values: Vec<String> = Platform::ALL.iter().map(|p| p.as_str().to_string()).collect();
+    let mut values: Vec<String> = Platform::ALL
+        .iter()
+        .map(|p| p.as_str().to_string())
+        .collect();
     for p in &catalog.platforms {
         if !values.contains(p) {
             values.push(p.clone());
@@ -47,7 +50,11 @@ pub fn platform_options(catalog: &Catalog, chosen: &[String]) -> Vec<CheckOption
 }
 
 /// Checkboxes for free-text dimension values.
-pub fn value_options(values: &[String], chosen: &[String], label: impl Fn(&str) -> String) -> Vec<CheckOption> {
+pub fn value_options(
+    values: &[String],
+    chosen: &[String],
+    label: impl Fn(&str) -> String,
+) -> Vec<CheckOption> {
     values
         .iter()
         .map(|v| CheckOption {

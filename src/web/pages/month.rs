@@ -94,7 +94,12 @@ fn row(l: &MonthLine, label: String, href: String, cur: &str) -> RowView {
     }
 }
 
-fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &AppState) -> Result<String, WebError> {
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    state: &AppState,
+) -> Result<String, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let today = Utc::now().date_naive();
     let month = params
@@ -104,7 +109,10 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
     let currency = params.currency(catalog).map_err(WebError::BadRequest)?;
     let platform = match params.one("platform").map_err(WebError::BadRequest)? {
         None => None,
-        Some(p) => Some(dims::parse_platform_filter(p).map_err(|e| WebError::BadRequest(format!("parameter 'platform': {e}")))?),
+        Some(p) => Some(
+            dims::parse_platform_filter(p)
+                .map_err(|e| WebError::BadRequest(format!("parameter 'platform': {e}")))?,
+        ),
     };
     let region = match params.one("region").map_err(WebError::BadRequest)? {
         None => None,
@@ -150,7 +158,10 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
             effective: money(p.current.effective, cur),
             previous: money(p.previous.effective, cur),
             change: ChangeView::of(&p.change, cur),
-            budget: p.budget.map(|b| money(b, cur)).unwrap_or_else(|| "–".into()),
+            budget: p
+                .budget
+                .map(|b| money(b, cur))
+                .unwrap_or_else(|| "–".into()),
             used: if review.partial {
                 money(p.projected, cur)
             } else {
@@ -178,7 +189,11 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
             id: "tile-effective",
             label: "Effective cost".into(),
             value: money(review.total.effective, cur),
-            note: format!("{} vs {}", review.total_change.percent_text(), prev.long_name()),
+            note: format!(
+                "{} vs {}",
+                review.total_change.percent_text(),
+                prev.long_name()
+            ),
             note_class: review.total_change.direction(),
         },
         Tile {
@@ -190,7 +205,10 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
                 if gap.is_zero() {
                     "equal to effective".to_string()
                 } else {
-                    format!("{} vs effective (commitment timing)", crate::web::views::signed_money(gap, cur))
+                    format!(
+                        "{} vs effective (commitment timing)",
+                        crate::web::views::signed_money(gap, cur)
+                    )
                 }
             },
             note_class: "flat",
@@ -198,12 +216,17 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         Tile {
             id: "tile-budget",
             label: "Budget".into(),
-            value: total_budget.map(|b| money(b, cur)).unwrap_or_else(|| "none set".into()),
+            value: total_budget
+                .map(|b| money(b, cur))
+                .unwrap_or_else(|| "none set".into()),
             note: match budget_used {
                 Some(u) => format!("{u:.1} % used"),
                 None => "no budget for this month".into(),
             },
-            note_class: if total_budget.map(|b| review.total_projected > b).unwrap_or(false) {
+            note_class: if total_budget
+                .map(|b| review.total_projected > b)
+                .unwrap_or(false)
+            {
                 "up"
             } else {
                 "flat"
@@ -216,7 +239,10 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
             label: "Projected month".into(),
             value: money(review.total_projected, cur),
             note: "at the month-to-date daily rate".into(),
-            note_class: if total_budget.map(|b| review.total_projected > b).unwrap_or(false) {
+            note_class: if total_budget
+                .map(|b| review.total_projected > b)
+                .unwrap_or(false)
+            {
                 "up"
             } else {
                 "flat"
@@ -240,14 +266,30 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         categories: &categories,
         series: vec![
             (
-                format!("{} ({})", prev.long_name(), if review.partial { "same days" } else { "month" }),
+                format!(
+                    "{} ({})",
+                    prev.long_name(),
+                    if review.partial { "same days" } else { "month" }
+                ),
                 (190, 190, 190),
-                chart_platforms.iter().map(|p| p.previous.effective).collect(),
+                chart_platforms
+                    .iter()
+                    .map(|p| p.previous.effective)
+                    .collect(),
             ),
             (
                 this_label,
                 (0, 114, 178),
-                chart_platforms.iter().map(|p| if review.partial { p.projected } else { p.current.effective }).collect(),
+                chart_platforms
+                    .iter()
+                    .map(|p| {
+                        if review.partial {
+                            p.projected
+                        } else {
+                            p.current.effective
+                        }
+                    })
+                    .collect(),
             ),
         ],
         targets: Some((
@@ -287,7 +329,14 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
             services: d
                 .services
                 .iter()
-                .map(|s| row(s, dims::service_label(&s.key).to_string(), String::new(), cur))
+                .map(|s| {
+                    row(
+                        s,
+                        dims::service_label(&s.key).to_string(),
+                        String::new(),
+                        cur,
+                    )
+                })
                 .collect(),
             billed: money(current.billed, cur),
             effective: money(current.effective, cur),
@@ -299,7 +348,12 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
     let last = catalog.last_day.map(Month::of);
     let next = month.next();
     let page = MonthPage {
-        layout: Layout::new(&format!("Month review {month}"), "month", catalog, &state.database_label),
+        layout: Layout::new(
+            &format!("Month review {month}"),
+            "month",
+            catalog,
+            &state.database_label,
+        ),
         month: month.to_string(),
         month_name: month.long_name(),
         previous_name: prev.long_name(),
@@ -325,7 +379,9 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         total_effective: money(review.total.effective, cur),
         total_previous: money(review.previous_total.effective, cur),
         total_change: ChangeView::of(&review.total_change, cur),
-        total_budget: total_budget.map(|b| money(b, cur)).unwrap_or_else(|| "–".into()),
+        total_budget: total_budget
+            .map(|b| money(b, cur))
+            .unwrap_or_else(|| "–".into()),
         total_used: if review.partial {
             money(review.total_projected, cur)
         } else {

@@ -14,7 +14,9 @@ use crate::report::{percent_text, Catalog, Metric};
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::{default_month, Params};
 use crate::web::state::AppState;
-use crate::web::views::{money, query_string, range_text, short_date, thousands, ChangeView, Layout};
+use crate::web::views::{
+    money, query_string, range_text, short_date, thousands, ChangeView, Layout,
+};
 
 pub const PARAMS: [&str; 6] = ["from", "to", "platform", "region", "metric", "currency"];
 
@@ -73,7 +75,11 @@ struct OverviewPage {
 
 fn quick_ranges(last: NaiveDate, metric: Metric, platforms: &[String]) -> Vec<(String, String)> {
     let month = Month::of(last);
-    let last_complete = if last == month.last_day() { month } else { month.prev() };
+    let last_complete = if last == month.last_day() {
+        month
+    } else {
+        month.prev()
+    };
     let link = |from: NaiveDate, to: NaiveDate| {
         let mut pairs = vec![("from", from.to_string()), ("to", to.to_string())];
         pairs.extend(platforms.iter().map(|p| ("platform", p.clone())));
@@ -96,16 +102,30 @@ fn quick_ranges(last: NaiveDate, metric: Metric, platforms: &[String]) -> Vec<(S
             "Last 3 months".to_string(),
             link(three.first_day(), last_complete.last_day()),
         ),
-        ("Last 12 months".to_string(), link(year_from, last_complete.last_day())),
-        ("Last 30 days".to_string(), link(last - Duration::days(29), last)),
+        (
+            "Last 12 months".to_string(),
+            link(year_from, last_complete.last_day()),
+        ),
+        (
+            "Last 30 days".to_string(),
+            link(last - Duration::days(29), last),
+        ),
     ];
     if last != month.last_day() {
-        out.insert(0, ("Month to date".to_string(), link(month.first_day(), last)));
+        out.insert(
+            0,
+            ("Month to date".to_string(), link(month.first_day(), last)),
+        );
     }
     out
 }
 
-fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &AppState) -> Result<String, WebError> {
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    state: &AppState,
+) -> Result<String, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let today = Utc::now().date_naive();
     let month = default_month(catalog, today);
@@ -115,7 +135,9 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
     let metric = params.metric().map_err(WebError::BadRequest)?;
     let currency = params.currency(catalog).map_err(WebError::BadRequest)?;
     let platforms = params.platforms().map_err(WebError::BadRequest)?;
-    let regions = params.dimension_values("region").map_err(WebError::BadRequest)?;
+    let regions = params
+        .dimension_values("region")
+        .map_err(WebError::BadRequest)?;
     let req = OverviewRequest {
         from,
         to,
@@ -131,13 +153,14 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         Metric::Effective => "effective",
     };
 
-    let explorer = |platforms: &[String], regions: &[String], extra: Vec<(&'static str, String)>| {
-        let mut pairs = vec![("from", from.to_string()), ("to", to.to_string())];
-        pairs.extend(platforms.iter().map(|p| ("platform", p.clone())));
-        pairs.extend(regions.iter().map(|r| ("region", r.clone())));
-        pairs.extend(extra);
-        format!("/costs?{}", query_string(&pairs))
-    };
+    let explorer =
+        |platforms: &[String], regions: &[String], extra: Vec<(&'static str, String)>| {
+            let mut pairs = vec![("from", from.to_string()), ("to", to.to_string())];
+            pairs.extend(platforms.iter().map(|p| ("platform", p.clone())));
+            pairs.extend(regions.iter().map(|r| ("region", r.clone())));
+            pairs.extend(extra);
+            format!("/costs?{}", query_string(&pairs))
+        };
     let line = |l: &crate::report::overview::BreakdownLine, href: String, label: String| LineView {
         key: l.key.clone(),
         label,
@@ -179,13 +202,20 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
     let total = o.total.get(metric);
     let hours: f64 = o.unit_costs.iter().map(|u| u.player_hours).sum();
     let allocated: crate::money::Micros = o.unit_costs.iter().map(|u| u.cost).sum();
-    let overall_per_k = (hours > 0.0).then(|| crate::money::Micros((allocated.0 as f64 * 1000.0 / hours).round() as i64));
+    let overall_per_k = (hours > 0.0)
+        .then(|| crate::money::Micros((allocated.0 as f64 * 1000.0 / hours).round() as i64));
     let tiles = vec![
         Tile {
             id: "tile-total",
-            label: format!("{} cost", metric_word[..1].to_uppercase() + &metric_word[1..]),
+            label: format!(
+                "{} cost",
+                metric_word[..1].to_uppercase() + &metric_word[1..]
+            ),
             value: money(total, cur),
-            note: format!("{} vs previous period", ChangeView::of(&o.total_change, cur).percent),
+            note: format!(
+                "{} vs previous period",
+                ChangeView::of(&o.total_change, cur).percent
+            ),
             note_class: o.total_change.direction(),
         },
         Tile {
@@ -208,13 +238,22 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
             id: "tile-unallocated",
             label: "Unallocated".to_string(),
             value: percent_text(o.unallocated_share),
-            note: format!("{} without a platform", money(o.unallocated.get(metric), cur)),
-            note_class: if o.unallocated_share.unwrap_or(0.0) > 10.0 { "up" } else { "flat" },
+            note: format!(
+                "{} without a platform",
+                money(o.unallocated.get(metric), cur)
+            ),
+            note_class: if o.unallocated_share.unwrap_or(0.0) > 10.0 {
+                "up"
+            } else {
+                "flat"
+            },
         },
         Tile {
             id: "tile-unit",
             label: "Per 1,000 player-hours".to_string(),
-            value: overall_per_k.map(|m| money(m, cur)).unwrap_or_else(|| "–".into()),
+            value: overall_per_k
+                .map(|m| money(m, cur))
+                .unwrap_or_else(|| "–".into()),
             note: format!("{} player-hours", thousands(hours)),
             note_class: "flat",
         },
@@ -240,7 +279,10 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
             cost: money(u.cost, cur),
             hours: thousands(u.player_hours),
             peak: thousands(u.peak_players as f64),
-            per_k: u.per_thousand_hours.map(|m| money(m, cur)).unwrap_or_else(|| "–".into()),
+            per_k: u
+                .per_thousand_hours
+                .map(|m| money(m, cur))
+                .unwrap_or_else(|| "–".into()),
             per_k_prev: u
                 .previous_per_thousand_hours
                 .map(|m| money(m, cur))
@@ -288,7 +330,11 @@ fn build(conn: &mut DbConnection, catalog: &Catalog, params: &Params, state: &Ap
         ),
         month_link: format!("/month?month={review_month}"),
         month_name: review_month.long_name(),
-        explorer_link: explorer(&platforms, &regions, vec![("group_by", "platform".to_string())]),
+        explorer_link: explorer(
+            &platforms,
+            &regions,
+            vec![("group_by", "platform".to_string())],
+        ),
     };
     Ok(page.render()?)
 }
