@@ -60,7 +60,22 @@ for backend in $BACKENDS; do
   server_pid=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   base="http://127.0.0.1:$port"
-  for path in "/" "/month?month=$MONTH"; do curl -sf -o /dev/null "$base$path"; done   # warm the catalog
+  # Cold renders: the first view of each of 12 months (nothing cached yet).
+  for page in overview month; do
+    times=""
+    for m in $(seq 0 11); do
+      mm=$(date -u -d "$END -$m month" +%Y-%m)
+      if [ "$page" = overview ]; then
+        p="/?from=$mm-01&to=$(date -u -d "$mm-01 +1 month -1 day" +%F)"
+      else
+        p="/month?month=$mm"
+      fi
+      times="$times $(curl -sf -o /dev/null -w '%{time_total}' "$base$p")"
+    done
+    cold=$(tr ' ' '\n' <<<"$times" | grep . | sort -n | awk '{a[NR]=$1} END {printf "median %.1f ms, max %.1f ms", a[int((NR+1)/2)]*1000, a[NR]*1000}')
+    printf '%-9s %-28s %s\n' "$backend" "cold $page (12 months)" "$cold"
+  done
+  for path in "/" "/month?month=$MONTH"; do curl -sf -o /dev/null "$base$path"; done
   read -r h_rps h_p99 h_err <<<"$(measure "$base/healthz")"
   printf '%-9s %-28s %12s %10s %10s  %s\n' "$backend" "/healthz" "$h_rps" "$h_p99" "1.00" "$h_err"
   for path in "/" "/month?month=$MONTH"; do

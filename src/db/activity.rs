@@ -52,7 +52,7 @@ pub struct ActivitySum {
 #[derive(QueryableByName)]
 struct DailyPlatformRow {
     #[diesel(sql_type = Text)]
-    period: String,
+    day: String,
     #[diesel(sql_type = Text)]
     platform: String,
     #[diesel(sql_type = Double)]
@@ -61,8 +61,19 @@ struct DailyPlatformRow {
     peak: i64,
 }
 
+/// First day of the bucket `day` falls in.
+fn bucket(day: NaiveDate, granularity: Granularity) -> NaiveDate {
+    use chrono::Datelike;
+    match granularity {
+        Granularity::Day => day,
+        Granularity::Week => super::costs::week_start(day),
+        Granularity::Month => day.with_day(1).unwrap_or(day),
+    }
+}
+
 /// Sums activity per platform (and per time bucket when given) over
 /// `[from, to]`, optionally restricted to some platforms and regions.
+/// Player-hours add up; the peak is the highest day's sum of regional peaks.
 pub fn sum_activity(
     conn: &mut DbConnection,
     from: NaiveDate,
@@ -72,13 +83,10 @@ pub fn sum_activity(
     granularity: Option<Granularity>,
 ) -> Result<Vec<ActivitySum>, DbError> {
     let dialect = conn.dialect();
-    let bucket = match granularity {
-        Some(g) => dialect.date_bucket("day", g),
-        None => "''".to_string(),
-    };
+    let day_text = dialect.date_text("day");
     let mut sql = Sql::new(dialect);
     sql.push(&format!(
-        "SELECT {bucket} AS period, platform, \
+        "SELECT {day_text} AS day, platform, \
          CAST(SUM(player_hours) AS DOUBLE PRECISION) AS hours, \
          CAST(SUM(peak_concurrent_players) AS BIGINT) AS peak \
          FROM player_activity WHERE day >= "
@@ -87,23 +95,30 @@ pub fn sum_activity(
     .push(" AND day <= ")
     .bind_date(to);
     sql.and_in("platform", platforms).and_in("region", regions);
-    sql.push(" GROUP BY day, platform ORDER BY day, platform");
+    sql.push(&format!(
+        " GROUP BY day, platform ORDER BY {day_text}, platform"
+    ));
     let rows: Vec<DailyPlatformRow> = sql.load(conn)?;
-    // Per day and platform first (sum over regions), then fold into buckets:
-    // hours add up, the peak is the highest day.
     let mut out: Vec<ActivitySum> = Vec::new();
-    let mut index: std::collections::HashMap<(String, String), usize> = Default::default();
+    let mut index: std::collections::HashMap<(Option<NaiveDate>, String), usize> =
+        Default::default();
     for r in rows {
-        let key = (r.period.clone(), r.platform.clone());
-        let slot = *index.entry(key).or_insert_with(|| {
-            out.push(ActivitySum {
-                period: NaiveDate::parse_from_str(&r.period, "%Y-%m-%d").ok(),
-                platform: r.platform.clone(),
-                player_hours: 0.0,
-                peak_concurrent_players: 0,
+        let day = NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok();
+        let period = match (day, granularity) {
+            (Some(d), Some(g)) => Some(bucket(d, g)),
+            _ => None,
+        };
+        let slot = *index
+            .entry((period, r.platform.clone()))
+            .or_insert_with(|| {
+                out.push(ActivitySum {
+                    period,
+                    platform: r.platform.clone(),
+                    player_hours: 0.0,
+                    peak_concurrent_players: 0,
+                });
+                out.len() - 1
             });
-            out.len() - 1
-        });
         out[slot].player_hours += r.hours;
         out[slot].peak_concurrent_players = out[slot].peak_concurrent_players.max(r.peak);
     }

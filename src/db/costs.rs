@@ -191,6 +191,9 @@ struct CostSumRow {
 
 /// Sums billed and effective cost over the filter, grouped by an optional
 /// time bucket and up to three dimensions; ordered by period then keys.
+///
+/// Weeks are folded from daily sums here rather than in SQL: SQLite's date
+/// arithmetic per row costs more than the fold.
 pub fn sum_costs(
     conn: &mut DbConnection,
     filter: &CostFilter,
@@ -202,12 +205,16 @@ pub fn sum_costs(
         "at most three grouping dimensions"
     );
     let dialect = conn.dialect();
-    let period_expr = match granularity {
+    let sql_granularity = match granularity {
+        Some(Granularity::Week) => Some(Granularity::Day),
+        other => other,
+    };
+    let period_expr = match sql_granularity {
         Some(g) => dialect.date_bucket("day", g),
         None => "''".to_string(),
     };
     let mut group_cols: Vec<String> = Vec::new();
-    if granularity.is_some() {
+    if sql_granularity.is_some() {
         group_cols.push(period_expr.clone());
     }
     let mut select = format!("SELECT {period_expr} AS period");
@@ -236,7 +243,7 @@ pub fn sum_costs(
     }
     let rows: Vec<CostSumRow> = sql.load(conn)?;
     let ndims = dims.len();
-    Ok(rows
+    let sums = rows
         .into_iter()
         // Without GROUP BY an empty range still yields one all-zero row.
         .filter(|r| !(group_cols.is_empty() && r.billed == 0 && r.effective == 0))
@@ -245,8 +252,37 @@ pub fn sum_costs(
             keys: [r.k1, r.k2, r.k3].into_iter().take(ndims).collect(),
             billed: Micros(r.billed),
             effective: Micros(r.effective),
+        });
+    if granularity == Some(Granularity::Week) {
+        Ok(fold_into_weeks(sums))
+    } else {
+        Ok(sums.collect())
+    }
+}
+
+/// Monday of the ISO week `day` falls in.
+pub fn week_start(day: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+fn fold_into_weeks(daily: impl Iterator<Item = CostSum>) -> Vec<CostSum> {
+    let mut weeks: std::collections::BTreeMap<(Option<NaiveDate>, Vec<String>), (Micros, Micros)> =
+        std::collections::BTreeMap::new();
+    for s in daily {
+        let entry = weeks.entry((s.period.map(week_start), s.keys)).or_default();
+        entry.0 += s.billed;
+        entry.1 += s.effective;
+    }
+    weeks
+        .into_iter()
+        .map(|((period, keys), (billed, effective))| CostSum {
+            period,
+            keys,
+            billed,
+            effective,
         })
-        .collect())
+        .collect()
 }
 
 /// A line of the monthly export: every dimension finance ties out on.
@@ -294,12 +330,12 @@ pub fn export_lines(
     Ok(sql.load(conn)?)
 }
 
-/// First and last day with cost data, if any.
+/// First and last day with cost data, if any. Two single-ended lookups:
+/// each is one index probe, where MIN and MAX together scan.
 pub fn date_range(conn: &mut DbConnection) -> Result<Option<(NaiveDate, NaiveDate)>, DbError> {
     use diesel::dsl::{max, min};
-    let (first, last): (Option<NaiveDate>, Option<NaiveDate>) = cost_daily::table
-        .select((min(cost_daily::day), max(cost_daily::day)))
-        .first(conn)?;
+    let first: Option<NaiveDate> = cost_daily::table.select(min(cost_daily::day)).first(conn)?;
+    let last: Option<NaiveDate> = cost_daily::table.select(max(cost_daily::day)).first(conn)?;
     Ok(first.zip(last))
 }
 

@@ -63,3 +63,12 @@ pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<IngestRun>, DbE
         .limit(limit)
         .load(conn)?)
 }
+
+/// The version of the stored data: the id of the latest import. Every write
+/// of cost, activity or utilisation data records an import, so caches keyed
+/// by this see every change.
+pub fn data_version(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
+    Ok(ingest_runs::table
+        .select(diesel::dsl::max(ingest_runs::id))
+        .first(conn)?)
+}

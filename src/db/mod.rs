@@ -167,6 +167,17 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Logs connection failures the pool meets (a database restart, a
+/// network cut) as warnings: the pool retries on the next checkout.
+#[derive(Debug)]
+struct PoolErrorLog;
+
+impl r2d2::HandleError<DbError> for PoolErrorLog {
+    fn handle_error(&self, error: DbError) {
+        tracing::warn!(error = %error, "database connection lost; will reconnect");
+    }
+}
+
 /// Opens a pool. The first connection is made eagerly, so a bad URL or an
 /// unreachable server fails here with a clear message.
 pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
@@ -188,6 +199,7 @@ pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(true)
+        .error_handler(Box::new(PoolErrorLog))
         .build_unchecked(Manager { target });
     Ok(pool)
 }
@@ -200,6 +212,15 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     }
     .map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Refreshes the planner's statistics after a bulk load.
+pub fn analyze(conn: &mut DbConnection) -> Result<(), DbError> {
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => "ANALYZE",
+        Dialect::Postgres => "ANALYZE cost_daily, player_activity, utilisation, budgets",
+    };
+    conn.batch_execute(sql).map_err(DbError::Query)
 }
 
 /// Checks the database answers (used by `/readyz`).

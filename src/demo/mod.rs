@@ -296,6 +296,7 @@ pub fn load(
         )?;
         Ok(())
     })?;
+    db::analyze(conn)?;
     Ok(DemoSummary {
         start: data.start,
         end: data.end,

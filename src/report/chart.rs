@@ -125,6 +125,7 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(36)
             .y_label_area_size(84)
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
@@ -249,6 +250,7 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(36)
             .y_label_area_size(84)
             .build_cartesian_2d(0.0..n as f64, 0.0..y_max)?;

@@ -77,6 +77,13 @@ impl Explorer {
                 values: g.values.clone(),
             })
             .collect();
+        // Platforms stack in their usual order, whatever their size.
+        if series
+            .iter()
+            .all(|s| s.key.parse::<dims::Platform>().is_ok() || s.key == dims::UNALLOCATED)
+        {
+            series.sort_by_key(|s| dims::platform_order(&s.key));
+        }
         if self.groups.len() > max {
             let mut other = vec![Micros::ZERO; self.periods.len()];
             for g in &self.groups[max..] {

@@ -9,9 +9,8 @@ use super::errors::{ApiError, WebError};
 use super::pages;
 use super::params::{default_month, Params};
 use super::state::AppState;
-use super::Payload;
+use super::{answer, cache_key, Payload};
 use crate::db::sql::Granularity;
-use crate::db::DbError;
 use crate::money::Micros;
 use crate::report::explorer::explore;
 use crate::report::export::text_cell;
@@ -25,8 +24,7 @@ fn amount(m: Micros) -> Value {
 /// `GET /api/v1/costs?from&to&group_by&granularity&platform&region&service&metric&currency[&format=csv]`
 pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
-    let state = state.into_inner();
-    let payload = web::block(move || -> Result<Payload, WebError> {
+    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
         let mut known: Vec<&str> = pages::explorer::PARAMS.to_vec();
         known.push("format");
         params.allow_only(&known).map_err(WebError::BadRequest)?;
@@ -39,11 +37,9 @@ pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
                 )))
             }
         };
-        let mut conn = state.pool.get().map_err(DbError::from)?;
-        let catalog = state.catalog(&mut conn)?;
-        let request = pages::explorer::request_from(&params, &catalog, Granularity::Month, &[])
+        let request = pages::explorer::request_from(&params, catalog, Granularity::Month, &[])
             .map_err(WebError::BadRequest)?;
-        let result = explore(&mut conn, &request)?;
+        let result = explore(conn, &request)?;
         let dims: Vec<&str> = request.group_by.iter().map(|d| d.as_str()).collect();
         let f = &request.filter;
         if csv {
@@ -99,9 +95,8 @@ pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             "rows": rows,
         }))
     })
-    .await?
-    .map_err(ApiError)?;
-    Ok(payload.respond())
+    .await
+    .map_err(ApiError)
 }
 
 /// `GET /api/v1/overview?from&to&platform&region&metric&currency`
@@ -110,33 +105,29 @@ pub async fn overview_json(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
-    let state = state.into_inner();
-    let payload = web::block(move || -> Result<Payload, WebError> {
+    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
         params
             .allow_only(&pages::overview::PARAMS)
             .map_err(WebError::BadRequest)?;
-        let mut conn = state.pool.get().map_err(DbError::from)?;
-        let catalog = state.catalog(&mut conn)?;
-        let month = default_month(&catalog, Utc::now().date_naive());
+        let month = default_month(catalog, Utc::now().date_naive());
         let (from, to) = params
             .range((month.first_day(), month.last_day()))
             .map_err(WebError::BadRequest)?;
         let req = OverviewRequest {
             from,
             to,
-            currency: params.currency(&catalog).map_err(WebError::BadRequest)?,
+            currency: params.currency(catalog).map_err(WebError::BadRequest)?,
             metric: params.metric().map_err(WebError::BadRequest)?,
             platforms: params.platforms().map_err(WebError::BadRequest)?,
             regions: params
                 .dimension_values("region")
                 .map_err(WebError::BadRequest)?,
         };
-        let o = overview(&mut conn, &req)?;
+        let o = overview(conn, &req)?;
         Payload::json(&o)
     })
-    .await?
-    .map_err(ApiError)?;
-    Ok(payload.respond())
+    .await
+    .map_err(ApiError)
 }
 
 /// `GET /api/v1/month?month=YYYY-MM[&platform[&region]]`
@@ -145,17 +136,14 @@ pub async fn month_json(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
-    let state = state.into_inner();
-    let payload = web::block(move || -> Result<Payload, WebError> {
+    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
         params
             .allow_only(&pages::month::PARAMS)
             .map_err(WebError::BadRequest)?;
-        let mut conn = state.pool.get().map_err(DbError::from)?;
-        let catalog = state.catalog(&mut conn)?;
         let month = params
             .month("month")
             .map_err(WebError::BadRequest)?
-            .unwrap_or_else(|| default_month(&catalog, Utc::now().date_naive()));
+            .unwrap_or_else(|| default_month(catalog, Utc::now().date_naive()));
         let platform = params
             .platforms()
             .map_err(WebError::BadRequest)?
@@ -167,17 +155,16 @@ pub async fn month_json(
             .into_iter()
             .next();
         let review = month_review(
-            &mut conn,
+            conn,
             &MonthRequest {
                 month,
-                currency: params.currency(&catalog).map_err(WebError::BadRequest)?,
+                currency: params.currency(catalog).map_err(WebError::BadRequest)?,
                 platform,
                 region,
             },
         )?;
         Payload::json(&review)
     })
-    .await?
-    .map_err(ApiError)?;
-    Ok(payload.respond())
+    .await
+    .map_err(ApiError)
 }

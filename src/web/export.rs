@@ -6,8 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::errors::{HtmlError, WebError};
 use super::params::Params;
 use super::state::AppState;
-use super::Payload;
-use crate::db::DbError;
+use super::{answer, cache_key, Payload};
 use crate::report::export::{file_name, monthly_csv};
 
 pub async fn monthly(
@@ -15,21 +14,23 @@ pub async fn monthly(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
-    let state = state.into_inner();
-    let payload = web::block(move || -> Result<Payload, WebError> {
-        params
-            .allow_only(&["month"])
-            .map_err(WebError::BadRequest)?;
-        let month = params
-            .month("month")
-            .map_err(WebError::BadRequest)?
-            .ok_or_else(|| {
-                WebError::BadRequest("parameter 'month' is required (YYYY-MM)".into())
-            })?;
-        let mut conn = state.pool.get().map_err(DbError::from)?;
-        let body = monthly_csv(&mut conn, month)?;
-        Ok(Payload::csv(file_name(month), body))
-    })
-    .await??;
-    Ok(payload.respond())
+    answer(
+        state.into_inner(),
+        cache_key(&req),
+        move |conn, _catalog| {
+            params
+                .allow_only(&["month"])
+                .map_err(WebError::BadRequest)?;
+            let month = params
+                .month("month")
+                .map_err(WebError::BadRequest)?
+                .ok_or_else(|| {
+                    WebError::BadRequest("parameter 'month' is required (YYYY-MM)".into())
+                })?;
+            let body = monthly_csv(conn, month)?;
+            Ok(Payload::csv(file_name(month), body))
+        },
+    )
+    .await
+    .map_err(HtmlError)
 }

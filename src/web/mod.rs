@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod cache;
 pub mod errors;
 pub mod export;
 pub mod health;
@@ -35,12 +36,13 @@ pub enum StartError {
 }
 
 /// A response body built in the blocking pool (an `HttpResponse` cannot
-/// cross threads); `respond` turns it into the answer.
+/// cross threads) and kept in the cache; `respond` turns it into the answer.
+#[derive(Clone, Debug)]
 pub struct Payload {
     pub content_type: &'static str,
     /// Offered as a download under this name.
     pub file_name: Option<String>,
-    pub body: Vec<u8>,
+    pub body: web::Bytes,
 }
 
 impl Payload {
@@ -50,15 +52,23 @@ impl Payload {
         Ok(Payload {
             content_type: "application/json",
             file_name: None,
-            body,
+            body: body.into(),
         })
+    }
+
+    pub fn html(body: String) -> Payload {
+        Payload {
+            content_type: "text/html; charset=utf-8",
+            file_name: None,
+            body: body.into(),
+        }
     }
 
     pub fn csv(file_name: String, body: Vec<u8>) -> Payload {
         Payload {
             content_type: "text/csv; charset=utf-8",
             file_name: Some(file_name),
-            body,
+            body: body.into(),
         }
     }
 
@@ -74,6 +84,43 @@ impl Payload {
         }
         r.body(self.body)
     }
+}
+
+/// Answers a GET from the cache, or builds it in the blocking pool with a
+/// connection and the catalog, caches it and answers. Every page, API and
+/// export handler goes through here.
+pub async fn answer<F>(
+    state: std::sync::Arc<AppState>,
+    key: String,
+    build: F,
+) -> Result<actix_web::HttpResponse, WebError>
+where
+    F: FnOnce(&mut db::DbConnection, &crate::report::Catalog) -> Result<Payload, WebError>
+        + Send
+        + 'static,
+{
+    if let Some(hit) = state.cache.get_fresh(&key) {
+        return Ok(hit.respond());
+    }
+    let payload = web::block(move || -> Result<Payload, WebError> {
+        let mut conn = state.pool.get().map_err(DbError::from)?;
+        let version = db::ingest_runs::data_version(&mut conn)?;
+        state.cache.confirm_version(version);
+        if let Some(hit) = state.cache.get(&key) {
+            return Ok(hit);
+        }
+        let catalog = state.catalog(&mut conn, version)?;
+        let payload = build(&mut conn, &catalog)?;
+        state.cache.put(key, version, payload.clone());
+        Ok(payload)
+    })
+    .await??;
+    Ok(payload.respond())
+}
+
+/// The cache key of a request: its path and query string.
+pub fn cache_key(req: &HttpRequest) -> String {
+    format!("{}?{}", req.path(), req.query_string())
 }
 
 /// A built server bound to its port, not yet running.
@@ -164,6 +211,11 @@ impl Application {
 
     pub fn pool(&self) -> &DbPool {
         &self.state.pool
+    }
+
+    /// The response cache, for code in this process that writes data.
+    pub fn cache(&self) -> std::sync::Arc<cache::ResponseCache> {
+        self.state.cache.clone()
     }
 
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), letting

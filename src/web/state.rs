@@ -1,22 +1,26 @@
-//! What every handler shares: the pool and a catalog of the data that is
-//! reloaded whenever an import has happened since it was read.
+//! What every handler shares: the pool, the response cache and a catalog
+//! of the data, all keyed by the data version (the latest import).
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use diesel::prelude::*;
-
-use crate::db::schema::ingest_runs;
+use super::cache::ResponseCache;
 use crate::db::{DbConnection, DbError, DbPool};
 use crate::report::Catalog;
 
-/// The catalog and the latest import id it was read after.
+/// The catalog and the data version it was read at.
 type CachedCatalog = (Option<i64>, Catalog);
+
+/// How often the data version is re-read: the longest an import made by
+/// another process takes to show.
+pub const VERSION_RECHECK: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     /// The database URL without its password, for the footer.
     pub database_label: String,
+    pub cache: Arc<ResponseCache>,
     catalog: Arc<Mutex<Option<CachedCatalog>>>,
 }
 
@@ -25,26 +29,27 @@ impl AppState {
         AppState {
             pool,
             database_label,
+            cache: Arc::new(ResponseCache::new(VERSION_RECHECK, 1024, 128 * 1024 * 1024)),
             catalog: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// The catalog, re-read when the latest import differs from the one it
-    /// was read after. Costs one indexed lookup when nothing changed.
-    pub fn catalog(&self, conn: &mut DbConnection) -> Result<Catalog, DbError> {
-        let latest: Option<i64> = ingest_runs::table
-            .select(diesel::dsl::max(ingest_runs::id))
-            .first(conn)?;
+    /// The catalog at data `version`, re-read when the version moved.
+    pub fn catalog(
+        &self,
+        conn: &mut DbConnection,
+        version: Option<i64>,
+    ) -> Result<Catalog, DbError> {
         if let Ok(guard) = self.catalog.lock() {
             if let Some((seen, catalog)) = guard.as_ref() {
-                if *seen == latest {
+                if *seen == version {
                     return Ok(catalog.clone());
                 }
             }
         }
         let fresh = Catalog::load(conn)?;
         if let Ok(mut guard) = self.catalog.lock() {
-            *guard = Some((latest, fresh.clone()));
+            *guard = Some((version, fresh.clone()));
         }
         Ok(fresh)
     }

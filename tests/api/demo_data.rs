@@ -60,3 +60,43 @@ async fn reloading_the_demo_replaces_it() {
         assert_eq!(before, after);
     }
 }
+
+#[tokio::test]
+async fn an_import_by_another_process_shows_within_the_recheck_interval() {
+    for app in apps().await {
+        let (_, before) = app.get_text("/month?month=2026-10").await;
+        assert!(before.contains("No costs in October 2026"));
+        // Same URL again: served from the cache.
+        let (_, again) = app.get_text("/month?month=2026-10").await;
+        assert_eq!(before, again);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+            .args([
+                "--database",
+                app.db.url(),
+                "demo",
+                "--months",
+                "1",
+                "--end",
+                "2026-10-31",
+            ])
+            .output()
+            .expect("run finops demo");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tokio::time::sleep(
+            finops::web::state::VERSION_RECHECK + std::time::Duration::from_millis(200),
+        )
+        .await;
+        let (status, after) = app.get_text("/month?month=2026-10").await;
+        assert_eq!(status, 200);
+        assert!(
+            !after.contains("No costs in October 2026"),
+            "{}: stale page",
+            app.backend.name()
+        );
+        assert!(after.contains("id=\"month-table\""));
+    }
+}

@@ -127,6 +127,7 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub address: String,
     pub pool: DbPool,
+    pub cache: std::sync::Arc<finops::web::cache::ResponseCache>,
     pub db: TestDb,
     pub backend: Backend,
     pub client: reqwest::Client,
@@ -154,10 +155,12 @@ impl TestApp {
         let app = Application::build(&settings).expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let pool = app.pool().clone();
+        let cache = app.cache();
         tokio::spawn(app.into_server());
         Some(TestApp {
             address,
             pool,
+            cache,
             db,
             backend,
             client: reqwest::Client::builder()
@@ -167,9 +170,11 @@ impl TestApp {
         })
     }
 
-    /// Loads `months` months of demo data ending on `demo_end()`.
+    /// Loads `months` months of demo data ending on `demo_end()`, as code
+    /// in the server's process would (it empties the response cache).
     pub async fn load_demo(&self, seed: u64, months: u32) -> demo::DemoSummary {
         let pool = self.pool.clone();
+        let cache = self.cache.clone();
         tokio::task::spawn_blocking(move || {
             let opts = DemoOptions {
                 seed,
@@ -178,7 +183,9 @@ impl TestApp {
             };
             let data = demo::generate(&opts).expect("demo generates");
             let mut conn = pool.get().expect("connection");
-            demo::load(&mut conn, &data, &opts, &mut |_, _| {}).expect("demo loads")
+            let summary = demo::load(&mut conn, &data, &opts, &mut |_, _| {}).expect("demo loads");
+            cache.invalidate();
+            summary
         })
         .await
         .expect("demo task")

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
 
-use super::{html, platform_options, value_options, CheckOption};
+use super::{platform_options, value_options, CheckOption};
 use crate::db::costs::Dim;
 use crate::db::sql::Granularity;
 use crate::db::DbConnection;
@@ -16,6 +16,7 @@ use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::{default_whole_periods, Params};
 use crate::web::state::AppState;
 use crate::web::views::{money, query_string, range_text, short_date, Layout};
+use crate::web::{answer, cache_key, Payload};
 
 pub const PARAMS: [&str; 9] = [
     "from",
@@ -108,8 +109,8 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    state: &AppState,
-) -> Result<String, WebError> {
+    database: &str,
+) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let req = request_from(params, catalog, Granularity::Week, &[Dim::Platform])
         .map_err(WebError::BadRequest)?;
@@ -186,7 +187,7 @@ fn build(
     let mut dimensions = vec![("none", "(nothing)")];
     dimensions.extend(Dim::ALL.iter().map(|d| (d.as_str(), d.label())));
     let page = ExplorerPage {
-        layout: Layout::new("Costs explorer", "costs", catalog, &state.database_label),
+        layout: Layout::new("Costs explorer", "costs", catalog, database),
         from: f.from.to_string(),
         to: f.to.to_string(),
         period_text: range_text(f.from, f.to),
@@ -260,17 +261,15 @@ fn build(
         has_partial: result.partial.iter().any(|p| *p),
         max_columns: MAX_COLUMNS,
     };
-    Ok(page.render()?)
+    Ok(Payload::html(page.render()?))
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
-    let state = state.into_inner();
-    let body = web::block(move || -> Result<String, WebError> {
-        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-        let catalog = state.catalog(&mut conn)?;
-        build(&mut conn, &catalog, &params, &state)
+    let database = state.database_label.clone();
+    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
+        build(conn, catalog, &params, &database)
     })
-    .await??;
-    Ok(html(body))
+    .await
+    .map_err(HtmlError)
 }

@@ -5,17 +5,9 @@ pub mod explorer;
 pub mod month;
 pub mod overview;
 
-use actix_web::HttpResponse;
-
 use crate::dims::{self, Platform, UNALLOCATED};
 use crate::report::Catalog;
 use crate::web::views::ChangeView;
-
-pub fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
-}
 
 /// A checkbox in a filter form.
 pub struct CheckOption {

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
 
-use super::{html, Tile};
+use super::Tile;
 use crate::db::DbConnection;
 use crate::dims::{self, Platform};
 use crate::money::Micros;
@@ -16,6 +16,7 @@ use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::{default_month, Params};
 use crate::web::state::AppState;
 use crate::web::views::{money, query_string, short_date, ChangeView, Layout};
+use crate::web::{answer, cache_key, Payload};
 
 pub const PARAMS: [&str; 4] = ["month", "platform", "region", "currency"];
 
@@ -98,8 +99,8 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    state: &AppState,
-) -> Result<String, WebError> {
+    database: &str,
+) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let today = Utc::now().date_naive();
     let month = params
@@ -348,12 +349,7 @@ fn build(
     let last = catalog.last_day.map(Month::of);
     let next = month.next();
     let page = MonthPage {
-        layout: Layout::new(
-            &format!("Month review {month}"),
-            "month",
-            catalog,
-            &state.database_label,
-        ),
+        layout: Layout::new(&format!("Month review {month}"), "month", catalog, database),
         month: month.to_string(),
         month_name: month.long_name(),
         previous_name: prev.long_name(),
@@ -389,17 +385,15 @@ fn build(
         },
         drill,
     };
-    Ok(page.render()?)
+    Ok(Payload::html(page.render()?))
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
-    let state = state.into_inner();
-    let body = web::block(move || -> Result<String, WebError> {
-        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-        let catalog = state.catalog(&mut conn)?;
-        build(&mut conn, &catalog, &params, &state)
+    let database = state.database_label.clone();
+    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
+        build(conn, catalog, &params, &database)
     })
-    .await??;
-    Ok(html(body))
+    .await
+    .map_err(HtmlError)
 }

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 
-use super::{html, platform_options, CheckOption, LineView, Tile};
+use super::{platform_options, CheckOption, LineView, Tile};
 use crate::db::DbConnection;
 use crate::dims::{self, UNALLOCATED};
 use crate::report::chart::{self, Chart};
@@ -17,6 +17,7 @@ use crate::web::state::AppState;
 use crate::web::views::{
     money, query_string, range_text, short_date, thousands, ChangeView, Layout,
 };
+use crate::web::{answer, cache_key, Payload};
 
 pub const PARAMS: [&str; 6] = ["from", "to", "platform", "region", "metric", "currency"];
 
@@ -124,8 +125,8 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    state: &AppState,
-) -> Result<String, WebError> {
+    database: &str,
+) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let today = Utc::now().date_naive();
     let month = default_month(catalog, today);
@@ -294,7 +295,7 @@ fn build(
     let trend = chart::stacked_area(&o.trend, &y_label, cur, chart::Size::Wide);
     let review_month = Month::of(to);
     let page = OverviewPage {
-        layout: Layout::new("Overview", "overview", catalog, &state.database_label),
+        layout: Layout::new("Overview", "overview", catalog, database),
         empty: o.total.billed.is_zero() && o.total.effective.is_zero() && o.platforms.is_empty(),
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),
@@ -336,17 +337,15 @@ fn build(
             vec![("group_by", "platform".to_string())],
         ),
     };
-    Ok(page.render()?)
+    Ok(Payload::html(page.render()?))
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
-    let state = state.into_inner();
-    let body = web::block(move || -> Result<String, WebError> {
-        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-        let catalog = state.catalog(&mut conn)?;
-        build(&mut conn, &catalog, &params, &state)
+    let database = state.database_label.clone();
+    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
+        build(conn, catalog, &params, &database)
     })
-    .await??;
-    Ok(html(body))
+    .await
+    .map_err(HtmlError)
 }
