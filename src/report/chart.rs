@@ -3,6 +3,7 @@
 //! projector and in print.
 
 use chrono::NaiveDate;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde::Serialize;
 
@@ -117,39 +118,25 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
     }
     let y_max = running.iter().cloned().fold(0.0, f64::max).max(1.0) * 1.08;
     let long_range = (ts.periods[n - 1] - ts.periods[0]).num_days() > 120;
-    let x_max = if n > 1 { (n - 1) as f64 } else { 1.0 };
-
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-        let root = SVGBackend::with_string(&mut svg, size.pixels()).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(36)
-            .y_label_area_size(84)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-        let periods = ts.periods.clone();
-        let granularity = ts.granularity;
-        chart
-            .configure_mesh()
-            .x_labels(n.clamp(2, 9))
-            .y_labels(6)
-            .x_label_formatter(&|x: &f64| {
-                let i = x.round().max(0.0) as usize;
-                periods
-                    .get(i)
-                    .map(|d| period_label(granularity, *d, long_range))
-                    .unwrap_or_default()
-            })
-            .y_label_formatter(&|v: &f64| compact_amount(*v, currency))
-            .y_desc(y_label)
-            .label_style(LABEL_FONT)
-            .axis_desc_style(LABEL_FONT)
-            .max_light_lines(1)
-            .light_line_style(RGBColor(245, 245, 245))
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()?;
+    let periods = &ts.periods;
+    let granularity = ts.granularity;
+    let x_label = |x: &f64| {
+        let i = x.round().max(0.0) as usize;
+        periods
+            .get(i)
+            .map(|d| period_label(granularity, *d, long_range))
+            .unwrap_or_default()
+    };
+    let axes = Axes {
+        x_max: if n > 1 { (n - 1) as f64 } else { 1.0 },
+        y_max,
+        x_labels: n.clamp(2, 9),
+        x_label: &x_label,
+        x_mesh: true,
+        y_label,
+        currency,
+    };
+    let svg = draw_svg(size, &axes, |chart| {
         for (i, s) in ts.series.iter().enumerate().rev() {
             let (r, g, b) = series_colour(&s.key, i);
             let colour = RGBColor(r, g, b);
@@ -158,22 +145,81 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
                 .enumerate()
                 .map(|(x, y)| (x as f64, *y))
                 .collect();
-            chart.draw_series(
-                AreaSeries::new(points, 0.0, colour.mix(0.9))
-                    .border_style(ShapeStyle::from(&WHITE).stroke_width(1)),
-            )?;
+            chart
+                .draw_series(
+                    AreaSeries::new(points, 0.0, colour.mix(0.9))
+                        .border_style(ShapeStyle::from(&WHITE).stroke_width(1)),
+                )
+                .map_err(|e| e.to_string())?;
         }
-        root.present()?;
         Ok(())
-    })();
-    if let Err(e) = drawn {
-        tracing::warn!(error = %e, "chart drawing failed");
-        svg = empty_svg("The chart could not be drawn");
-    }
+    });
     Chart {
         svg,
         legend,
         description,
+    }
+}
+
+/// The axes every chart shares: x is an index (periods or categories), y
+/// is an amount of money.
+struct Axes<'a> {
+    x_max: f64,
+    y_max: f64,
+    x_labels: usize,
+    x_label: &'a dyn Fn(&f64) -> String,
+    x_mesh: bool,
+    y_label: &'a str,
+    currency: &'a str,
+}
+
+type Frame<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws the frame and axes, then `draw` the data, into an SVG string; a
+/// drawing failure is logged and becomes a message in place of the chart.
+fn draw_svg(
+    size: Size,
+    axes: &Axes<'_>,
+    draw: impl FnOnce(&mut Frame<'_, '_>) -> Result<(), String>,
+) -> String {
+    let mut svg = String::new();
+    let outcome = (|| -> Result<(), String> {
+        let root = SVGBackend::with_string(&mut svg, size.pixels()).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .margin_right(36)
+            .x_label_area_size(36)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..axes.x_max, 0.0..axes.y_max)
+            .map_err(|e| e.to_string())?;
+        let y_format = |v: &f64| compact_amount(*v, axes.currency);
+        let mut mesh = chart.configure_mesh();
+        if !axes.x_mesh {
+            mesh.disable_x_mesh();
+        }
+        mesh.x_labels(axes.x_labels)
+            .y_labels(6)
+            .x_label_formatter(axes.x_label)
+            .y_label_formatter(&y_format)
+            .y_desc(axes.y_label)
+            .label_style(LABEL_FONT)
+            .axis_desc_style(LABEL_FONT)
+            .max_light_lines(1)
+            .light_line_style(RGBColor(245, 245, 245))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        draw(&mut chart)?;
+        root.present().map_err(|e| e.to_string())?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => svg,
+        Err(e) => {
+            tracing::warn!(error = %e, "chart drawing failed");
+            empty_svg("The chart could not be drawn")
+        }
     }
 }
 
@@ -241,77 +287,59 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
             y_max = y_max.max(t.as_units_f64());
         }
     }
-    let y_max = y_max * 1.1;
     let k = bars.series.len().max(1) as f64;
-
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-        let root = SVGBackend::with_string(&mut svg, size.pixels()).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(36)
-            .y_label_area_size(84)
-            .build_cartesian_2d(0.0..n as f64, 0.0..y_max)?;
-        let categories = bars.categories.to_vec();
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n * 2 + 1)
-            .x_label_formatter(&|x: &f64| {
-                let frac = x - x.floor();
-                if (frac - 0.5).abs() < 0.01 {
-                    categories
-                        .get(x.floor() as usize)
-                        .cloned()
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .y_labels(6)
-            .y_label_formatter(&|v: &f64| compact_amount(*v, currency))
-            .y_desc(y_label)
-            .label_style(LABEL_FONT)
-            .axis_desc_style(LABEL_FONT)
-            .max_light_lines(1)
-            .light_line_style(RGBColor(245, 245, 245))
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()?;
-        let group_width = 0.8;
-        let bar_width = group_width / k;
+    // Category names sit under the middle of each group.
+    let x_label = |x: &f64| {
+        if (x - x.floor() - 0.5).abs() < 0.01 {
+            bars.categories
+                .get(x.floor() as usize)
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let axes = Axes {
+        x_max: n as f64,
+        y_max: y_max * 1.1,
+        x_labels: n * 2 + 1,
+        x_label: &x_label,
+        x_mesh: false,
+        y_label,
+        currency,
+    };
+    let svg = draw_svg(size, &axes, |chart| {
+        let bar_width = 0.8 / k;
         for (si, (_, (r, g, b), values)) in bars.series.iter().enumerate() {
             let colour = RGBColor(*r, *g, *b);
-            chart.draw_series(values.iter().enumerate().map(|(ci, v)| {
-                let x0 = ci as f64 + 0.1 + si as f64 * bar_width;
-                Rectangle::new(
-                    [
-                        (x0 + 0.01, 0.0),
-                        (x0 + bar_width - 0.01, v.as_units_f64().max(0.0)),
-                    ],
-                    colour.filled(),
-                )
-            }))?;
+            chart
+                .draw_series(values.iter().enumerate().map(|(ci, v)| {
+                    let x0 = ci as f64 + 0.1 + si as f64 * bar_width;
+                    Rectangle::new(
+                        [
+                            (x0 + 0.01, 0.0),
+                            (x0 + bar_width - 0.01, v.as_units_f64().max(0.0)),
+                        ],
+                        colour.filled(),
+                    )
+                }))
+                .map_err(|e| e.to_string())?;
         }
         if let Some((_, targets)) = &bars.targets {
-            chart.draw_series(targets.iter().enumerate().filter_map(|(ci, t)| {
-                t.map(|t| {
-                    let y = t.as_units_f64();
-                    PathElement::new(
-                        vec![(ci as f64 + 0.05, y), (ci as f64 + 0.95, y)],
-                        ShapeStyle::from(&RGBColor(34, 34, 34)).stroke_width(3),
-                    )
-                })
-            }))?;
+            chart
+                .draw_series(targets.iter().enumerate().filter_map(|(ci, t)| {
+                    t.map(|t| {
+                        let y = t.as_units_f64();
+                        PathElement::new(
+                            vec![(ci as f64 + 0.05, y), (ci as f64 + 0.95, y)],
+                            ShapeStyle::from(&RGBColor(34, 34, 34)).stroke_width(3),
+                        )
+                    })
+                }))
+                .map_err(|e| e.to_string())?;
         }
-        root.present()?;
         Ok(())
-    })();
-    if let Err(e) = drawn {
-        tracing::warn!(error = %e, "chart drawing failed");
-        svg = empty_svg("The chart could not be drawn");
-    }
+    });
     Chart {
         svg,
         legend,

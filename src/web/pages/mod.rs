@@ -5,9 +5,35 @@ pub mod explorer;
 pub mod month;
 pub mod overview;
 
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::db::DbConnection;
 use crate::dims::{self, Platform, UNALLOCATED};
 use crate::report::Catalog;
+use crate::web::errors::{HtmlError, WebError};
+use crate::web::params::Params;
+use crate::web::state::AppState;
 use crate::web::views::ChangeView;
+use crate::web::{answer, cache_key, Payload};
+
+/// Builds a page from the request's parameters, the catalog and the
+/// database label shown in the footer.
+pub type BuildPage = fn(&mut DbConnection, &Catalog, &Params, &str) -> Result<Payload, WebError>;
+
+/// Answers a page request through the cache.
+pub async fn render(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    build: BuildPage,
+) -> Result<HttpResponse, HtmlError> {
+    let params = Params::parse(req.query_string());
+    let database = state.database_label.clone();
+    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
+        build(conn, catalog, &params, &database)
+    })
+    .await
+    .map_err(HtmlError)
+}
 
 /// A checkbox in a filter form.
 pub struct CheckOption {

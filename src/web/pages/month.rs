@@ -16,7 +16,7 @@ use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::{default_month, Params};
 use crate::web::state::AppState;
 use crate::web::views::{money, query_string, short_date, ChangeView, Layout};
-use crate::web::{answer, cache_key, Payload};
+use crate::web::Payload;
 
 pub const PARAMS: [&str; 4] = ["month", "platform", "region", "currency"];
 
@@ -389,11 +389,5 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    let params = Params::parse(req.query_string());
-    let database = state.database_label.clone();
-    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        build(conn, catalog, &params, &database)
-    })
-    .await
-    .map_err(HtmlError)
+    super::render(req, state, build).await
 }

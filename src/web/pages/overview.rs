@@ -17,7 +17,7 @@ use crate::web::state::AppState;
 use crate::web::views::{
     money, query_string, range_text, short_date, thousands, ChangeView, Layout,
 };
-use crate::web::{answer, cache_key, Payload};
+use crate::web::Payload;
 
 pub const PARAMS: [&str; 6] = ["from", "to", "platform", "region", "metric", "currency"];
 
@@ -341,11 +341,5 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    let params = Params::parse(req.query_string());
-    let database = state.database_label.clone();
-    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        build(conn, catalog, &params, &database)
-    })
-    .await
-    .map_err(HtmlError)
+    super::render(req, state, build).await
 }
