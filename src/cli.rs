@@ -55,6 +55,76 @@ pub enum Command {
     /// Export data for finance
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Import files: billing (FOCUS, AWS CUR), utilisation, player activity.
+    /// Each file is one transaction; a file with any bad row imports nothing
+    /// and its first bad rows are listed with line, column and reason
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+    /// Pull data from provider APIs
+    #[command(subcommand)]
+    Pull(PullCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PullCommand {
+    /// Daily cost from the AWS Cost Explorer API (GetCostAndUsage), by the
+    /// platform tag, region and service. Costs 1 + (number of regions)
+    /// requests (plus extra pages) at USD 0.01 each; says how many it made.
+    /// Credentials come from the standard AWS chain (environment, profile,
+    /// SSO, instance role). Replaces the days it covers
+    CostExplorer(PullCostExplorerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PullCostExplorerArgs {
+    /// First day, YYYY-MM-DD (default: the first day of last month, or the
+    /// first stored estimated day if earlier)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Day after the last, YYYY-MM-DD, exclusive as in Cost Explorer
+    /// (default: today)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+    /// Endpoint other than AWS's (an emulator such as moto, a proxy)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Cost-allocation tag that names the platform (default from settings:
+    /// platform)
+    #[arg(long, value_name = "KEY")]
+    pub tag_key: Option<String>,
+    /// Only the tag × region split (1 request, no services)
+    #[arg(long)]
+    pub no_services: bool,
+    /// Print the summary as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// FOCUS 1.0–1.2 billing exports (CSV, .csv.gz or Parquet) from any
+    /// provider. Re-importing a billing period of the same provider and
+    /// billing account replaces it
+    Focus(IngestFiles),
+    /// AWS Cost and Usage Reports, CUR 2.0 or legacy column names (CSV,
+    /// .csv.gz or Parquet), amortised as Cost Explorer does
+    Cur(IngestFiles),
+    /// Utilisation per instance or fleet, hourly or daily (format in the
+    /// README)
+    Utilisation(IngestFiles),
+    /// Player activity per day × platform × region: peak concurrent players
+    /// and player-hours (format in the README)
+    Activity(IngestFiles),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestFiles {
+    /// Files to import, each in its own transaction
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print each file's summary as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -210,7 +280,82 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Pull(PullCommand::CostExplorer(args)) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            pull_cost_explorer(&pool, &settings, args)
+        }
+        Command::Ingest(command) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            crate::cli_ingest::run(&mut conn, command)
+        }
     }
+}
+
+fn pull_cost_explorer(
+    pool: &DbPool,
+    settings: &Settings,
+    args: &PullCostExplorerArgs,
+) -> Result<(), CliError> {
+    use crate::pull::{self, cost_explorer};
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let today = Utc::now().date_naive();
+    let from = match args.from {
+        Some(d) => d,
+        None => {
+            pull::default_from(&mut conn, today).map_err(|e| CliError::Runtime(e.to_string()))?
+        }
+    };
+    let mut opts = cost_explorer::PullOptions::new(from, args.to.unwrap_or(today));
+    opts.endpoint_url = args
+        .endpoint_url
+        .clone()
+        .or_else(|| settings.cost_explorer_endpoint_url.clone());
+    opts.tag_key = args
+        .tag_key
+        .clone()
+        .unwrap_or_else(|| settings.cost_explorer_tag_key.clone());
+    opts.billing_account = settings.cost_explorer_account.clone();
+    opts.services = !args.no_services;
+    let started_at = db::ingest_runs::now();
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(format!(
+        "pulling {} to {} from Cost Explorer…",
+        opts.from, opts.to
+    ));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let fetched = actix_web::rt::System::new().block_on(cost_explorer::fetch(&opts));
+    spinner.finish_and_clear();
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            pull::record_failure(&mut conn, &opts, started_at, &e);
+            return Err(match e {
+                cost_explorer::PullError::Range { .. } => CliError::BadInput(e.to_string()),
+                other => CliError::Runtime(other.to_string()),
+            });
+        }
+    };
+    let summary = pull::store(&mut conn, &opts, &fetched, started_at)
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    for w in &summary.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "pulled {} to {}: {} rows ({} estimated days), replaced {} earlier rows; {} request(s) to Cost Explorer",
+        summary.from,
+        summary.to.pred_opt().unwrap_or(summary.to),
+        summary.rows,
+        summary.estimated_days,
+        summary.replaced_rows,
+        summary.requests
+    );
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    }
+    Ok(())
 }
 
 fn load_demo(pool: &DbPool, opts: &DemoOptions) -> Result<demo::DemoSummary, CliError> {
@@ -279,6 +424,19 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         .unwrap_or_default();
     // The server must be built inside the runtime that runs it.
     actix_web::rt::System::new().block_on(async move {
+        if settings.pull_every_hours > 0 {
+            let schedule = crate::pull::schedule::Schedule {
+                every: std::time::Duration::from_secs(u64::from(settings.pull_every_hours) * 3600),
+                endpoint_url: settings.cost_explorer_endpoint_url.clone(),
+                tag_key: settings.cost_explorer_tag_key.clone(),
+                billing_account: settings.cost_explorer_account.clone(),
+            };
+            eprintln!(
+                "pulling from Cost Explorer every {} hour(s)",
+                settings.pull_every_hours
+            );
+            actix_web::rt::spawn(crate::pull::schedule::run(pool.clone(), schedule));
+        }
         let app = Application::build_with_pool(&settings, pool)
             .map_err(|e| CliError::Runtime(e.to_string()))?;
         eprintln!(

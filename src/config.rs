@@ -19,6 +19,16 @@ pub struct Settings {
     pub pool_size: u32,
     /// Log filter, as `RUST_LOG` takes it (`info`, `finops=debug`, …).
     pub log: String,
+    /// Largest file the Data sources page accepts, in MiB.
+    pub upload_limit_mb: u64,
+    /// `serve` pulls from Cost Explorer this often (hours); 0 is off.
+    pub pull_every_hours: u32,
+    /// Cost Explorer endpoint other than AWS's (an emulator, a proxy).
+    pub cost_explorer_endpoint_url: Option<String>,
+    /// The cost-allocation tag that names the platform in Cost Explorer.
+    pub cost_explorer_tag_key: String,
+    /// Billing account label of pulled data.
+    pub cost_explorer_account: String,
 }
 
 impl Default for Settings {
@@ -28,6 +38,11 @@ impl Default for Settings {
             bind: DEFAULT_BIND.to_string(),
             pool_size: 8,
             log: "info".to_string(),
+            upload_limit_mb: 1024,
+            pull_every_hours: 0,
+            cost_explorer_endpoint_url: None,
+            cost_explorer_tag_key: "platform".to_string(),
+            cost_explorer_account: "aws".to_string(),
         }
     }
 }
@@ -40,6 +55,11 @@ struct FileSettings {
     bind: Option<String>,
     pool_size: Option<u32>,
     log: Option<String>,
+    upload_limit_mb: Option<u64>,
+    pull_every_hours: Option<u32>,
+    cost_explorer_endpoint_url: Option<String>,
+    cost_explorer_tag_key: Option<String>,
+    cost_explorer_account: Option<String>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -106,6 +126,21 @@ impl Settings {
             if let Some(v) = f.log {
                 s.log = v;
             }
+            if let Some(v) = f.upload_limit_mb {
+                s.upload_limit_mb = v;
+            }
+            if let Some(v) = f.pull_every_hours {
+                s.pull_every_hours = v;
+            }
+            if let Some(v) = f.cost_explorer_endpoint_url {
+                s.cost_explorer_endpoint_url = Some(v);
+            }
+            if let Some(v) = f.cost_explorer_tag_key {
+                s.cost_explorer_tag_key = v;
+            }
+            if let Some(v) = f.cost_explorer_account {
+                s.cost_explorer_account = v;
+            }
         }
         if let Some(v) = env("FINOPS_DATABASE_URL") {
             s.database_url = v;
@@ -122,6 +157,21 @@ impl Settings {
         if let Some(v) = env("FINOPS_LOG") {
             s.log = v;
         }
+        if let Some(v) = env("FINOPS_PULL_EVERY_HOURS") {
+            s.pull_every_hours = v.trim().parse().map_err(|_| ConfigError::Env {
+                name: "FINOPS_PULL_EVERY_HOURS".into(),
+                message: format!("'{v}' is not a whole number"),
+            })?;
+        }
+        if let Some(v) = env("FINOPS_COST_EXPLORER_ENDPOINT_URL") {
+            s.cost_explorer_endpoint_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = env("FINOPS_UPLOAD_LIMIT_MB") {
+            s.upload_limit_mb = v.trim().parse().map_err(|_| ConfigError::Env {
+                name: "FINOPS_UPLOAD_LIMIT_MB".into(),
+                message: format!("'{v}' is not a whole number"),
+            })?;
+        }
         if let Some(v) = &overrides.database_url {
             s.database_url = v.clone();
         }
@@ -132,6 +182,12 @@ impl Settings {
             return Err(ConfigError::Env {
                 name: "pool_size".into(),
                 message: format!("{} is out of range 1..=256", s.pool_size),
+            });
+        }
+        if s.upload_limit_mb == 0 {
+            return Err(ConfigError::Env {
+                name: "upload_limit_mb".into(),
+                message: "must be at least 1".into(),
             });
         }
         Ok(s)

@@ -6,11 +6,14 @@
 
 pub mod calendar;
 pub mod cli;
+pub mod cli_ingest;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod dims;
+pub mod ingest;
 pub mod money;
+pub mod pull;
 pub mod report;
 pub mod telemetry;
 pub mod web;

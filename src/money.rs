@@ -35,7 +35,17 @@ impl Micros {
     /// Parses a plain decimal (`-12.345`, `1e-7`, `0.000000800`, `+3`) into
     /// micro-units, rounding half away from zero beyond six decimals.
     pub fn parse(text: &str) -> Result<Micros, MoneyError> {
-        parse_decimal_micros(text.trim()).ok_or_else(|| classify_error(text))
+        parse_scaled(text.trim(), 6)
+            .and_then(|v| i64::try_from(v).ok())
+            .map(Micros)
+            .ok_or_else(|| classify_error(text))
+    }
+
+    /// Rounds an amount in 10^-`scale` units to micro-units, half away from
+    /// zero (`scale` ≥ 6).
+    pub fn from_scaled(value: i128, scale: u32) -> Option<Micros> {
+        let divisor = 10_i128.checked_pow(scale.checked_sub(6)?)?;
+        i64::try_from(round_div(value, divisor)).ok().map(Micros)
     }
 
     pub fn is_zero(self) -> bool {
@@ -165,7 +175,7 @@ pub fn currency_symbol(currency: &str) -> Option<&'static str> {
 fn group_thousands(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -196,8 +206,11 @@ fn classify_error(text: &str) -> MoneyError {
     }
 }
 
-/// Exact decimal parsing into micro-units (no float on the way).
-fn parse_decimal_micros(text: &str) -> Option<Micros> {
+/// Exact decimal parsing: `text` (plain or with an exponent, such as
+/// `-12.5`, `1.6E-7`, `+3`, `.25`) as an integer number of 10^-`scale`
+/// units, rounded half away from zero. `None` if it is not a number or does
+/// not fit. No float on the way.
+pub fn parse_scaled(text: &str, scale: u32) -> Option<i128> {
     let (mantissa, exponent) = match text.find(['e', 'E']) {
         Some(pos) => {
             let exp: i32 = text[pos + 1..].parse().ok()?;
@@ -220,14 +233,15 @@ fn parse_decimal_micros(text: &str) -> Option<Micros> {
     if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    // digits = whole ++ frac, value = digits * 10^(exponent - frac.len())
+    // value = (whole ++ frac) × 10^(exponent − len(frac)); in target units
+    // that is × 10^(exponent − len(frac) + scale).
     let digits = format!("{whole}{frac}");
     let digits = digits.trim_start_matches('0');
-    let shift = exponent as i64 - frac.len() as i64 + 6; // to micro-units
+    let shift = i64::from(exponent) - frac.len() as i64 + i64::from(scale);
     let value: i128 = if digits.is_empty() {
         0
     } else if shift >= 0 {
-        if digits.len() as i64 + shift > 36 {
+        if digits.len() as i64 + shift > 37 {
             return None;
         }
         let base: i128 = digits.parse().ok()?;
@@ -235,12 +249,12 @@ fn parse_decimal_micros(text: &str) -> Option<Micros> {
     } else {
         let drop = (-shift) as usize;
         if drop > digits.len() {
-            // Below half a micro-unit: rounds to zero.
+            // Below half a unit: rounds to zero.
             0
         } else {
             let keep = &digits[..digits.len() - drop];
             let rest = &digits[digits.len() - drop..];
-            if keep.len() > 36 {
+            if keep.len() > 37 {
                 return None;
             }
             let base: i128 = if keep.is_empty() {
@@ -251,8 +265,7 @@ fn parse_decimal_micros(text: &str) -> Option<Micros> {
             base + i128::from(rest.as_bytes()[0] >= b'5')
         }
     };
-    let signed = if negative { -value } else { value };
-    i64::try_from(signed).ok().map(Micros)
+    Some(if negative { -value } else { value })
 }
 
 impl fmt::Display for Micros {
@@ -378,6 +391,20 @@ mod tests {
         assert_eq!(Micros(999_000_000).display("SEK"), "999.00 SEK");
         assert_eq!(Micros(1_234_000_000_000).display_compact("USD"), "$1.23M");
         assert_eq!(Micros(845_200_000_000).display_compact("USD"), "$845k");
+    }
+
+    #[test]
+    fn parses_at_any_scale_and_rounds_once() {
+        assert_eq!(parse_scaled("0.00000080000", 12), Some(800_000));
+        assert_eq!(parse_scaled("1.6823086974", 12), Some(1_682_308_697_400));
+        assert_eq!(parse_scaled("1.6E-7", 12), Some(160_000));
+        assert_eq!(parse_scaled("-2.5", 0), Some(-3));
+        // Summing at 1e-12 and rounding once keeps what per-row rounding loses.
+        let rows = ["0.0000004", "0.0000004", "0.0000004"];
+        let exact: i128 = rows.iter().map(|r| parse_scaled(r, 12).unwrap()).sum();
+        assert_eq!(Micros::from_scaled(exact, 12), Some(Micros(1)));
+        let per_row: i64 = rows.iter().map(|r| Micros::parse(r).unwrap().0).sum();
+        assert_eq!(per_row, 0);
     }
 
     #[test]

@@ -124,3 +124,62 @@ pub fn sum_activity(
     }
     Ok(out)
 }
+
+#[derive(QueryableByName)]
+struct DriverRow {
+    #[diesel(sql_type = Text)]
+    day: String,
+    #[diesel(sql_type = Text)]
+    platform: String,
+    #[diesel(sql_type = Text)]
+    region: String,
+    #[diesel(sql_type = Double)]
+    hours: f64,
+    #[diesel(sql_type = BigInt)]
+    peak: i64,
+}
+
+/// One day's activity of a platform in a region: what shared costs are
+/// split by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriverValue {
+    pub day: NaiveDate,
+    pub platform: String,
+    pub region: String,
+    pub player_hours: f64,
+    pub peak_concurrent_players: i64,
+}
+
+/// Activity per day × platform × region over `[from, to]`.
+pub fn daily_drivers(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DriverValue>, DbError> {
+    let dialect = conn.dialect();
+    let day_text = dialect.date_text("day");
+    let mut sql = Sql::new(dialect);
+    sql.push(&format!(
+        "SELECT {day_text} AS day, platform, region, \
+         CAST(SUM(player_hours) AS DOUBLE PRECISION) AS hours, \
+         CAST(SUM(peak_concurrent_players) AS BIGINT) AS peak \
+         FROM player_activity WHERE day >= "
+    ))
+    .bind_date(from)
+    .push(" AND day <= ")
+    .bind_date(to)
+    .push(" GROUP BY day, platform, region");
+    let rows: Vec<DriverRow> = sql.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(DriverValue {
+                day: NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?,
+                platform: r.platform,
+                region: r.region,
+                player_hours: r.hours,
+                peak_concurrent_players: r.peak,
+            })
+        })
+        .collect())
+}

@@ -18,6 +18,7 @@ use crate::money::Micros;
 pub struct NewCost {
     pub day: NaiveDate,
     pub billing_period: String,
+    pub billing_account: String,
     pub provider: String,
     pub account_id: String,
     pub platform: String,
@@ -36,7 +37,7 @@ pub struct NewCost {
 }
 
 /// Rows per INSERT statement: well under SQLite's and PostgreSQL's limits
-/// on bound parameters (17 columns × 1000 rows).
+/// on bound parameters (18 columns × 1000 rows).
 const INSERT_CHUNK: usize = 1000;
 
 /// Inserts rows in chunks. Call inside a transaction.

@@ -72,3 +72,13 @@ pub fn data_version(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
         .select(diesel::dsl::max(ingest_runs::id))
         .first(conn)?)
 }
+
+/// The latest run of one source.
+pub fn latest_of(conn: &mut DbConnection, source: &str) -> Result<Option<IngestRun>, DbError> {
+    Ok(ingest_runs::table
+        .select(IngestRun::as_select())
+        .filter(ingest_runs::source.eq(source))
+        .order(ingest_runs::id.desc())
+        .first(conn)
+        .optional()?)
+}

@@ -2,10 +2,12 @@
 //! PostgreSQL (team deployment), chosen by the URL scheme.
 
 pub mod activity;
+pub mod allocation_rules;
 pub mod budgets;
 pub mod calendar;
 pub mod costs;
 pub mod ingest_runs;
+pub mod resource_costs;
 pub mod schema;
 pub mod sql;
 pub mod utilisation;

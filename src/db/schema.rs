@@ -23,6 +23,7 @@ diesel::table! {
         id -> BigInt,
         day -> Date,
         billing_period -> Text,
+        billing_account -> Text,
         provider -> Text,
         account_id -> Text,
         platform -> Text,
@@ -105,7 +106,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cost_resource_daily (id) {
+        id -> BigInt,
+        day -> Date,
+        billing_period -> Text,
+        billing_account -> Text,
+        provider -> Text,
+        account_id -> Text,
+        region -> Text,
+        service -> Text,
+        charge_category -> Text,
+        source -> Text,
+        currency -> Text,
+        resource -> Text,
+        tags -> Text,
+        allocated_to -> Text,
+        billed_micros -> BigInt,
+        effective_micros -> BigInt,
+        list_micros -> Nullable<BigInt>,
+        usage_quantity -> Nullable<Double>,
+        usage_unit -> Nullable<Text>,
+        estimated -> Integer,
+        ingest_run_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    allocation_rules (id) {
+        id -> BigInt,
+        position -> Integer,
+        kind -> Text,
+        pattern -> Text,
+        platform -> Text,
+        driver -> Text,
+        note -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    cost_resource_daily,
+    allocation_rules,
     ingest_runs,
     cost_daily,
     player_activity,

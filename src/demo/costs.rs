@@ -74,6 +74,7 @@ fn row(spec: RowSpec<'_>) -> NewCost {
     NewCost {
         day: spec.day,
         billing_period: format!("{:04}-{:02}", spec.day.year(), spec.day.month()),
+        billing_account: model::ACCOUNT_PAYER.to_string(),
         provider: PROVIDER.to_string(),
         account_id: spec.account.to_string(),
         platform: spec.platform.to_string(),

@@ -15,6 +15,10 @@ pub enum WebError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
     Internal(String),
@@ -25,6 +29,8 @@ impl WebError {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -34,6 +40,8 @@ impl WebError {
         match self {
             WebError::BadRequest(_) => "bad_request",
             WebError::NotFound(_) => "not_found",
+            WebError::Forbidden(_) => "forbidden",
+            WebError::TooLarge(_) => "too_large",
             WebError::Unavailable(_) => "unavailable",
             WebError::Internal(_) => "internal",
         }

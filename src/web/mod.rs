@@ -139,6 +139,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::overview::page))
         .route("/month", web::get().to(pages::month::page))
         .route("/costs", web::get().to(pages::explorer::page))
+        .route("/sources", web::get().to(pages::sources::page))
+        .route("/sources/upload", web::post().to(pages::sources::upload))
+        .route("/rules", web::get().to(pages::rules::page))
+        .route("/rules", web::post().to(pages::rules::save))
         .route("/export/monthly.csv", web::get().to(export::monthly))
         .route("/api/v1/costs", web::get().to(api::costs))
         .route("/api/v1/overview", web::get().to(api::overview_json))
@@ -178,7 +182,12 @@ impl Application {
         let label = DbTarget::parse(&settings.database_url)
             .map(|t| t.redacted())
             .unwrap_or_default();
-        let state = AppState::new(pool, label);
+        let mut state = AppState::new(
+            pool,
+            label,
+            settings.upload_limit_mb.saturating_mul(1024 * 1024),
+        );
+        state.pull_every_hours = settings.pull_every_hours;
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()

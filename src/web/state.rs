@@ -21,14 +21,20 @@ pub struct AppState {
     /// The database URL without its password, for the footer.
     pub database_label: String,
     pub cache: Arc<ResponseCache>,
+    /// Largest upload accepted, in bytes.
+    pub upload_limit: u64,
+    /// Hours between scheduled Cost Explorer pulls; 0 when off.
+    pub pull_every_hours: u32,
     catalog: Arc<Mutex<Option<CachedCatalog>>>,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, database_label: String) -> AppState {
+    pub fn new(pool: DbPool, database_label: String, upload_limit: u64) -> AppState {
         AppState {
             pool,
             database_label,
+            upload_limit,
+            pull_every_hours: 0,
             cache: Arc::new(ResponseCache::new(VERSION_RECHECK, 1024, 128 * 1024 * 1024)),
             catalog: Arc::new(Mutex::new(None)),
         }

@@ -142,6 +142,14 @@ impl TestApp {
     /// Starts the server on a fresh, migrated, empty database. `None` when
     /// the backend is PostgreSQL and it is not available (and not required).
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// As `spawn`, with settings changed by `adjust`.
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
         if backend == Backend::Postgres && !postgres_available() {
             return None;
         }
@@ -151,7 +159,10 @@ impl TestApp {
             bind: "127.0.0.1:0".to_string(),
             pool_size: 4,
             log: "warn".to_string(),
+            ..Settings::default()
         };
+        let mut settings = settings;
+        adjust(&mut settings);
         let app = Application::build(&settings).expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let pool = app.pool().clone();

@@ -4,9 +4,12 @@
 mod bad_input;
 mod browser;
 mod cli;
+mod cost_explorer;
 mod costs_api;
 mod demo_data;
 mod export;
 mod health;
 mod helpers;
+mod ingest;
 mod pages;
+mod sources_pages;

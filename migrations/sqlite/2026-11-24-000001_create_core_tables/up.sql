@@ -20,6 +20,7 @@ CREATE TABLE cost_daily (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     day TEXT NOT NULL,
     billing_period TEXT NOT NULL,
+    billing_account TEXT NOT NULL,
     provider TEXT NOT NULL,
     account_id TEXT NOT NULL,
     platform TEXT NOT NULL,
@@ -35,14 +36,14 @@ CREATE TABLE cost_daily (
     usage_unit TEXT,
     estimated INTEGER NOT NULL DEFAULT 0,
     ingest_run_id BIGINT,
-    UNIQUE (day, billing_period, provider, account_id, platform, region, service,
-            charge_category, source, currency)
+    UNIQUE (day, billing_period, billing_account, provider, account_id, platform, region,
+            service, charge_category, source, currency)
 );
 -- Covers the report queries: currency equality, a day range, the usual
 -- group-by dimensions and both measures, without touching the table.
 CREATE INDEX cost_daily_report ON cost_daily
     (currency, day, platform, region, service, charge_category, billed_micros, effective_micros);
-CREATE INDEX cost_daily_source_period ON cost_daily (source, billing_period);
+CREATE INDEX cost_daily_scope ON cost_daily (source, provider, billing_account, billing_period);
 
 CREATE TABLE player_activity (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -4,6 +4,8 @@
 pub mod explorer;
 pub mod month;
 pub mod overview;
+pub mod rules;
+pub mod sources;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 

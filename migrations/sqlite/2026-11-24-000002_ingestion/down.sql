@@ -1,0 +1,2 @@
+DROP TABLE allocation_rules;
+DROP TABLE cost_resource_daily;

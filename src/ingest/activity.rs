@@ -1,0 +1,191 @@
+//! Player activity exports: one row per day × platform × region with the
+//! peak concurrent players and the player-hours.
+//!
+//! ```text
+//! day,platform,region,peak_concurrent_players,player_hours
+//! 2026-03-02,PlayStation,eu-west-1,18250,96400.5
+//! ```
+//!
+//! Accepted aliases: `date` for day, `peak_ccu` or `ccu` for the peak,
+//! `hours_played` for player-hours. Platforms accept the usual aliases
+//! (`ps5`, `steam`, …). Re-importing replaces the activity of the days the
+//! file covers; shared costs are then re-split with the new activity.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use diesel::Connection;
+
+use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::small::{Cells, SmallTable};
+use crate::db::activity::{self, NewActivity};
+use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::schema::player_activity;
+use crate::db::{DbConnection, DbError};
+use crate::dims::Platform;
+
+pub const SOURCE: &str = "activity";
+
+const DAY: &[&str] = &["day", "date"];
+const PLATFORM: &[&str] = &["platform"];
+const REGION: &[&str] = &["region"];
+const PEAK: &[&str] = &["peak_concurrent_players", "peak_ccu", "ccu"];
+const HOURS: &[&str] = &["player_hours", "hours_played"];
+
+/// What an activity import did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ActivitySummary {
+    pub file: String,
+    pub ingest_run_id: i64,
+    pub rows: u64,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub replaced_rows: u64,
+}
+
+/// Reads and validates an activity file (all rows, or the first problems).
+pub fn read(label: &str, path: &Path) -> Result<Vec<NewActivity>, ImportError> {
+    let table = SmallTable::read(label, path, &[DAY, PLATFORM, REGION, PEAK, HOURS])?;
+    let mut out = Vec::with_capacity(table.rows());
+    let mut problems: Vec<RowProblem> = Vec::new();
+    let mut bad = 0u64;
+    for i in 0..table.rows() {
+        let mut cells = Cells::new(&table, i);
+        let day = cells.date(DAY);
+        let platform = cells.parse(PLATFORM, |v| {
+            v.parse::<Platform>()
+                .map(|p| p.as_str().to_string())
+                .map_err(|e| e.to_string())
+        });
+        let region = cells.text(REGION);
+        let peak = cells.parse(PEAK, |v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| "is not a whole number of players (0 or more)".to_string())
+        });
+        let hours = cells.number(HOURS, 0.0);
+        let row_problems = cells.into_problems();
+        if row_problems.is_empty() {
+            if let (Some(day), Some(platform), Some(region), Some(peak), Some(hours)) =
+                (day, platform, region, peak, hours)
+            {
+                out.push(NewActivity {
+                    day,
+                    platform,
+                    region,
+                    peak_concurrent_players: peak,
+                    player_hours: hours,
+                    source: SOURCE.to_string(),
+                    ingest_run_id: None,
+                });
+            }
+        } else {
+            bad += 1;
+            for p in row_problems {
+                if problems.len() < MAX_REPORTED_PROBLEMS {
+                    problems.push(p);
+                }
+            }
+        }
+    }
+    if bad > 0 {
+        return Err(ImportError::BadRows {
+            file: label.to_string(),
+            problems,
+            count: bad,
+        });
+    }
+    Ok(out)
+}
+
+/// Imports an activity file in one transaction, replacing the stored
+/// activity of the days it covers, then re-splits shared costs.
+pub fn import(
+    conn: &mut DbConnection,
+    path: &Path,
+    name: Option<&str>,
+) -> Result<ActivitySummary, ImportError> {
+    let started_at = ingest_runs::now();
+    let label = name
+        .map(str::to_string)
+        .unwrap_or_else(|| super::file::label(path));
+    let result = import_inner(conn, path, &label, started_at);
+    if let Err(e) = &result {
+        super::record_failure(conn, SOURCE, &label, started_at, e);
+    }
+    result
+}
+
+fn import_inner(
+    conn: &mut DbConnection,
+    path: &Path,
+    label: &str,
+    started_at: chrono::NaiveDateTime,
+) -> Result<ActivitySummary, ImportError> {
+    let hash = super::file::prepare(path, &mut |_| {})?.sha256;
+    let rows = read(label, path)?;
+    let Some((first_day, last_day)) = super::day_span(rows.iter().map(|r| &r.day)) else {
+        return Err(ImportError::NoRows {
+            file: label.to_string(),
+        });
+    };
+    let db_err = |e: DbError| ImportError::Db {
+        file: label.to_string(),
+        source: e,
+    };
+    conn.transaction::<_, DbError, _>(|conn| {
+        use diesel::prelude::*;
+        let replaced = diesel::delete(
+            player_activity::table
+                .filter(player_activity::source.eq(SOURCE))
+                .filter(player_activity::day.ge(first_day))
+                .filter(player_activity::day.le(last_day)),
+        )
+        .execute(conn)?;
+        let run_id = ingest_runs::record(
+            conn,
+            &NewIngestRun {
+                source: SOURCE.to_string(),
+                file_name: label.to_string(),
+                file_hash: hash.clone(),
+                billing_period: format!("{first_day}..{last_day}"),
+                rows_read: rows.len() as i64,
+                rows_kept: rows.len() as i64,
+                rows_rejected: 0,
+                status: "ok".to_string(),
+                message: String::new(),
+                started_at,
+                finished_at: Some(ingest_runs::now()),
+            },
+        )?;
+        let rows: Vec<NewActivity> = rows
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.ingest_run_id = Some(run_id);
+                r
+            })
+            .collect();
+        activity::insert_activity(conn, &rows)?;
+        Ok(ActivitySummary {
+            file: label.to_string(),
+            ingest_run_id: run_id,
+            rows: rows.len() as u64,
+            first_day,
+            last_day,
+            replaced_rows: replaced as u64,
+        })
+    })
+    .map_err(db_err)
+    .and_then(|summary| {
+        super::rules::reapply(conn, "new player activity").map_err(|e| match e {
+            super::rules::RulesError::Db(d) => db_err(d),
+            other => ImportError::Format {
+                file: label.to_string(),
+                message: other.to_string(),
+            },
+        })?;
+        Ok(summary)
+    })
+}

@@ -1,0 +1,673 @@
+//! The billing pipeline shared by FOCUS and CUR: a format maps its columns
+//! to [`Fields`]; this module validates every row, aggregates to the
+//! resource × day grain in one streaming polars pass, and, if any row is
+//! bad, finds and explains the first few.
+//!
+//! Amounts are parsed to exact decimals (scale 12) and summed in fixed
+//! point; they become micro-units only after the sum.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+
+use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::table::{polars_error, Table, ROW};
+use crate::money::{parse_scaled, Micros};
+
+/// Decimal places amounts are read with (FOCUS allows more; the rest is
+/// rounded half to even by polars, far below a micro-unit).
+pub const AMOUNT_SCALE: usize = 12;
+
+/// Region of charges without one (support, tax, marketplace, …).
+pub const GLOBAL_REGION: &str = "global";
+
+/// What each normalised field is, as expressions over a file's columns.
+/// Text fields are text expressions; amounts are decimal expressions built
+/// with [`amount`].
+pub struct Fields {
+    pub provider: Expr,
+    pub billing_account: Expr,
+    pub account: Expr,
+    pub region: Expr,
+    pub service: Expr,
+    pub category: Expr,
+    pub currency: Expr,
+    pub resource: Expr,
+    pub unit: Expr,
+    /// JSON object text, or null.
+    pub tags: Expr,
+    pub billing_start: Expr,
+    /// Null where the format has no billing period end (then: a month).
+    pub billing_end: Expr,
+    pub charge_start: Expr,
+    pub charge_end: Expr,
+    pub billed: Expr,
+    pub effective: Expr,
+    pub list: Option<Expr>,
+    /// Text.
+    pub quantity: Expr,
+    /// Every value that is validated, by source column.
+    pub checks: Vec<Check>,
+    /// Source columns of the charge period (start, end) and billing period
+    /// start, for messages about periods.
+    pub period_columns: [String; 3],
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// Present and a decimal number.
+    Amount,
+    /// A decimal number if present.
+    OptionalAmount,
+    /// Present and a date or timestamp.
+    Timestamp,
+    /// A date or timestamp if present.
+    OptionalTimestamp,
+    /// Present (not empty, not NULL).
+    Required,
+}
+
+/// One validated source column: its name and text expression.
+pub struct Check {
+    pub column: String,
+    pub value: Expr,
+    pub kind: CheckKind,
+}
+
+impl Check {
+    pub fn new(column: &str, value: Expr, kind: CheckKind) -> Check {
+        Check {
+            column: column.to_string(),
+            value,
+            kind,
+        }
+    }
+
+    fn fails(&self) -> Expr {
+        let v = self.value.clone();
+        match self.kind {
+            CheckKind::Amount => v.clone().is_null().or(amount(v).is_null()),
+            CheckKind::OptionalAmount => v.clone().is_not_null().and(amount(v).is_null()),
+            CheckKind::Timestamp => v.clone().is_null().or(epoch_seconds(v).is_null()),
+            CheckKind::OptionalTimestamp => v.clone().is_not_null().and(epoch_seconds(v).is_null()),
+            CheckKind::Required => v.is_null(),
+        }
+    }
+
+    /// Why `value` fails this check, if it does (same rules as `fails`).
+    fn problem(&self, value: Option<&str>) -> Option<String> {
+        match (self.kind, value) {
+            (CheckKind::Amount | CheckKind::Timestamp | CheckKind::Required, None) => {
+                Some("is empty; a value is required".to_string())
+            }
+            (CheckKind::Amount | CheckKind::OptionalAmount, Some(v)) => {
+                parse_scaled(v.trim(), AMOUNT_SCALE as u32)
+                    .is_none()
+                    .then(|| "is not a decimal number".to_string())
+            }
+            (CheckKind::Timestamp | CheckKind::OptionalTimestamp, Some(v)) => parse_timestamp(v)
+                .is_none()
+                .then(|| "is not a date (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)".to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// A text expression read as an exact decimal (null if it is not one).
+pub fn amount(text: Expr) -> Expr {
+    text.str()
+        .strip_chars(lit(NULL))
+        .cast(DataType::Decimal(38, AMOUNT_SCALE))
+}
+
+/// Seconds since 1970-01-01 UTC of a date or timestamp text (null if it
+/// is not one). Accepts `2024-09-01`, `2024-09-01 00:00:00`,
+/// `2024-09-01T00:00:00.000Z` and RFC 3339 offsets.
+pub fn epoch_seconds(text: Expr) -> Expr {
+    text.map(
+        |c: Column| {
+            let out: Int64Chunked = c
+                .str()?
+                .iter()
+                .map(|v| v.and_then(parse_timestamp))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Int64)),
+    )
+}
+
+/// Date (UTC) of seconds since the epoch.
+fn epoch_day(seconds: Expr) -> Expr {
+    seconds
+        .map(
+            |c: Column| {
+                let out: Int32Chunked = c
+                    .i64()?
+                    .iter()
+                    .map(|v| v.map(|s| s.div_euclid(86_400) as i32))
+                    .collect();
+                Ok(out.with_name(c.name().clone()).into_column())
+            },
+            |_, field| Ok(Field::new(field.name().clone(), DataType::Int32)),
+        )
+        .cast(DataType::Date)
+}
+
+/// Start of the month after the one `seconds` falls in.
+fn next_month_start(seconds: Expr) -> Expr {
+    seconds.map(
+        |c: Column| {
+            let out: Int64Chunked = c
+                .i64()?
+                .iter()
+                .map(|v| {
+                    v.and_then(|s| DateTime::from_timestamp(s, 0))
+                        .and_then(|t| {
+                            let (y, m) = if t.month() == 12 {
+                                (t.year() + 1, 1)
+                            } else {
+                                (t.year(), t.month() + 1)
+                            };
+                            NaiveDate::from_ymd_opt(y, m, 1)
+                        })
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(|t| t.and_utc().timestamp())
+                })
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Int64)),
+    )
+}
+
+/// Parses the date and timestamp forms billing exports use.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let seconds = if t.len() == 10 {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp()
+    } else if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        dt.timestamp()
+    } else {
+        let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f")
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f"))
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.fZ"))
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%MZ"))
+            .ok()?;
+        naive.and_utc().timestamp()
+    };
+    // 1970 to 9999: anything else is a typo, not a bill.
+    (0..253_402_300_800).contains(&seconds).then_some(seconds)
+}
+
+/// Imported cost at the resource × day grain, before allocation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceDay {
+    pub day: NaiveDate,
+    pub billing_period: String,
+    pub billing_account: String,
+    pub provider: String,
+    pub account_id: String,
+    pub region: String,
+    pub service: String,
+    pub charge_category: String,
+    pub currency: String,
+    pub resource: String,
+    /// JSON object text; empty when the charge has no tags.
+    pub tags: String,
+    pub billed: Micros,
+    pub effective: Micros,
+    pub list: Option<Micros>,
+    pub usage_quantity: Option<f64>,
+    pub usage_unit: Option<String>,
+}
+
+/// What one file held, aggregated.
+pub struct Aggregated {
+    pub rows: Vec<ResourceDay>,
+    pub rows_read: u64,
+}
+
+const KEYS: [&str; 12] = [
+    "__day",
+    "__bs",
+    "__billing_account",
+    "__provider",
+    "__account",
+    "__region",
+    "__service",
+    "__category",
+    "__currency",
+    "__resource",
+    "__tags",
+    "__unit",
+];
+
+fn normalised(frame: LazyFrame, fields: &Fields) -> LazyFrame {
+    let cs = epoch_seconds(fields.charge_start.clone());
+    let ce = epoch_seconds(fields.charge_end.clone());
+    let bs = epoch_seconds(fields.billing_start.clone());
+    let be = epoch_seconds(fields.billing_end.clone());
+    let mut bad = lit(false);
+    for check in &fields.checks {
+        bad = bad.or(check.fails());
+    }
+    frame.with_columns([
+        cs.alias("__cs"),
+        ce.alias("__ce"),
+        bs.clone().alias("__bs"),
+        when(be.clone().is_null())
+            .then(next_month_start(bs.clone()))
+            .otherwise(be)
+            .alias("__be"),
+        bad.alias("__bad_value"),
+    ])
+}
+
+/// Rows whose charge period ends before it starts, or straddles a billing
+/// period boundary. A charge wholly outside its billing period is a late
+/// (or early) billed charge and is accepted.
+fn period_problems() -> (Expr, Expr) {
+    let (cs, ce, bs, be) = (col("__cs"), col("__ce"), col("__bs"), col("__be"));
+    let reversed = ce.clone().lt(cs.clone());
+    let crosses =
+        (cs.clone().lt(bs.clone()).and(ce.clone().gt(bs))).or(cs.lt(be.clone()).and(ce.gt(be)));
+    (reversed, crosses)
+}
+
+/// Validates and aggregates `table` with `fields`. On bad rows, returns
+/// [`ImportError::BadRows`] naming the first few.
+pub fn aggregate(file: &str, table: &Table, fields: &Fields) -> Result<Aggregated, ImportError> {
+    let (reversed, crosses) = period_problems();
+    let frame = normalised(table.frame.clone(), fields).with_columns([
+        fields.billing_account.clone().alias("__billing_account"),
+        fields.provider.clone().alias("__provider"),
+        fields
+            .account
+            .clone()
+            .fill_null(fields.billing_account.clone())
+            .alias("__account"),
+        fields
+            .region
+            .clone()
+            .fill_null(lit(GLOBAL_REGION))
+            .alias("__region"),
+        fields
+            .service
+            .clone()
+            .fill_null(lit("(none)"))
+            .alias("__service"),
+        fields.category.clone().alias("__category"),
+        fields.currency.clone().alias("__currency"),
+        fields
+            .resource
+            .clone()
+            .fill_null(lit(""))
+            .alias("__resource"),
+        fields.tags.clone().fill_null(lit("")).alias("__tags"),
+        fields.unit.clone().fill_null(lit("")).alias("__unit"),
+        fields.billed.clone().alias("__billed"),
+        fields.effective.clone().alias("__effective"),
+        fields
+            .list
+            .clone()
+            .unwrap_or_else(|| lit(NULL).cast(DataType::Decimal(38, AMOUNT_SCALE)))
+            .alias("__list"),
+        fields
+            .quantity
+            .clone()
+            .cast(DataType::Float64)
+            .alias("__qty"),
+    ]);
+    let frame = frame
+        .with_column(
+            col("__bad_value")
+                .or(reversed.fill_null(lit(false)))
+                .or(crosses.fill_null(lit(false)))
+                .alias("__bad"),
+        )
+        .with_column(epoch_day(col("__cs")).alias("__day"));
+    let keys: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+    let grouped = frame
+        .group_by(keys)
+        .agg([
+            col("__billed").sum().alias("billed"),
+            col("__effective").sum().alias("effective"),
+            col("__list").sum().alias("list"),
+            col("__list").count().alias("list_n"),
+            col("__qty").sum().alias("qty"),
+            col("__qty").count().alias("qty_n"),
+            col("__bad").cast(DataType::UInt64).sum().alias("bad"),
+            len().alias("n"),
+        ])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| polars_error(file, e))?
+        .unwrap_single();
+
+    let n = column_u64(file, &grouped, "n")?;
+    let bad = column_u64(file, &grouped, "bad")?;
+    let rows_read: u64 = n.iter().sum();
+    let bad_count: u64 = bad.iter().sum();
+    if rows_read == 0 {
+        return Err(ImportError::NoRows {
+            file: file.to_string(),
+        });
+    }
+    if bad_count > 0 {
+        return Err(explain_bad_rows(file, table, fields, bad_count));
+    }
+    let rows = to_resource_days(file, &grouped)?;
+    Ok(Aggregated { rows, rows_read })
+}
+
+fn column_u64(file: &str, df: &DataFrame, name: &str) -> Result<Vec<u64>, ImportError> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .map_err(|e| polars_error(file, e))?;
+    let ca = c.u64().map_err(|e| polars_error(file, e))?;
+    Ok(ca.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+fn texts(file: &str, df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, ImportError> {
+    let c = df.column(name).map_err(|e| polars_error(file, e))?;
+    let c = c
+        .cast(&DataType::String)
+        .map_err(|e| polars_error(file, e))?;
+    let ca = c.str().map_err(|e| polars_error(file, e))?;
+    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn decimals(file: &str, df: &DataFrame, name: &str) -> Result<Vec<Option<i128>>, ImportError> {
+    let c = df.column(name).map_err(|e| polars_error(file, e))?;
+    let ca = c.decimal().map_err(|e| polars_error(file, e))?;
+    let scale = ca.scale();
+    let values: Vec<Option<i128>> = ca.physical().iter().collect();
+    if scale == AMOUNT_SCALE {
+        return Ok(values);
+    }
+    // Sums keep the input scale; convert defensively if polars changes it.
+    let factor = 10_i128.pow(AMOUNT_SCALE.abs_diff(scale) as u32);
+    Ok(values
+        .into_iter()
+        .map(|v| {
+            v.map(|v| {
+                if scale < AMOUNT_SCALE {
+                    v * factor
+                } else {
+                    v / factor
+                }
+            })
+        })
+        .collect())
+}
+
+fn floats(file: &str, df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, ImportError> {
+    let c = df.column(name).map_err(|e| polars_error(file, e))?;
+    let ca = c.f64().map_err(|e| polars_error(file, e))?;
+    Ok(ca.iter().collect())
+}
+
+fn to_micros(file: &str, value: Option<i128>) -> Result<Micros, ImportError> {
+    Micros::from_scaled(value.unwrap_or(0), AMOUNT_SCALE as u32).ok_or_else(|| {
+        ImportError::Format {
+            file: file.to_string(),
+            message: "an amount is too large to store".to_string(),
+        }
+    })
+}
+
+fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, ImportError> {
+    let day_col = df
+        .column("__day")
+        .and_then(|c| c.cast(&DataType::Int32))
+        .map_err(|e| polars_error(file, e))?;
+    let days: Vec<Option<i32>> = day_col
+        .i32()
+        .map_err(|e| polars_error(file, e))?
+        .iter()
+        .collect();
+    let bs_col = df.column("__bs").map_err(|e| polars_error(file, e))?;
+    let billing_starts: Vec<Option<i64>> = bs_col
+        .i64()
+        .map_err(|e| polars_error(file, e))?
+        .iter()
+        .collect();
+    let text = |name| texts(file, df, name);
+    let (billing_account, provider, account, region) = (
+        text("__billing_account")?,
+        text("__provider")?,
+        text("__account")?,
+        text("__region")?,
+    );
+    let (service, category, currency, resource, tags, unit) = (
+        text("__service")?,
+        text("__category")?,
+        text("__currency")?,
+        text("__resource")?,
+        text("__tags")?,
+        text("__unit")?,
+    );
+    let (billed, effective, list) = (
+        decimals(file, df, "billed")?,
+        decimals(file, df, "effective")?,
+        decimals(file, df, "list")?,
+    );
+    let list_n = column_u64(file, df, "list_n")?;
+    let qty = floats(file, df, "qty")?;
+    let qty_n = column_u64(file, df, "qty_n")?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let day = epoch + chrono::Duration::days(i64::from(days[i].unwrap_or(0)));
+        let billing_period = billing_starts[i]
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .map(|t| t.format("%Y-%m").to_string())
+            .unwrap_or_default();
+        let unit_text = s(&unit[i]);
+        out.push(ResourceDay {
+            day,
+            billing_period,
+            billing_account: s(&billing_account[i]),
+            provider: s(&provider[i]),
+            account_id: s(&account[i]),
+            region: s(&region[i]),
+            service: s(&service[i]),
+            charge_category: s(&category[i]),
+            currency: s(&currency[i]).to_ascii_uppercase(),
+            resource: s(&resource[i]),
+            tags: s(&tags[i]),
+            billed: to_micros(file, billed[i])?,
+            effective: to_micros(file, effective[i])?,
+            list: if list_n[i] > 0 {
+                Some(to_micros(file, list[i])?)
+            } else {
+                None
+            },
+            usage_quantity: if qty_n[i] > 0 { qty[i] } else { None },
+            usage_unit: (!unit_text.is_empty()).then_some(unit_text),
+        });
+    }
+    Ok(out)
+}
+
+/// Finds the first bad rows and says what is wrong with each.
+fn explain_bad_rows(file: &str, table: &Table, fields: &Fields, count: u64) -> ImportError {
+    match find_bad_rows(file, table, fields) {
+        Ok(problems) if !problems.is_empty() => ImportError::BadRows {
+            file: file.to_string(),
+            problems,
+            count,
+        },
+        Ok(_) => ImportError::Format {
+            file: file.to_string(),
+            message: format!("{count} row(s) have values that cannot be read"),
+        },
+        Err(e) => e,
+    }
+}
+
+fn find_bad_rows(
+    file: &str,
+    table: &Table,
+    fields: &Fields,
+) -> Result<Vec<RowProblem>, ImportError> {
+    let (reversed, crosses) = period_problems();
+    let mut selected = vec![
+        col(ROW),
+        reversed.fill_null(lit(false)).alias("__reversed"),
+        crosses.fill_null(lit(false)).alias("__crosses"),
+        col("__cs"),
+        col("__ce"),
+        col("__bs"),
+        col("__be"),
+    ];
+    for (i, check) in fields.checks.iter().enumerate() {
+        selected.push(check.value.clone().alias(format!("__chk{i}")));
+    }
+    let frame = normalised(table.frame.clone(), fields);
+    let (reversed, crosses) = period_problems();
+    let df = frame
+        .filter(
+            col("__bad_value")
+                .or(reversed.fill_null(lit(false)))
+                .or(crosses.fill_null(lit(false))),
+        )
+        .select(selected)
+        .limit(MAX_REPORTED_PROBLEMS as IdxSize)
+        .collect()
+        .map_err(|e| polars_error(file, e))?;
+    let rows = column_u64(file, &df, ROW)?;
+    let reversed = df
+        .column("__reversed")
+        .and_then(|c| c.bool().cloned())
+        .map_err(|e| polars_error(file, e))?;
+    let crosses = df
+        .column("__crosses")
+        .and_then(|c| c.bool().cloned())
+        .map_err(|e| polars_error(file, e))?;
+    let mut values = Vec::with_capacity(fields.checks.len());
+    for i in 0..fields.checks.len() {
+        values.push(texts(file, &df, &format!("__chk{i}"))?);
+    }
+    let [start_col, end_col, billing_col] = &fields.period_columns;
+    let period_text = |name: &str, i: usize| -> Option<String> {
+        fields
+            .checks
+            .iter()
+            .position(|c| c.column == name)
+            .and_then(|k| values[k][i].clone())
+    };
+    let mut problems = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        // Line 1 is the header; data row 0 is on line 2 (quoted newlines
+        // inside a row would shift this, which billing exports avoid).
+        let line = row + 2;
+        let before = problems.len();
+        for (k, check) in fields.checks.iter().enumerate() {
+            let value = values[k][i].as_deref();
+            if let Some(reason) = check.problem(value) {
+                problems.push(RowProblem {
+                    line,
+                    column: check.column.clone(),
+                    value: value.unwrap_or("").to_string(),
+                    reason,
+                });
+            }
+        }
+        if problems.len() == before && reversed.get(i) == Some(true) {
+            problems.push(RowProblem {
+                line,
+                column: end_col.clone(),
+                value: period_text(end_col, i).unwrap_or_default(),
+                reason: format!(
+                    "is before {start_col} {}",
+                    period_text(start_col, i).unwrap_or_default()
+                ),
+            });
+        } else if problems.len() == before && crosses.get(i) == Some(true) {
+            problems.push(RowProblem {
+                line,
+                column: start_col.clone(),
+                value: format!(
+                    "{} – {}",
+                    period_text(start_col, i).unwrap_or_default(),
+                    period_text(end_col, i).unwrap_or_default()
+                ),
+                reason: format!(
+                    "the charge period crosses the boundary of its billing period ({billing_col} {}); split the charge at the boundary",
+                    period_text(billing_col, i).unwrap_or_default()
+                ),
+            });
+        } else if problems.len() == before {
+            problems.push(RowProblem {
+                line,
+                column: String::new(),
+                value: String::new(),
+                reason: "has a value that cannot be read".to_string(),
+            });
+        }
+        if problems.len() >= MAX_REPORTED_PROBLEMS {
+            problems.truncate(MAX_REPORTED_PROBLEMS);
+            break;
+        }
+    }
+    Ok(problems)
+}
+
+/// Builds a JSON object text from tag columns (key, text expression);
+/// null when a row has none of them.
+pub fn tags_from_columns(columns: Vec<(String, Expr)>) -> Expr {
+    if columns.is_empty() {
+        return lit(NULL).cast(DataType::String);
+    }
+    let keys: Vec<String> = columns.iter().map(|(k, _)| k.clone()).collect();
+    let mut exprs: Vec<Expr> = columns.into_iter().map(|(_, e)| e).collect();
+    let first = exprs.remove(0);
+    first.map_many(
+        move |cols: &mut [Column]| {
+            let height = cols.first().map(|c| c.len()).unwrap_or(0);
+            let mut strs = Vec::with_capacity(cols.len());
+            for c in cols.iter() {
+                strs.push(c.str()?.clone());
+            }
+            let out: StringChunked = (0..height)
+                .map(|row| {
+                    let mut map = serde_json::Map::new();
+                    for (k, s) in keys.iter().zip(&strs) {
+                        if let Some(v) = s.get(row) {
+                            map.insert(k.clone(), serde_json::Value::String(v.to_string()));
+                        }
+                    }
+                    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+                })
+                .collect();
+            Ok(out.with_name("__tags".into()).into_column())
+        },
+        &exprs,
+        |_, _| Ok(Field::new("__tags".into(), DataType::String)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_timestamp_forms_of_billing_exports() {
+        let t = |s| parse_timestamp(s);
+        assert_eq!(t("2024-09-01"), Some(1_725_148_800));
+        assert_eq!(t("2024-09-01 00:00:00"), Some(1_725_148_800));
+        assert_eq!(t("2024-09-01T00:00:00Z"), Some(1_725_148_800));
+        assert_eq!(t("2024-09-01T00:00:00.000Z"), Some(1_725_148_800));
+        assert_eq!(t("2024-09-01T02:00:00+02:00"), Some(1_725_148_800));
+        assert_eq!(t("2024-09-01T00:00Z"), Some(1_725_148_800));
+        assert_eq!(t("2024-13-01"), None);
+        assert_eq!(t("yesterday"), None);
+        assert_eq!(t("1969-12-31"), None);
+    }
+}

@@ -1,0 +1,403 @@
+//! AWS Cost and Usage Reports: CUR 2.0 (`line_item_unblended_cost`) and
+//! legacy CUR (`lineItem/UnblendedCost`) column names, with amortisation
+//! as AWS defines it.
+//!
+//! Billed cost is `line_item_unblended_cost` for every line: it sums to the
+//! invoice (Savings Plan negation lines cancel the on-demand cost of
+//! covered usage; fees are billed when charged).
+//!
+//! Effective cost is Cost Explorer's amortised cost, by line item type:
+//!
+//! | line item type | effective cost |
+//! |---|---|
+//! | SavingsPlanCoveredUsage | savings_plan_savings_plan_effective_cost |
+//! | SavingsPlanNegation, SavingsPlanUpfrontFee | 0 (spread over covered usage) |
+//! | SavingsPlanRecurringFee | total_commitment_to_date − used_commitment (the unused part) |
+//! | DiscountedUsage | reservation_effective_cost |
+//! | RIFee | reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee |
+//! | Fee for a reservation (upfront payment) | 0 (amortised into DiscountedUsage and RIFee) |
+//! | anything else (Usage, Tax, Credit, Refund, Fee, …) | unblended cost |
+
+use polars::prelude::*;
+
+use super::billing::{amount, tags_from_columns, Check, CheckKind, Fields};
+use super::errors::ImportError;
+use super::table::{optional_text, text, Expect, Table};
+
+/// CUR 2.0 name of a legacy CUR column: `lineItem/UnblendedCost` →
+/// `line_item_unblended_cost`, `reservation/ReservationARN` →
+/// `reservation_reservation_arn`. CUR 2.0 names are returned unchanged.
+pub fn cur2_name(name: &str) -> String {
+    match name.split_once('/') {
+        Some((category, column)) => format!("{}_{}", snake(category), snake(column)),
+        None => name.to_string(),
+    }
+}
+
+/// `UnblendedCost` → `unblended_cost`; runs of capitals are one word
+/// (`ReservationARN` → `reservation_arn`, `RIFee` → `ri_fee`).
+fn snake(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1);
+            let boundary = match prev {
+                None => false,
+                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
+                _ => false,
+            };
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c == ':' || c == '-' || c == ' ' {
+            out.push('_');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a file's columns look like a CUR (for format detection).
+pub fn looks_like(table: &Table) -> bool {
+    table.has("lineItem/UnblendedCost") || table.has("line_item_unblended_cost")
+}
+
+/// Finds a column by its CUR 2.0 name in either naming.
+struct Names<'a> {
+    table: &'a Table,
+    file: &'a str,
+}
+
+impl Names<'_> {
+    fn source(&self, cur2: &str) -> Option<String> {
+        self.table
+            .columns
+            .keys()
+            .find(|c| c.as_str() == cur2 || cur2_name(c) == cur2)
+            .cloned()
+    }
+
+    fn text(&self, cur2: &str, expect: Expect) -> Result<Expr, ImportError> {
+        match self.source(cur2) {
+            Some(c) => text(self.table, self.file, &c, expect),
+            None => optional_text(self.table, self.file, cur2, expect),
+        }
+    }
+
+    fn label(&self, cur2: &str) -> String {
+        self.source(cur2).unwrap_or_else(|| cur2.to_string())
+    }
+}
+
+const REQUIRED: &[&str] = &[
+    "line_item_unblended_cost",
+    "line_item_usage_start_date",
+    "line_item_usage_end_date",
+    "line_item_line_item_type",
+    "bill_billing_period_start_date",
+    "bill_payer_account_id",
+    "line_item_currency_code",
+];
+
+pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
+    let names = Names { table, file };
+    let legacy = table.columns.keys().any(|c| c.contains('/'));
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|c| names.source(c).is_none())
+        .map(|c| {
+            if legacy {
+                legacy_name(c)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    if !missing.is_empty() {
+        let hint = if table.has("BilledCost") {
+            " (this looks like a FOCUS file: use `finops ingest focus`)"
+        } else {
+            " (is this an AWS Cost and Usage Report?)"
+        };
+        return Err(ImportError::MissingColumns {
+            file: file.to_string(),
+            missing,
+            hint: hint.to_string(),
+        });
+    }
+
+    let n = |c: &str| names.text(c, Expect::Number);
+    let t = |c: &str| names.text(c, Expect::Text);
+    let ts = |c: &str| names.text(c, Expect::Timestamp);
+
+    let unblended = n("line_item_unblended_cost")?;
+    let line_type = t("line_item_line_item_type")?;
+    let charge_start = ts("line_item_usage_start_date")?;
+    let charge_end = ts("line_item_usage_end_date")?;
+    let billing_start = ts("bill_billing_period_start_date")?;
+    let billing_end = ts("bill_billing_period_end_date")?;
+    let payer = t("bill_payer_account_id")?;
+    let currency = t("line_item_currency_code")?;
+    let quantity = n("line_item_usage_amount")?;
+    let list = names
+        .source("pricing_public_on_demand_cost")
+        .map(|_| n("pricing_public_on_demand_cost"))
+        .transpose()?;
+
+    // Amortisation inputs; absent columns read as zero.
+    let amortisation = [
+        "savings_plan_savings_plan_effective_cost",
+        "savings_plan_total_commitment_to_date",
+        "savings_plan_used_commitment",
+        "reservation_effective_cost",
+        "reservation_unused_amortized_upfront_fee_for_billing_period",
+        "reservation_unused_recurring_fee",
+    ];
+    let mut checks = vec![
+        Check::new(
+            &names.label("line_item_unblended_cost"),
+            unblended.clone(),
+            CheckKind::Amount,
+        ),
+        Check::new(
+            &names.label("line_item_usage_start_date"),
+            charge_start.clone(),
+            CheckKind::Timestamp,
+        ),
+        Check::new(
+            &names.label("line_item_usage_end_date"),
+            charge_end.clone(),
+            CheckKind::Timestamp,
+        ),
+        Check::new(
+            &names.label("bill_billing_period_start_date"),
+            billing_start.clone(),
+            CheckKind::Timestamp,
+        ),
+        Check::new(
+            &names.label("bill_billing_period_end_date"),
+            billing_end.clone(),
+            CheckKind::OptionalTimestamp,
+        ),
+        Check::new(
+            &names.label("line_item_line_item_type"),
+            line_type.clone(),
+            CheckKind::Required,
+        ),
+        Check::new(
+            &names.label("bill_payer_account_id"),
+            payer.clone(),
+            CheckKind::Required,
+        ),
+        Check::new(
+            &names.label("line_item_currency_code"),
+            currency.clone(),
+            CheckKind::Required,
+        ),
+        Check::new(
+            &names.label("line_item_usage_amount"),
+            quantity.clone(),
+            CheckKind::OptionalAmount,
+        ),
+    ];
+    if let Some(list) = &list {
+        checks.push(Check::new(
+            &names.label("pricing_public_on_demand_cost"),
+            list.clone(),
+            CheckKind::OptionalAmount,
+        ));
+    }
+    let mut dec = std::collections::HashMap::new();
+    for c in amortisation {
+        let e = n(c)?;
+        if names.source(c).is_some() {
+            checks.push(Check::new(
+                &names.label(c),
+                e.clone(),
+                CheckKind::OptionalAmount,
+            ));
+        }
+        dec.insert(
+            c,
+            amount(e).fill_null(lit(0).cast(DataType::Decimal(38, super::billing::AMOUNT_SCALE))),
+        );
+    }
+    let zero = || lit(0).cast(DataType::Decimal(38, super::billing::AMOUNT_SCALE));
+    let d = |c: &str| dec.get(c).cloned().unwrap_or_else(zero);
+    let billed = amount(unblended);
+    let reservation_arn = t("reservation_reservation_arn")?.is_not_null();
+    let ty = line_type.clone();
+    let effective = when(ty.clone().eq(lit("SavingsPlanCoveredUsage")))
+        .then(d("savings_plan_savings_plan_effective_cost"))
+        .when(
+            ty.clone()
+                .eq(lit("SavingsPlanNegation"))
+                .or(ty.clone().eq(lit("SavingsPlanUpfrontFee"))),
+        )
+        .then(zero())
+        .when(ty.clone().eq(lit("SavingsPlanRecurringFee")))
+        .then(d("savings_plan_total_commitment_to_date") - d("savings_plan_used_commitment"))
+        .when(ty.clone().eq(lit("DiscountedUsage")))
+        .then(d("reservation_effective_cost"))
+        .when(ty.clone().eq(lit("RIFee")))
+        .then(
+            d("reservation_unused_amortized_upfront_fee_for_billing_period")
+                + d("reservation_unused_recurring_fee"),
+        )
+        .when(ty.clone().eq(lit("Fee")).and(reservation_arn))
+        .then(zero())
+        .otherwise(billed.clone());
+
+    let category = when(ty.clone().is_in(
+        lit(Series::new(
+            "u".into(),
+            [
+                "Usage",
+                "DiscountedUsage",
+                "SavingsPlanCoveredUsage",
+                "SavingsPlanNegation",
+            ],
+        )),
+        false,
+    ))
+    .then(lit("Usage"))
+    .when(ty.clone().eq(lit("Tax")))
+    .then(lit("Tax"))
+    .when(
+        ty.clone()
+            .is_in(lit(Series::new("c".into(), ["Credit", "Refund"])), false),
+    )
+    .then(lit("Credit"))
+    .when(ty.clone().is_in(
+        lit(Series::new(
+            "p".into(),
+            [
+                "Fee",
+                "RIFee",
+                "SavingsPlanRecurringFee",
+                "SavingsPlanUpfrontFee",
+            ],
+        )),
+        false,
+    ))
+    .then(lit("Purchase"))
+    .otherwise(lit("Adjustment"));
+
+    let region = t("product_region_code")?
+        .fill_null(t("product_region")?)
+        .fill_null(
+            t("line_item_availability_zone")?
+                .str()
+                .strip_chars_end(lit("abcdefghijklmnopqrstuvwxyz")),
+        );
+    let service = t("product_product_name")?
+        .fill_null(t("line_item_product_code")?)
+        .fill_null(t("product_servicecode")?);
+    let resource = t("line_item_resource_id")?;
+
+    Ok(Fields {
+        provider: lit("AWS"),
+        billing_account: payer.clone(),
+        account: t("line_item_usage_account_id")?.fill_null(payer),
+        region,
+        service,
+        category,
+        currency,
+        resource,
+        unit: t("pricing_unit")?,
+        tags: tags(file, table)?,
+        billing_start,
+        billing_end,
+        charge_start,
+        charge_end,
+        billed,
+        effective,
+        list: list.map(amount),
+        quantity: quantity.str().strip_chars(lit(NULL)),
+        checks,
+        period_columns: [
+            names.label("line_item_usage_start_date"),
+            names.label("line_item_usage_end_date"),
+            names.label("bill_billing_period_start_date"),
+        ],
+    })
+}
+
+/// Legacy CUR name of a required CUR 2.0 column (for messages).
+fn legacy_name(cur2: &str) -> String {
+    match cur2 {
+        "line_item_unblended_cost" => "lineItem/UnblendedCost",
+        "line_item_usage_start_date" => "lineItem/UsageStartDate",
+        "line_item_usage_end_date" => "lineItem/UsageEndDate",
+        "line_item_line_item_type" => "lineItem/LineItemType",
+        "bill_billing_period_start_date" => "bill/BillingPeriodStartDate",
+        "bill_payer_account_id" => "bill/PayerAccountId",
+        "line_item_currency_code" => "lineItem/CurrencyCode",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Tags: legacy `resourceTags/user:platform` columns (key `platform`), or
+/// CUR 2.0's `resource_tags` JSON text (keys `user_platform`, read as
+/// `platform`).
+fn tags(file: &str, table: &Table) -> Result<Expr, ImportError> {
+    if table.has("resource_tags") {
+        return text(table, file, "resource_tags", Expect::Text);
+    }
+    let mut columns = Vec::new();
+    for name in table.columns.keys() {
+        if let Some(key) = name.strip_prefix("resourceTags/") {
+            let key = key
+                .strip_prefix("user:")
+                .or_else(|| key.strip_prefix("aws:"))
+                .unwrap_or(key);
+            columns.push((key.to_string(), text(table, file, name, Expect::Text)?));
+        }
+    }
+    Ok(tags_from_columns(columns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_names_become_cur2_names() {
+        assert_eq!(
+            cur2_name("lineItem/UnblendedCost"),
+            "line_item_unblended_cost"
+        );
+        assert_eq!(cur2_name("bill/PayerAccountId"), "bill_payer_account_id");
+        assert_eq!(
+            cur2_name("reservation/ReservationARN"),
+            "reservation_reservation_arn"
+        );
+        assert_eq!(
+            cur2_name("savingsPlan/SavingsPlanEffectiveCost"),
+            "savings_plan_savings_plan_effective_cost"
+        );
+        assert_eq!(
+            cur2_name("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"),
+            "reservation_unused_amortized_upfront_fee_for_billing_period"
+        );
+        assert_eq!(cur2_name("product/regionCode"), "product_region_code");
+        assert_eq!(
+            cur2_name("lineItem/LineItemType"),
+            "line_item_line_item_type"
+        );
+        assert_eq!(
+            cur2_name("pricing/publicOnDemandCost"),
+            "pricing_public_on_demand_cost"
+        );
+        assert_eq!(
+            cur2_name("line_item_unblended_cost"),
+            "line_item_unblended_cost"
+        );
+    }
+}

@@ -1,0 +1,310 @@
+//! Getting data in: billing files (FOCUS, AWS CUR), utilisation and player
+//! activity exports, and the allocation of costs to player platforms.
+//!
+//! A billing import reads the file once to check it (encoding, gzip) and
+//! once with polars in streaming mode to validate and aggregate it to the
+//! resource × day grain; then, in one transaction, it replaces the billing
+//! periods the file covers (same source, provider and billing account),
+//! stores the resource rows, allocates them to platforms and stores the
+//! daily rows reports read. A file with any bad row imports nothing.
+
+pub mod activity;
+pub mod allocate;
+pub mod billing;
+pub mod cur;
+pub mod errors;
+pub mod file;
+pub mod focus;
+pub mod rules;
+pub mod small;
+pub mod table;
+pub mod utilisation;
+
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use diesel::Connection;
+
+use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::resource_costs::{self, Scope};
+use crate::db::{costs, DbConnection, DbError};
+use crate::money::Micros;
+pub use errors::{ImportError, RowProblem};
+
+/// The billing file formats.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BillingFormat {
+    Focus,
+    Cur,
+}
+
+impl BillingFormat {
+    /// The `source` its rows are stored under.
+    pub fn source(self) -> &'static str {
+        match self {
+            BillingFormat::Focus => "focus",
+            BillingFormat::Cur => "cur",
+        }
+    }
+}
+
+/// Progress of a long import, for a progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// Bytes of the file read so far, of `total`.
+    Reading { bytes: u64, total: u64 },
+    /// Validating and aggregating `rows` rows (polars).
+    Aggregating { rows: u64 },
+    /// Rows stored so far, of `total`.
+    Storing { rows: u64, total: u64 },
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ImportSummary {
+    pub file: String,
+    pub source: String,
+    pub ingest_run_id: i64,
+    pub rows_read: u64,
+    /// Rows at the resource × day grain.
+    pub resource_rows: u64,
+    /// Rows at the report grain (day × platform × region × …).
+    pub cost_rows: u64,
+    pub scopes: Vec<Scope>,
+    /// Resource rows of earlier imports the scopes replaced.
+    pub replaced_rows: u64,
+    /// Billed cost per currency, and how much of it is unallocated.
+    pub totals: Vec<CurrencyTotal>,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub billed: Micros,
+    pub effective: Micros,
+    pub unallocated_billed: Micros,
+}
+
+/// Imports one billing file. On error nothing is stored but a failed
+/// `ingest_runs` row (so the Data sources page lists every attempt).
+pub fn import_billing(
+    conn: &mut DbConnection,
+    format: BillingFormat,
+    path: &Path,
+    name: Option<&str>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportSummary, ImportError> {
+    let started = Instant::now();
+    let started_at = ingest_runs::now();
+    let label = name
+        .map(str::to_string)
+        .unwrap_or_else(|| file::label(path));
+    let result = import_billing_inner(conn, format, path, &label, progress, started_at);
+    match result {
+        Ok(mut summary) => {
+            summary.seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                file = %summary.file,
+                rows = summary.rows_read,
+                seconds = summary.seconds,
+                "billing file imported"
+            );
+            Ok(summary)
+        }
+        Err(e) => {
+            record_failure(conn, format.source(), &label, started_at, &e);
+            Err(e)
+        }
+    }
+}
+
+/// Records a failed attempt; a failure to record is logged, not raised
+/// (the import's own error is what the user needs).
+pub fn record_failure(
+    conn: &mut DbConnection,
+    source: &str,
+    label: &str,
+    started_at: chrono::NaiveDateTime,
+    error: &ImportError,
+) {
+    let rejected = match error {
+        ImportError::BadRows { count, .. } => *count as i64,
+        _ => 0,
+    };
+    let run = NewIngestRun {
+        source: source.to_string(),
+        file_name: label.to_string(),
+        file_hash: String::new(),
+        billing_period: String::new(),
+        rows_read: 0,
+        rows_kept: 0,
+        rows_rejected: rejected,
+        status: "failed".to_string(),
+        message: error.details().join("\n"),
+        started_at,
+        finished_at: Some(ingest_runs::now()),
+    };
+    if let Err(e) = ingest_runs::record(conn, &run) {
+        tracing::warn!(error = %e, "could not record the failed import");
+    }
+}
+
+fn import_billing_inner(
+    conn: &mut DbConnection,
+    format: BillingFormat,
+    path: &Path,
+    label: &str,
+    progress: &mut dyn FnMut(Progress),
+    started_at: chrono::NaiveDateTime,
+) -> Result<ImportSummary, ImportError> {
+    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let prepared = file::prepare(path, &mut |bytes| {
+        progress(Progress::Reading { bytes, total })
+    })
+    .map_err(|e| relabel(e, path, label))?;
+    if prepared.format == file::Format::Csv && prepared.lines == 0 {
+        return Err(ImportError::NoRows {
+            file: label.to_string(),
+        });
+    }
+    progress(Progress::Aggregating {
+        rows: prepared.lines,
+    });
+    let table = table::scan(label, &prepared, true)?;
+    let fields = match format {
+        BillingFormat::Focus => focus::fields(label, &table)?,
+        BillingFormat::Cur => cur::fields(label, &table)?,
+    };
+    let aggregated = billing::aggregate(label, &table, &fields)?;
+    let source = format.source();
+    let rows = aggregated.rows;
+    let scopes = resource_costs::scopes_of(source, &rows);
+    let db_err = |e: DbError| ImportError::Db {
+        file: label.to_string(),
+        source: e,
+    };
+    let rules = rules::load(conn).map_err(|e| match e {
+        rules::RulesError::Db(d) => db_err(d),
+        other => ImportError::Format {
+            file: label.to_string(),
+            message: other.to_string(),
+        },
+    })?;
+    let drivers = rules::drivers_for(conn, &rows).map_err(db_err)?;
+    let periods: Vec<String> = {
+        let mut p: Vec<String> = scopes.iter().map(|s| s.billing_period.clone()).collect();
+        p.sort();
+        p.dedup();
+        p
+    };
+    let stored_total = rows.len() as u64;
+    let outcome = conn
+        .transaction::<_, DbError, _>(|conn| {
+            let run_id = ingest_runs::record(
+                conn,
+                &NewIngestRun {
+                    source: source.to_string(),
+                    file_name: label.to_string(),
+                    file_hash: prepared.sha256.clone(),
+                    billing_period: periods.join(","),
+                    rows_read: aggregated.rows_read as i64,
+                    rows_kept: aggregated.rows_read as i64,
+                    rows_rejected: 0,
+                    status: "ok".to_string(),
+                    message: String::new(),
+                    started_at,
+                    finished_at: Some(ingest_runs::now()),
+                },
+            )?;
+            let mut replaced = 0;
+            for scope in &scopes {
+                replaced += resource_costs::delete_scope(conn, scope)?;
+            }
+            let allocation =
+                allocate::allocate(&rows, &rules, &drivers, source, Some(run_id), false);
+            resource_costs::insert(
+                conn,
+                source,
+                &rows,
+                &allocation.allocated_to,
+                false,
+                Some(run_id),
+                &mut |n| {
+                    progress(Progress::Storing {
+                        rows: n as u64,
+                        total: stored_total,
+                    })
+                },
+            )?;
+            costs::insert_costs(conn, &allocation.costs)?;
+            Ok((run_id, replaced, allocation))
+        })
+        .map_err(db_err)?;
+    let (run_id, replaced, allocation) = outcome;
+    let mut totals: std::collections::BTreeMap<String, CurrencyTotal> = Default::default();
+    for c in &allocation.costs {
+        let t = totals
+            .entry(c.currency.clone())
+            .or_insert_with(|| CurrencyTotal {
+                currency: c.currency.clone(),
+                billed: Micros::ZERO,
+                effective: Micros::ZERO,
+                unallocated_billed: Micros::ZERO,
+            });
+        t.billed += Micros(c.billed_micros);
+        t.effective += Micros(c.effective_micros);
+        if c.platform == crate::dims::UNALLOCATED {
+            t.unallocated_billed += Micros(c.billed_micros);
+        }
+    }
+    Ok(ImportSummary {
+        file: label.to_string(),
+        source: source.to_string(),
+        ingest_run_id: run_id,
+        rows_read: aggregated.rows_read,
+        resource_rows: rows.len() as u64,
+        cost_rows: allocation.costs.len() as u64,
+        scopes,
+        replaced_rows: replaced as u64,
+        totals: totals.into_values().collect(),
+        seconds: 0.0,
+    })
+}
+
+/// Messages name the file as the user knows it (an upload's original name,
+/// not its temporary path).
+fn relabel(error: ImportError, path: &Path, label: &str) -> ImportError {
+    let from = file::label(path);
+    if from == label {
+        return error;
+    }
+    match error {
+        ImportError::Io { message, .. } => ImportError::Io {
+            file: label.to_string(),
+            message,
+        },
+        ImportError::Empty { .. } => ImportError::Empty {
+            file: label.to_string(),
+        },
+        ImportError::Encoding { line, offset, .. } => ImportError::Encoding {
+            file: label.to_string(),
+            line,
+            offset,
+        },
+        ImportError::Gzip { message, .. } => ImportError::Gzip {
+            file: label.to_string(),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// First and last day of a set of rows.
+pub fn day_span<'a>(days: impl Iterator<Item = &'a NaiveDate>) -> Option<(NaiveDate, NaiveDate)> {
+    days.fold(None, |acc, d| match acc {
+        None => Some((*d, *d)),
+        Some((a, b)) => Some((a.min(*d), b.max(*d))),
+    })
+}

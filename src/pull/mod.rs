@@ -1,0 +1,148 @@
+//! Pulling data from provider APIs. A pull fetches (async, no database),
+//! then stores in one transaction, replacing the days it covers, and
+//! allocates like a file import.
+
+pub mod cost_explorer;
+pub mod schedule;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::Connection;
+
+use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::{costs, resource_costs, DbConnection};
+use crate::ingest::{allocate, rules};
+use cost_explorer::{Fetched, PullError, PullOptions, SOURCE};
+
+/// What a pull did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PullSummary {
+    pub ingest_run_id: i64,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub requests: usize,
+    pub rows: usize,
+    pub estimated_days: usize,
+    pub replaced_rows: usize,
+    pub warnings: Vec<String>,
+}
+
+/// The default start of a pull: the first day of last month, or the first
+/// estimated day stored if earlier (so estimates are replaced).
+pub fn default_from(conn: &mut DbConnection, today: NaiveDate) -> Result<NaiveDate, PullError> {
+    let this_month = today.with_day(1).unwrap_or(today);
+    let last_month = this_month
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap_or(this_month);
+    let estimated = resource_costs::first_estimated_day(conn, SOURCE)?;
+    Ok(estimated.map_or(last_month, |d| d.min(last_month)))
+}
+
+/// Stores a fetch: replaces `[from, to)` for the pulled billing account.
+pub fn store(
+    conn: &mut DbConnection,
+    opts: &PullOptions,
+    fetched: &Fetched,
+    started_at: NaiveDateTime,
+) -> Result<PullSummary, PullError> {
+    let rules = rules::load(conn)?;
+    let drivers = rules::drivers_for(conn, &fetched.rows)?;
+    let (estimated, settled): (Vec<_>, Vec<_>) = fetched
+        .rows
+        .iter()
+        .cloned()
+        .partition(|r| fetched.estimated_days.contains(&r.day));
+    let mut message = format!(
+        "{} request(s) to Cost Explorer; {} estimated day(s)",
+        fetched.requests,
+        fetched.estimated_days.len()
+    );
+    for w in fetched.warnings.iter().take(20) {
+        message.push('\n');
+        message.push_str(w);
+    }
+    let endpoint = opts
+        .endpoint_url
+        .clone()
+        .unwrap_or_else(|| "AWS Cost Explorer".to_string());
+    conn.transaction::<_, PullError, _>(|conn| {
+        let replaced = resource_costs::delete_days(
+            conn,
+            SOURCE,
+            "AWS",
+            &opts.billing_account,
+            opts.from,
+            opts.to,
+        )?;
+        let run_id = ingest_runs::record(
+            conn,
+            &NewIngestRun {
+                source: SOURCE.to_string(),
+                file_name: endpoint.clone(),
+                file_hash: String::new(),
+                billing_period: format!("{}..{}", opts.from, opts.to.pred_opt().unwrap_or(opts.to)),
+                rows_read: fetched.rows.len() as i64,
+                rows_kept: fetched.rows.len() as i64,
+                rows_rejected: 0,
+                status: "ok".to_string(),
+                message: message.clone(),
+                started_at,
+                finished_at: Some(ingest_runs::now()),
+            },
+        )?;
+        for (rows, is_estimated) in [(&settled, false), (&estimated, true)] {
+            if rows.is_empty() {
+                continue;
+            }
+            let allocation =
+                allocate::allocate(rows, &rules, &drivers, SOURCE, Some(run_id), is_estimated);
+            resource_costs::insert(
+                conn,
+                SOURCE,
+                rows,
+                &allocation.allocated_to,
+                is_estimated,
+                Some(run_id),
+                &mut |_| {},
+            )?;
+            costs::insert_costs(conn, &allocation.costs)?;
+        }
+        Ok(PullSummary {
+            ingest_run_id: run_id,
+            from: opts.from,
+            to: opts.to,
+            requests: fetched.requests,
+            rows: fetched.rows.len(),
+            estimated_days: fetched.estimated_days.len(),
+            replaced_rows: replaced,
+            warnings: fetched.warnings.clone(),
+        })
+    })
+}
+
+/// Records a failed pull so the Data sources page shows it.
+pub fn record_failure(
+    conn: &mut DbConnection,
+    opts: &PullOptions,
+    started_at: NaiveDateTime,
+    error: &PullError,
+) {
+    let run = NewIngestRun {
+        source: SOURCE.to_string(),
+        file_name: opts
+            .endpoint_url
+            .clone()
+            .unwrap_or_else(|| "AWS Cost Explorer".to_string()),
+        file_hash: String::new(),
+        billing_period: format!("{}..{}", opts.from, opts.to.pred_opt().unwrap_or(opts.to)),
+        rows_read: 0,
+        rows_kept: 0,
+        rows_rejected: 0,
+        status: "failed".to_string(),
+        message: error.to_string(),
+        started_at,
+        finished_at: Some(ingest_runs::now()),
+    };
+    if let Err(e) = ingest_runs::record(conn, &run) {
+        tracing::warn!(error = %e, "could not record the failed pull");
+    }
+}

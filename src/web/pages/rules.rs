@@ -1,0 +1,293 @@
+//! `GET /rules`: the allocation rules, editable, and the largest
+//! unallocated resources (what a new rule should cover). `POST /rules`
+//! saves the edited list and re-applies it to all stored imports.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::Duration;
+
+use crate::db::resource_costs::{self, UnallocatedResource};
+use crate::db::{allocation_rules, DbConnection};
+use crate::dims::Platform;
+use crate::ingest::allocate::RuleInput;
+use crate::ingest::rules::{self, RulesError};
+use crate::report::Catalog;
+use crate::web::errors::{HtmlError, WebError};
+use crate::web::params::Params;
+use crate::web::state::AppState;
+use crate::web::views::{money, range_text, Layout};
+use crate::web::Payload;
+
+pub const PARAMS: [&str; 3] = ["from", "to", "saved"];
+
+/// Blank rows offered for new rules.
+const BLANK_ROWS: usize = 3;
+/// Most rules the form accepts.
+const MAX_RULES: usize = 200;
+
+struct RuleRow {
+    index: usize,
+    position: usize,
+    kind: String,
+    pattern: String,
+    platform: String,
+    driver: String,
+    note: String,
+}
+
+struct UnallocatedView {
+    resource: String,
+    account: String,
+    service: String,
+    tags: String,
+    billed: String,
+}
+
+#[derive(Template)]
+#[template(path = "rules.html")]
+struct RulesPage {
+    layout: Layout,
+    rows: Vec<RuleRow>,
+    error: Option<String>,
+    saved: Option<String>,
+    platforms: Vec<&'static str>,
+    period: String,
+    unallocated: Vec<UnallocatedView>,
+    from: String,
+    to: String,
+}
+
+fn rows_of(inputs: &[RuleInput]) -> Vec<RuleRow> {
+    let mut rows: Vec<RuleRow> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RuleRow {
+            index: i,
+            position: i + 1,
+            kind: r.kind.clone(),
+            pattern: r.pattern.clone(),
+            platform: r.platform.clone(),
+            driver: if r.driver.is_empty() {
+                "player_hours".to_string()
+            } else {
+                r.driver.clone()
+            },
+            note: r.note.clone(),
+        })
+        .collect();
+    let n = rows.len();
+    for k in 0..BLANK_ROWS {
+        rows.push(RuleRow {
+            index: n + k,
+            position: n + k + 1,
+            kind: "tag".to_string(),
+            pattern: String::new(),
+            platform: String::new(),
+            driver: "player_hours".to_string(),
+            note: String::new(),
+        });
+    }
+    rows
+}
+
+fn unallocated_view(u: &UnallocatedResource) -> UnallocatedView {
+    UnallocatedView {
+        resource: if u.resource.is_empty() {
+            "(no resource id)".to_string()
+        } else {
+            u.resource.clone()
+        },
+        account: u.account_id.clone(),
+        service: u.service.clone(),
+        tags: {
+            let mut pairs: Vec<(String, String)> = crate::ingest::allocate::parse_tags(&u.tags)
+                .into_iter()
+                .collect();
+            pairs.sort();
+            if pairs.is_empty() {
+                "(none)".to_string()
+            } else {
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            }
+        },
+        billed: money(u.billed, &u.currency),
+    }
+}
+
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    database: &str,
+    entered: Option<(Vec<RuleInput>, String)>,
+) -> Result<Payload, WebError> {
+    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+    let last = catalog
+        .last_day
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let (from, to) = params
+        .range((last - Duration::days(29), last))
+        .map_err(WebError::BadRequest)?;
+    let saved = params
+        .one("saved")
+        .map_err(WebError::BadRequest)?
+        .map(|n| format!("Saved {n} rule(s) and re-applied them to every stored import."));
+    let (inputs, error) = match entered {
+        Some((inputs, error)) => (inputs, Some(error)),
+        None => (
+            allocation_rules::list(conn)?
+                .iter()
+                .map(RuleInput::from)
+                .collect(),
+            None,
+        ),
+    };
+    let unallocated = resource_costs::unallocated(conn, from, to, 50)?;
+    let page = RulesPage {
+        layout: Layout::new("Allocation rules", "rules", catalog, database),
+        rows: rows_of(&inputs),
+        error,
+        saved,
+        platforms: Platform::ALL.iter().map(|p| p.as_str()).collect(),
+        period: range_text(from, to),
+        unallocated: unallocated.iter().map(unallocated_view).collect(),
+        from: from.to_string(),
+        to: to.to_string(),
+    };
+    Ok(Payload::html(page.render()?))
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    let params = Params::parse(req.query_string());
+    let database = state.database_label.clone();
+    crate::web::answer(
+        state.into_inner(),
+        crate::web::cache_key(&req),
+        move |conn, catalog| build(conn, catalog, &params, &database, None),
+    )
+    .await
+    .map_err(HtmlError)
+}
+
+/// Reads the posted form: rows `r{i}_kind`, `r{i}_pattern`,
+/// `r{i}_platform`, `r{i}_driver`, `r{i}_note`, `r{i}_position`; rows
+/// without a pattern are dropped; the rest are ordered by position.
+pub fn parse_form(body: &[u8]) -> Result<Vec<RuleInput>, String> {
+    let mut rows: std::collections::BTreeMap<usize, (f64, RuleInput)> = Default::default();
+    for (key, value) in form_urlencoded::parse(body) {
+        let Some(rest) = key.strip_prefix('r') else {
+            return Err(format!("unexpected form field '{key}'"));
+        };
+        let Some((index, field)) = rest.split_once('_') else {
+            return Err(format!("unexpected form field '{key}'"));
+        };
+        let index: usize = index
+            .parse()
+            .ok()
+            .filter(|i| *i < MAX_RULES + BLANK_ROWS)
+            .ok_or_else(|| format!("unexpected form field '{key}'"))?;
+        if value.len() > 500 || value.chars().any(|c| c.is_control()) {
+            return Err(format!(
+                "rule field {field} is too long or holds control characters"
+            ));
+        }
+        let entry = rows
+            .entry(index)
+            .or_insert_with(|| (index as f64 + 1.0, RuleInput::default()));
+        let v = value.trim().to_string();
+        match field {
+            "kind" => entry.1.kind = v,
+            "pattern" => entry.1.pattern = v,
+            "platform" => entry.1.platform = v,
+            "driver" => entry.1.driver = v,
+            "note" => entry.1.note = v,
+            "position" => {
+                entry.0 = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| p.is_finite())
+                    .ok_or_else(|| format!("position '{v}' is not a number"))?
+            }
+            _ => return Err(format!("unexpected form field '{key}'")),
+        }
+    }
+    let mut list: Vec<(f64, usize, RuleInput)> = rows
+        .into_iter()
+        .filter(|(_, (_, r))| !r.pattern.is_empty())
+        .map(|(i, (pos, r))| (pos, i, r))
+        .collect();
+    list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    Ok(list.into_iter().map(|(_, _, r)| r).collect())
+}
+
+pub async fn save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    super::sources::same_origin(&req).map_err(HtmlError)?;
+    if body.len() > 256 * 1024 {
+        return Err(HtmlError(WebError::TooLarge(
+            "The form is too large.".to_string(),
+        )));
+    }
+    let inputs = parse_form(&body).map_err(|e| HtmlError(WebError::BadRequest(e)))?;
+    let state = state.into_inner();
+    let st = state.clone();
+    let database = state.database_label.clone();
+    let outcome = web::block(move || -> Result<Result<usize, Payload>, WebError> {
+        let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
+        match rules::save(&mut conn, &inputs, "the rules page") {
+            Ok(_) => {
+                st.cache.invalidate();
+                Ok(Ok(inputs.len()))
+            }
+            Err(RulesError::Invalid(e)) => {
+                let version = crate::db::ingest_runs::data_version(&mut conn)?;
+                let catalog = st.catalog(&mut conn, version)?;
+                let page = build(
+                    &mut conn,
+                    &catalog,
+                    &Params::parse(""),
+                    &database,
+                    Some((inputs, e.to_string())),
+                )?;
+                Ok(Err(page))
+            }
+            Err(RulesError::Db(e)) => Err(e.into()),
+        }
+    })
+    .await
+    .map_err(|e| HtmlError(WebError::Internal(e.to_string())))?
+    .map_err(HtmlError)?;
+    match outcome {
+        Ok(n) => Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", format!("/rules?saved={n}")))
+            .finish()),
+        Err(page) => Ok(HttpResponse::UnprocessableEntity()
+            .content_type(page.content_type)
+            .body(page.body)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_rule_rows_in_position_order_and_drops_blank_ones() {
+        let body = b"r0_kind=tag&r0_pattern=platform&r0_platform=&r0_driver=player_hours&r0_note=&r0_position=2\
+&r1_kind=account&r1_pattern=123&r1_platform=Xbox&r1_driver=equal&r1_note=x&r1_position=1\
+&r2_kind=tag&r2_pattern=&r2_platform=&r2_driver=player_hours&r2_note=&r2_position=3";
+        let rules = parse_form(body).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].pattern, "123");
+        assert_eq!(rules[1].pattern, "platform");
+        assert!(parse_form(b"evil=1").is_err());
+        assert!(parse_form(b"r0_position=abc").is_err());
+    }
+}

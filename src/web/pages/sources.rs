@@ -1,0 +1,381 @@
+//! `GET /sources`: the Data sources page (every import and pull, newest
+//! first, and an upload form); `POST /sources/upload`: a file uploaded by an
+//! analyst, streamed to disk under a size limit, then imported by the same
+//! code as `finops ingest`.
+
+use std::io::Write;
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+
+use crate::db::ingest_runs::{self, IngestRun};
+use crate::db::DbConnection;
+use crate::ingest::{self, activity, utilisation, BillingFormat, ImportError};
+use crate::report::Catalog;
+use crate::web::errors::{HtmlError, WebError};
+use crate::web::state::AppState;
+use crate::web::views::Layout;
+use crate::web::Payload;
+
+/// Largest upload accepted, unless `upload_limit_mb` says otherwise.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 1024 * 1024 * 1024;
+
+struct RunView {
+    id: i64,
+    when: String,
+    source: String,
+    file: String,
+    periods: String,
+    rows: String,
+    status: String,
+    ok: bool,
+    message: Vec<String>,
+}
+
+/// The outcome of an upload, shown above the list.
+pub struct Outcome {
+    pub ok: bool,
+    pub title: String,
+    pub lines: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sources.html")]
+struct SourcesPage {
+    layout: Layout,
+    outcome: Option<Outcome>,
+    runs: Vec<RunView>,
+    limit_text: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    pull_schedule: String,
+    last_pull: Option<RunView>,
+}
+
+const KINDS: [(&str, &str); 4] = [
+    ("focus", "FOCUS billing export (CSV, .csv.gz, Parquet)"),
+    ("cur", "AWS Cost and Usage Report (CUR 2.0 or legacy)"),
+    ("utilisation", "Utilisation per instance or fleet"),
+    ("activity", "Player activity per day × platform × region"),
+];
+
+fn view(run: &IngestRun) -> RunView {
+    RunView {
+        id: run.id,
+        when: run.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        source: run.source.clone(),
+        file: run.file_name.clone(),
+        periods: run.billing_period.replace(',', ", "),
+        rows: if run.status == "ok" {
+            run.rows_read.to_string()
+        } else if run.rows_rejected > 0 {
+            format!("{} bad", run.rows_rejected)
+        } else {
+            String::new()
+        },
+        status: run.status.clone(),
+        ok: run.status == "ok",
+        message: run
+            .message
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+fn limit_text(limit: u64) -> String {
+    if limit >= 1024 * 1024 * 1024 {
+        format!("{:.0} GiB", limit as f64 / (1024.0 * 1024.0 * 1024.0))
+    } else {
+        format!("{:.0} MiB", limit as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// Settings the page reports.
+#[derive(Clone, Copy)]
+pub struct PageSettings {
+    pub upload_limit: u64,
+    pub pull_every_hours: u32,
+}
+
+pub fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    database: &str,
+    outcome: Option<Outcome>,
+    settings: PageSettings,
+) -> Result<Payload, WebError> {
+    let limit = settings.upload_limit;
+    let runs = ingest_runs::latest(conn, 200)?;
+    let last_pull = ingest_runs::latest_of(conn, crate::pull::cost_explorer::SOURCE)?;
+    let page = SourcesPage {
+        layout: Layout::new("Data sources", "sources", catalog, database),
+        outcome,
+        runs: runs.iter().map(view).collect(),
+        limit_text: limit_text(limit),
+        kinds: KINDS.to_vec(),
+        pull_schedule: match settings.pull_every_hours {
+            0 => "Scheduled pulls are off (set pull_every_hours to turn them on).".to_string(),
+            1 => "finops pulls from Cost Explorer every hour.".to_string(),
+            n => format!("finops pulls from Cost Explorer every {n} hours."),
+        },
+        last_pull: last_pull.as_ref().map(view),
+    };
+    page.render()
+        .map(Payload::html)
+        .map_err(|e| WebError::Internal(format!("template: {e}")))
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    if !req.query_string().is_empty() {
+        return Err(HtmlError(WebError::BadRequest(
+            "The Data sources page takes no parameters.".to_string(),
+        )));
+    }
+    let database = state.database_label.clone();
+    let settings = PageSettings {
+        upload_limit: state.upload_limit,
+        pull_every_hours: state.pull_every_hours,
+    };
+    crate::web::answer(
+        state.into_inner(),
+        crate::web::cache_key(&req),
+        move |conn, catalog| build(conn, catalog, &database, None, settings),
+    )
+    .await
+    .map_err(HtmlError)
+}
+
+/// A form post must come from this site (a cross-site form cannot import
+/// into or change the database).
+pub fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
+    let host = req.connection_info().host().to_string();
+    let origin = req
+        .headers()
+        .get("origin")
+        .or_else(|| req.headers().get("referer"))
+        .and_then(|v| v.to_str().ok());
+    match origin {
+        None => Ok(()),
+        Some(o) => {
+            let rest = o.split_once("://").map(|(_, r)| r).unwrap_or(o);
+            let origin_host = rest.split('/').next().unwrap_or("");
+            if origin_host.eq_ignore_ascii_case(&host) {
+                Ok(())
+            } else {
+                Err(WebError::Forbidden(
+                    "This form can only be sent from finops' own pages.".to_string(),
+                ))
+            }
+        }
+    }
+}
+
+/// What came in with the upload form.
+struct Upload {
+    kind: Option<String>,
+    file: Option<(String, tempfile::NamedTempFile, u64)>,
+}
+
+async fn receive(mut form: Multipart, limit: u64) -> Result<Upload, WebError> {
+    let mut upload = Upload {
+        kind: None,
+        file: None,
+    };
+    while let Some(field) = form.next().await {
+        let mut field = field
+            .map_err(|e| WebError::BadRequest(format!("The upload was not a valid form: {e}")))?;
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "kind" => {
+                let mut text = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk
+                        .map_err(|e| WebError::BadRequest(format!("The upload broke off: {e}")))?;
+                    if text.len() + chunk.len() > 64 {
+                        return Err(WebError::BadRequest(
+                            "The kind field is too long.".to_string(),
+                        ));
+                    }
+                    text.extend_from_slice(&chunk);
+                }
+                upload.kind = Some(String::from_utf8_lossy(&text).trim().to_string());
+            }
+            "file" => {
+                let original = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .map(sanitise_name)
+                    .unwrap_or_else(|| "upload".to_string());
+                let mut temp = tempfile::Builder::new()
+                    .prefix("finops-upload-")
+                    .tempfile()
+                    .map_err(|e| WebError::Internal(format!("cannot store the upload: {e}")))?;
+                let mut size: u64 = 0;
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk
+                        .map_err(|e| WebError::BadRequest(format!("The upload broke off: {e}")))?;
+                    size += chunk.len() as u64;
+                    if size > limit {
+                        return Err(WebError::TooLarge(format!(
+                            "{original} is larger than the upload limit of {}; import it with `finops ingest` instead.",
+                            limit_text(limit)
+                        )));
+                    }
+                    temp.write_all(&chunk)
+                        .map_err(|e| WebError::Internal(format!("cannot store the upload: {e}")))?;
+                }
+                temp.flush()
+                    .map_err(|e| WebError::Internal(format!("cannot store the upload: {e}")))?;
+                upload.file = Some((original, temp, size));
+            }
+            other => {
+                return Err(WebError::BadRequest(format!(
+                    "Unexpected form field '{}'.",
+                    sanitise_name(other)
+                )))
+            }
+        }
+    }
+    Ok(upload)
+}
+
+/// A file name fit for messages: its last path part, printable, short.
+fn sanitise_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    if clean.is_empty() {
+        "upload".to_string()
+    } else {
+        clean
+    }
+}
+
+fn run_import(
+    conn: &mut DbConnection,
+    kind: &str,
+    path: &std::path::Path,
+    name: &str,
+) -> Result<Vec<String>, ImportError> {
+    match kind {
+        "focus" | "cur" => {
+            let format = if kind == "focus" {
+                BillingFormat::Focus
+            } else {
+                BillingFormat::Cur
+            };
+            let s = ingest::import_billing(conn, format, path, Some(name), &mut |_| {})?;
+            let mut lines = vec![format!(
+                "{} rows read in {:.1} s; {} billing period(s): {}; {} earlier rows replaced.",
+                s.rows_read,
+                s.seconds,
+                s.scopes.len(),
+                s.scopes
+                    .iter()
+                    .map(|sc| format!(
+                        "{} {} {}",
+                        sc.provider, sc.billing_account, sc.billing_period
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s.replaced_rows
+            )];
+            for t in &s.totals {
+                lines.push(format!(
+                    "{}: billed {}, effective {}, unallocated {}.",
+                    t.currency,
+                    t.billed.to_decimal(2),
+                    t.effective.to_decimal(2),
+                    t.unallocated_billed.to_decimal(2)
+                ));
+            }
+            Ok(lines)
+        }
+        "utilisation" => {
+            let s = utilisation::import(conn, path, Some(name))?;
+            Ok(vec![format!(
+                "{} rows for {} resources, {} to {} ({}); {} earlier rows replaced.",
+                s.rows, s.resources, s.first, s.last, s.granularity, s.replaced_rows
+            )])
+        }
+        _ => {
+            let s = activity::import(conn, path, Some(name))?;
+            Ok(vec![format!(
+                "{} rows, {} to {}; {} earlier rows replaced; shared costs re-split.",
+                s.rows, s.first_day, s.last_day, s.replaced_rows
+            )])
+        }
+    }
+}
+
+pub async fn upload(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: Multipart,
+) -> Result<HttpResponse, HtmlError> {
+    same_origin(&req).map_err(HtmlError)?;
+    let limit = state.upload_limit;
+    let settings = PageSettings {
+        upload_limit: limit,
+        pull_every_hours: state.pull_every_hours,
+    };
+    let upload = receive(form, limit).await.map_err(HtmlError)?;
+    let kind = upload.kind.unwrap_or_default();
+    if !KINDS.iter().any(|(k, _)| *k == kind) {
+        return Err(HtmlError(WebError::BadRequest(format!(
+            "Choose what the file is (one of {}).",
+            KINDS.map(|(k, _)| k).join(", ")
+        ))));
+    }
+    let Some((name, temp, size)) = upload.file else {
+        return Err(HtmlError(WebError::BadRequest(
+            "Choose a file to upload.".to_string(),
+        )));
+    };
+    let state = state.into_inner();
+    let database = state.database_label.clone();
+    let st = state.clone();
+    let (status, payload) = web::block(move || -> Result<_, WebError> {
+        let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
+        tracing::info!(file = %name, bytes = size, kind = %kind, "upload received");
+        let result = run_import(&mut conn, &kind, temp.path(), &name);
+        drop(temp);
+        st.cache.invalidate();
+        let (status, outcome) = match result {
+            Ok(lines) => (
+                actix_web::http::StatusCode::OK,
+                Outcome {
+                    ok: true,
+                    title: format!("Imported {name}"),
+                    lines,
+                },
+            ),
+            Err(e) => (
+                if e.is_bad_input() {
+                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
+                },
+                Outcome {
+                    ok: false,
+                    title: format!("{name} was not imported; nothing was stored"),
+                    lines: e.details(),
+                },
+            ),
+        };
+        let version = ingest_runs::data_version(&mut conn)?;
+        let catalog = st.catalog(&mut conn, version)?;
+        Ok((
+            status,
+            build(&mut conn, &catalog, &database, Some(outcome), settings)?,
+        ))
+    })
+    .await
+    .map_err(|e| HtmlError(WebError::Internal(e.to_string())))?
+    .map_err(HtmlError)?;
+    Ok(HttpResponse::build(status)
+        .content_type(payload.content_type)
+        .body(payload.body))
+}

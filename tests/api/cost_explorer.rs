@@ -1,0 +1,288 @@
+//! The Cost Explorer pull through the real AWS SDK against moto's server
+//! mode (PyPI `moto[server]`), seeded through its
+//! `/moto-api/static/ce/cost-and-usage-results` endpoint.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use finops::pull::{self, cost_explorer};
+
+use crate::ingest::databases;
+
+/// A moto server on a free port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto_binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("FINOPS_MOTO_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var("HOME").ok()?;
+    let p = PathBuf::from(home).join(".cache/finops-venv/bin/moto_server");
+    p.exists().then_some(p)
+}
+
+impl Moto {
+    /// Starts moto, or `None` (skip) when it is not installed and
+    /// `FINOPS_REQUIRE_MOTO` is not set.
+    pub fn start() -> Option<Moto> {
+        let Some(bin) = moto_binary() else {
+            if std::env::var("FINOPS_REQUIRE_MOTO").as_deref() == Ok("1") {
+                panic!("moto_server is required (FINOPS_REQUIRE_MOTO=1): install moto[server] (see .ci/run) or set FINOPS_MOTO_SERVER");
+            }
+            eprintln!("skipping: moto_server not found (pip install 'moto[server]' into ~/.cache/finops-venv)");
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    /// Queues GetCostAndUsage answers, in the order requests will come.
+    pub async fn seed(&self, results: serde_json::Value) {
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/moto-api/static/ce/cost-and-usage-results",
+                self.url
+            ))
+            .json(&serde_json::json!({ "results": results }))
+            .send()
+            .await
+            .expect("seed moto");
+        assert_eq!(r.status().as_u16(), 201);
+    }
+}
+
+fn group(keys: [&str; 2], billed: &str, amortized: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Keys": keys,
+        "Metrics": {
+            "UnblendedCost": {"Amount": billed, "Unit": "USD"},
+            "AmortizedCost": {"Amount": amortized, "Unit": "USD"},
+            "UsageQuantity": {"Amount": "1", "Unit": "N/A"}
+        }
+    })
+}
+
+fn day(
+    start: &str,
+    end: &str,
+    estimated: bool,
+    groups: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "TimePeriod": {"Start": start, "End": end},
+        "Total": {},
+        "Groups": groups,
+        "Estimated": estimated
+    })
+}
+
+fn set_test_credentials() {
+    // moto accepts any credentials; the SDK reads them from the standard
+    // chain, here the environment.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::remove_var("AWS_PROFILE");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pulls_by_tag_region_and_service_through_the_sdk() {
+    let Some(moto) = Moto::start() else { return };
+    set_test_credentials();
+    // Request order: tag × region (two pages), then tag × service for
+    // eu-west-1, then for us-east-1.
+    moto.seed(serde_json::json!([
+        {
+            "ResultsByTime": [day("2026-03-01", "2026-03-02", false, vec![
+                group(["platform$PC", "eu-west-1"], "10.00", "8.00"),
+                group(["platform$", "us-east-1"], "5.00", "5.00"),
+            ])],
+            "DimensionValueAttributes": [],
+            "NextPageToken": "page-2"
+        },
+        {
+            "ResultsByTime": [day("2026-03-02", "2026-03-03", true, vec![
+                group(["platform$PC", "eu-west-1"], "3.00", "3.00"),
+            ])],
+            "DimensionValueAttributes": []
+        },
+        {
+            "ResultsByTime": [
+                day("2026-03-01", "2026-03-02", false, vec![
+                    group(["platform$PC", "Amazon Elastic Compute Cloud - Compute"], "7.00", "5.00"),
+                    group(["platform$PC", "Amazon Simple Storage Service"], "3.00", "3.00"),
+                ]),
+                day("2026-03-02", "2026-03-03", true, vec![
+                    group(["platform$PC", "Amazon Elastic Compute Cloud - Compute"], "3.00", "3.00"),
+                ]),
+            ],
+            "DimensionValueAttributes": []
+        },
+        {
+            "ResultsByTime": [day("2026-03-01", "2026-03-02", false, vec![
+                group(["platform$", "AWS Support (Business)"], "5.00", "5.00"),
+            ])],
+            "DimensionValueAttributes": []
+        }
+    ]))
+    .await;
+
+    let mut opts = cost_explorer::PullOptions::new(
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+    );
+    opts.endpoint_url = Some(moto.url.clone());
+    let fetched = cost_explorer::fetch(&opts)
+        .await
+        .expect("pull through the SDK");
+    assert_eq!(fetched.requests, 4, "1 + 1 page + 2 regions");
+    assert_eq!(fetched.rows.len(), 4);
+    assert!(fetched.warnings.is_empty(), "{:?}", fetched.warnings);
+    assert_eq!(fetched.estimated_days.len(), 1);
+
+    let started = finops::db::ingest_runs::now();
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        let s = pull::store(&mut conn, &opts, &fetched, started).expect("stores");
+        assert_eq!((s.rows, s.requests, s.estimated_days), (4, 4, 1));
+        let by: std::collections::BTreeMap<(String, String), (i64, i64, i32)> = {
+            use diesel::prelude::*;
+            use finops::db::schema::cost_daily::dsl as c;
+            c::cost_daily
+                .select((
+                    c::platform,
+                    c::service,
+                    c::billed_micros,
+                    c::effective_micros,
+                    c::estimated,
+                ))
+                .load::<(String, String, i64, i64, i32)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .fold(Default::default(), |mut m, (p, sv, b, e, est)| {
+                    let entry = m.entry((p, sv)).or_insert((0, 0, 0));
+                    entry.0 += b;
+                    entry.1 += e;
+                    entry.2 += est;
+                    m
+                })
+        };
+        assert_eq!(
+            by[&("PC".into(), "Amazon Elastic Compute Cloud - Compute".into())],
+            (10_000_000, 8_000_000, 1)
+        );
+        assert_eq!(
+            by[&("PC".into(), "Amazon Simple Storage Service".into())],
+            (3_000_000, 3_000_000, 0)
+        );
+        assert_eq!(
+            by[&("unallocated".into(), "AWS Support (Business)".into())],
+            (5_000_000, 5_000_000, 0)
+        );
+        // The next pull of the same days replaces them (estimates included).
+        let again = pull::store(&mut conn, &opts, &fetched, started).expect("stores again");
+        assert_eq!(again.replaced_rows, 4);
+        assert_eq!(crate::ingest::fingerprint(&mut conn).1, 18_000_000);
+        // The estimated day is where the next default pull starts.
+        let from =
+            pull::default_from(&mut conn, NaiveDate::from_ymd_opt(2026, 5, 10).unwrap()).unwrap();
+        assert_eq!(from, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+    }
+
+    // The CLI makes the same pull (moto answers the same requests the
+    // same way) and says how many requests it made.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args([
+            "--database",
+            &url,
+            "pull",
+            "cost-explorer",
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-03",
+            "--endpoint-url",
+            &moto.url,
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("4 request(s) to Cost Explorer"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["rows"], 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_pull_is_a_clear_error_and_is_recorded() {
+    set_test_credentials();
+    // Nothing listens there: connection refused, retried, then reported.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut opts = cost_explorer::PullOptions::new(
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+    );
+    opts.endpoint_url = Some(format!("http://127.0.0.1:{port}"));
+    opts.max_attempts = 2;
+    let e = cost_explorer::fetch(&opts).await.expect_err("no server");
+    assert!(
+        e.to_string().starts_with("Cost Explorer request 1 failed"),
+        "{e}"
+    );
+    let bad_range = cost_explorer::PullOptions::new(
+        NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+    );
+    assert!(matches!(
+        cost_explorer::fetch(&bad_range).await,
+        Err(cost_explorer::PullError::Range { .. })
+    ));
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        pull::record_failure(&mut conn, &opts, finops::db::ingest_runs::now(), &e);
+        let run = finops::db::ingest_runs::latest_of(&mut conn, cost_explorer::SOURCE)
+            .unwrap()
+            .unwrap();
+        assert_eq!(run.status, "failed");
+        assert!(run.message.contains("request 1 failed"));
+    }
+}

@@ -1,0 +1,862 @@
+//! Billing, activity and utilisation imports against real SQLite and
+//! PostgreSQL: the real samples tie out to the cent, re-imports change
+//! nothing, every kind of bad file is refused with the database unchanged.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use finops::db::{self, DbConnection, DbPool};
+use finops::ingest::{
+    self, activity, allocate::RuleInput, rules, utilisation, BillingFormat, ImportError,
+};
+
+use crate::helpers::{postgres_available, Backend, TestDb};
+
+pub struct Db {
+    _db: TestDb,
+    pub pool: DbPool,
+    pub backend: Backend,
+}
+
+/// A fresh migrated database per available backend.
+pub fn databases() -> Vec<Db> {
+    let mut out = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !postgres_available() {
+            continue;
+        }
+        let test_db = TestDb::create(backend);
+        let pool = db::connect_pool(test_db.url(), 2).expect("pool");
+        db::run_migrations(&mut pool.get().expect("conn")).expect("migrations");
+        out.push(Db {
+            _db: test_db,
+            pool,
+            backend,
+        });
+    }
+    out
+}
+
+/// A file of `../shared/data/`, or `None` (skip) when the checkout has no
+/// shared data and `FINOPS_REQUIRE_SHARED_DATA` is not set.
+pub fn shared_data(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var("FINOPS_REQUIRE_SHARED_DATA").as_deref() == Ok("1") {
+        panic!(
+            "{} is required (FINOPS_REQUIRE_SHARED_DATA=1)",
+            path.display()
+        );
+    }
+    eprintln!("skipping: {} not found", path.display());
+    None
+}
+
+/// Exact decimal (with optional exponent) in 1e-12 units, written
+/// independently of the importer.
+fn pico(text: &str) -> i128 {
+    let t = text.trim();
+    if t.is_empty() || t == "NULL" {
+        return 0;
+    }
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], t[i + 1..].parse::<i32>().unwrap()),
+        None => (t, 0),
+    };
+    let (neg, m) = match mantissa.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, mantissa),
+    };
+    let (whole, frac) = m.split_once('.').unwrap_or((m, ""));
+    let digits = format!("{whole}{frac}");
+    let mut value: i128 = digits.parse().unwrap();
+    let mut scale = frac.len() as i32 - exp; // value = digits × 10^-scale
+    while scale > 12 {
+        // Not in the samples; keep the test honest if it ever is.
+        assert_eq!(value % 10, 0, "more than 12 decimals: {text}");
+        value /= 10;
+        scale -= 1;
+    }
+    value *= 10_i128.pow((12 - scale) as u32);
+    if neg {
+        -value
+    } else {
+        value
+    }
+}
+
+fn cents_of_pico(v: i128) -> i128 {
+    let half = if v >= 0 {
+        5_000_000_000
+    } else {
+        -5_000_000_000
+    };
+    (v + half) / 10_000_000_000
+}
+
+fn cents_of_micros(v: i64) -> i64 {
+    let half = if v >= 0 { 5_000 } else { -5_000 };
+    (v + half) / 10_000
+}
+
+#[derive(QueryableByName, Debug)]
+struct GroupSum {
+    #[diesel(sql_type = Text)]
+    k1: String,
+    #[diesel(sql_type = Text)]
+    k2: String,
+    #[diesel(sql_type = Text)]
+    k3: String,
+    #[diesel(sql_type = BigInt)]
+    billed: i64,
+    #[diesel(sql_type = BigInt)]
+    effective: i64,
+}
+
+/// Sums of cost_daily by three key expressions.
+fn sums(
+    conn: &mut DbConnection,
+    k1: &str,
+    k2: &str,
+    k3: &str,
+) -> BTreeMap<(String, String, String), (i64, i64)> {
+    let sql =
+        format!(
+        "SELECT {k1} AS k1, {k2} AS k2, {k3} AS k3, CAST(SUM(billed_micros) AS BIGINT) AS billed, \
+         CAST(SUM(effective_micros) AS BIGINT) AS effective \
+         FROM cost_daily GROUP BY {}",
+        [k1, k2, k3].iter().filter(|k| **k != "''").cloned().collect::<Vec<_>>().join(", ")
+    );
+    let rows: Vec<GroupSum> = diesel::sql_query(sql).load(conn).expect("sums");
+    rows.into_iter()
+        .map(|r| ((r.k1, r.k2, r.k3), (r.billed, r.effective)))
+        .collect()
+}
+
+fn month_expr(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "substr(day, 1, 7)",
+        Backend::Postgres => "to_char(day, 'YYYY-MM')",
+    }
+}
+
+/// Row counts and sums of every table an import writes.
+pub fn fingerprint(conn: &mut DbConnection) -> (i64, i64, i64, i64, i64) {
+    #[derive(QueryableByName)]
+    struct F {
+        #[diesel(sql_type = BigInt)]
+        a: i64,
+        #[diesel(sql_type = BigInt)]
+        b: i64,
+        #[diesel(sql_type = BigInt)]
+        c: i64,
+        #[diesel(sql_type = BigInt)]
+        d: i64,
+        #[diesel(sql_type = BigInt)]
+        e: i64,
+    }
+    let f: F = diesel::sql_query(
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM cost_daily) AS a, \
+         (SELECT CAST(COALESCE(SUM(billed_micros), 0) AS BIGINT) FROM cost_daily) AS b, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM cost_resource_daily) AS c, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM player_activity) AS d, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM utilisation) AS e",
+    )
+    .get_result(conn)
+    .expect("fingerprint");
+    (f.a, f.b, f.c, f.d, f.e)
+}
+
+fn import(
+    conn: &mut DbConnection,
+    format: BillingFormat,
+    path: &Path,
+) -> Result<ingest::ImportSummary, ImportError> {
+    ingest::import_billing(conn, format, path, None, &mut |_| {})
+}
+
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).expect("csv");
+    let headers = reader.headers().expect("headers").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn focus_sample_ties_out_to_the_cent_and_reimport_changes_nothing() {
+    let Some(path) = shared_data("focus-1.0-sample.csv") else {
+        return;
+    };
+    // Expected totals from the file itself, with the csv crate and an
+    // exact decimal reader: per charge month × provider × region, and per
+    // billing period × provider (the invoice).
+    let mut expected: BTreeMap<(String, String, String), (i128, i128)> = BTreeMap::new();
+    let mut invoice: BTreeMap<(String, String), i128> = BTreeMap::new();
+    let rows = read_csv(&path);
+    for r in &rows {
+        let region = match r["RegionId"].as_str() {
+            "NULL" | "" => "global".to_string(),
+            other => other.to_string(),
+        };
+        let e = expected
+            .entry((
+                r["ChargePeriodStart"][..7].to_string(),
+                r["ProviderName"].clone(),
+                region,
+            ))
+            .or_default();
+        e.0 += pico(&r["BilledCost"]);
+        e.1 += pico(&r["EffectiveCost"]);
+        *invoice
+            .entry((
+                r["BillingPeriodStart"][..7].to_string(),
+                r["ProviderName"].clone(),
+            ))
+            .or_default() += pico(&r["BilledCost"]);
+    }
+    assert_eq!(rows.len(), 1000);
+
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        let summary =
+            import(&mut conn, BillingFormat::Focus, &path).expect("the sample imports as it is");
+        assert_eq!(summary.rows_read, 1000, "{:?}", db.backend);
+        let month = month_expr(db.backend);
+        let check = |conn: &mut DbConnection| {
+            let got = sums(conn, month, "provider", "region");
+            assert_eq!(
+                got.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>(),
+                "{:?}: the same month × provider × region groups",
+                db.backend
+            );
+            for (k, (billed, effective)) in &expected {
+                let (gb, ge) = got[k];
+                assert_eq!(
+                    cents_of_micros(gb) as i128,
+                    cents_of_pico(*billed),
+                    "{:?} billed {k:?}",
+                    db.backend
+                );
+                assert_eq!(
+                    cents_of_micros(ge) as i128,
+                    cents_of_pico(*effective),
+                    "{:?} effective {k:?}",
+                    db.backend
+                );
+            }
+            let by_period = sums(conn, "billing_period", "provider", "''");
+            for ((period, provider), billed) in &invoice {
+                let (gb, _) = by_period[&(period.clone(), provider.clone(), String::new())];
+                assert_eq!(
+                    cents_of_micros(gb) as i128,
+                    cents_of_pico(*billed),
+                    "{:?} invoice {period} {provider}",
+                    db.backend
+                );
+            }
+        };
+        check(&mut conn);
+        // The late-billed Oracle row keeps its October billing period.
+        let periods = sums(&mut conn, "billing_period", "provider", "''");
+        assert!(periods.contains_key(&("2024-10".into(), "Oracle".into(), String::new())));
+
+        let before = fingerprint(&mut conn);
+        let again = import(&mut conn, BillingFormat::Focus, &path).expect("re-import");
+        assert_eq!(
+            again.replaced_rows, summary.resource_rows,
+            "re-import replaces what the first import stored"
+        );
+        assert_eq!(
+            fingerprint(&mut conn),
+            before,
+            "{:?}: re-importing changes nothing",
+            db.backend
+        );
+        check(&mut conn);
+    }
+}
+
+#[test]
+fn legacy_cur_sample_ties_out_per_month_account_and_region() {
+    let Some(path) = shared_data("aws-cur-legacy-sample.csv") else {
+        return;
+    };
+    let mut expected: BTreeMap<(String, String, String), i128> = BTreeMap::new();
+    let mut total: i128 = 0;
+    for r in read_csv(&path) {
+        let region = [
+            r["product/regionCode"].as_str(),
+            r["product/region"].as_str(),
+        ]
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .unwrap_or("global")
+        .to_string();
+        let v = pico(&r["lineItem/UnblendedCost"]);
+        total += v;
+        *expected
+            .entry((
+                r["lineItem/UsageStartDate"][..7].to_string(),
+                r["lineItem/UsageAccountId"].clone(),
+                region,
+            ))
+            .or_default() += v;
+    }
+    // The file's documented total, 1.6823086974.
+    assert_eq!(total, 1_682_308_697_400);
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        let summary =
+            import(&mut conn, BillingFormat::Cur, &path).expect("the sample imports as it is");
+        assert_eq!(summary.rows_read, 1281);
+        let got = sums(&mut conn, month_expr(db.backend), "account_id", "region");
+        assert_eq!(got.len(), expected.len(), "{:?}", db.backend);
+        for (k, v) in &expected {
+            assert_eq!(
+                cents_of_micros(got[k].0) as i128,
+                cents_of_pico(*v),
+                "{:?} {k:?}",
+                db.backend
+            );
+            // Without reservations or Savings Plans, amortised = unblended.
+            assert_eq!(got[k].0, got[k].1);
+        }
+        let all: i64 = got.values().map(|v| v.0).sum();
+        assert!(
+            (all as i128 - total / 1_000_000).abs() <= 1281,
+            "micro-unit rounding only"
+        );
+        // No tags in the file: everything is unallocated.
+        let by_platform = sums(&mut conn, "platform", "''", "''");
+        assert_eq!(
+            by_platform.keys().map(|k| k.0.as_str()).collect::<Vec<_>>(),
+            ["unallocated"]
+        );
+        let before = fingerprint(&mut conn);
+        import(&mut conn, BillingFormat::Cur, &path).expect("re-import");
+        assert_eq!(fingerprint(&mut conn), before);
+    }
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+const FOCUS_HEADER: &str = "BilledCost,EffectiveCost,ListCost,BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ProviderName,RegionId,ServiceName,SubAccountId,ResourceId,Tags,ConsumedQuantity,ConsumedUnit";
+
+fn focus_line(billed: &str, start: &str, end: &str, tags: &str) -> String {
+    format!(
+        "{billed},{billed},{billed},100,USD,2026-03-01T00:00:00Z,2026-04-01T00:00:00Z,Usage,{start},{end},AWS,eu-west-1,Amazon EC2,200,i-1,\"{}\",1,Hours",
+        tags.replace('"', "\"\"")
+    )
+}
+
+fn good_focus() -> String {
+    let mut s = format!("{FOCUS_HEADER}\n");
+    s.push_str(&focus_line(
+        "10.50",
+        "2026-03-02T00:00:00Z",
+        "2026-03-02T01:00:00Z",
+        r#"{"platform":"PC"}"#,
+    ));
+    s.push('\n');
+    s.push_str(&focus_line(
+        "4.25",
+        "2026-03-02T01:00:00Z",
+        "2026-03-02T02:00:00Z",
+        r#"{"platform":"shared"}"#,
+    ));
+    s.push('\n');
+    s
+}
+
+/// Every kind of bad file is refused with a message that names the file
+/// (and the line and column where there is one), and nothing changes.
+#[test]
+fn bad_files_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = write_file(d, "good.csv", good_focus().as_bytes());
+
+    let mut invalid_utf8 = good_focus().into_bytes();
+    let at = invalid_utf8.len() - 5;
+    invalid_utf8[at] = 0xff;
+    let missing_column = good_focus().replace("BilledCost,", "Cost,");
+    let wrong_type = format!(
+        "{FOCUS_HEADER}\n{}\n{}\n",
+        focus_line("10.50", "2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z", ""),
+        focus_line("ten", "2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z", "")
+    );
+    let bad_date = format!(
+        "{FOCUS_HEADER}\n{}\n",
+        focus_line("1.00", "2026-02-30T00:00:00Z", "2026-03-02T01:00:00Z", "")
+    );
+    let crossing = format!(
+        "{FOCUS_HEADER}\n{}\n",
+        focus_line("1.00", "2026-03-31T23:00:00Z", "2026-04-01T01:00:00Z", "")
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(good_focus().as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+
+    type Case<'a> = (PathBuf, &'a str, Box<dyn Fn(&ImportError) -> bool>);
+    let cases: Vec<Case> = vec![
+        (
+            write_file(d, "latin1.csv", &invalid_utf8),
+            "latin1.csv: line 3: invalid UTF-8",
+            Box::new(|e| matches!(e, ImportError::Encoding { line: 3, .. })),
+        ),
+        (
+            write_file(d, "missing.csv", missing_column.as_bytes()),
+            "missing.csv: missing required column BilledCost",
+            Box::new(|e| matches!(e, ImportError::MissingColumns { .. })),
+        ),
+        (
+            write_file(d, "wrong-type.csv", wrong_type.as_bytes()),
+            "wrong-type.csv: 1 row with errors, nothing imported; line 3, column BilledCost: 'ten' is not a decimal number",
+            Box::new(|e| matches!(e, ImportError::BadRows { count: 1, .. })),
+        ),
+        (
+            write_file(d, "bad-date.csv", bad_date.as_bytes()),
+            "line 2, column ChargePeriodStart: '2026-02-30T00:00:00Z' is not a date",
+            Box::new(|e| matches!(e, ImportError::BadRows { .. })),
+        ),
+        (
+            write_file(d, "crossing.csv", crossing.as_bytes()),
+            "line 2, column ChargePeriodStart: '2026-03-31T23:00:00Z – 2026-04-01T01:00:00Z' the charge period crosses the boundary of its billing period",
+            Box::new(|e| matches!(e, ImportError::BadRows { .. })),
+        ),
+        (
+            write_file(d, "empty.csv", b""),
+            "empty.csv: the file is empty",
+            Box::new(|e| matches!(e, ImportError::Empty { .. })),
+        ),
+        (
+            write_file(d, "header-only.csv", format!("{FOCUS_HEADER}\n").as_bytes()),
+            "header-only.csv: the file has a header but no rows",
+            Box::new(|e| matches!(e, ImportError::NoRows { .. })),
+        ),
+        (
+            write_file(d, "truncated.csv.gz", &gz[..gz.len() - 12]),
+            "truncated.csv.gz: the gzip data is truncated or corrupt",
+            Box::new(|e| matches!(e, ImportError::Gzip { .. })),
+        ),
+        (
+            wrong_schema_parquet(d),
+            "wrong-schema.parquet: missing required columns BilledCost, EffectiveCost",
+            Box::new(|e| matches!(e, ImportError::MissingColumns { .. })),
+        ),
+    ];
+
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        import(&mut conn, BillingFormat::Focus, &good).expect("the good file imports");
+        let before = fingerprint(&mut conn);
+        assert!(before.0 > 0);
+        for (path, message, kind) in &cases {
+            let e = import(&mut conn, BillingFormat::Focus, path).expect_err("refused");
+            assert!(
+                kind(&e),
+                "{:?} {}: unexpected error {e:?}",
+                db.backend,
+                path.display()
+            );
+            assert!(e.is_bad_input());
+            let text = e.to_string();
+            assert!(
+                text.contains(message),
+                "{:?}: '{text}' should contain '{message}'",
+                db.backend
+            );
+            assert!(
+                text.contains(path.file_name().unwrap().to_str().unwrap()),
+                "names the file: {text}"
+            );
+            assert_eq!(
+                fingerprint(&mut conn),
+                before,
+                "{:?} {}: the database is unchanged",
+                db.backend,
+                path.display()
+            );
+        }
+        // Every attempt is logged as an import run.
+        let runs = finops::db::ingest_runs::latest(&mut conn, 100).unwrap();
+        assert_eq!(
+            runs.iter().filter(|r| r.status == "failed").count(),
+            cases.len()
+        );
+        // And the process still imports afterwards.
+        import(&mut conn, BillingFormat::Focus, &good).expect("still imports");
+        assert_eq!(fingerprint(&mut conn), before);
+    }
+}
+
+fn wrong_schema_parquet(dir: &Path) -> PathBuf {
+    use polars::prelude::*;
+    let path = dir.join("wrong-schema.parquet");
+    let mut df = df!(
+        "Cost" => [1.5f64, 2.0],
+        "ChargePeriodStart" => ["2026-03-02", "2026-03-02"],
+        "ChargePeriodEnd" => ["2026-03-03", "2026-03-03"],
+        "BillingAccountId" => ["1", "1"],
+        "BillingCurrency" => ["USD", "USD"],
+        "BillingPeriodStart" => ["2026-03-01", "2026-03-01"],
+        "ChargeCategory" => ["Usage", "Usage"],
+        "ProviderName" => ["AWS", "AWS"]
+    )
+    .unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(file).finish(&mut df).unwrap();
+    path
+}
+
+#[test]
+fn parquet_and_gzip_focus_files_import_like_csv() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = write_file(dir.path(), "march.csv", good_focus().as_bytes());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(good_focus().as_bytes()).unwrap();
+    let gz_path = write_file(dir.path(), "march.csv.gz", &gz.finish().unwrap());
+    // Parquet with typed columns, as exports write them.
+    let pq_path = dir.path().join("march.parquet");
+    let ts = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let mut df = df!(
+        "BilledCost" => [10.5f64, 4.25],
+        "EffectiveCost" => [10.5f64, 4.25],
+        "BillingAccountId" => ["100", "100"],
+        "BillingCurrency" => ["USD", "USD"],
+        "BillingPeriodStart" => [ts("2026-03-01T00:00:00Z"), ts("2026-03-01T00:00:00Z")],
+        "ChargeCategory" => ["Usage", "Usage"],
+        "ChargePeriodStart" => [ts("2026-03-02T00:00:00Z"), ts("2026-03-02T01:00:00Z")],
+        "ChargePeriodEnd" => [ts("2026-03-02T01:00:00Z"), ts("2026-03-02T02:00:00Z")],
+        "ProviderName" => ["AWS", "AWS"],
+        "RegionId" => ["eu-west-1", "eu-west-1"],
+        "Tags" => [r#"{"platform":"PC"}"#, r#"{"platform":"shared"}"#]
+    )
+    .unwrap();
+    for c in ["BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd"] {
+        let s = df
+            .column(c)
+            .unwrap()
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap();
+        df.with_column(s).unwrap();
+    }
+    ParquetWriter::new(std::fs::File::create(&pq_path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        for path in [&csv_path, &gz_path, &pq_path] {
+            let s = import(&mut conn, BillingFormat::Focus, path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(s.rows_read, 2);
+            assert_eq!(s.totals[0].billed.0, 14_750_000, "{}", path.display());
+            // Each import of the same period replaces the previous one.
+            let total = sums(&mut conn, "currency", "''", "''");
+            assert_eq!(
+                total[&("USD".into(), String::new(), String::new())].0,
+                14_750_000
+            );
+        }
+    }
+}
+
+/// A CUR with every amortisation case, checked by hand against AWS's
+/// definitions of amortised cost.
+#[test]
+fn cur_amortisation_matches_cost_explorer_definitions() {
+    let header = "bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/UsageAmount,product/regionCode,reservation/ReservationARN,reservation/EffectiveCost,reservation/UnusedAmortizedUpfrontFeeForBillingPeriod,reservation/UnusedRecurringFee,savingsPlan/SavingsPlanEffectiveCost,savingsPlan/TotalCommitmentToDate,savingsPlan/UsedCommitment,resourceTags/user:platform";
+    let line = |ty: &str,
+                cost: &str,
+                arn: &str,
+                ri_eff: &str,
+                ri_unused_up: &str,
+                ri_unused_rec: &str,
+                sp_eff: &str,
+                sp_total: &str,
+                sp_used: &str,
+                platform: &str| {
+        format!("111,2026-03-01T00:00:00Z,2026-04-01T00:00:00Z,222,{ty},2026-03-05T10:00:00Z,2026-03-05T11:00:00Z,AmazonEC2,{cost},USD,1,eu-west-1,{arn},{ri_eff},{ri_unused_up},{ri_unused_rec},{sp_eff},{sp_total},{sp_used},{platform}")
+    };
+    let rows = [
+        // On-demand usage: billed = effective = 2.00
+        line("Usage", "2.00", "", "", "", "", "", "", "", "PC"),
+        // Savings Plan covers usage worth 1.00 on demand at an effective 0.60;
+        // the negation cancels the on-demand cost on the invoice.
+        line(
+            "SavingsPlanCoveredUsage",
+            "1.00",
+            "",
+            "",
+            "",
+            "",
+            "0.60",
+            "",
+            "",
+            "PC",
+        ),
+        line(
+            "SavingsPlanNegation",
+            "-1.00",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "PC",
+        ),
+        // The hour's commitment 0.75, of which 0.60 used: 0.15 unused.
+        line(
+            "SavingsPlanRecurringFee",
+            "0.75",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "0.75",
+            "0.60",
+            "",
+        ),
+        // Reserved instance: usage billed 0, effective 0.40 (amortised
+        // upfront + recurring); the RI fee billed 0.30 with 0.05 + 0.02 unused.
+        line(
+            "DiscountedUsage",
+            "0",
+            "arn:aws:ec2:ri/1",
+            "0.40",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "Xbox",
+        ),
+        line(
+            "RIFee",
+            "0.30",
+            "arn:aws:ec2:ri/1",
+            "",
+            "0.05",
+            "0.02",
+            "",
+            "",
+            "",
+            "",
+        ),
+        // The upfront payment: billed when paid, amortised into the above.
+        line(
+            "Fee",
+            "100.00",
+            "arn:aws:ec2:ri/1",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ),
+        line("Tax", "0.50", "", "", "", "", "", "", "", ""),
+    ];
+    let text = format!("{header}\n{}\n", rows.join("\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(dir.path(), "cur.csv", text.as_bytes());
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        let s = import(&mut conn, BillingFormat::Cur, &path).expect("imports");
+        // Invoice: 2 + 1 − 1 + 0.75 + 0 + 0.30 + 100 + 0.50 = 103.55
+        assert_eq!(s.totals[0].billed.0, 103_550_000);
+        // Amortised: 2 + 0.60 + 0 + 0.15 + 0.40 + 0.07 + 0 + 0.50 = 3.72
+        assert_eq!(s.totals[0].effective.0, 3_720_000);
+        let by = sums(&mut conn, "platform", "charge_category", "''");
+        assert_eq!(
+            by[&("PC".into(), "Usage".into(), String::new())],
+            (2_000_000, 2_600_000)
+        );
+        assert_eq!(
+            by[&("Xbox".into(), "Usage".into(), String::new())],
+            (0, 400_000)
+        );
+        assert_eq!(
+            by[&("unallocated".into(), "Purchase".into(), String::new())],
+            (101_050_000, 220_000)
+        );
+        assert_eq!(
+            by[&("unallocated".into(), "Tax".into(), String::new())],
+            (500_000, 500_000)
+        );
+    }
+}
+
+#[test]
+fn allocation_rules_apply_in_order_and_reapply_to_stored_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(dir.path(), "march.csv", good_focus().as_bytes());
+    let activity_path = write_file(
+        dir.path(),
+        "activity.csv",
+        b"day,platform,region,peak_concurrent_players,player_hours\n2026-03-02,PC,eu-west-1,100,300\n2026-03-02,ps5,eu-west-1,100,100\n",
+    );
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        import(&mut conn, BillingFormat::Focus, &path).unwrap();
+        let by = |conn: &mut DbConnection| -> BTreeMap<String, i64> {
+            sums(conn, "platform", "''", "''")
+                .into_iter()
+                .map(|(k, v)| (k.0, v.0))
+                .collect()
+        };
+        // No activity yet: the shared 4.25 splits equally over six platforms.
+        let before = by(&mut conn);
+        assert_eq!(before.values().sum::<i64>(), 14_750_000);
+        assert_eq!(before["PC"], 10_500_000 + 708_334);
+        // Activity arrives: shared cost re-splits 3:1 by player-hours.
+        activity::import(&mut conn, &activity_path, None).expect("activity imports");
+        let after = by(&mut conn);
+        assert_eq!(after["PC"], 10_500_000 + 3_187_500);
+        assert_eq!(after["PlayStation"], 1_062_500);
+        assert_eq!(after.len(), 2);
+        // A new first rule sends the whole account to Switch.
+        let mut list: Vec<RuleInput> = db::allocation_rules::list(&mut conn)
+            .unwrap()
+            .iter()
+            .map(RuleInput::from)
+            .collect();
+        list.insert(
+            0,
+            RuleInput {
+                kind: "account".into(),
+                pattern: "200".into(),
+                platform: "Switch".into(),
+                driver: String::new(),
+                note: "test".into(),
+            },
+        );
+        rules::save(&mut conn, &list, "test").expect("rules save");
+        assert_eq!(
+            by(&mut conn),
+            BTreeMap::from([("Switch".to_string(), 14_750_000)])
+        );
+        // A bad rule changes nothing.
+        list.insert(
+            0,
+            RuleInput {
+                kind: "resource".into(),
+                pattern: "([".into(),
+                platform: "PC".into(),
+                driver: String::new(),
+                note: String::new(),
+            },
+        );
+        let e = rules::save(&mut conn, &list, "test").expect_err("bad regex");
+        assert!(e.to_string().starts_with("rule 1:"), "{e}");
+        assert_eq!(
+            by(&mut conn),
+            BTreeMap::from([("Switch".to_string(), 14_750_000)])
+        );
+        assert_eq!(db::allocation_rules::list(&mut conn).unwrap().len(), 4);
+    }
+}
+
+#[test]
+fn activity_and_utilisation_files_import_and_bad_rows_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let good_activity = write_file(
+        dir.path(),
+        "activity.csv",
+        b"day,platform,region,peak_concurrent_players,player_hours\n2026-03-02,PC,eu-west-1,100,300.5\n2026-03-03,Switch,eu-west-1,50,100\n",
+    );
+    let bad_activity = write_file(
+        dir.path(),
+        "bad-activity.csv",
+        b"day,platform,region,peak_concurrent_players,player_hours\n2026-03-02,Dreamcast,eu-west-1,100,300.5\n2026-03-32,PC,eu-west-1,-4,x\n",
+    );
+    let good_util = write_file(
+        dir.path(),
+        "util.csv",
+        b"timestamp,instance_id,instance_type,region,platform,cpu_avg,cpu_max,cpu_p95,mem_avg,mem_max\n2026-03-02T14:00:00Z,i-1,c6i.2xlarge,eu-west-1,PC,41.2,78.9,71.0,55.1,60.3\n2026-03-02T15:00:00Z,i-1,c6i.2xlarge,eu-west-1,PC,40,70,65,,\n",
+    );
+    let bad_util = write_file(
+        dir.path(),
+        "bad-util.csv",
+        b"timestamp,instance_id,instance_type,region,cpu_avg,cpu_max\n2026-03-02T14:00:00Z,i-1,c6i.2xlarge,eu-west-1,141,78.9\n",
+    );
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        let a = activity::import(&mut conn, &good_activity, None).expect("activity");
+        assert_eq!(a.rows, 2);
+        let again = activity::import(&mut conn, &good_activity, None).expect("again");
+        assert_eq!(again.replaced_rows, 2);
+        let u = utilisation::import(&mut conn, &good_util, None).expect("utilisation");
+        assert_eq!(
+            (u.rows, u.resources, u.granularity.as_str()),
+            (2, 1, "hour")
+        );
+        let before = fingerprint(&mut conn);
+        assert_eq!((before.3, before.4), (2, 2));
+
+        let e = activity::import(&mut conn, &bad_activity, None).expect_err("bad activity");
+        let lines = e.details();
+        assert!(
+            lines[0].contains(
+                "bad-activity.csv: line 2, column platform: 'Dreamcast' unknown platform"
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("line 3, column day: '2026-03-32' is not a date")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("line 3, column peak_concurrent_players: '-4'")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("line 3, column player_hours: 'x' is not a number")),
+            "{lines:?}"
+        );
+        let e = utilisation::import(&mut conn, &bad_util, None).expect_err("bad utilisation");
+        assert!(
+            e.to_string()
+                .contains("line 2, column cpu_avg: '141' is not a percentage"),
+            "{e}"
+        );
+        assert_eq!(fingerprint(&mut conn), before);
+    }
+}
