@@ -253,38 +253,27 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         .then(zero())
         .otherwise(billed.clone());
 
-    let category = when(ty.clone().is_in(
-        lit(Series::new(
-            "u".into(),
-            [
-                "Usage",
-                "DiscountedUsage",
-                "SavingsPlanCoveredUsage",
-                "SavingsPlanNegation",
-            ],
-        )),
-        false,
-    ))
+    let one_of = |values: &[&str]| {
+        let list = lit(Series::new("types".into(), values)).implode(true);
+        ty.clone().is_in(list, false)
+    };
+    let category = when(one_of(&[
+        "Usage",
+        "DiscountedUsage",
+        "SavingsPlanCoveredUsage",
+        "SavingsPlanNegation",
+    ]))
     .then(lit("Usage"))
     .when(ty.clone().eq(lit("Tax")))
     .then(lit("Tax"))
-    .when(
-        ty.clone()
-            .is_in(lit(Series::new("c".into(), ["Credit", "Refund"])), false),
-    )
+    .when(one_of(&["Credit", "Refund"]))
     .then(lit("Credit"))
-    .when(ty.clone().is_in(
-        lit(Series::new(
-            "p".into(),
-            [
-                "Fee",
-                "RIFee",
-                "SavingsPlanRecurringFee",
-                "SavingsPlanUpfrontFee",
-            ],
-        )),
-        false,
-    ))
+    .when(one_of(&[
+        "Fee",
+        "RIFee",
+        "SavingsPlanRecurringFee",
+        "SavingsPlanUpfrontFee",
+    ]))
     .then(lit("Purchase"))
     .otherwise(lit("Adjustment"));
 
@@ -344,11 +333,23 @@ fn legacy_name(cur2: &str) -> String {
 }
 
 /// Tags: legacy `resourceTags/user:platform` columns (key `platform`), or
-/// CUR 2.0's `resource_tags` JSON text (keys `user_platform`, read as
-/// `platform`).
+/// CUR 2.0's `resource_tags`, a map in Parquet and JSON text in CSV (keys
+/// `user_platform`, read as `platform`).
 fn tags(file: &str, table: &Table) -> Result<Expr, ImportError> {
-    if table.has("resource_tags") {
-        return text(table, file, "resource_tags", Expect::Text);
+    if let Some(dtype) = table.columns.get("resource_tags") {
+        let is_map = match dtype {
+            DataType::List(inner) if matches!(**inner, DataType::Struct(_)) => true,
+            DataType::String | DataType::Null => false,
+            other => {
+                return Err(ImportError::ColumnType {
+                    file: file.to_string(),
+                    column: "resource_tags".to_string(),
+                    found: other.to_string(),
+                    expected: "a map of tag keys to values, or JSON text".to_string(),
+                })
+            }
+        };
+        return Ok(cur2_tags(col("resource_tags"), is_map));
     }
     let mut columns = Vec::new();
     for name in table.columns.keys() {
@@ -361,6 +362,57 @@ fn tags(file: &str, table: &Table) -> Result<Expr, ImportError> {
         }
     }
     Ok(tags_from_columns(columns))
+}
+
+/// `user_platform` → `platform` (CUR 2.0 prefixes user tags with `user_`
+/// and AWS tags with `aws_`).
+fn tag_key(key: &str) -> String {
+    key.strip_prefix("user_")
+        .or_else(|| key.strip_prefix("aws_"))
+        .unwrap_or(key)
+        .to_string()
+}
+
+fn json_of(pairs: impl Iterator<Item = (String, String)>) -> Option<String> {
+    let map: serde_json::Map<String, serde_json::Value> = pairs
+        .map(|(k, v)| (tag_key(&k), serde_json::Value::String(v)))
+        .collect();
+    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+}
+
+/// CUR 2.0 `resource_tags` as a JSON object text with finops' key names.
+fn cur2_tags(value: Expr, is_map: bool) -> Expr {
+    value.map(
+        move |c: Column| {
+            let out: StringChunked = if is_map {
+                c.list()?
+                    .amortized_iter()
+                    .map(|entries| {
+                        let entries = entries?;
+                        let fields = entries.as_ref().struct_().ok()?.fields_as_series();
+                        let (keys, values) =
+                            (fields.first()?.str().ok()?, fields.get(1)?.str().ok()?);
+                        json_of(
+                            keys.iter()
+                                .zip(values.iter())
+                                .filter_map(|(k, v)| Some((k?.to_string(), v?.to_string()))),
+                        )
+                    })
+                    .collect()
+            } else {
+                c.str()?
+                    .iter()
+                    .map(|text| {
+                        let text = text?;
+                        let parsed = super::allocate::parse_tags(text);
+                        json_of(parsed.into_iter())
+                    })
+                    .collect()
+            };
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
 }
 
 #[cfg(test)]

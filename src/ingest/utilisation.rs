@@ -11,7 +11,8 @@
 //! network_bytes, running_hours, granularity (`hour` or `day`; without it a
 //! file whose timestamps are all midnight is daily), resource_kind
 //! (`instance` or `fleet`; `fleet` when the id column is fleet_id).
-//! Re-importing replaces the same resources over the same period.
+//! Re-importing replaces the same resources over the same period. A JSON
+//! file is read as a CloudWatch GetMetricData answer (see `cloudwatch`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -56,8 +57,27 @@ fn percent(v: &str) -> Result<f64, String> {
     }
 }
 
-/// Reads and validates a utilisation file.
+/// Reads and validates a utilisation file: CSV (or gzip'd CSV, Parquet),
+/// or a CloudWatch GetMetricData answer as JSON.
 pub fn read(label: &str, path: &Path) -> Result<Vec<NewUtilisation>, ImportError> {
+    let prepared = super::file::prepare(path, &mut |_| {})?;
+    if prepared.format == super::file::Format::Csv {
+        let mut head = [0u8; 64];
+        let n = std::fs::File::open(&prepared.path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|e| ImportError::Io {
+                file: label.to_string(),
+                message: e.to_string(),
+            })?;
+        if super::cloudwatch::looks_like(&head[..n]) {
+            let text = std::fs::read_to_string(&prepared.path).map_err(|e| ImportError::Io {
+                file: label.to_string(),
+                message: e.to_string(),
+            })?;
+            return super::cloudwatch::read(label, &text);
+        }
+    }
+    drop(prepared);
     let table = SmallTable::read(
         label,
         path,

@@ -92,14 +92,9 @@ async fn wait_for_url(client: &fantoccini::Client, needle: &str) {
     panic!("the browser never reached a URL with {needle}");
 }
 
-#[tokio::test]
-async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
-    if !browser_available() {
-        return;
-    }
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    app.load_demo(42, 3).await;
-    let (_driver, driver_url) = start_chromedriver().await;
+/// Chromium driven over WebDriver; keep all three alive for the session.
+async fn start_browser() -> (Driver, fantoccini::Client, tempfile::TempDir) {
+    let (driver, driver_url) = start_chromedriver().await;
     let profile = tempfile::tempdir().unwrap();
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -119,6 +114,17 @@ async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
         .connect(&driver_url)
         .await
         .expect("WebDriver session");
+    (driver, client, profile)
+}
+
+#[tokio::test]
+async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 3).await;
+    let (_driver, client, _profile) = start_browser().await;
 
     let run = async {
         client
@@ -207,6 +213,117 @@ async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
             Some("/export/monthly.csv?month=2026-10")
         );
         assert_eq!(link.text().await.unwrap(), "Download CSV");
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
+    let _ = client.close().await;
+    outcome.expect("the browser test finished within two minutes");
+}
+
+#[tokio::test]
+async fn upload_a_file_and_add_an_allocation_rule_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("march.csv");
+    std::fs::write(
+        &file,
+        "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ProviderName,RegionId,ServiceName,SubAccountId,ResourceId,Tags\n\
+         2.50,2.50,100,USD,2026-03-01,Usage,2026-03-02,2026-03-03,AWS,eu-west-1,Amazon S3,200,bucket-1,\n",
+    )
+    .unwrap();
+    let (_driver, client, _profile) = start_browser().await;
+    let run = async {
+        client
+            .goto(&format!("{}/sources", app.address))
+            .await
+            .unwrap();
+        assert_eq!(client.title().await.unwrap(), "Data sources · finops");
+        client
+            .find(Locator::Css("#kind option[value=focus]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("input[type=file]"))
+            .await
+            .unwrap()
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css(
+                "form[action='/sources/upload'] button[type=submit]",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let result = client
+            .wait()
+            .for_element(Locator::Css("#upload-result"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(result.contains("Imported march.csv"), "{result}");
+        assert!(text_of(&client, "#runs tbody").await.contains("march.csv"));
+
+        // The untagged bucket is unallocated; a rule for its account fixes it.
+        client
+            .goto(&format!(
+                "{}/rules?from=2026-03-01&to=2026-03-31",
+                app.address
+            ))
+            .await
+            .unwrap();
+        assert!(text_of(&client, "#unallocated").await.contains("bucket-1"));
+        for css in [
+            "select[name=r3_kind] option[value=account]",
+            "select[name=r3_platform] option[value=Switch]",
+        ] {
+            client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        client
+            .find(Locator::Css("input[name=r3_pattern]"))
+            .await
+            .unwrap()
+            .send_keys("200")
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("#save-rules"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "/rules?saved=4").await;
+        assert!(text_of(&client, "#rules-saved")
+            .await
+            .contains("Saved 4 rule(s)"));
+        client
+            .goto(&format!(
+                "{}/rules?from=2026-03-01&to=2026-03-31",
+                app.address
+            ))
+            .await
+            .unwrap();
+        assert!(
+            client.find(Locator::Css("#no-unallocated")).await.is_ok(),
+            "nothing unallocated is left"
+        );
     };
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;

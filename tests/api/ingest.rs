@@ -860,3 +860,51 @@ fn activity_and_utilisation_files_import_and_bad_rows_are_named() {
         assert_eq!(fingerprint(&mut conn), before);
     }
 }
+
+#[test]
+fn cur2_parquet_reads_resource_tags_maps() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cur2-resource-tags.parquet");
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        let s = import(&mut conn, BillingFormat::Cur, &path).expect("CUR 2.0 Parquet imports");
+        assert_eq!(s.totals[0].billed.0, 4_500_000);
+        let by: BTreeMap<String, i64> = sums(&mut conn, "platform", "''", "''")
+            .into_iter()
+            .map(|(k, v)| (k.0, v.0))
+            .collect();
+        assert_eq!(
+            by,
+            BTreeMap::from([
+                ("PC".to_string(), 2_500_000),
+                ("PlayStation".to_string(), 1_250_000),
+                ("unallocated".to_string(), 750_000)
+            ])
+        );
+    }
+}
+
+#[test]
+fn cloudwatch_metric_data_imports_as_utilisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "instance_id=i-9 instance_type=m6i.large region=us-east-1 platform=Xbox";
+    let series = |metric: &str, stat: &str, values: [f64; 2]| {
+        serde_json::json!({
+            "Id": "q", "Label": format!("{base} metric={metric} stat={stat}"),
+            "Timestamps": ["2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"],
+            "Values": values, "StatusCode": "Complete"
+        })
+    };
+    let answer = serde_json::json!({"MetricDataResults": [
+        series("CPUUtilization", "Average", [12.0, 14.0]),
+        series("CPUUtilization", "Maximum", [30.0, 33.0]),
+        series("mem_used_percent", "Average", [50.0, 52.0]),
+    ], "Messages": []});
+    let path = write_file(dir.path(), "cw.json", answer.to_string().as_bytes());
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        let s = utilisation::import(&mut conn, &path, None).expect("imports");
+        assert_eq!((s.rows, s.resources, s.granularity.as_str()), (2, 1, "day"));
+        assert_eq!(fingerprint(&mut conn).4, 2);
+    }
+}
