@@ -37,7 +37,7 @@ COPY (
     ['Amazon EC2','Amazon S3','Amazon CloudFront','Amazon DynamoDB','AWS Lambda','Amazon RDS','Amazon GameLift','Amazon ElastiCache','Amazon SQS','Data Transfer'][1 + (i // 744) % 10] AS ServiceName,
     CAST(100000000000 + (i // 744) % 20 AS VARCHAR) AS SubAccountId,
     'res-' || CAST((i // 744) % 2000 AS VARCHAR) AS ResourceId,
-    '{"platform": "' || ['PC','PlayStation','Xbox','Switch','iOS','Android','shared'][1 + (i // 744) % 7] || '"}' AS Tags,
+    '{{"platform": "' || ['PC','PlayStation','Xbox','Switch','iOS','Android','shared'][1 + (i // 744) % 7] || '"}}' AS Tags,
     printf('%.6f', (hash(i) % 1000) / 100.0) AS ConsumedQuantity,
     'Hours' AS ConsumedUnit
   FROM range({rows}) t(i)

@@ -97,10 +97,13 @@ fn billing(
             }
             bar.set_position(bytes);
         }
-        Progress::Aggregating { rows } => {
+        Progress::Aggregating { bytes } => {
             phase = 2;
             bar.set_style(spinner_style.clone());
-            bar.set_message(format!("validating and aggregating {rows} rows of {name}"));
+            bar.set_message(format!(
+                "validating and aggregating {name} ({:.0} MiB)",
+                bytes as f64 / (1024.0 * 1024.0)
+            ));
             bar.enable_steady_tick(Duration::from_millis(120));
         }
         Progress::Storing { rows, total } => {

@@ -71,7 +71,20 @@ pub struct Check {
     pub column: String,
     pub value: Expr,
     pub kind: CheckKind,
+    /// A normalised column that already holds the parsed value (so it is
+    /// parsed once).
+    parsed: Option<&'static str>,
 }
+
+/// Normalised columns the pipeline parses once: charge period start and
+/// end, billing period start and (given) end, and the three amounts.
+pub const CHARGE_START: &str = "__cs";
+pub const CHARGE_END: &str = "__ce";
+pub const BILLING_START: &str = "__bs";
+pub const BILLING_END: &str = "__be_given";
+pub const BILLED: &str = "__billed";
+pub const EFFECTIVE: &str = "__effective";
+pub const LIST: &str = "__list";
 
 impl Check {
     pub fn new(column: &str, value: Expr, kind: CheckKind) -> Check {
@@ -79,16 +92,27 @@ impl Check {
             column: column.to_string(),
             value,
             kind,
+            parsed: None,
         }
+    }
+
+    /// The check reads the parsed value from the normalised column `name`.
+    pub fn parsed_as(mut self, name: &'static str) -> Check {
+        self.parsed = Some(name);
+        self
     }
 
     fn fails(&self) -> Expr {
         let v = self.value.clone();
+        let parsed = |f: fn(Expr) -> Expr| match self.parsed {
+            Some(name) => col(name),
+            None => f(self.value.clone()),
+        };
         match self.kind {
-            CheckKind::Amount => v.clone().is_null().or(amount(v).is_null()),
-            CheckKind::OptionalAmount => v.clone().is_not_null().and(amount(v).is_null()),
-            CheckKind::Timestamp => v.clone().is_null().or(epoch_seconds(v).is_null()),
-            CheckKind::OptionalTimestamp => v.clone().is_not_null().and(epoch_seconds(v).is_null()),
+            CheckKind::Amount => v.is_null().or(parsed(amount).is_null()),
+            CheckKind::OptionalAmount => v.is_not_null().and(parsed(amount).is_null()),
+            CheckKind::Timestamp => v.is_null().or(parsed(epoch_seconds).is_null()),
+            CheckKind::OptionalTimestamp => v.is_not_null().and(parsed(epoch_seconds).is_null()),
             CheckKind::Required => v.is_null(),
         }
     }
@@ -125,10 +149,23 @@ pub fn amount(text: Expr) -> Expr {
 pub fn epoch_seconds(text: Expr) -> Expr {
     text.map(
         |c: Column| {
+            // Billing exports repeat the same timestamps (periods, hours):
+            // remember the last one.
+            let mut last: Option<(&str, Option<i64>)> = None;
             let out: Int64Chunked = c
                 .str()?
                 .iter()
-                .map(|v| v.and_then(parse_timestamp))
+                .map(|v| {
+                    let v = v?;
+                    match last {
+                        Some((text, parsed)) if text == v => parsed,
+                        _ => {
+                            let parsed = parse_timestamp(v);
+                            last = Some((v, parsed));
+                            parsed
+                        }
+                    }
+                })
                 .collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
@@ -157,11 +194,19 @@ fn epoch_day(seconds: Expr) -> Expr {
 fn next_month_start(seconds: Expr) -> Expr {
     seconds.map(
         |c: Column| {
+            let mut last: Option<(i64, Option<i64>)> = None;
             let out: Int64Chunked = c
                 .i64()?
                 .iter()
                 .map(|v| {
-                    v.and_then(|s| DateTime::from_timestamp(s, 0))
+                    let v = v?;
+                    if let Some((seen, next)) = last {
+                        if seen == v {
+                            return next;
+                        }
+                    }
+                    let next = Some(v)
+                        .and_then(|s| DateTime::from_timestamp(s, 0))
                         .and_then(|t| {
                             let (y, m) = if t.month() == 12 {
                                 (t.year() + 1, 1)
@@ -171,7 +216,9 @@ fn next_month_start(seconds: Expr) -> Expr {
                             NaiveDate::from_ymd_opt(y, m, 1)
                         })
                         .and_then(|d| d.and_hms_opt(0, 0, 0))
-                        .map(|t| t.and_utc().timestamp())
+                        .map(|t| t.and_utc().timestamp());
+                    last = Some((v, next));
+                    next
                 })
                 .collect();
             Ok(out.with_name(c.name().clone()).into_column())
@@ -182,6 +229,59 @@ fn next_month_start(seconds: Expr) -> Expr {
 
 /// Parses the date and timestamp forms billing exports use.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let seconds = fast_timestamp(text.as_bytes()).or_else(|| slow_timestamp(text))?;
+    // 1970 to 9999: anything else is a typo, not a bill.
+    (0..253_402_300_800).contains(&seconds).then_some(seconds)
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|+00:00]`: the forms of
+/// nearly every export, without allocation. Anything else goes to chrono.
+fn fast_timestamp(b: &[u8]) -> Option<i64> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(
+        digits(&b[..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )?;
+    let days = i64::from((date - NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32);
+    if b.len() == 10 {
+        return Some(days * 86_400);
+    }
+    if b.len() < 19 || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, m, sec) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &frac[n..];
+    }
+    match rest {
+        b"" | b"Z" | b"z" | b"+00:00" | b"+0000" | b"+00" | b"-00:00" => {}
+        _ => return None,
+    }
+    Some(days * 86_400 + i64::from(h * 3600 + m * 60 + sec))
+}
+
+fn slow_timestamp(text: &str) -> Option<i64> {
     let t = text.trim();
     let seconds = if t.len() == 10 {
         NaiveDate::parse_from_str(t, "%Y-%m-%d")
@@ -199,8 +299,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
             .ok()?;
         naive.and_utc().timestamp()
     };
-    // 1970 to 9999: anything else is a typo, not a bill.
-    (0..253_402_300_800).contains(&seconds).then_some(seconds)
+    Some(seconds)
 }
 
 /// Imported cost at the resource × day grain, before allocation.
@@ -246,25 +345,33 @@ const KEYS: [&str; 12] = [
     "__unit",
 ];
 
+/// Parses each period and amount once, then flags rows with bad values.
 fn normalised(frame: LazyFrame, fields: &Fields) -> LazyFrame {
-    let cs = epoch_seconds(fields.charge_start.clone());
-    let ce = epoch_seconds(fields.charge_end.clone());
-    let bs = epoch_seconds(fields.billing_start.clone());
-    let be = epoch_seconds(fields.billing_end.clone());
     let mut bad = lit(false);
     for check in &fields.checks {
         bad = bad.or(check.fails());
     }
-    frame.with_columns([
-        cs.alias("__cs"),
-        ce.alias("__ce"),
-        bs.clone().alias("__bs"),
-        when(be.clone().is_null())
-            .then(next_month_start(bs.clone()))
-            .otherwise(be)
-            .alias("__be"),
-        bad.alias("__bad_value"),
-    ])
+    frame
+        .with_columns([
+            epoch_seconds(fields.charge_start.clone()).alias(CHARGE_START),
+            epoch_seconds(fields.charge_end.clone()).alias(CHARGE_END),
+            epoch_seconds(fields.billing_start.clone()).alias(BILLING_START),
+            epoch_seconds(fields.billing_end.clone()).alias(BILLING_END),
+            fields.billed.clone().alias(BILLED),
+            fields.effective.clone().alias(EFFECTIVE),
+            fields
+                .list
+                .clone()
+                .unwrap_or_else(|| lit(NULL).cast(DataType::Decimal(38, AMOUNT_SCALE)))
+                .alias(LIST),
+        ])
+        .with_columns([
+            when(col(BILLING_END).is_null())
+                .then(next_month_start(col(BILLING_START)))
+                .otherwise(col(BILLING_END))
+                .alias("__be"),
+            bad.alias("__bad_value"),
+        ])
 }
 
 /// Rows whose charge period ends before it starts, or straddles a billing
@@ -279,8 +386,14 @@ fn period_problems() -> (Expr, Expr) {
 }
 
 /// Validates and aggregates `table` with `fields`. On bad rows, returns
-/// [`ImportError::BadRows`] naming the first few.
-pub fn aggregate(file: &str, table: &Table, fields: &Fields) -> Result<Aggregated, ImportError> {
+/// [`ImportError::BadRows`] naming the first few, found in `numbered`: the
+/// same file scanned with row numbers (only read when there are bad rows).
+pub fn aggregate(
+    file: &str,
+    table: &Table,
+    numbered: &dyn Fn() -> Result<Table, ImportError>,
+    fields: &Fields,
+) -> Result<Aggregated, ImportError> {
     let (reversed, crosses) = period_problems();
     let frame = normalised(table.frame.clone(), fields).with_columns([
         fields.billing_account.clone().alias("__billing_account"),
@@ -309,13 +422,6 @@ pub fn aggregate(file: &str, table: &Table, fields: &Fields) -> Result<Aggregate
             .alias("__resource"),
         fields.tags.clone().fill_null(lit("")).alias("__tags"),
         fields.unit.clone().fill_null(lit("")).alias("__unit"),
-        fields.billed.clone().alias("__billed"),
-        fields.effective.clone().alias("__effective"),
-        fields
-            .list
-            .clone()
-            .unwrap_or_else(|| lit(NULL).cast(DataType::Decimal(38, AMOUNT_SCALE)))
-            .alias("__list"),
         fields
             .quantity
             .clone()
@@ -357,7 +463,10 @@ pub fn aggregate(file: &str, table: &Table, fields: &Fields) -> Result<Aggregate
         });
     }
     if bad_count > 0 {
-        return Err(explain_bad_rows(file, table, fields, bad_count));
+        return Err(match numbered() {
+            Ok(numbered) => explain_bad_rows(file, &numbered, fields, bad_count),
+            Err(e) => e,
+        });
     }
     let rows = to_resource_days(file, &grouped)?;
     Ok(Aggregated { rows, rows_read })
@@ -539,8 +648,9 @@ fn find_bad_rows(
         )
         .select(selected)
         .limit(MAX_REPORTED_PROBLEMS as IdxSize)
-        .collect()
-        .map_err(|e| polars_error(file, e))?;
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| polars_error(file, e))?
+        .unwrap_single();
     let rows = column_u64(file, &df, ROW)?;
     let reversed = df
         .column("__reversed")

@@ -20,7 +20,10 @@
 
 use polars::prelude::*;
 
-use super::billing::{amount, tags_from_columns, Check, CheckKind, Fields};
+use super::billing::{
+    amount, tags_from_columns, Check, CheckKind, Fields, BILLED, BILLING_END, BILLING_START,
+    CHARGE_END, CHARGE_START,
+};
 use super::errors::ImportError;
 use super::table::{optional_text, text, Expect, Table};
 
@@ -163,27 +166,32 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
             &names.label("line_item_unblended_cost"),
             unblended.clone(),
             CheckKind::Amount,
-        ),
+        )
+        .parsed_as(BILLED),
         Check::new(
             &names.label("line_item_usage_start_date"),
             charge_start.clone(),
             CheckKind::Timestamp,
-        ),
+        )
+        .parsed_as(CHARGE_START),
         Check::new(
             &names.label("line_item_usage_end_date"),
             charge_end.clone(),
             CheckKind::Timestamp,
-        ),
+        )
+        .parsed_as(CHARGE_END),
         Check::new(
             &names.label("bill_billing_period_start_date"),
             billing_start.clone(),
             CheckKind::Timestamp,
-        ),
+        )
+        .parsed_as(BILLING_START),
         Check::new(
             &names.label("bill_billing_period_end_date"),
             billing_end.clone(),
             CheckKind::OptionalTimestamp,
-        ),
+        )
+        .parsed_as(BILLING_END),
         Check::new(
             &names.label("line_item_line_item_type"),
             line_type.clone(),

@@ -28,8 +28,90 @@ pub struct Prepared {
     /// SHA-256 of the file as given (compressed, if it was).
     pub sha256: String,
     /// Data lines after the header (CSV; quoted newlines count as lines).
+    /// Zero when the text check was deferred.
     pub lines: u64,
     pub bytes: u64,
+    /// Whether the UTF-8 and line-count pass ran (see [`prepare_deferred`]).
+    pub checked: bool,
+    /// The hash being computed in the background, if it is.
+    pending_hash: Option<std::thread::JoinHandle<std::io::Result<String>>>,
+}
+
+impl Prepared {
+    /// The SHA-256 of the file, waiting for a background hash to finish.
+    pub fn finish_hash(&mut self, file: &str) -> Result<String, ImportError> {
+        if let Some(handle) = self.pending_hash.take() {
+            self.sha256 = handle
+                .join()
+                .map_err(|_| ImportError::Io {
+                    file: file.to_string(),
+                    message: "hashing the file failed".to_string(),
+                })?
+                .map_err(|e| ImportError::Io {
+                    file: file.to_string(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(self.sha256.clone())
+    }
+}
+
+/// Like [`prepare`], but for a plain CSV or Parquet file skips the UTF-8
+/// and line-count pass and hashes in a background thread, so a large
+/// file is read once by polars while it is hashed. Call [`locate_invalid_utf8`]
+/// when polars refuses the text.
+pub fn prepare_deferred(
+    path: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Prepared, ImportError> {
+    let file = label(path);
+    let io = |e: std::io::Error| ImportError::Io {
+        file: file.clone(),
+        message: e.to_string(),
+    };
+    let mut f = File::open(path).map_err(io)?;
+    let size = f.metadata().map_err(io)?.len();
+    if size == 0 {
+        return Err(ImportError::Empty { file });
+    }
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic).map_err(io)?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        return prepare(path, progress);
+    }
+    let owned = path.to_path_buf();
+    let handle = std::thread::spawn(move || hash_file(&owned, &mut |_| {}));
+    Ok(Prepared {
+        format: if is_parquet(path) {
+            Format::Parquet
+        } else {
+            Format::Csv
+        },
+        path: path.to_path_buf(),
+        _temp: None,
+        sha256: String::new(),
+        lines: 0,
+        bytes: size,
+        checked: false,
+        pending_hash: Some(handle),
+    })
+}
+
+fn is_parquet(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|_| &magic == b"PAR1")
+}
+
+/// The line and byte offset of the first invalid UTF-8 in a text file, if
+/// any (to explain a refusal by the CSV reader).
+pub fn locate_invalid_utf8(path: &Path) -> Option<(u64, u64)> {
+    let mut reader = BufReader::with_capacity(CHUNK, File::open(path).ok()?);
+    match check_text("", &mut reader, None, &mut |_| {}, false) {
+        Err(ImportError::Encoding { line, offset, .. }) => Some((line, offset)),
+        _ => None,
+    }
 }
 
 const CHUNK: usize = 1 << 20;
@@ -67,6 +149,8 @@ pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, I
             sha256,
             lines: 0,
             bytes: size,
+            checked: true,
+            pending_hash: None,
         });
     }
 
@@ -93,6 +177,8 @@ pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, I
             sha256: hex(hashing.hasher.finalize().as_slice()),
             lines,
             bytes: size,
+            checked: true,
+            pending_hash: None,
         })
     } else {
         let mut reader = hashing;
@@ -104,6 +190,8 @@ pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, I
             sha256: hex(reader.hasher.finalize().as_slice()),
             lines,
             bytes: size,
+            checked: true,
+            pending_hash: None,
         })
     }
 }

@@ -18,7 +18,10 @@
 
 use polars::prelude::*;
 
-use super::billing::{amount, Check, CheckKind, Fields};
+use super::billing::{
+    amount, Check, CheckKind, Fields, BILLED, BILLING_END, BILLING_START, CHARGE_END, CHARGE_START,
+    EFFECTIVE, LIST,
+};
 use super::errors::ImportError;
 use super::table::{optional_text, require, text, Expect, Table};
 
@@ -73,24 +76,28 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
     let category = t("ChargeCategory", Expect::Text)?;
 
     let mut checks = vec![
-        Check::new("BilledCost", billed.clone(), CheckKind::Amount),
-        Check::new("EffectiveCost", effective.clone(), CheckKind::Amount),
+        Check::new("BilledCost", billed.clone(), CheckKind::Amount).parsed_as(BILLED),
+        Check::new("EffectiveCost", effective.clone(), CheckKind::Amount).parsed_as(EFFECTIVE),
         Check::new(
             "ChargePeriodStart",
             charge_start.clone(),
             CheckKind::Timestamp,
-        ),
-        Check::new("ChargePeriodEnd", charge_end.clone(), CheckKind::Timestamp),
+        )
+        .parsed_as(CHARGE_START),
+        Check::new("ChargePeriodEnd", charge_end.clone(), CheckKind::Timestamp)
+            .parsed_as(CHARGE_END),
         Check::new(
             "BillingPeriodStart",
             billing_start.clone(),
             CheckKind::Timestamp,
-        ),
+        )
+        .parsed_as(BILLING_START),
         Check::new(
             "BillingPeriodEnd",
             billing_end.clone(),
             CheckKind::OptionalTimestamp,
-        ),
+        )
+        .parsed_as(BILLING_END),
         Check::new(provider_col, provider.clone(), CheckKind::Required),
         Check::new(
             "BillingAccountId",
@@ -101,11 +108,8 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         Check::new("ChargeCategory", category.clone(), CheckKind::Required),
     ];
     if let Some(list) = &list {
-        checks.push(Check::new(
-            "ListCost",
-            list.clone(),
-            CheckKind::OptionalAmount,
-        ));
+        checks
+            .push(Check::new("ListCost", list.clone(), CheckKind::OptionalAmount).parsed_as(LIST));
     }
     checks.push(Check::new(
         "ConsumedQuantity",

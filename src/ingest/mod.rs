@@ -55,8 +55,8 @@ impl BillingFormat {
 pub enum Progress {
     /// Bytes of the file read so far, of `total`.
     Reading { bytes: u64, total: u64 },
-    /// Validating and aggregating `rows` rows (polars).
-    Aggregating { rows: u64 },
+    /// Validating and aggregating a file of `bytes` bytes (polars).
+    Aggregating { bytes: u64 },
     /// Rows stored so far, of `total`.
     Storing { rows: u64, total: u64 },
 }
@@ -161,24 +161,47 @@ fn import_billing_inner(
     started_at: chrono::NaiveDateTime,
 ) -> Result<ImportSummary, ImportError> {
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let prepared = file::prepare(path, &mut |bytes| {
+    let clock = Instant::now();
+    let mut prepared = file::prepare_deferred(path, &mut |bytes| {
         progress(Progress::Reading { bytes, total })
     })
     .map_err(|e| relabel(e, path, label))?;
-    if prepared.format == file::Format::Csv && prepared.lines == 0 {
+    if prepared.checked && prepared.format == file::Format::Csv && prepared.lines == 0 {
         return Err(ImportError::NoRows {
             file: label.to_string(),
         });
     }
+    let checked = clock.elapsed();
     progress(Progress::Aggregating {
-        rows: prepared.lines,
+        bytes: prepared.bytes,
     });
-    let table = table::scan(label, &prepared, true)?;
-    let fields = match format {
-        BillingFormat::Focus => focus::fields(label, &table)?,
-        BillingFormat::Cur => cur::fields(label, &table)?,
+    let read = || -> Result<billing::Aggregated, ImportError> {
+        let table = table::scan(label, &prepared, false)?;
+        let fields = match format {
+            BillingFormat::Focus => focus::fields(label, &table)?,
+            BillingFormat::Cur => cur::fields(label, &table)?,
+        };
+        let numbered = || table::scan(label, &prepared, true);
+        billing::aggregate(label, &table, &numbered, &fields)
     };
-    let aggregated = billing::aggregate(label, &table, &fields)?;
+    let aggregated = match read() {
+        // The CSV reader refuses invalid UTF-8 without saying where: find it.
+        Err(ImportError::Format { .. })
+            if !prepared.checked && prepared.format == file::Format::Csv =>
+        {
+            match file::locate_invalid_utf8(&prepared.path) {
+                Some((line, offset)) => Err(ImportError::Encoding {
+                    file: label.to_string(),
+                    line,
+                    offset,
+                }),
+                None => read(),
+            }
+        }
+        other => other,
+    }?;
+    let sha256 = prepared.finish_hash(label)?;
+    let aggregated_at = clock.elapsed();
     let source = format.source();
     let rows = aggregated.rows;
     let scopes = resource_costs::scopes_of(source, &rows);
@@ -208,7 +231,7 @@ fn import_billing_inner(
                 &NewIngestRun {
                     source: source.to_string(),
                     file_name: label.to_string(),
-                    file_hash: prepared.sha256.clone(),
+                    file_hash: sha256.clone(),
                     billing_period: periods.join(","),
                     rows_read: aggregated.rows_read as i64,
                     rows_kept: aggregated.rows_read as i64,
@@ -244,6 +267,12 @@ fn import_billing_inner(
         })
         .map_err(db_err)?;
     let (run_id, replaced, allocation) = outcome;
+    tracing::debug!(
+        check_seconds = checked.as_secs_f64(),
+        aggregate_seconds = (aggregated_at - checked).as_secs_f64(),
+        store_seconds = (clock.elapsed() - aggregated_at).as_secs_f64(),
+        "import phases"
+    );
     let mut totals: std::collections::BTreeMap<String, CurrencyTotal> = Default::default();
     for c in &allocation.costs {
         let t = totals
