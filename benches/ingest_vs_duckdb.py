@@ -67,8 +67,8 @@ con = duckdb.connect(db)
 con.execute("SET threads TO 2")
 t = time.time()
 con.execute(sql)
-n = con.execute("SELECT count(*), sum(n) FROM daily").fetchone()
-print(f"{time.time() - t:.3f} {n[0]} {n[1]}")
+n = con.execute("SELECT count(*), sum(n), round(sum(billed), 2) FROM daily").fetchone()
+print(f"{time.time() - t:.3f} groups={n[0]} rows={n[1]} billed={n[2]:.2f}")
 """
 
 
@@ -112,6 +112,7 @@ def main():
         print(f"generated {path}: {args.rows:,} rows, {os.path.getsize(path) / 2**20:.0f} MiB in {time.time() - t:.1f} s")
 
     results = {}
+    finops_billed = None
     if args.which in ("both", "finops"):
         db = os.path.join(work, "finops.db")
         if os.path.exists(db):
@@ -121,13 +122,19 @@ def main():
         for line in err.splitlines():
             if line.startswith(("imported", "  ")):
                 print(f"finops: {line.strip()}")
+            if "billed " in line:
+                finops_billed = line.split("billed ")[1].split(",")[0]
     if args.which in ("both", "duckdb"):
         db = os.path.join(work, "duckdb.db")
         if os.path.exists(db):
             os.remove(db)
         secs, rss, out, _ = run_measured([sys.executable, "-c", DUCKDB_CHILD, db, AGGREGATE.format(path=path)])
         results["duckdb"] = (secs, rss)
-        print(f"duckdb: {out.strip()}")
+        print(f"duckdb: aggregation {out.strip()}")
+        duck_billed = out.strip().split("billed=")[1]
+        if args.which == "both":
+            same = "the same" if duck_billed == finops_billed else "DIFFERENT"
+            print(f"billed total: finops {finops_billed}, duckdb {duck_billed} ({same})")
 
     print()
     print(f"{'':10} {'seconds':>9} {'rows/s':>12} {'peak RSS MiB':>13}")

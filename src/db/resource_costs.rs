@@ -45,26 +45,6 @@ pub struct Scope {
     pub billing_period: String,
 }
 
-/// The scopes `rows` cover.
-pub fn scopes_of(source: &str, rows: &[ResourceDay]) -> Vec<Scope> {
-    let mut set: std::collections::BTreeSet<Scope> = Default::default();
-    for r in rows {
-        if !set.iter().any(|s| {
-            s.provider == r.provider
-                && s.billing_account == r.billing_account
-                && s.billing_period == r.billing_period
-        }) {
-            set.insert(Scope {
-                source: source.to_string(),
-                provider: r.provider.clone(),
-                billing_account: r.billing_account.clone(),
-                billing_period: r.billing_period.clone(),
-            });
-        }
-    }
-    set.into_iter().collect()
-}
-
 /// Deletes a scope's rows before and after allocation. Returns the number
 /// of resource rows deleted.
 pub fn delete_scope(conn: &mut DbConnection, scope: &Scope) -> Result<usize, DbError> {

@@ -518,6 +518,71 @@ pub fn allocate(
     }
 }
 
+/// Report rows summed across several allocations (of slices of one
+/// import).
+#[derive(Default)]
+pub struct CostSums {
+    rows: BTreeMap<CostKey, NewCost>,
+}
+
+type CostKey = (
+    NaiveDate,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+impl CostSums {
+    pub fn add(&mut self, costs: Vec<NewCost>) {
+        for c in costs {
+            let key = (
+                c.day,
+                c.billing_period.clone(),
+                c.billing_account.clone(),
+                c.provider.clone(),
+                c.account_id.clone(),
+                c.platform.clone(),
+                c.region.clone(),
+                c.service.clone(),
+                c.charge_category.clone(),
+                c.currency.clone(),
+            );
+            match self.rows.get_mut(&key) {
+                None => {
+                    self.rows.insert(key, c);
+                }
+                Some(s) => {
+                    s.billed_micros += c.billed_micros;
+                    s.effective_micros += c.effective_micros;
+                    s.list_micros = match (s.list_micros, c.list_micros) {
+                        (None, None) => None,
+                        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+                    };
+                    if s.usage_unit == c.usage_unit {
+                        s.usage_quantity = match (s.usage_quantity, c.usage_quantity) {
+                            (None, None) => None,
+                            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+                        };
+                    } else {
+                        s.usage_quantity = None;
+                        s.usage_unit = None;
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn into_costs(self) -> Vec<NewCost> {
+        self.rows.into_values().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -326,8 +326,157 @@ pub struct ResourceDay {
 
 /// What one file held, aggregated.
 pub struct Aggregated {
-    pub rows: Vec<ResourceDay>,
+    /// One row per resource-day group (converted in slices by `rows`).
+    frame: DataFrame,
     pub rows_read: u64,
+    /// Amounts in micro-units, rounded so that each month × provider ×
+    /// region × currency total is the exact total rounded (see
+    /// [`round_preserving_totals`]).
+    billed: Vec<i64>,
+    effective: Vec<i64>,
+    list: Vec<Option<i64>>,
+}
+
+impl Aggregated {
+    /// Number of resource-day rows.
+    pub fn len(&self) -> usize {
+        self.frame.height()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frame.height() == 0
+    }
+
+    /// Resource-day rows `start..end` (memory for a slice at a time).
+    pub fn rows(
+        &self,
+        file: &str,
+        start: usize,
+        end: usize,
+    ) -> Result<Vec<ResourceDay>, ImportError> {
+        let end = end.min(self.len());
+        let slice = self.frame.slice(start as i64, end.saturating_sub(start));
+        let mut rows = to_resource_days(file, &slice)?;
+        for (k, row) in rows.iter_mut().enumerate() {
+            row.billed = Micros(self.billed[start + k]);
+            row.effective = Micros(self.effective[start + k]);
+            row.list = self.list[start + k].map(Micros);
+        }
+        Ok(rows)
+    }
+
+    /// The distinct (provider, billing account, billing period) scopes and
+    /// the first and last day.
+    pub fn scopes(
+        &self,
+        file: &str,
+    ) -> Result<
+        (
+            Vec<(String, String, String)>,
+            Option<(NaiveDate, NaiveDate)>,
+        ),
+        ImportError,
+    > {
+        let df = &self.frame;
+        let provider = texts(file, df, "__provider")?;
+        let account = texts(file, df, "__billing_account")?;
+        let bs = df.column("__bs").map_err(|e| polars_error(file, e))?;
+        let bs: Vec<Option<i64>> = bs
+            .i64()
+            .map_err(|e| polars_error(file, e))?
+            .iter()
+            .collect();
+        let mut set: std::collections::BTreeSet<(String, String, String)> = Default::default();
+        let mut seen: std::collections::HashSet<(Option<&str>, Option<&str>, Option<i64>)> =
+            Default::default();
+        for i in 0..df.height() {
+            if seen.insert((provider[i].as_deref(), account[i].as_deref(), bs[i])) {
+                set.insert((
+                    provider[i].clone().unwrap_or_default(),
+                    account[i].clone().unwrap_or_default(),
+                    period_label(bs[i]),
+                ));
+            }
+        }
+        let days = day_numbers(file, df)?;
+        let span = days
+            .iter()
+            .flatten()
+            .min()
+            .zip(days.iter().flatten().max())
+            .map(|(a, b)| (epoch_date(*a), epoch_date(*b)));
+        Ok((set.into_iter().collect(), span))
+    }
+}
+
+fn epoch_date(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(i64::from(days))
+}
+
+fn period_label(billing_start: Option<i64>) -> String {
+    billing_start
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .map(|t| t.format("%Y-%m").to_string())
+        .unwrap_or_default()
+}
+
+fn day_numbers(file: &str, df: &DataFrame) -> Result<Vec<Option<i32>>, ImportError> {
+    let c = df
+        .column("__day")
+        .and_then(|c| c.cast(&DataType::Int32))
+        .map_err(|e| polars_error(file, e))?;
+    Ok(c.i32().map_err(|e| polars_error(file, e))?.iter().collect())
+}
+
+/// Rounds exact amounts (10^-12 units) to micro-units so that, within each
+/// group, the rounded amounts add up to the group's exact total rounded
+/// (largest remainder). Rounding each row on its own could move a total
+/// of many rows by a cent.
+pub fn round_preserving_totals(values: &[i128], groups: &[usize]) -> Vec<i64> {
+    const UNIT: i128 = 1_000_000; // 1e-12 → 1e-6
+    let round = |v: i128| -> i128 {
+        let half = UNIT / 2;
+        if v >= 0 {
+            (v + half) / UNIT
+        } else {
+            (v - half) / UNIT
+        }
+    };
+    let mut out: Vec<i128> = values.iter().map(|v| round(*v)).collect();
+    let mut by_group: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    for (i, g) in groups.iter().enumerate() {
+        by_group.entry(*g).or_default().push(i);
+    }
+    for members in by_group.values() {
+        let exact: i128 = members.iter().map(|i| values[*i]).sum();
+        let target = round(exact);
+        let mut diff = target - members.iter().map(|i| out[*i]).sum::<i128>();
+        if diff == 0 {
+            continue;
+        }
+        // Remainder of each row after its own rounding, in 1e-12 units.
+        let mut order: Vec<(i128, usize)> = members
+            .iter()
+            .map(|i| (values[*i] - out[*i] * UNIT, *i))
+            .collect();
+        if diff > 0 {
+            order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        } else {
+            order.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
+        for (_, i) in order.iter().cycle() {
+            if diff == 0 {
+                break;
+            }
+            let step = diff.signum();
+            out[*i] += step;
+            diff -= step;
+        }
+    }
+    out.into_iter()
+        .map(|v| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+        .collect()
 }
 
 const KEYS: [&str; 12] = [
@@ -468,8 +617,52 @@ pub fn aggregate(
             Err(e) => e,
         });
     }
-    let rows = to_resource_days(file, &grouped)?;
-    Ok(Aggregated { rows, rows_read })
+    // Rounding groups: charge month × provider × region × currency, the
+    // grain totals are checked at.
+    let days = day_numbers(file, &grouped)?;
+    let (provider, region, currency) = (
+        texts(file, &grouped, "__provider")?,
+        texts(file, &grouped, "__region")?,
+        texts(file, &grouped, "__currency")?,
+    );
+    let mut group_ids: std::collections::HashMap<
+        (i32, &Option<String>, &Option<String>, &Option<String>),
+        usize,
+    > = Default::default();
+    let groups: Vec<usize> = (0..grouped.height())
+        .map(|i| {
+            let month = days[i].map(|d| {
+                let date = epoch_date(d);
+                date.year() * 12 + date.month() as i32
+            });
+            let next = group_ids.len();
+            *group_ids
+                .entry((month.unwrap_or(0), &provider[i], &region[i], &currency[i]))
+                .or_insert(next)
+        })
+        .collect();
+    let exact = |name: &str| -> Result<Vec<i128>, ImportError> {
+        Ok(decimals(file, &grouped, name)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let billed = round_preserving_totals(&exact("billed")?, &groups);
+    let effective = round_preserving_totals(&exact("effective")?, &groups);
+    let list_n = column_u64(file, &grouped, "list_n")?;
+    let list = round_preserving_totals(&exact("list")?, &groups)
+        .into_iter()
+        .zip(list_n)
+        .map(|(v, n)| (n > 0).then_some(v))
+        .collect();
+    drop(group_ids);
+    Ok(Aggregated {
+        frame: grouped,
+        rows_read,
+        billed,
+        effective,
+        list,
+    })
 }
 
 fn column_u64(file: &str, df: &DataFrame, name: &str) -> Result<Vec<u64>, ImportError> {
@@ -520,25 +713,8 @@ fn floats(file: &str, df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, Im
     Ok(ca.iter().collect())
 }
 
-fn to_micros(file: &str, value: Option<i128>) -> Result<Micros, ImportError> {
-    Micros::from_scaled(value.unwrap_or(0), AMOUNT_SCALE as u32).ok_or_else(|| {
-        ImportError::Format {
-            file: file.to_string(),
-            message: "an amount is too large to store".to_string(),
-        }
-    })
-}
-
 fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, ImportError> {
-    let day_col = df
-        .column("__day")
-        .and_then(|c| c.cast(&DataType::Int32))
-        .map_err(|e| polars_error(file, e))?;
-    let days: Vec<Option<i32>> = day_col
-        .i32()
-        .map_err(|e| polars_error(file, e))?
-        .iter()
-        .collect();
+    let days = day_numbers(file, df)?;
     let bs_col = df.column("__bs").map_err(|e| polars_error(file, e))?;
     let billing_starts: Vec<Option<i64>> = bs_col
         .i64()
@@ -560,23 +736,13 @@ fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, Impo
         text("__tags")?,
         text("__unit")?,
     );
-    let (billed, effective, list) = (
-        decimals(file, df, "billed")?,
-        decimals(file, df, "effective")?,
-        decimals(file, df, "list")?,
-    );
-    let list_n = column_u64(file, df, "list_n")?;
     let qty = floats(file, df, "qty")?;
     let qty_n = column_u64(file, df, "qty_n")?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let day = epoch + chrono::Duration::days(i64::from(days[i].unwrap_or(0)));
-        let billing_period = billing_starts[i]
-            .and_then(|s| DateTime::from_timestamp(s, 0))
-            .map(|t| t.format("%Y-%m").to_string())
-            .unwrap_or_default();
+        let day = epoch_date(days[i].unwrap_or(0));
+        let billing_period = period_label(billing_starts[i]);
         let unit_text = s(&unit[i]);
         out.push(ResourceDay {
             day,
@@ -590,13 +756,10 @@ fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, Impo
             currency: s(&currency[i]).to_ascii_uppercase(),
             resource: s(&resource[i]),
             tags: s(&tags[i]),
-            billed: to_micros(file, billed[i])?,
-            effective: to_micros(file, effective[i])?,
-            list: if list_n[i] > 0 {
-                Some(to_micros(file, list[i])?)
-            } else {
-                None
-            },
+            // Set by `Aggregated::rows` (rounded with their group).
+            billed: Micros::ZERO,
+            effective: Micros::ZERO,
+            list: None,
             usage_quantity: if qty_n[i] > 0 { qty[i] } else { None },
             usage_unit: (!unit_text.is_empty()).then_some(unit_text),
         });
@@ -766,6 +929,18 @@ pub fn tags_from_columns(columns: Vec<(String, Expr)>) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_keeps_each_group_total_exact() {
+        // Three rows of 0.0000004 (4e-7): each rounds to 0 micro-units, the
+        // total 1.2e-6 rounds to 1.
+        let v = [400_000_i128, 400_000, 400_000, 2_500_000];
+        let r = round_preserving_totals(&v, &[0, 0, 0, 1]);
+        assert_eq!(r[..3].iter().sum::<i64>(), 1);
+        assert_eq!(r[3], 3);
+        let neg = round_preserving_totals(&[-400_000, -400_000, -400_000], &[0, 0, 0]);
+        assert_eq!(neg.iter().sum::<i64>(), -1);
+    }
 
     #[test]
     fn parses_the_timestamp_forms_of_billing_exports() {

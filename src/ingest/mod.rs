@@ -33,6 +33,33 @@ use crate::db::{costs, DbConnection, DbError};
 use crate::money::Micros;
 pub use errors::{ImportError, RowProblem};
 
+/// What can stop the storing transaction.
+enum StoreError {
+    Db(DbError),
+    Import(ImportError),
+}
+
+impl From<DbError> for StoreError {
+    fn from(e: DbError) -> StoreError {
+        StoreError::Db(e)
+    }
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> StoreError {
+        StoreError::Db(DbError::Query(e))
+    }
+}
+
+impl From<ImportError> for StoreError {
+    fn from(e: ImportError) -> StoreError {
+        StoreError::Import(e)
+    }
+}
+
+/// Resource-day rows converted, allocated and stored at a time.
+const STORE_SLICE: usize = 50_000;
+
 /// The billing file formats.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum BillingFormat {
@@ -203,8 +230,16 @@ fn import_billing_inner(
     let sha256 = prepared.finish_hash(label)?;
     let aggregated_at = clock.elapsed();
     let source = format.source();
-    let rows = aggregated.rows;
-    let scopes = resource_costs::scopes_of(source, &rows);
+    let (scope_keys, span) = aggregated.scopes(label)?;
+    let scopes: Vec<Scope> = scope_keys
+        .into_iter()
+        .map(|(provider, billing_account, billing_period)| Scope {
+            source: source.to_string(),
+            provider,
+            billing_account,
+            billing_period,
+        })
+        .collect();
     let db_err = |e: DbError| ImportError::Db {
         file: label.to_string(),
         source: e,
@@ -216,16 +251,16 @@ fn import_billing_inner(
             message: other.to_string(),
         },
     })?;
-    let drivers = rules::drivers_for(conn, &rows).map_err(db_err)?;
+    let drivers = rules::drivers_between(conn, span).map_err(db_err)?;
     let periods: Vec<String> = {
         let mut p: Vec<String> = scopes.iter().map(|s| s.billing_period.clone()).collect();
         p.sort();
         p.dedup();
         p
     };
-    let stored_total = rows.len() as u64;
+    let stored_total = aggregated.len() as u64;
     let outcome = conn
-        .transaction::<_, DbError, _>(|conn| {
+        .transaction::<_, StoreError, _>(|conn| {
             let run_id = ingest_runs::record(
                 conn,
                 &NewIngestRun {
@@ -246,27 +281,40 @@ fn import_billing_inner(
             for scope in &scopes {
                 replaced += resource_costs::delete_scope(conn, scope)?;
             }
-            let allocation =
-                allocate::allocate(&rows, &rules, &drivers, source, Some(run_id), false);
-            resource_costs::insert(
-                conn,
-                source,
-                &rows,
-                &allocation.allocated_to,
-                false,
-                Some(run_id),
-                &mut |n| {
-                    progress(Progress::Storing {
-                        rows: n as u64,
-                        total: stored_total,
-                    })
-                },
-            )?;
-            costs::insert_costs(conn, &allocation.costs)?;
-            Ok((run_id, replaced, allocation))
+            // A slice at a time, so memory stays bounded by the slice.
+            let mut merged = allocate::CostSums::default();
+            let mut start = 0;
+            while start < aggregated.len() {
+                let end = (start + STORE_SLICE).min(aggregated.len());
+                let rows = aggregated.rows(label, start, end)?;
+                let allocation =
+                    allocate::allocate(&rows, &rules, &drivers, source, Some(run_id), false);
+                resource_costs::insert(
+                    conn,
+                    source,
+                    &rows,
+                    &allocation.allocated_to,
+                    false,
+                    Some(run_id),
+                    &mut |n| {
+                        progress(Progress::Storing {
+                            rows: (start + n) as u64,
+                            total: stored_total,
+                        })
+                    },
+                )?;
+                merged.add(allocation.costs);
+                start = end;
+            }
+            let costs = merged.into_costs();
+            costs::insert_costs(conn, &costs)?;
+            Ok((run_id, replaced, costs))
         })
-        .map_err(db_err)?;
-    let (run_id, replaced, allocation) = outcome;
+        .map_err(|e| match e {
+            StoreError::Db(d) => db_err(d),
+            StoreError::Import(i) => i,
+        })?;
+    let (run_id, replaced, costs) = outcome;
     tracing::debug!(
         check_seconds = checked.as_secs_f64(),
         aggregate_seconds = (aggregated_at - checked).as_secs_f64(),
@@ -274,7 +322,7 @@ fn import_billing_inner(
         "import phases"
     );
     let mut totals: std::collections::BTreeMap<String, CurrencyTotal> = Default::default();
-    for c in &allocation.costs {
+    for c in &costs {
         let t = totals
             .entry(c.currency.clone())
             .or_insert_with(|| CurrencyTotal {
@@ -294,8 +342,8 @@ fn import_billing_inner(
         source: source.to_string(),
         ingest_run_id: run_id,
         rows_read: aggregated.rows_read,
-        resource_rows: rows.len() as u64,
-        cost_rows: allocation.costs.len() as u64,
+        resource_rows: aggregated.len() as u64,
+        cost_rows: costs.len() as u64,
         scopes,
         replaced_rows: replaced as u64,
         totals: totals.into_values().collect(),

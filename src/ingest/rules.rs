@@ -31,7 +31,15 @@ pub fn load(conn: &mut DbConnection) -> Result<Vec<Rule>, RulesError> {
 
 /// Player activity over the days `rows` cover.
 pub fn drivers_for(conn: &mut DbConnection, rows: &[ResourceDay]) -> Result<Drivers, DbError> {
-    match super::day_span(rows.iter().map(|r| &r.day)) {
+    drivers_between(conn, super::day_span(rows.iter().map(|r| &r.day)))
+}
+
+/// Player activity over `[from, to]`.
+pub fn drivers_between(
+    conn: &mut DbConnection,
+    span: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+) -> Result<Drivers, DbError> {
+    match span {
         Some((from, to)) => Ok(Drivers::new(&activity::daily_drivers(conn, from, to)?)),
         None => Ok(Drivers::default()),
     }

@@ -286,3 +286,31 @@ async fn a_failed_pull_is_a_clear_error_and_is_recorded() {
         assert!(run.message.contains("request 1 failed"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_pull_records_its_status_for_the_data_sources_page() {
+    let Some(moto) = Moto::start() else { return };
+    set_test_credentials();
+    // Nothing seeded: Cost Explorer (moto) answers with no days.
+    let schedule = pull::schedule::Schedule {
+        every: std::time::Duration::from_secs(3600),
+        endpoint_url: Some(moto.url.clone()),
+        tag_key: "platform".to_string(),
+        billing_account: "aws".to_string(),
+    };
+    for db in databases() {
+        let status = pull::schedule::pull_once(&db.pool, &schedule).await;
+        assert!(status.starts_with("scheduled pull: "), "{status}");
+        assert!(status.ends_with("0 rows, 1 requests"), "{status}");
+        let mut conn = db.pool.get().unwrap();
+        let run = finops::db::ingest_runs::latest_of(&mut conn, cost_explorer::SOURCE)
+            .unwrap()
+            .unwrap();
+        assert_eq!(run.status, "ok");
+        assert!(
+            run.message.starts_with("1 request(s) to Cost Explorer"),
+            "{}",
+            run.message
+        );
+    }
+}

@@ -101,6 +101,11 @@ fn cents_of_pico(v: i128) -> i128 {
     (v + half) / 10_000_000_000
 }
 
+fn micros_of_pico(v: i128) -> i64 {
+    let half = if v >= 0 { 500_000 } else { -500_000 };
+    ((v + half) / 1_000_000) as i64
+}
+
 fn cents_of_micros(v: i64) -> i64 {
     let half = if v >= 0 { 5_000 } else { -5_000 };
     (v + half) / 10_000
@@ -258,6 +263,20 @@ fn focus_sample_ties_out_to_the_cent_and_reimport_changes_nothing() {
                     cents_of_micros(ge) as i128,
                     cents_of_pico(*effective),
                     "{:?} effective {k:?}",
+                    db.backend
+                );
+                // Stronger: the stored total is the exact total rounded to
+                // the micro-unit, not a sum of separately rounded rows.
+                assert_eq!(
+                    gb,
+                    micros_of_pico(*billed),
+                    "{:?} billed {k:?} in micro-units",
+                    db.backend
+                );
+                assert_eq!(
+                    ge,
+                    micros_of_pico(*effective),
+                    "{:?} effective {k:?} in micro-units",
                     db.backend
                 );
             }
