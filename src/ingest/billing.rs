@@ -325,6 +325,17 @@ pub struct ResourceDay {
 }
 
 /// What one file held, aggregated.
+/// Provider, billing account and billing period (`YYYY-MM`).
+pub type ScopeKey = (String, String, String);
+
+/// Charge month, provider, region, currency: the grain totals tie out at.
+type RoundingKey<'a> = (
+    i32,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+);
+
 pub struct Aggregated {
     /// One row per resource-day group (converted in slices by `rows`).
     frame: DataFrame,
@@ -370,13 +381,7 @@ impl Aggregated {
     pub fn scopes(
         &self,
         file: &str,
-    ) -> Result<
-        (
-            Vec<(String, String, String)>,
-            Option<(NaiveDate, NaiveDate)>,
-        ),
-        ImportError,
-    > {
+    ) -> Result<(Vec<ScopeKey>, Option<(NaiveDate, NaiveDate)>), ImportError> {
         let df = &self.frame;
         let provider = texts(file, df, "__provider")?;
         let account = texts(file, df, "__billing_account")?;
@@ -386,7 +391,7 @@ impl Aggregated {
             .map_err(|e| polars_error(file, e))?
             .iter()
             .collect();
-        let mut set: std::collections::BTreeSet<(String, String, String)> = Default::default();
+        let mut set: std::collections::BTreeSet<ScopeKey> = Default::default();
         let mut seen: std::collections::HashSet<(Option<&str>, Option<&str>, Option<i64>)> =
             Default::default();
         for i in 0..df.height() {
@@ -625,10 +630,7 @@ pub fn aggregate(
         texts(file, &grouped, "__region")?,
         texts(file, &grouped, "__currency")?,
     );
-    let mut group_ids: std::collections::HashMap<
-        (i32, &Option<String>, &Option<String>, &Option<String>),
-        usize,
-    > = Default::default();
+    let mut group_ids: std::collections::HashMap<RoundingKey, usize> = Default::default();
     let groups: Vec<usize> = (0..grouped.height())
         .map(|i| {
             let month = days[i].map(|d| {
