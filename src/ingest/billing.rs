@@ -328,6 +328,9 @@ pub struct ResourceDay {
 /// Provider, billing account and billing period (`YYYY-MM`).
 pub type ScopeKey = (String, String, String);
 
+/// First and last day.
+pub type DaySpan = (NaiveDate, NaiveDate);
+
 /// Charge month, provider, region, currency: the grain totals tie out at.
 type RoundingKey<'a> = (
     i32,
@@ -378,10 +381,7 @@ impl Aggregated {
 
     /// The distinct (provider, billing account, billing period) scopes and
     /// the first and last day.
-    pub fn scopes(
-        &self,
-        file: &str,
-    ) -> Result<(Vec<ScopeKey>, Option<(NaiveDate, NaiveDate)>), ImportError> {
+    pub fn scopes(&self, file: &str) -> Result<(Vec<ScopeKey>, Option<DaySpan>), ImportError> {
         let df = &self.frame;
         let provider = texts(file, df, "__provider")?;
         let account = texts(file, df, "__billing_account")?;
