@@ -314,3 +314,97 @@ async fn a_scheduled_pull_records_its_status_for_the_data_sources_page() {
         );
     }
 }
+
+/// A stub Cost Explorer that answers each request with the next of
+/// `answers` (status, JSON body), repeating the last; counts requests.
+fn stub_server(
+    answers: Vec<(u16, &'static str)>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                // One request: headers, then Content-Length bytes of body.
+                let mut length = 0usize;
+                let mut line = String::new();
+                let mut got_any = false;
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    got_any = true;
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                if !got_any {
+                    break;
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let (status, json) = answers[n.min(answers.len() - 1)];
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{json}",
+                    json.len()
+                );
+                if stream.write_all(response.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (url, count)
+}
+
+const THROTTLED: (u16, &str) = (
+    400,
+    r#"{"__type":"com.amazonaws.costexplorer#LimitExceededException","Message":"Rate exceeded"}"#,
+);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_is_retried_with_backoff_then_reported() {
+    set_test_credentials();
+    let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    // Throttled once, then answered: the pull succeeds.
+    let (url, count) = stub_server(vec![
+        THROTTLED,
+        (200, r#"{"ResultsByTime":[],"DimensionValueAttributes":[]}"#),
+    ]);
+    let mut opts = cost_explorer::PullOptions::new(from, to);
+    opts.endpoint_url = Some(url);
+    opts.services = false;
+    let fetched = cost_explorer::fetch(&opts)
+        .await
+        .expect("retried after throttling");
+    assert_eq!(fetched.requests, 1, "one logical request");
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "sent twice"
+    );
+
+    // Always throttled: gives up after the attempts allowed, and says why.
+    let (url, count) = stub_server(vec![THROTTLED]);
+    opts.endpoint_url = Some(url);
+    opts.max_attempts = 3;
+    let e = cost_explorer::fetch(&opts).await.expect_err("gives up");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let text = e.to_string();
+    assert!(
+        text.contains("LimitExceededException") || text.contains("Rate exceeded"),
+        "{text}"
+    );
+}
