@@ -27,6 +27,9 @@ struct NewResourceCost<'a> {
     resource: &'a str,
     tags: &'a str,
     allocated_to: &'a str,
+    commitment_id: &'a str,
+    commitment_type: &'a str,
+    commitment_status: &'a str,
     billed_micros: i64,
     effective_micros: i64,
     list_micros: Option<i64>,
@@ -105,6 +108,9 @@ pub fn insert(
                 resource: &r.resource,
                 tags: &r.tags,
                 allocated_to: a,
+                commitment_id: &r.commitment_id,
+                commitment_type: &r.commitment_type,
+                commitment_status: &r.commitment_status,
                 billed_micros: r.billed.0,
                 effective_micros: r.effective.0,
                 list_micros: r.list.map(|m| m.0),
@@ -153,7 +159,7 @@ pub struct StoredPart {
 /// estimated flag and import.
 pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPart>, DbError> {
     use cost_resource_daily::dsl as r;
-    let rows: Vec<(StoredRow, i32, Option<i64>)> = r::cost_resource_daily
+    let rows: Vec<(StoredRow, (String, String, String), i32, Option<i64>)> = r::cost_resource_daily
         .filter(r::source.eq(&scope.source))
         .filter(r::provider.eq(&scope.provider))
         .filter(r::billing_account.eq(&scope.billing_account))
@@ -177,13 +183,14 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 r::usage_quantity,
                 r::usage_unit,
             ),
+            (r::commitment_id, r::commitment_type, r::commitment_status),
             r::estimated,
             r::ingest_run_id,
         ))
         .load(conn)?;
     let mut parts: std::collections::BTreeMap<(bool, Option<i64>), Vec<ResourceDay>> =
         Default::default();
-    for (t, estimated, run) in rows {
+    for (t, commitment, estimated, run) in rows {
         parts
             .entry((estimated != 0, run))
             .or_default()
@@ -204,6 +211,9 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 list: t.13.map(Micros),
                 usage_quantity: t.14,
                 usage_unit: t.15,
+                commitment_id: commitment.0,
+                commitment_type: commitment.1,
+                commitment_status: commitment.2,
             });
     }
     Ok(parts

@@ -605,6 +605,9 @@ mod tests {
             list: None,
             usage_quantity: None,
             usage_unit: None,
+            commitment_id: String::new(),
+            commitment_type: String::new(),
+            commitment_status: String::new(),
         }
     }
 

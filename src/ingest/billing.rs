@@ -33,6 +33,11 @@ pub struct Fields {
     pub currency: Expr,
     pub resource: Expr,
     pub unit: Expr,
+    /// The commitment discount (Savings Plan, reservation) that applied:
+    /// its id, type and status (`Used` / `Unused`); text or null.
+    pub commitment_id: Expr,
+    pub commitment_type: Expr,
+    pub commitment_status: Expr,
     /// JSON object text, or null.
     pub tags: Expr,
     pub billing_start: Expr,
@@ -322,6 +327,12 @@ pub struct ResourceDay {
     pub list: Option<Micros>,
     pub usage_quantity: Option<f64>,
     pub usage_unit: Option<String>,
+    /// The commitment discount that applied (empty when none): id, type
+    /// (`Savings Plan`, `Reserved Instance`, …) and status (`Used`,
+    /// `Unused`).
+    pub commitment_id: String,
+    pub commitment_type: String,
+    pub commitment_status: String,
 }
 
 /// What one file held, aggregated.
@@ -484,7 +495,7 @@ pub fn round_preserving_totals(values: &[i128], groups: &[usize]) -> Vec<i64> {
         .collect()
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 15] = [
     "__day",
     "__bs",
     "__billing_account",
@@ -497,6 +508,9 @@ const KEYS: [&str; 12] = [
     "__resource",
     "__tags",
     "__unit",
+    "__commitment_id",
+    "__commitment_type",
+    "__commitment_status",
 ];
 
 /// Parses each period and amount once, then flags rows with bad values.
@@ -576,6 +590,21 @@ pub fn aggregate(
             .alias("__resource"),
         fields.tags.clone().fill_null(lit("")).alias("__tags"),
         fields.unit.clone().fill_null(lit("")).alias("__unit"),
+        fields
+            .commitment_id
+            .clone()
+            .fill_null(lit(""))
+            .alias("__commitment_id"),
+        fields
+            .commitment_type
+            .clone()
+            .fill_null(lit(""))
+            .alias("__commitment_type"),
+        fields
+            .commitment_status
+            .clone()
+            .fill_null(lit(""))
+            .alias("__commitment_status"),
         fields
             .quantity
             .clone()
@@ -738,6 +767,11 @@ fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, Impo
         text("__tags")?,
         text("__unit")?,
     );
+    let (commitment_id, commitment_type, commitment_status) = (
+        text("__commitment_id")?,
+        text("__commitment_type")?,
+        text("__commitment_status")?,
+    );
     let qty = floats(file, df, "qty")?;
     let qty_n = column_u64(file, df, "qty_n")?;
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -758,6 +792,9 @@ fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, Impo
             currency: s(&currency[i]).to_ascii_uppercase(),
             resource: s(&resource[i]),
             tags: s(&tags[i]),
+            commitment_id: s(&commitment_id[i]),
+            commitment_type: s(&commitment_type[i]),
+            commitment_status: s(&commitment_status[i]),
             // Set by `Aggregated::rows` (rounded with their group).
             billed: Micros::ZERO,
             effective: Micros::ZERO,

@@ -307,6 +307,18 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         currency,
         resource,
         unit: t("pricing_unit")?,
+        commitment_id: t("savings_plan_savings_plan_arn")?
+            .fill_null(t("reservation_reservation_arn")?),
+        commitment_type: when(t("savings_plan_savings_plan_arn")?.is_not_null())
+            .then(lit("Savings Plan"))
+            .when(t("reservation_reservation_arn")?.is_not_null())
+            .then(lit("Reserved Instance"))
+            .otherwise(lit(NULL).cast(DataType::String)),
+        commitment_status: when(one_of(&["SavingsPlanCoveredUsage", "DiscountedUsage"]))
+            .then(lit("Used"))
+            .when(one_of(&["SavingsPlanRecurringFee", "RIFee"]))
+            .then(lit("Unused"))
+            .otherwise(lit(NULL).cast(DataType::String)),
         tags: tags(file, table)?,
         billing_start,
         billing_end,

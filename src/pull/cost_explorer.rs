@@ -379,6 +379,9 @@ pub async fn fetch(opts: &PullOptions) -> Result<Fetched, PullError> {
             list: None,
             usage_quantity: Some(c.quantity),
             usage_unit: None,
+            commitment_id: String::new(),
+            commitment_type: String::new(),
+            commitment_status: String::new(),
         });
     }
     Ok(Fetched {

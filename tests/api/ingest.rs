@@ -734,6 +734,34 @@ fn cur_amortisation_matches_cost_explorer_definitions() {
             by[&("unallocated".into(), "Tax".into(), String::new())],
             (500_000, 500_000)
         );
+        // The reservation's lines keep its id, type and status.
+        #[derive(QueryableByName)]
+        struct C {
+            #[diesel(sql_type = Text)]
+            commitment_id: String,
+            #[diesel(sql_type = Text)]
+            commitment_type: String,
+            #[diesel(sql_type = Text)]
+            commitment_status: String,
+        }
+        let mut commitments: Vec<(String, String, String)> = diesel::sql_query(
+            "SELECT commitment_id, commitment_type, commitment_status FROM cost_resource_daily \
+             WHERE commitment_id <> ''",
+        )
+        .load::<C>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.commitment_id, c.commitment_type, c.commitment_status))
+        .collect();
+        commitments.sort();
+        let ri = |status: &str| {
+            (
+                "arn:aws:ec2:ri/1".to_string(),
+                "Reserved Instance".to_string(),
+                status.to_string(),
+            )
+        };
+        assert_eq!(commitments, vec![ri(""), ri("Unused"), ri("Used")]);
     }
 }
 

@@ -17,6 +17,11 @@ CREATE TABLE cost_resource_daily (
     tags TEXT NOT NULL,
     -- What the allocation rules made of it: a platform, shared or unallocated.
     allocated_to TEXT NOT NULL,
+    -- The commitment discount that applied (FOCUS CommitmentDiscountId,
+    -- Type, Status; CUR Savings Plan or reservation ARN); empty when none.
+    commitment_id TEXT NOT NULL DEFAULT '',
+    commitment_type TEXT NOT NULL DEFAULT '',
+    commitment_status TEXT NOT NULL DEFAULT '',
     billed_micros BIGINT NOT NULL,
     effective_micros BIGINT NOT NULL,
     list_micros BIGINT,
