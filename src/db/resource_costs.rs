@@ -148,6 +148,9 @@ type StoredRow = (
     Option<String>,
 );
 
+/// Commitment id, type and status as stored.
+type StoredCommitment = (String, String, String);
+
 /// Rows of one import that share how they were stored.
 pub struct StoredPart {
     pub estimated: bool,
@@ -159,7 +162,7 @@ pub struct StoredPart {
 /// estimated flag and import.
 pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPart>, DbError> {
     use cost_resource_daily::dsl as r;
-    let rows: Vec<(StoredRow, (String, String, String), i32, Option<i64>)> = r::cost_resource_daily
+    let rows: Vec<(StoredRow, StoredCommitment, i32, Option<i64>)> = r::cost_resource_daily
         .filter(r::source.eq(&scope.source))
         .filter(r::provider.eq(&scope.provider))
         .filter(r::billing_account.eq(&scope.billing_account))
