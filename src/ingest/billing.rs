@@ -495,7 +495,7 @@ pub fn round_preserving_totals(values: &[i128], groups: &[usize]) -> Vec<i64> {
         .collect()
 }
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 13] = [
     "__day",
     "__bs",
     "__billing_account",
@@ -508,9 +508,7 @@ const KEYS: [&str; 15] = [
     "__resource",
     "__tags",
     "__unit",
-    "__commitment_id",
-    "__commitment_type",
-    "__commitment_status",
+    "__commitment",
 ];
 
 /// Parses each period and amount once, then flags rows with bad values.
@@ -590,21 +588,7 @@ pub fn aggregate(
             .alias("__resource"),
         fields.tags.clone().fill_null(lit("")).alias("__tags"),
         fields.unit.clone().fill_null(lit("")).alias("__unit"),
-        fields
-            .commitment_id
-            .clone()
-            .fill_null(lit(""))
-            .alias("__commitment_id"),
-        fields
-            .commitment_type
-            .clone()
-            .fill_null(lit(""))
-            .alias("__commitment_type"),
-        fields
-            .commitment_status
-            .clone()
-            .fill_null(lit(""))
-            .alias("__commitment_status"),
+        commitment_key(fields).alias("__commitment"),
         fields
             .quantity
             .clone()
@@ -767,11 +751,7 @@ fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, Impo
         text("__tags")?,
         text("__unit")?,
     );
-    let (commitment_id, commitment_type, commitment_status) = (
-        text("__commitment_id")?,
-        text("__commitment_type")?,
-        text("__commitment_status")?,
-    );
+    let commitments = text("__commitment")?;
     let qty = floats(file, df, "qty")?;
     let qty_n = column_u64(file, df, "qty_n")?;
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -792,9 +772,9 @@ fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, Impo
             currency: s(&currency[i]).to_ascii_uppercase(),
             resource: s(&resource[i]),
             tags: s(&tags[i]),
-            commitment_id: s(&commitment_id[i]),
-            commitment_type: s(&commitment_type[i]),
-            commitment_status: s(&commitment_status[i]),
+            commitment_id: commitment_part(&commitments[i], 0),
+            commitment_type: commitment_part(&commitments[i], 1),
+            commitment_status: commitment_part(&commitments[i], 2),
             // Set by `Aggregated::rows` (rounded with their group).
             billed: Micros::ZERO,
             effective: Micros::ZERO,
@@ -804,6 +784,55 @@ fn to_resource_days(file: &str, df: &DataFrame) -> Result<Vec<ResourceDay>, Impo
         });
     }
     Ok(out)
+}
+
+/// Separates the commitment's id, type and status in one group key (one
+/// key groups faster than three, and most rows have none: empty).
+const COMMITMENT_SEPARATOR: char = '\u{1f}';
+
+fn commitment_key(fields: &Fields) -> Expr {
+    fields.commitment_id.clone().map_many(
+        |cols: &mut [Column]| {
+            // Inputs may be literals (one value for every row).
+            let height = cols.iter().map(|c| c.len()).max().unwrap_or(0);
+            let (id, kind, status) = (cols[0].str()?, cols[1].str()?, cols[2].str()?);
+            let at = |ca: &StringChunked, i: usize| -> Option<String> {
+                let i = if ca.len() == 1 { 0 } else { i };
+                if i < ca.len() {
+                    ca.get(i).map(str::to_string)
+                } else {
+                    None
+                }
+            };
+            let out: StringChunked = (0..height)
+                .map(|i| {
+                    let parts = [at(id, i), at(kind, i), at(status, i)];
+                    if parts.iter().all(Option::is_none) {
+                        Some(String::new())
+                    } else {
+                        Some(
+                            parts
+                                .map(|p| p.unwrap_or_default())
+                                .join(&COMMITMENT_SEPARATOR.to_string()),
+                        )
+                    }
+                })
+                .collect();
+            Ok(out.with_name("__commitment".into()).into_column())
+        },
+        &[
+            fields.commitment_type.clone(),
+            fields.commitment_status.clone(),
+        ],
+        |_, _| Ok(Field::new("__commitment".into(), DataType::String)),
+    )
+}
+
+fn commitment_part(key: &Option<String>, index: usize) -> String {
+    key.as_deref()
+        .and_then(|k| k.split(COMMITMENT_SEPARATOR).nth(index))
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Finds the first bad rows and says what is wrong with each.

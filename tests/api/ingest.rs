@@ -955,3 +955,31 @@ fn cloudwatch_metric_data_imports_as_utilisation() {
         assert_eq!(fingerprint(&mut conn).4, 2);
     }
 }
+
+#[test]
+fn focus_commitment_discount_columns_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{FOCUS_HEADER},CommitmentDiscountId\n{},sp-1\n{},\n",
+        focus_line("1.00", "2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z", ""),
+        focus_line("2.00", "2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z", "")
+    );
+    let path = write_file(dir.path(), "commit.csv", text.as_bytes());
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        import(&mut conn, BillingFormat::Focus, &path).expect("imports");
+        use finops::db::schema::cost_resource_daily::dsl as r;
+        let mut got: Vec<(String, String, i64)> = r::cost_resource_daily
+            .select((r::commitment_id, r::commitment_type, r::billed_micros))
+            .load(&mut conn)
+            .unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (String::new(), String::new(), 2_000_000),
+                ("sp-1".into(), String::new(), 1_000_000)
+            ]
+        );
+    }
+}
