@@ -179,6 +179,73 @@ pub fn parse_calendar(file: &str, text: &str) -> Result<Vec<CalendarEvent>, Cale
     Ok(events)
 }
 
+/// Validates one event given as TOML fields (the Calendar page builds
+/// them from its form), with the file rules. Errors name the field.
+pub fn parse_one(fields: &toml::Table, source: &str) -> Result<CalendarEvent, String> {
+    let mut event = parse_event(fields, source)?;
+    event.source = source.to_string();
+    Ok(event)
+}
+
+/// Whether `candidate` duplicates one of `existing` (same name and kind,
+/// overlapping dates, another id): the message names the other event.
+pub fn duplicate_of(candidate: &CalendarEvent, existing: &[CalendarEvent]) -> Option<String> {
+    existing
+        .iter()
+        .filter(|e| e.id.is_none() || e.id != candidate.id)
+        .find(|e| {
+            e.name.eq_ignore_ascii_case(&candidate.name)
+                && e.kind == candidate.kind
+                && e.overlaps(candidate.start, candidate.end)
+        })
+        .map(|e| {
+            format!(
+                "'{}' ({}, {} to {}, from {}) already covers these dates: same name and kind",
+                e.name,
+                e.kind.as_str(),
+                e.start,
+                e.end,
+                e.source
+            )
+        })
+}
+
+/// Events as a calendar file (the format `parse_calendar` reads), for
+/// committing page edits to `forecasts/`.
+pub fn to_toml(events: &[CalendarEvent]) -> String {
+    let mut out = String::from("# Marketing calendar exported by finops\n");
+    for e in events {
+        let mut t = toml::Table::new();
+        t.insert("name".into(), toml::Value::String(e.name.clone()));
+        t.insert("kind".into(), toml::Value::String(e.kind.as_str().into()));
+        for (key, date) in [("start", e.start), ("end", e.end)] {
+            if let Ok(d) = date.to_string().parse::<toml::value::Datetime>() {
+                t.insert(key.into(), toml::Value::Datetime(d));
+            }
+        }
+        let list =
+            |v: &[String]| toml::Value::Array(v.iter().cloned().map(toml::Value::String).collect());
+        if !e.platforms.is_empty() {
+            t.insert("platforms".into(), list(&e.platforms));
+        }
+        if !e.regions.is_empty() {
+            t.insert("regions".into(), list(&e.regions));
+        }
+        if let Some(u) = e.expected_uplift {
+            t.insert("expected_uplift".into(), toml::Value::Float(u));
+        }
+        if let Some(r) = e.ramp_days {
+            t.insert("ramp_days".into(), toml::Value::Integer(i64::from(r)));
+        }
+        if !e.notes.is_empty() {
+            t.insert("notes".into(), toml::Value::String(e.notes.clone()));
+        }
+        out.push_str("\n[[event]]\n");
+        out.push_str(&toml::to_string(&t).unwrap_or_default());
+    }
+    out
+}
+
 const FIELDS: [&str; 9] = [
     "name",
     "kind",

@@ -115,6 +115,9 @@ pub enum IngestCommand {
     /// Player activity per day × platform × region: peak concurrent players
     /// and player-hours (format in the README)
     Activity(IngestFiles),
+    /// Marketing calendar files (TOML, as in forecasts/): each replaces the
+    /// events stored from the file of the same name
+    Calendar(IngestFiles),
 }
 
 #[derive(Debug, Args)]

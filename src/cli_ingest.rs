@@ -16,6 +16,7 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
         IngestCommand::Cur(f) => (f, "cur"),
         IngestCommand::Utilisation(f) => (f, "utilisation"),
         IngestCommand::Activity(f) => (f, "activity"),
+        IngestCommand::Calendar(f) => (f, "calendar"),
     };
     let mut failures: Vec<ImportError> = Vec::new();
     for path in &files.files {
@@ -26,6 +27,13 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
                 eprintln!(
                     "imported {}: {} rows, {} resources, {} to {} ({}), replaced {} earlier rows",
                     s.file, s.rows, s.resources, s.first, s.last, s.granularity, s.replaced_rows
+                );
+                json(&s)
+            }),
+            "calendar" => crate::ingest::calendar::import(conn, path, None).and_then(|s| {
+                eprintln!(
+                    "imported {}: {} events (replacing {} from the same file)",
+                    s.file, s.events, s.replaced
                 );
                 json(&s)
             }),

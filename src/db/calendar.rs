@@ -93,22 +93,80 @@ pub fn events_between(
         .order((calendar_events::start_date, calendar_events::name))
         .select(EventRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(CalendarEvent {
-                id: Some(r.id),
-                name: r.name,
-                kind: r.kind.parse().ok()?,
-                start: r.start_date,
-                end: r.end_date,
-                platforms: split_list(&r.platforms),
-                regions: split_list(&r.regions),
-                expected_uplift: r.expected_uplift,
-                ramp_days: r.ramp_days.map(|d| d.max(0) as u32),
-                notes: r.notes,
-                source: r.source,
-            })
-        })
-        .collect())
+    Ok(rows.into_iter().filter_map(to_event).collect())
+}
+
+fn to_event(r: EventRow) -> Option<CalendarEvent> {
+    Some(CalendarEvent {
+        id: Some(r.id),
+        name: r.name,
+        kind: r.kind.parse().ok()?,
+        start: r.start_date,
+        end: r.end_date,
+        platforms: split_list(&r.platforms),
+        regions: split_list(&r.regions),
+        expected_uplift: r.expected_uplift,
+        ramp_days: r.ramp_days.map(|d| d.max(0) as u32),
+        notes: r.notes,
+        source: r.source,
+    })
+}
+
+/// Every event, in start order.
+pub fn all_events(conn: &mut DbConnection) -> Result<Vec<CalendarEvent>, DbError> {
+    let rows: Vec<EventRow> = calendar_events::table
+        .order((calendar_events::start_date, calendar_events::name))
+        .select(EventRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(to_event).collect())
+}
+
+/// Adds `event` (no id) or updates the event with its id. Returns the id.
+pub fn save_event(conn: &mut DbConnection, event: &CalendarEvent) -> Result<i64, DbError> {
+    let row = NewEventRow {
+        name: event.name.clone(),
+        kind: event.kind.as_str().to_string(),
+        start_date: event.start,
+        end_date: event.end,
+        platforms: event.platforms.join(","),
+        regions: event.regions.join(","),
+        expected_uplift: event.expected_uplift,
+        ramp_days: event.ramp_days.map(|d| d as i32),
+        notes: event.notes.clone(),
+        source: event.source.clone(),
+        updated_at: super::ingest_runs::now(),
+    };
+    match event.id {
+        Some(id) => {
+            use calendar_events::dsl as c;
+            diesel::update(c::calendar_events.filter(c::id.eq(id)))
+                .set((
+                    c::name.eq(&row.name),
+                    c::kind.eq(&row.kind),
+                    c::start_date.eq(row.start_date),
+                    c::end_date.eq(row.end_date),
+                    c::platforms.eq(&row.platforms),
+                    c::regions.eq(&row.regions),
+                    c::expected_uplift.eq(row.expected_uplift),
+                    c::ramp_days.eq(row.ramp_days),
+                    c::notes.eq(&row.notes),
+                    c::source.eq(&row.source),
+                    c::updated_at.eq(row.updated_at),
+                ))
+                .execute(conn)?;
+            Ok(id)
+        }
+        None => Ok(diesel::insert_into(calendar_events::table)
+            .values(&row)
+            .returning(calendar_events::id)
+            .get_result(conn)?),
+    }
+}
+
+/// Deletes one event; returns whether it existed.
+pub fn delete_event(conn: &mut DbConnection, id: i64) -> Result<bool, DbError> {
+    Ok(
+        diesel::delete(calendar_events::table.filter(calendar_events::id.eq(id))).execute(conn)?
+            > 0,
+    )
 }

@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod allocate;
 pub mod billing;
+pub mod calendar;
 pub mod cloudwatch;
 pub mod cur;
 pub mod errors;

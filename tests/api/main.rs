@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod calendar;
 mod cli;
 mod cost_explorer;
 mod costs_api;

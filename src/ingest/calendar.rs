@@ -1,0 +1,108 @@
+//! `finops ingest calendar FILE`: a marketing-calendar TOML file (the
+//! format of `forecasts/*.toml`, see `crate::calendar`) replaces the events
+//! stored from the file of the same name, in one transaction.
+
+use std::path::Path;
+
+use diesel::Connection;
+
+use super::errors::ImportError;
+use crate::calendar::{self, CalendarEvent};
+use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::{DbConnection, DbError};
+
+pub const SOURCE: &str = "calendar";
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CalendarSummary {
+    pub file: String,
+    pub ingest_run_id: i64,
+    pub events: usize,
+    pub replaced: usize,
+}
+
+pub fn import(
+    conn: &mut DbConnection,
+    path: &Path,
+    name: Option<&str>,
+) -> Result<CalendarSummary, ImportError> {
+    let started_at = ingest_runs::now();
+    let label = name
+        .map(str::to_string)
+        .unwrap_or_else(|| super::file::label(path));
+    let result = import_inner(conn, path, &label, started_at);
+    if let Err(e) = &result {
+        super::record_failure(conn, SOURCE, &label, started_at, e);
+    }
+    result
+}
+
+fn import_inner(
+    conn: &mut DbConnection,
+    path: &Path,
+    label: &str,
+    started_at: chrono::NaiveDateTime,
+) -> Result<CalendarSummary, ImportError> {
+    let prepared = super::file::prepare(path, &mut |_| {})?;
+    let text = std::fs::read_to_string(&prepared.path).map_err(|e| ImportError::Io {
+        file: label.to_string(),
+        message: e.to_string(),
+    })?;
+    let events = calendar::parse_calendar(label, &text).map_err(|e| ImportError::Format {
+        file: label.to_string(),
+        message: e
+            .to_string()
+            .strip_prefix(&format!("{label}: "))
+            .map(str::to_string)
+            .unwrap_or_else(|| e.to_string()),
+    })?;
+    let source = calendar::file_label(label);
+    let db_err = |e: DbError| ImportError::Db {
+        file: label.to_string(),
+        source: e,
+    };
+    // The same event must not come from two places (another file, the page).
+    let stored: Vec<CalendarEvent> = crate::db::calendar::all_events(conn)
+        .map_err(db_err)?
+        .into_iter()
+        .filter(|e| e.source != source)
+        .collect();
+    for (i, e) in events.iter().enumerate() {
+        if let Some(message) = calendar::duplicate_of(e, &stored) {
+            return Err(ImportError::Format {
+                file: label.to_string(),
+                message: format!("event {} ('{}'): duplicates {message}", i + 1, e.name),
+            });
+        }
+    }
+    conn.transaction::<_, DbError, _>(|conn| {
+        let replaced = crate::db::calendar::all_events(conn)?
+            .iter()
+            .filter(|e| e.source == source)
+            .count();
+        crate::db::calendar::replace_source(conn, &source, &events)?;
+        let ingest_run_id = ingest_runs::record(
+            conn,
+            &NewIngestRun {
+                source: SOURCE.to_string(),
+                file_name: label.to_string(),
+                file_hash: prepared.sha256.clone(),
+                billing_period: String::new(),
+                rows_read: events.len() as i64,
+                rows_kept: events.len() as i64,
+                rows_rejected: 0,
+                status: "ok".to_string(),
+                message: String::new(),
+                started_at,
+                finished_at: Some(ingest_runs::now()),
+            },
+        )?;
+        Ok(CalendarSummary {
+            file: label.to_string(),
+            ingest_run_id,
+            events: events.len(),
+            replaced,
+        })
+    })
+    .map_err(db_err)
+}
