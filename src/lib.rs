@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod dims;
+pub mod forecast;
 pub mod ingest;
 pub mod money;
 pub mod pull;

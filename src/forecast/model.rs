@@ -1,0 +1,230 @@
+//! The forecasting model: a regression on the log scale with a piecewise
+//! linear trend (changepoints, shrunk towards a straight line), weekly and
+//! yearly Fourier seasonality, and event effects per calendar kind.
+//!
+//! Each event kind seen in the history gets four learned features: a ramp
+//! before the start, a level during the event, a decaying launch spike
+//! during it, and a decaying tail after it. A kind never seen in the
+//! history uses the calendar's expected uplift instead. Fitting is ridge
+//! regression (`linalg::ridge`), a few milliseconds per series.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use super::linalg::ridge;
+use crate::calendar::{CalendarEvent, EventKind};
+
+/// Days an event's effect lingers after it ends.
+pub const AFTER_DAYS: i64 = 10;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelOptions {
+    /// Model log(1 + y): effects multiply (demand, cost).
+    pub log: bool,
+    /// Ridge penalty on trend changes (larger: straighter trend).
+    pub changepoint_penalty: f64,
+}
+
+impl Default for ModelOptions {
+    fn default() -> ModelOptions {
+        ModelOptions {
+            log: true,
+            changepoint_penalty: 2.0,
+        }
+    }
+}
+
+/// A fitted model, ready to predict any day.
+#[derive(Clone, Debug)]
+pub struct Fitted {
+    start: NaiveDate,
+    changepoints: Vec<f64>,
+    weekly_order: usize,
+    yearly_order: usize,
+    learned_kinds: Vec<EventKind>,
+    beta: Vec<f64>,
+    log: bool,
+    /// In-sample residuals on the model's scale.
+    pub residuals: Vec<f64>,
+}
+
+fn years(start: NaiveDate, day: NaiveDate) -> f64 {
+    (day - start).num_days() as f64 / 365.25
+}
+
+/// The four event features of one kind on `day`.
+fn event_features(day: NaiveDate, kind: EventKind, events: &[CalendarEvent]) -> [f64; 4] {
+    let mut f = [0.0_f64; 4];
+    for e in events.iter().filter(|e| e.kind == kind) {
+        let ramp = i64::from(e.ramp_days.unwrap_or(0));
+        if day >= e.start && day <= e.end {
+            f[1] = 1.0;
+            let since = (day - e.start).num_days() as f64;
+            f[2] = f[2].max((-since / 4.0).exp());
+        } else if day < e.start && ramp > 0 && (e.start - day).num_days() <= ramp {
+            let before = (e.start - day).num_days() as f64;
+            f[0] = f[0].max(1.0 - before / (ramp as f64 + 1.0));
+        } else if day > e.end && (day - e.end).num_days() <= AFTER_DAYS {
+            let after = (day - e.end).num_days() as f64;
+            f[3] = f[3].max((-after / 3.0).exp());
+        }
+    }
+    f
+}
+
+/// Uplift on the log scale from events of kinds the model has not
+/// learned, from the calendar's expected uplift (ramped in).
+fn offset(day: NaiveDate, learned: &[EventKind], events: &[CalendarEvent]) -> f64 {
+    let mut best: f64 = 0.0;
+    for e in events.iter().filter(|e| !learned.contains(&e.kind)) {
+        let Some(uplift) = e.expected_uplift else {
+            continue;
+        };
+        let lift = (1.0 + uplift).max(0.05).ln();
+        let ramp = i64::from(e.ramp_days.unwrap_or(0));
+        let weight = if day >= e.start && day <= e.end {
+            1.0
+        } else if day < e.start && ramp > 0 && (e.start - day).num_days() <= ramp {
+            1.0 - (e.start - day).num_days() as f64 / (ramp as f64 + 1.0)
+        } else {
+            0.0
+        };
+        if (weight * lift).abs() > best.abs() {
+            best = weight * lift;
+        }
+    }
+    best
+}
+
+impl Fitted {
+    fn row(&self, day: NaiveDate, events: &[CalendarEvent]) -> Vec<f64> {
+        let t = years(self.start, day);
+        let mut row = Vec::with_capacity(self.beta.len());
+        row.push(1.0);
+        row.push(t);
+        for c in &self.changepoints {
+            row.push((t - c).max(0.0));
+        }
+        let d = (day - NaiveDate::from_ymd_opt(2000, 1, 3).unwrap_or(day)).num_days() as f64;
+        for k in 1..=self.weekly_order {
+            let x = 2.0 * std::f64::consts::PI * k as f64 * d / 7.0;
+            row.push(x.sin());
+            row.push(x.cos());
+        }
+        for k in 1..=self.yearly_order {
+            let x = 2.0 * std::f64::consts::PI * k as f64 * d / 365.25;
+            row.push(x.sin());
+            row.push(x.cos());
+        }
+        for kind in &self.learned_kinds {
+            row.extend_from_slice(&event_features(day, *kind, events));
+        }
+        row
+    }
+
+    /// A value on the model's scale.
+    pub fn to_scale(&self, y: f64) -> f64 {
+        if self.log {
+            y.max(0.0).ln_1p()
+        } else {
+            y
+        }
+    }
+
+    /// Back from the model's scale to values.
+    pub fn from_scale(&self, z: f64) -> f64 {
+        if self.log {
+            z.exp_m1().max(0.0)
+        } else {
+            z
+        }
+    }
+
+    /// The prediction for `day` on the model's scale.
+    pub fn predict_scaled(&self, day: NaiveDate, events: &[CalendarEvent]) -> f64 {
+        let row = self.row(day, events);
+        let z: f64 = row.iter().zip(&self.beta).map(|(x, b)| x * b).sum();
+        z + offset(day, &self.learned_kinds, events)
+    }
+
+    pub fn predict(&self, day: NaiveDate, events: &[CalendarEvent]) -> f64 {
+        self.from_scale(self.predict_scaled(day, events))
+    }
+
+    /// Event kinds whose effect was learned from the history.
+    pub fn learned_kinds(&self) -> &[EventKind] {
+        &self.learned_kinds
+    }
+}
+
+/// Fits the model to a daily history (consecutive days; gaps are allowed
+/// but not filled). `None` with fewer than 28 days.
+pub fn fit(
+    history: &[(NaiveDate, f64)],
+    events: &[CalendarEvent],
+    options: &ModelOptions,
+) -> Option<Fitted> {
+    if history.len() < 28 {
+        return None;
+    }
+    let start = history[0].0;
+    let end = history[history.len() - 1].0;
+    let span_days = (end - start).num_days() + 1;
+    let span_years = span_days as f64 / 365.25;
+    let n_changepoints = ((span_days / 45) as usize).min(25);
+    let changepoints: Vec<f64> = (1..=n_changepoints)
+        .map(|k| span_years * 0.85 * k as f64 / (n_changepoints + 1) as f64)
+        .collect();
+    let yearly_order = if span_days >= 700 {
+        10
+    } else if span_days >= 365 {
+        5
+    } else {
+        0
+    };
+    let learned: BTreeSet<EventKind> = events
+        .iter()
+        .filter(|e| e.start <= end && e.end >= start)
+        .map(|e| e.kind)
+        .collect();
+    let mut fitted = Fitted {
+        start,
+        changepoints,
+        weekly_order: 3,
+        yearly_order,
+        learned_kinds: learned.into_iter().collect(),
+        beta: Vec::new(),
+        log: options.log,
+        residuals: Vec::new(),
+    };
+    let rows: Vec<Vec<f64>> = history
+        .iter()
+        .map(|(d, _)| fitted.row(*d, events))
+        .collect();
+    let y: Vec<f64> = history.iter().map(|(_, v)| fitted.to_scale(*v)).collect();
+    let p = rows[0].len();
+    let mut penalty = vec![0.01; p];
+    penalty[0] = 1e-6;
+    penalty[1] = 1e-3;
+    for k in 0..fitted.changepoints.len() {
+        penalty[2 + k] = options.changepoint_penalty;
+    }
+    let events_from =
+        2 + fitted.changepoints.len() + 2 * (fitted.weekly_order + fitted.yearly_order);
+    for pen in penalty.iter_mut().skip(events_from) {
+        *pen = 0.1;
+    }
+    // Scale the penalties with the number of observations.
+    let scale = history.len() as f64 / 365.0;
+    for pen in penalty.iter_mut() {
+        *pen *= scale.max(0.1);
+    }
+    fitted.beta = ridge(&rows, &y, &penalty)?;
+    fitted.residuals = rows
+        .iter()
+        .zip(&y)
+        .map(|(r, yi)| yi - r.iter().zip(&fitted.beta).map(|(x, b)| x * b).sum::<f64>())
+        .collect();
+    Some(fitted)
+}
