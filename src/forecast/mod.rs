@@ -80,7 +80,7 @@ pub fn forecast(
     let pool = bt
         .as_ref()
         .map(|(_, p)| p.clone())
-        .unwrap_or_else(ErrorPool::default);
+        .unwrap_or_default();
     let last = history[history.len() - 1].0;
     let points = (1..=horizon.max(0))
         .map(|h| {
