@@ -21,7 +21,6 @@ pub mod model;
 use chrono::NaiveDate;
 
 pub use accuracy::Accuracy;
-use accuracy::ErrorPool;
 use model::ModelOptions;
 
 use crate::calendar::CalendarEvent;
