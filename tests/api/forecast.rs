@@ -8,7 +8,10 @@ use finops::forecast::{accuracy, model::ModelOptions};
 
 use crate::ingest::shared_data;
 
-fn read_series() -> Option<(Vec<(NaiveDate, f64)>, Vec<CalendarEvent>)> {
+/// A daily series and its event calendar.
+type Series = (Vec<(NaiveDate, f64)>, Vec<CalendarEvent>);
+
+fn read_series() -> Option<Series> {
     let series = shared_data("wp-log-peyton-manning.csv")?;
     let events = shared_data("peyton-manning-events.csv")?;
     let mut history = Vec::new();
