@@ -63,6 +63,38 @@ pub enum Command {
     /// Pull data from provider APIs
     #[command(subcommand)]
     Pull(PullCommand),
+    /// Forecast daily cost, peak concurrent players or capacity against the
+    /// marketing calendar, with 80 % and 95 % intervals and backtest
+    /// accuracy (MASE, WAPE, coverage, against seasonal naive). Daily for
+    /// the first 90 days, monthly beyond
+    Forecast(ForecastArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// What to forecast: cost (effective, billing currency), ccu (peak
+    /// concurrent players) or capacity (instance-hours)
+    #[arg(long, default_value = "cost")]
+    pub metric: String,
+    /// One platform (default: all)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// One region, such as eu-west-1 (default: all)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Days ahead, up to 548 (18 months)
+    #[arg(long, default_value_t = 90)]
+    pub horizon_days: i64,
+    /// Output: a table to read, JSON (points and backtest figures) or CSV
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +319,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let settings = settings(&cli, None)?;
             let pool = open(&settings)?;
             pull_cost_explorer(&pool, &settings, args)
+        }
+        Command::Forecast(args) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            crate::cli_forecast::run(&mut conn, args)
         }
         Command::Ingest(command) => {
             let settings = settings(&cli, None)?;

@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod cli;
+pub mod cli_forecast;
 pub mod cli_ingest;
 pub mod config;
 pub mod db;

@@ -17,6 +17,7 @@
 pub mod accuracy;
 pub mod linalg;
 pub mod model;
+pub mod series;
 
 use chrono::NaiveDate;
 
@@ -76,10 +77,7 @@ pub fn forecast(
         backtest_horizon(horizon, history.len()),
         5,
     );
-    let pool = bt
-        .as_ref()
-        .map(|(_, p)| p.clone())
-        .unwrap_or_default();
+    let pool = bt.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
     let last = history[history.len() - 1].0;
     let points = (1..=horizon.max(0))
         .map(|h| {

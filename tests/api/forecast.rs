@@ -68,3 +68,78 @@ fn beats_seasonal_naive_on_a_real_event_driven_series() {
     assert!((0.6..=0.97).contains(&acc.coverage80), "{acc:?}");
     assert!((0.8..=1.0).contains(&acc.coverage95), "{acc:?}");
 }
+
+#[test]
+fn the_forecast_command_gives_points_and_backtest_figures_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let finops = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+            .args(["--database", &url])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = finops(&["demo", "--months", "8", "--end", "2026-10-31"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = finops(&[
+        "forecast",
+        "--metric",
+        "cost",
+        "--platform",
+        "ps5",
+        "--horizon-days",
+        "120",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let series = &json["series"][0];
+    assert_eq!(series["metric"], "cost");
+    assert_eq!(series["platform"], "PlayStation");
+    let points = series["points"].as_array().unwrap();
+    assert_eq!(points[0]["date"], "2026-11-01");
+    assert_eq!(points.iter().filter(|p| p["period"] == "day").count(), 90);
+    assert_eq!(
+        points.iter().filter(|p| p["period"] == "month").count(),
+        2,
+        "January and February 2027"
+    );
+    for p in points {
+        let v = |k: &str| p[k].as_f64().unwrap();
+        assert!(
+            v("lower95") <= v("lower80")
+                && v("lower80") <= v("mean")
+                && v("mean") <= v("upper80")
+                && v("upper80") <= v("upper95"),
+            "{p}"
+        );
+    }
+    let bt = &series["backtest"];
+    for k in ["mase", "wape", "coverage80", "coverage95", "baseline_mase"] {
+        assert!(bt[k].as_f64().is_some(), "backtest.{k}: {bt}");
+    }
+    // The table names the calendar's events next to their days.
+    let out = finops(&["forecast", "--metric", "ccu", "--horizon-days", "40"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("Black Friday Sale 2026") && text.contains("MASE"),
+        "{text}"
+    );
+    // Bad input: exit 2 with the option named.
+    let out = finops(&["forecast", "--metric", "revenue"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--metric: 'revenue' is not a metric"));
+    let out = finops(&["forecast", "--horizon-days", "600"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("18 months"));
+}

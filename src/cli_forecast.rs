@@ -1,0 +1,170 @@
+//! `finops forecast`: one series' forecast against the marketing calendar,
+//! with its backtest figures, as a table, JSON or CSV.
+
+use std::io::Write;
+
+use crate::cli::{CliError, ForecastArgs, OutputFormat};
+use crate::db::DbConnection;
+use crate::dims;
+use crate::forecast::model::ModelOptions;
+use crate::forecast::series::{self, Metric, SeriesRequest};
+use crate::forecast::{self, SeriesForecast};
+
+/// Longest horizon: 18 months.
+pub const MAX_HORIZON_DAYS: i64 = 548;
+
+pub fn run(conn: &mut DbConnection, args: &ForecastArgs) -> Result<(), CliError> {
+    let metric = Metric::parse(&args.metric).ok_or_else(|| {
+        CliError::BadInput(format!(
+            "--metric: '{}' is not a metric (use cost, ccu or capacity)",
+            args.metric
+        ))
+    })?;
+    if !(1..=MAX_HORIZON_DAYS).contains(&args.horizon_days) {
+        return Err(CliError::BadInput(format!(
+            "--horizon-days: {} is out of range 1..={MAX_HORIZON_DAYS} (18 months)",
+            args.horizon_days
+        )));
+    }
+    let platform = args
+        .platform
+        .as_deref()
+        .map(dims::parse_platform_filter)
+        .transpose()
+        .map_err(|e| CliError::BadInput(format!("--platform: {e}")))?;
+    let region = match &args.region {
+        Some(r) if dims::region_name(r).is_none() => {
+            return Err(CliError::BadInput(format!(
+                "--region: unknown region '{r}' (use a cloud region code such as us-east-1)"
+            )))
+        }
+        other => other.clone(),
+    };
+    let req = SeriesRequest {
+        metric,
+        platform,
+        region,
+    };
+    let (history, unit) =
+        series::load_history(conn, &req).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let events =
+        crate::db::calendar::all_events(conn).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let events = series::events_for(&events, &req);
+    let options = ModelOptions::default();
+    let f = forecast::forecast(&history, &events, args.horizon_days, &options)
+        .map_err(|e| CliError::BadInput(format!("{}: {e}", describe(&req))))?;
+    let text = match args.format {
+        OutputFormat::Json => json(&req, &unit, &f),
+        OutputFormat::Csv => csv(&f),
+        OutputFormat::Table => table(&req, &unit, &history, &events, &f),
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Runtime(format!("standard output: {e}")))
+}
+
+fn describe(req: &SeriesRequest) -> String {
+    format!(
+        "{} for {} in {}",
+        req.metric.as_str(),
+        req.platform.as_deref().unwrap_or("all platforms"),
+        req.region.as_deref().unwrap_or("all regions")
+    )
+}
+
+fn json(req: &SeriesRequest, unit: &str, f: &SeriesForecast) -> String {
+    let value = serde_json::json!({
+        "series": [{
+            "metric": req.metric.as_str(),
+            "platform": req.platform,
+            "region": req.region,
+            "unit": unit,
+            "learned_event_kinds": f.learned_kinds,
+            "points": series::reported_points(&f.points),
+            "backtest": f.backtest,
+        }]
+    });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    )
+}
+
+fn csv(f: &SeriesForecast) -> String {
+    let mut out = String::from("date,period,mean,lower80,upper80,lower95,upper95\r\n");
+    for p in series::reported_points(&f.points) {
+        out.push_str(&format!(
+            "{},{},{:.2},{:.2},{:.2},{:.2},{:.2}\r\n",
+            p.date, p.period, p.mean, p.lower80, p.upper80, p.lower95, p.upper95
+        ));
+    }
+    out
+}
+
+fn table(
+    req: &SeriesRequest,
+    unit: &str,
+    history: &[(chrono::NaiveDate, f64)],
+    events: &[crate::calendar::CalendarEvent],
+    f: &SeriesForecast,
+) -> String {
+    let mut out = format!(
+        "Forecast of {} ({unit}), from {} days of history to {}\n",
+        describe(req),
+        history.len(),
+        history.last().map(|h| h.0.to_string()).unwrap_or_default()
+    );
+    match &f.backtest {
+        Some(a) => out.push_str(&format!(
+            "Backtest ({} origins, {} days ahead): MASE {:.2} (seasonal naive {:.2}){}, WAPE {:.1} %, 80 % interval covered {:.0} %, 95 % covered {:.0} %\n",
+            a.origins,
+            a.horizon_days,
+            a.mase,
+            a.baseline_mase,
+            if a.worse_than_baseline() { " WORSE THAN THE BASELINE" } else { "" },
+            a.wape * 100.0,
+            a.coverage80 * 100.0,
+            a.coverage95 * 100.0
+        )),
+        None => out.push_str("Backtest: the history is too short to measure accuracy\n"),
+    }
+    out.push_str(&format!(
+        "Event effects learned from history: {}\n\n",
+        if f.learned_kinds.is_empty() {
+            "none".to_string()
+        } else {
+            f.learned_kinds.join(", ")
+        }
+    ));
+    out.push_str(&format!(
+        "{:<10} {:<5} {:>14} {:>29} {:>29}  events\n",
+        "date", "per", "mean", "80 % interval", "95 % interval"
+    ));
+    for p in series::reported_points(&f.points) {
+        let end = if p.period == "month" {
+            p.date
+                .checked_add_months(chrono::Months::new(1))
+                .map(|d| d - chrono::Duration::days(1))
+                .unwrap_or(p.date)
+        } else {
+            p.date
+        };
+        let names: Vec<&str> = events
+            .iter()
+            .filter(|e| e.overlaps(p.date, end))
+            .map(|e| e.name.as_str())
+            .collect();
+        out.push_str(&format!(
+            "{:<10} {:<5} {:>14.0} {:>14.0} – {:<12.0} {:>14.0} – {:<12.0}  {}\n",
+            p.date,
+            p.period,
+            p.mean,
+            p.lower80,
+            p.upper80,
+            p.lower95,
+            p.upper95,
+            names.join("; ")
+        ));
+    }
+    out
+}

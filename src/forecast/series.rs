@@ -1,0 +1,195 @@
+//! The stored daily series a forecast is made of: cost, peak concurrent
+//! players or capacity, for all data or one platform and/or region, and
+//! the calendar events that apply to it.
+
+use chrono::{Datelike, NaiveDate};
+use diesel::sql_types::{Double, Text};
+use diesel::QueryableByName;
+
+use crate::calendar::CalendarEvent;
+use crate::db::{DbConnection, DbError, Sql};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Effective cost per day, in the billing currency.
+    Cost,
+    /// Peak concurrent players per day (sum of regional peaks).
+    Ccu,
+    /// Instance-hours per day.
+    Capacity,
+}
+
+impl Metric {
+    pub fn parse(text: &str) -> Option<Metric> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "cost" => Some(Metric::Cost),
+            "ccu" | "players" | "peak_players" => Some(Metric::Ccu),
+            "capacity" | "instance_hours" => Some(Metric::Capacity),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Cost => "cost",
+            Metric::Ccu => "ccu",
+            Metric::Capacity => "capacity",
+        }
+    }
+}
+
+/// Which series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesRequest {
+    pub metric: Metric,
+    pub platform: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct DayValue {
+    #[diesel(sql_type = Text)]
+    day: String,
+    #[diesel(sql_type = Double)]
+    value: f64,
+}
+
+#[derive(QueryableByName)]
+struct CurrencyRow {
+    #[diesel(sql_type = Text)]
+    currency: String,
+}
+
+/// The history of the series and its unit (a currency, `players` or
+/// `instance-hours`).
+pub fn load_history(
+    conn: &mut DbConnection,
+    req: &SeriesRequest,
+) -> Result<(Vec<(NaiveDate, f64)>, String), DbError> {
+    let dialect = conn.dialect();
+    let day = dialect.date_text("day");
+    let mut sql = Sql::new(dialect);
+    let unit;
+    match req.metric {
+        Metric::Cost => {
+            // The most used currency (reports never mix currencies).
+            let mut q = Sql::new(dialect);
+            q.push("SELECT currency FROM cost_daily GROUP BY currency ORDER BY COUNT(*) DESC, currency LIMIT 1");
+            let currency = q
+                .load::<CurrencyRow>(conn)?
+                .into_iter()
+                .next()
+                .map(|r| r.currency)
+                .unwrap_or_else(|| "USD".to_string());
+            sql.push(&format!(
+                "SELECT {day} AS day, CAST(SUM(effective_micros) AS DOUBLE PRECISION) / 1000000.0 AS value FROM cost_daily WHERE currency = "
+            ))
+            .bind_text(&currency);
+            unit = currency;
+        }
+        Metric::Ccu => {
+            sql.push(&format!(
+                "SELECT {day} AS day, CAST(SUM(peak_concurrent_players) AS DOUBLE PRECISION) AS value FROM player_activity WHERE 1 = 1"
+            ));
+            unit = "players".to_string();
+        }
+        Metric::Capacity => {
+            let day = dialect.date_text("period_start");
+            sql.push(&format!(
+                "SELECT SUBSTR({day}, 1, 10) AS day, CAST(SUM(running_hours) AS DOUBLE PRECISION) AS value FROM utilisation WHERE 1 = 1"
+            ));
+            unit = "instance-hours".to_string();
+        }
+    }
+    if let Some(p) = &req.platform {
+        sql.push(" AND platform = ").bind_text(p);
+    }
+    if let Some(r) = &req.region {
+        sql.push(" AND region = ").bind_text(r);
+    }
+    sql.push(" GROUP BY 1 ORDER BY 1");
+    let rows: Vec<DayValue> = sql.load(conn)?;
+    let history = rows
+        .into_iter()
+        .filter_map(|r| {
+            let d = NaiveDate::parse_from_str(r.day.get(..10)?, "%Y-%m-%d").ok()?;
+            Some((d, r.value))
+        })
+        .collect();
+    Ok((history, unit))
+}
+
+/// Events that apply to the series (all, when it is not one platform or
+/// region).
+pub fn events_for(events: &[CalendarEvent], req: &SeriesRequest) -> Vec<CalendarEvent> {
+    events
+        .iter()
+        .filter(|e| {
+            req.platform
+                .as_ref()
+                .is_none_or(|p| e.platforms.is_empty() || e.platforms.contains(p))
+                && req
+                    .region
+                    .as_ref()
+                    .is_none_or(|r| e.regions.is_empty() || e.regions.contains(r))
+        })
+        .cloned()
+        .collect()
+}
+
+/// A forecast point as reported: daily for the first 90 days, then one per
+/// calendar month (sums of the daily values; the interval bounds are
+/// summed too, which makes monthly intervals conservative).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ReportedPoint {
+    pub date: NaiveDate,
+    /// `day` or `month`.
+    pub period: &'static str,
+    pub mean: f64,
+    pub lower80: f64,
+    pub upper80: f64,
+    pub lower95: f64,
+    pub upper95: f64,
+}
+
+/// Daily days this many days ahead are reported one by one.
+pub const DAILY_DAYS: usize = 90;
+
+pub fn reported_points(points: &[super::Point]) -> Vec<ReportedPoint> {
+    let mut out: Vec<ReportedPoint> = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        if i < DAILY_DAYS {
+            out.push(ReportedPoint {
+                date: p.date,
+                period: "day",
+                mean: p.mean,
+                lower80: p.lower80,
+                upper80: p.upper80,
+                lower95: p.lower95,
+                upper95: p.upper95,
+            });
+            continue;
+        }
+        let month = p.date.with_day(1).unwrap_or(p.date);
+        match out.last_mut() {
+            Some(last) if last.period == "month" && last.date == month => {
+                last.mean += p.mean;
+                last.lower80 += p.lower80;
+                last.upper80 += p.upper80;
+                last.lower95 += p.lower95;
+                last.upper95 += p.upper95;
+            }
+            _ => out.push(ReportedPoint {
+                date: month,
+                period: "month",
+                mean: p.mean,
+                lower80: p.lower80,
+                upper80: p.upper80,
+                lower95: p.lower95,
+                upper95: p.upper95,
+            }),
+        }
+    }
+    out
+}
