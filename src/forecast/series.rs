@@ -70,8 +70,7 @@ pub fn load_history(
     let dialect = conn.dialect();
     let day = dialect.date_text("day");
     let mut sql = Sql::new(dialect);
-    let unit;
-    match req.metric {
+    let unit = match req.metric {
         Metric::Cost => {
             // The most used currency (reports never mix currencies).
             let mut q = Sql::new(dialect);
@@ -86,22 +85,22 @@ pub fn load_history(
                 "SELECT {day} AS day, CAST(SUM(effective_micros) AS DOUBLE PRECISION) / 1000000.0 AS value FROM cost_daily WHERE currency = "
             ))
             .bind_text(&currency);
-            unit = currency;
+            currency
         }
         Metric::Ccu => {
             sql.push(&format!(
                 "SELECT {day} AS day, CAST(SUM(peak_concurrent_players) AS DOUBLE PRECISION) AS value FROM player_activity WHERE 1 = 1"
             ));
-            unit = "players".to_string();
+            "players".to_string()
         }
         Metric::Capacity => {
             let day = dialect.date_text("period_start");
             sql.push(&format!(
                 "SELECT SUBSTR({day}, 1, 10) AS day, CAST(SUM(running_hours) AS DOUBLE PRECISION) AS value FROM utilisation WHERE 1 = 1"
             ));
-            unit = "instance-hours".to_string();
+            "instance-hours".to_string()
         }
-    }
+    };
     if let Some(p) = &req.platform {
         sql.push(" AND platform = ").bind_text(p);
     }
