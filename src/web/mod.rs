@@ -141,6 +141,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/costs", web::get().to(pages::explorer::page))
         .route("/sources", web::get().to(pages::sources::page))
         .route("/sources/upload", web::post().to(pages::sources::upload))
+        .route("/forecast", web::get().to(pages::forecast::page))
         .route("/calendar", web::get().to(pages::calendar::page))
         .route("/calendar", web::post().to(pages::calendar::save))
         .route("/calendar/delete", web::post().to(pages::calendar::delete))

@@ -143,3 +143,51 @@ fn the_forecast_command_gives_points_and_backtest_figures_as_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("18 months"));
 }
+
+#[tokio::test]
+async fn a_planner_sees_the_next_launch_with_bands_and_accuracy() {
+    let Some(app) = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    app.load_demo(42, 24).await;
+    let (status, html) = app.get_text("/forecast?metric=cost&horizon=120").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<svg"), "the chart is drawn");
+    for id in [
+        "tile-next-30",
+        "tile-mase",
+        "tile-coverage",
+        "tile-wape",
+        "forecast-months",
+        "forecast-events",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    // The demo calendar's December launch is in the horizon, its effect
+    // learned from earlier launches.
+    assert!(html.contains("Season 10 launch"), "next launch listed");
+    assert!(html.contains("learned from past events of this kind"));
+    let (status, html) = app
+        .get_text("/forecast?metric=ccu&platform=Switch&region=eu-west-1")
+        .await;
+    assert_eq!(status, 200, "{html}");
+    for (query, message) in [
+        (
+            "metric=revenue",
+            "metric: &#39;revenue&#39; is not one of cost, ccu, capacity",
+        ),
+        (
+            "horizon=900",
+            "horizon: &#39;900&#39; must be 7 to 548 days",
+        ),
+        ("platform=Dreamcast", "unknown platform"),
+        ("region=mars-1", "unknown region"),
+    ] {
+        let (status, html) = app.get_text(&format!("/forecast?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(
+            html.contains(message) || html.contains(&message.replace("&#39;", "'")),
+            "{query}: {html}"
+        );
+    }
+}

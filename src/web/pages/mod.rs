@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod explorer;
+pub mod forecast;
 pub mod month;
 pub mod overview;
 pub mod rules;

@@ -1,0 +1,322 @@
+//! `GET /forecast?metric=cost|ccu|capacity&platform=P&region=R&horizon=N`:
+//! history and forecast with 80 % and 95 % bands, the calendar's events on
+//! the time axis, and how accurate the method was on this series.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{Datelike, NaiveDate};
+
+use super::Tile;
+use crate::calendar::CalendarEvent;
+use crate::db::DbConnection;
+use crate::dims::{self, Platform};
+use crate::forecast::model::ModelOptions;
+use crate::forecast::series::{self, Metric, SeriesRequest};
+use crate::forecast::{self, ForecastError};
+use crate::report::chart::{self, Chart};
+use crate::report::Catalog;
+use crate::web::errors::{HtmlError, WebError};
+use crate::web::params::Params;
+use crate::web::state::AppState;
+use crate::web::views::{short_date, thousands, Layout};
+use crate::web::Payload;
+
+pub const PARAMS: [&str; 4] = ["metric", "platform", "region", "horizon"];
+
+/// Default and longest horizons, in days.
+pub const DEFAULT_HORIZON: i64 = 180;
+pub const MAX_HORIZON: i64 = 548;
+
+struct MonthRow {
+    month: String,
+    mean: String,
+    band80: String,
+    band95: String,
+}
+
+struct EventRow {
+    name: String,
+    kind: String,
+    dates: String,
+    effect: String,
+}
+
+#[derive(Template)]
+#[template(path = "forecast.html")]
+struct ForecastPage {
+    layout: Layout,
+    metric: &'static str,
+    metrics: Vec<(&'static str, &'static str)>,
+    platforms: Vec<&'static str>,
+    platform: String,
+    regions: Vec<String>,
+    region: String,
+    horizon: i64,
+    title: String,
+    problem: Option<String>,
+    tiles: Vec<Tile>,
+    chart: Option<Chart>,
+    worse: bool,
+    accuracy_note: String,
+    months: Vec<MonthRow>,
+    events: Vec<EventRow>,
+}
+
+fn amount(v: f64, unit: &str) -> String {
+    match crate::money::currency_symbol(unit) {
+        Some(symbol) => format!("{symbol}{}", thousands(v)),
+        None if unit.len() == 3 && unit.chars().all(|c| c.is_ascii_uppercase()) => {
+            format!("{} {unit}", thousands(v))
+        }
+        None => thousands(v),
+    }
+}
+
+fn month_rows(points: &[forecast::Point], unit: &str) -> Vec<MonthRow> {
+    let mut rows: Vec<(NaiveDate, [f64; 5])> = Vec::new();
+    for p in points {
+        let m = p.date.with_day(1).unwrap_or(p.date);
+        let v = [p.mean, p.lower80, p.upper80, p.lower95, p.upper95];
+        match rows.last_mut() {
+            Some((month, sums)) if *month == m => {
+                for (s, x) in sums.iter_mut().zip(v) {
+                    *s += x;
+                }
+            }
+            _ => rows.push((m, v)),
+        }
+    }
+    rows.into_iter()
+        .map(|(m, s)| MonthRow {
+            month: m.format("%B %Y").to_string(),
+            mean: amount(s[0], unit),
+            band80: format!("{} – {}", amount(s[1], unit), amount(s[2], unit)),
+            band95: format!("{} – {}", amount(s[3], unit), amount(s[4], unit)),
+        })
+        .collect()
+}
+
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    database: &str,
+) -> Result<Payload, WebError> {
+    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+    let bad = WebError::BadRequest;
+    let metric = match params.one("metric").map_err(bad)? {
+        None => Metric::Cost,
+        Some(m) => Metric::parse(m).ok_or_else(|| {
+            WebError::BadRequest(format!("metric: '{m}' is not one of cost, ccu, capacity"))
+        })?,
+    };
+    let platform = params
+        .one("platform")
+        .map_err(WebError::BadRequest)?
+        .map(dims::parse_platform_filter)
+        .transpose()
+        .map_err(|e| WebError::BadRequest(format!("platform: {e}")))?;
+    let region = match params.one("region").map_err(WebError::BadRequest)? {
+        Some(r) if dims::region_name(r).is_none() => {
+            return Err(WebError::BadRequest(format!(
+                "region: unknown region '{r}'"
+            )))
+        }
+        other => other.map(str::to_string),
+    };
+    let horizon = match params.one("horizon").map_err(WebError::BadRequest)? {
+        None => DEFAULT_HORIZON,
+        Some(h) => h
+            .parse::<i64>()
+            .ok()
+            .filter(|h| (7..=MAX_HORIZON).contains(h))
+            .ok_or_else(|| {
+                WebError::BadRequest(format!("horizon: '{h}' must be 7 to {MAX_HORIZON} days"))
+            })?,
+    };
+    let req = SeriesRequest {
+        metric,
+        platform: platform.clone(),
+        region: region.clone(),
+    };
+    let (history, unit) = series::load_history(conn, &req)?;
+    let events: Vec<CalendarEvent> =
+        series::events_for(&crate::db::calendar::all_events(conn)?, &req);
+    let what = match metric {
+        Metric::Cost => "Effective cost per day",
+        Metric::Ccu => "Peak concurrent players",
+        Metric::Capacity => "Instance-hours per day",
+    };
+    let scope = format!(
+        "{} · {}",
+        platform.as_deref().unwrap_or("all platforms"),
+        region.as_deref().unwrap_or("all regions")
+    );
+    let unit_for_amounts = if metric == Metric::Cost {
+        unit.clone()
+    } else {
+        String::new()
+    };
+    let mut page = ForecastPage {
+        layout: Layout::new("Forecast", "forecast", catalog, database),
+        metric: metric.as_str(),
+        metrics: vec![
+            ("cost", "Cost"),
+            ("ccu", "Peak concurrent players"),
+            ("capacity", "Capacity (instance-hours)"),
+        ],
+        platforms: Platform::ALL.iter().map(|p| p.as_str()).collect(),
+        platform: platform.clone().unwrap_or_default(),
+        regions: catalog.regions.clone(),
+        region: region.clone().unwrap_or_default(),
+        horizon,
+        title: format!("{what}, {scope}"),
+        problem: None,
+        tiles: Vec::new(),
+        chart: None,
+        worse: false,
+        accuracy_note: String::new(),
+        months: Vec::new(),
+        events: Vec::new(),
+    };
+    let options = ModelOptions::default();
+    match forecast::forecast(&history, &events, horizon, &options) {
+        Err(ForecastError::TooShort(n)) => {
+            page.problem = Some(format!(
+                "There are {n} days of data for this series; a forecast needs at least 28. Import more history or widen the selection."
+            ));
+        }
+        Err(e) => page.problem = Some(e.to_string()),
+        Ok(f) => {
+            let shown_from = history
+                .last()
+                .map(|h| h.0 - chrono::Duration::days(365))
+                .unwrap_or_default();
+            let shown: Vec<(NaiveDate, f64)> = history
+                .iter()
+                .filter(|h| h.0 >= shown_from)
+                .cloned()
+                .collect();
+            page.chart = Some(chart::forecast_chart(
+                &shown,
+                &f.points,
+                &events,
+                what,
+                &unit_for_amounts,
+            ));
+            let sum = |n: usize| -> (f64, f64, f64) {
+                f.points.iter().take(n).fold((0.0, 0.0, 0.0), |a, p| {
+                    (a.0 + p.mean, a.1 + p.lower80, a.2 + p.upper80)
+                })
+            };
+            let peak = f.points.iter().map(|p| p.mean).fold(0.0, f64::max);
+            let (m30, l30, u30) = sum(30);
+            let (mh, lh, uh) = sum(f.points.len());
+            page.tiles.push(if metric == Metric::Ccu {
+                Tile {
+                    id: "tile-next-30",
+                    label: "Peak, next 30 days".to_string(),
+                    value: thousands(f.points.iter().take(30).map(|p| p.mean).fold(0.0, f64::max)),
+                    note: "highest daily peak forecast".to_string(),
+                    note_class: "",
+                }
+            } else {
+                Tile {
+                    id: "tile-next-30",
+                    label: "Next 30 days".to_string(),
+                    value: amount(m30, &unit_for_amounts),
+                    note: format!(
+                        "80 %: {} – {}",
+                        amount(l30, &unit_for_amounts),
+                        amount(u30, &unit_for_amounts)
+                    ),
+                    note_class: "",
+                }
+            });
+            page.tiles.push(Tile {
+                id: "tile-horizon",
+                label: format!("Next {horizon} days"),
+                value: if metric == Metric::Ccu {
+                    thousands(peak)
+                } else {
+                    amount(mh, &unit_for_amounts)
+                },
+                note: if metric == Metric::Ccu {
+                    "highest daily peak forecast".to_string()
+                } else {
+                    format!(
+                        "80 %: {} – {}",
+                        amount(lh, &unit_for_amounts),
+                        amount(uh, &unit_for_amounts)
+                    )
+                },
+                note_class: "",
+            });
+            if let Some(a) = &f.backtest {
+                page.worse = a.worse_than_baseline();
+                page.tiles.push(Tile {
+                    id: "tile-mase",
+                    label: "MASE (lower is better)".to_string(),
+                    value: format!("{:.2}", a.mase),
+                    note: format!("seasonal naive: {:.2}", a.baseline_mase),
+                    note_class: if page.worse { "up" } else { "down" },
+                });
+                page.tiles.push(Tile {
+                    id: "tile-coverage",
+                    label: "Interval coverage".to_string(),
+                    value: format!(
+                        "{:.0} % / {:.0} %",
+                        a.coverage80 * 100.0,
+                        a.coverage95 * 100.0
+                    ),
+                    note: "of actuals inside the 80 % / 95 % bands".to_string(),
+                    note_class: if (a.coverage80 - 0.8).abs() > 0.05
+                        || (a.coverage95 - 0.95).abs() > 0.05
+                    {
+                        "up"
+                    } else {
+                        ""
+                    },
+                });
+                page.tiles.push(Tile {
+                    id: "tile-wape",
+                    label: "WAPE".to_string(),
+                    value: format!("{:.1} %", a.wape * 100.0),
+                    note: format!("{} backtests, {} days ahead", a.origins, a.horizon_days),
+                    note_class: "",
+                });
+                page.accuracy_note = format!(
+                    "Measured by {} rolling-origin backtests of {} days on this series' history against seasonal naive (the same weekday a week earlier).",
+                    a.origins, a.horizon_days
+                );
+            } else {
+                page.accuracy_note = "The history is too short to measure accuracy.".to_string();
+            }
+            page.months = month_rows(&f.points, &unit_for_amounts);
+            let last = history.last().map(|h| h.0).unwrap_or_default();
+            let until = last + chrono::Duration::days(horizon);
+            page.events = events
+                .iter()
+                .filter(|e| e.overlaps(last + chrono::Duration::days(1), until))
+                .map(|e| EventRow {
+                    name: e.name.clone(),
+                    kind: e.kind.label().to_string(),
+                    dates: format!("{} – {}", short_date(e.start), short_date(e.end)),
+                    effect: if f.learned_kinds.iter().any(|k| k == e.kind.as_str()) {
+                        "learned from past events of this kind".to_string()
+                    } else {
+                        match e.expected_uplift {
+                            Some(u) => format!("calendar's expected uplift {:+.0} %", u * 100.0),
+                            None => "none: a new kind without an expected uplift".to_string(),
+                        }
+                    },
+                })
+                .collect();
+        }
+    }
+    Ok(Payload::html(page.render()?))
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    super::render(req, state, build).await
+}
