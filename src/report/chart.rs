@@ -389,66 +389,6 @@ fn describe(ts: &TimeSeries, currency: &str) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::overview::SeriesValues;
-
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn draws_an_svg_with_axes_and_currency_labels() {
-        let ts = TimeSeries {
-            granularity: Granularity::Month,
-            periods: vec![d("2026-01-01"), d("2026-02-01"), d("2026-03-01")],
-            series: vec![
-                SeriesValues {
-                    key: "PC".into(),
-                    values: vec![
-                        Micros::from_units(120_000),
-                        Micros::from_units(150_000),
-                        Micros::from_units(90_000),
-                    ],
-                },
-                SeriesValues {
-                    key: "Xbox".into(),
-                    values: vec![
-                        Micros::from_units(50_000),
-                        Micros::from_units(60_000),
-                        Micros::from_units(70_000),
-                    ],
-                },
-            ],
-        };
-        let chart = stacked_area(&ts, "Effective cost (USD)", "USD", Size::Wide);
-        assert!(chart.svg.starts_with("<svg"), "{}", &chart.svg[..80]);
-        assert!(chart.svg.contains("Jan 2026"));
-        assert!(chart.svg.contains("$"), "currency on the axis");
-        assert!(chart.svg.contains("Effective cost (USD)"));
-        assert_eq!(chart.legend.len(), 2);
-        assert_eq!(chart.legend[0].colour, "#e69f00");
-        assert!(
-            chart.description.contains("PC $360,000.00"),
-            "{}",
-            chart.description
-        );
-    }
-
-    #[test]
-    fn empty_series_say_so() {
-        let ts = TimeSeries {
-            granularity: Granularity::Day,
-            periods: vec![],
-            series: vec![],
-        };
-        assert!(stacked_area(&ts, "x", "USD", Size::Half)
-            .svg
-            .contains("No cost data"));
-    }
-}
-
 /// Colour of a calendar event kind's span on forecast charts.
 pub fn event_colour(kind: crate::calendar::EventKind) -> (u8, u8, u8) {
     use crate::calendar::EventKind;
@@ -597,5 +537,65 @@ pub fn forecast_chart(
         svg,
         legend,
         description,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::overview::SeriesValues;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn draws_an_svg_with_axes_and_currency_labels() {
+        let ts = TimeSeries {
+            granularity: Granularity::Month,
+            periods: vec![d("2026-01-01"), d("2026-02-01"), d("2026-03-01")],
+            series: vec![
+                SeriesValues {
+                    key: "PC".into(),
+                    values: vec![
+                        Micros::from_units(120_000),
+                        Micros::from_units(150_000),
+                        Micros::from_units(90_000),
+                    ],
+                },
+                SeriesValues {
+                    key: "Xbox".into(),
+                    values: vec![
+                        Micros::from_units(50_000),
+                        Micros::from_units(60_000),
+                        Micros::from_units(70_000),
+                    ],
+                },
+            ],
+        };
+        let chart = stacked_area(&ts, "Effective cost (USD)", "USD", Size::Wide);
+        assert!(chart.svg.starts_with("<svg"), "{}", &chart.svg[..80]);
+        assert!(chart.svg.contains("Jan 2026"));
+        assert!(chart.svg.contains("$"), "currency on the axis");
+        assert!(chart.svg.contains("Effective cost (USD)"));
+        assert_eq!(chart.legend.len(), 2);
+        assert_eq!(chart.legend[0].colour, "#e69f00");
+        assert!(
+            chart.description.contains("PC $360,000.00"),
+            "{}",
+            chart.description
+        );
+    }
+
+    #[test]
+    fn empty_series_say_so() {
+        let ts = TimeSeries {
+            granularity: Granularity::Day,
+            periods: vec![],
+            series: vec![],
+        };
+        assert!(stacked_area(&ts, "x", "USD", Size::Half)
+            .svg
+            .contains("No cost data"));
     }
 }
