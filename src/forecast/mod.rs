@@ -54,6 +54,9 @@ pub enum ForecastError {
     Singular,
 }
 
+/// Rolling origins per backtest (a quarter of the horizon apart).
+pub const ORIGINS: usize = 10;
+
 /// Backtest horizon for a requested horizon and history length.
 fn backtest_horizon(horizon: i64, history_days: usize) -> i64 {
     horizon.clamp(7, 90).min((history_days as i64 / 4).max(7))
@@ -75,7 +78,7 @@ pub fn forecast(
         events,
         options,
         backtest_horizon(horizon, history.len()),
-        5,
+        ORIGINS,
     );
     let pool = bt.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
     let last = history[history.len() - 1].0;

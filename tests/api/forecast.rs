@@ -61,9 +61,10 @@ fn beats_seasonal_naive_on_a_real_event_driven_series() {
         log: false,
         ..ModelOptions::default()
     };
-    let (acc, _) = accuracy::backtest(&history, &events, &options, 90, 5).expect("backtest");
+    let (acc, _) = accuracy::backtest(&history, &events, &options, 90, finops::forecast::ORIGINS)
+        .expect("backtest");
     eprintln!("peyton manning: {acc:?}");
-    assert_eq!(acc.origins, 5);
+    assert_eq!(acc.origins, finops::forecast::ORIGINS);
     assert!(acc.mase < acc.baseline_mase, "{acc:?}");
     assert!((0.6..=0.97).contains(&acc.coverage80), "{acc:?}");
     assert!((0.8..=1.0).contains(&acc.coverage95), "{acc:?}");
