@@ -15,6 +15,7 @@
 //! of a planning page in well under a second.
 
 pub mod accuracy;
+pub mod capacity;
 pub mod linalg;
 pub mod model;
 pub mod series;

@@ -168,6 +168,18 @@ async fn a_planner_sees_the_next_launch_with_bands_and_accuracy() {
     // learned from earlier launches.
     assert!(html.contains("Season 10 launch"), "next launch listed");
     assert!(html.contains("learned from past events of this kind"));
+    // The capacity plan says which region needs what by when.
+    let (status, html) = app
+        .get_text("/capacity?target=70&launch_buffer=25&horizon=60")
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("id=\"capacity-table\""), "{html}");
+    for region in ["us-east-1", "eu-west-1", "ap-northeast-1"] {
+        assert!(html.contains(region), "{region} planned");
+    }
+    assert!(html.contains("id=\"tile-short\"") && html.contains("id=\"tile-extra-cost\""));
+    let (status, _) = app.get_text("/capacity?target=5").await;
+    assert_eq!(status, 400);
     let (status, html) = app
         .get_text("/forecast?metric=ccu&platform=Switch&region=eu-west-1")
         .await;

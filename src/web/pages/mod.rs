@@ -2,6 +2,7 @@
 //! pool and render a template; the logic lives in `crate::report`.
 
 pub mod calendar;
+pub mod capacity;
 pub mod explorer;
 pub mod forecast;
 pub mod month;

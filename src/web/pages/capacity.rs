@@ -1,0 +1,157 @@
+//! `GET /capacity?target=70&launch_buffer=25&horizon=120`: the capacity
+//! plan per region, print-friendly for a planning meeting.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::Tile;
+use crate::db::DbConnection;
+use crate::forecast::capacity::{self, Policy};
+use crate::report::Catalog;
+use crate::web::errors::{HtmlError, WebError};
+use crate::web::params::Params;
+use crate::web::state::AppState;
+use crate::web::views::{short_date, thousands, Layout};
+use crate::web::Payload;
+
+pub const PARAMS: [&str; 3] = ["target", "launch_buffer", "horizon"];
+
+struct RegionRow {
+    region: String,
+    current: String,
+    per_instance: String,
+    peak_players: String,
+    peak_day: String,
+    required: String,
+    required_upper: String,
+    short_on: String,
+    short: bool,
+    extra_cost: String,
+}
+
+#[derive(Template)]
+#[template(path = "capacity.html")]
+struct CapacityPage {
+    layout: Layout,
+    target: String,
+    launch_buffer: String,
+    horizon: i64,
+    tiles: Vec<Tile>,
+    rows: Vec<RegionRow>,
+    skipped: Vec<(String, String)>,
+    currency: String,
+}
+
+fn percent_param(
+    params: &Params,
+    name: &str,
+    default: f64,
+    range: std::ops::RangeInclusive<f64>,
+) -> Result<f64, WebError> {
+    match params.one(name).map_err(WebError::BadRequest)? {
+        None => Ok(default),
+        Some(v) => v
+            .trim_end_matches('%')
+            .parse::<f64>()
+            .ok()
+            .filter(|x| range.contains(x))
+            .map(|x| x / 100.0)
+            .ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "{name}: '{v}' must be a percentage from {} to {}",
+                    range.start(),
+                    range.end()
+                ))
+            }),
+    }
+}
+
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    database: &str,
+) -> Result<Payload, WebError> {
+    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+    let policy = Policy {
+        target_utilisation: percent_param(params, "target", 0.7, 10.0..=100.0)?,
+        launch_buffer: percent_param(params, "launch_buffer", 0.25, 0.0..=300.0)?,
+        horizon_days: match params.one("horizon").map_err(WebError::BadRequest)? {
+            None => 120,
+            Some(h) => h
+                .parse::<i64>()
+                .ok()
+                .filter(|h| (7..=548).contains(h))
+                .ok_or_else(|| {
+                    WebError::BadRequest(format!("horizon: '{h}' must be 7 to 548 days"))
+                })?,
+        },
+    };
+    let events = crate::db::calendar::all_events(conn)?;
+    let (plans, skipped) = capacity::plan(conn, &events, &policy)?;
+    let currency = catalog
+        .currencies
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "USD".to_string());
+    let money = |v: f64| match crate::money::currency_symbol(&currency) {
+        Some(s) => format!("{s}{}", thousands(v)),
+        None => format!("{} {currency}", thousands(v)),
+    };
+    let short: Vec<&capacity::RegionPlan> = plans.iter().filter(|p| p.short_on.is_some()).collect();
+    let tiles = vec![
+        Tile {
+            id: "tile-short",
+            label: "Regions running short".to_string(),
+            value: format!("{} of {}", short.len(), plans.len()),
+            note: short
+                .first()
+                .and_then(|p| {
+                    p.short_on
+                        .map(|d| format!("first: {} on {}", p.region, short_date(d)))
+                })
+                .unwrap_or_else(|| "none in the horizon".to_string()),
+            note_class: if short.is_empty() { "down" } else { "up" },
+        },
+        Tile {
+            id: "tile-extra-cost",
+            label: format!("Extra cost, next {} days", policy.horizon_days),
+            value: money(plans.iter().map(|p| p.extra_cost).sum()),
+            note: "instance-days above today's fleet × measured cost per instance-day".to_string(),
+            note_class: "",
+        },
+    ];
+    let rows = plans
+        .iter()
+        .map(|p| RegionRow {
+            region: p.region.clone(),
+            current: format!("{:.0}", p.current_instances),
+            per_instance: format!("{:.0}", p.players_per_instance),
+            peak_players: thousands(p.peak_players_forecast),
+            peak_day: p.peak_day.map(short_date).unwrap_or_default(),
+            required: format!("{:.0}", p.required_instances),
+            required_upper: format!("{:.0}", p.required_instances_upper80),
+            short_on: p
+                .short_on
+                .map(short_date)
+                .unwrap_or_else(|| "—".to_string()),
+            short: p.short_on.is_some(),
+            extra_cost: money(p.extra_cost),
+        })
+        .collect();
+    let page = CapacityPage {
+        layout: Layout::new("Capacity plan", "capacity", catalog, database),
+        target: format!("{:.0}", policy.target_utilisation * 100.0),
+        launch_buffer: format!("{:.0}", policy.launch_buffer * 100.0),
+        horizon: policy.horizon_days,
+        tiles,
+        rows,
+        skipped: skipped.into_iter().map(|s| (s.region, s.reason)).collect(),
+        currency,
+    };
+    Ok(Payload::html(page.render()?))
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    super::render(req, state, build).await
+}
