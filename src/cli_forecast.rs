@@ -73,17 +73,7 @@ fn describe(req: &SeriesRequest) -> String {
 }
 
 fn json(req: &SeriesRequest, unit: &str, f: &SeriesForecast) -> String {
-    let value = serde_json::json!({
-        "series": [{
-            "metric": req.metric.as_str(),
-            "platform": req.platform,
-            "region": req.region,
-            "unit": unit,
-            "learned_event_kinds": f.learned_kinds,
-            "points": series::reported_points(&f.points),
-            "backtest": f.backtest,
-        }]
-    });
+    let value = series::forecast_json(req, unit, f);
     format!(
         "{}\n",
         serde_json::to_string_pretty(&value).unwrap_or_default()

@@ -192,3 +192,23 @@ pub fn reported_points(points: &[super::Point]) -> Vec<ReportedPoint> {
     }
     out
 }
+
+/// The JSON of a forecast, as the CLI and the API give it: per series its
+/// points and its backtest figures.
+pub fn forecast_json(
+    req: &SeriesRequest,
+    unit: &str,
+    f: &super::SeriesForecast,
+) -> serde_json::Value {
+    serde_json::json!({
+        "series": [{
+            "metric": req.metric.as_str(),
+            "platform": req.platform,
+            "region": req.region,
+            "unit": unit,
+            "learned_event_kinds": f.learned_kinds,
+            "points": reported_points(&f.points),
+            "backtest": f.backtest,
+        }]
+    })
+}

@@ -168,3 +168,31 @@ pub async fn month_json(
     .await
     .map_err(ApiError)
 }
+
+/// `GET /api/v1/forecast?metric&platform&region&horizon`: the forecast of
+/// one series with its backtest figures (the JSON of `finops forecast`).
+pub async fn forecast_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string());
+    answer(state.into_inner(), cache_key(&req), move |conn, _| {
+        params
+            .allow_only(&pages::forecast::PARAMS)
+            .map_err(WebError::BadRequest)?;
+        let (request, horizon) = pages::forecast::request_from(&params)?;
+        let (history, unit) = crate::forecast::series::load_history(conn, &request)?;
+        let events =
+            crate::forecast::series::events_for(&crate::db::calendar::all_events(conn)?, &request);
+        let f = crate::forecast::forecast(
+            &history,
+            &events,
+            horizon,
+            &crate::forecast::model::ModelOptions::default(),
+        )
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+        Payload::json(&crate::forecast::series::forecast_json(&request, &unit, &f))
+    })
+    .await
+    .map_err(ApiError)
+}

@@ -153,6 +153,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/costs", web::get().to(api::costs))
         .route("/api/v1/overview", web::get().to(api::overview_json))
         .route("/api/v1/month", web::get().to(api::month_json))
+        .route("/api/v1/forecast", web::get().to(api::forecast_json))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/static/{name}", web::get().to(assets::static_file));

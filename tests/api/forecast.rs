@@ -168,6 +168,21 @@ async fn a_planner_sees_the_next_launch_with_bands_and_accuracy() {
     // learned from earlier launches.
     assert!(html.contains("Season 10 launch"), "next launch listed");
     assert!(html.contains("learned from past events of this kind"));
+    // The same forecast as JSON from the API.
+    let (status, json) = app
+        .get_json("/api/v1/forecast?metric=cost&horizon=30")
+        .await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["series"][0]["points"].as_array().unwrap().len(), 30);
+    assert!(
+        json["series"][0]["backtest"]["baseline_mase"]
+            .as_f64()
+            .is_some(),
+        "{json}"
+    );
+    let (status, json) = app.get_json("/api/v1/forecast?metric=revenue").await;
+    assert_eq!(status, 400);
+    assert_eq!(json["error"]["code"], "bad_request");
     // The capacity plan says which region needs what by when.
     let (status, html) = app
         .get_text("/capacity?target=70&launch_buffer=25&horizon=60")

@@ -96,13 +96,8 @@ fn month_rows(points: &[forecast::Point], unit: &str) -> Vec<MonthRow> {
         .collect()
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    database: &str,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+/// The series and horizon a request asks for (shared with the API).
+pub fn request_from(params: &Params) -> Result<(SeriesRequest, i64), WebError> {
     let bad = WebError::BadRequest;
     let metric = match params.one("metric").map_err(bad)? {
         None => Metric::Cost,
@@ -134,11 +129,26 @@ fn build(
                 WebError::BadRequest(format!("horizon: '{h}' must be 7 to {MAX_HORIZON} days"))
             })?,
     };
-    let req = SeriesRequest {
-        metric,
-        platform: platform.clone(),
-        region: region.clone(),
-    };
+    Ok((
+        SeriesRequest {
+            metric,
+            platform,
+            region,
+        },
+        horizon,
+    ))
+}
+
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    database: &str,
+) -> Result<Payload, WebError> {
+    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+    let (req, horizon) = request_from(params)?;
+    let (metric, platform, region) = (req.metric, req.platform.clone(), req.region.clone());
+
     let (history, unit) = series::load_history(conn, &req)?;
     let events: Vec<CalendarEvent> =
         series::events_for(&crate::db::calendar::all_events(conn)?, &req);
