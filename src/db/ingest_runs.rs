@@ -24,6 +24,33 @@ pub struct NewIngestRun {
     pub finished_at: Option<NaiveDateTime>,
 }
 
+impl NewIngestRun {
+    /// A run that stored `rows` rows (none rejected), finished now.
+    pub fn succeeded(
+        source: &str,
+        file_name: &str,
+        file_hash: &str,
+        billing_period: &str,
+        rows: usize,
+        started_at: NaiveDateTime,
+        message: String,
+    ) -> NewIngestRun {
+        NewIngestRun {
+            source: source.to_string(),
+            file_name: file_name.to_string(),
+            file_hash: file_hash.to_string(),
+            billing_period: billing_period.to_string(),
+            rows_read: rows as i64,
+            rows_kept: rows as i64,
+            rows_rejected: 0,
+            status: "ok".to_string(),
+            message,
+            started_at,
+            finished_at: Some(now()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = ingest_runs)]
 pub struct IngestRun {

@@ -19,7 +19,7 @@ use diesel::Connection;
 use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
 use super::small::{Cells, SmallTable};
 use crate::db::activity::{self, NewActivity};
-use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::ingest_runs;
 use crate::db::schema::player_activity;
 use crate::db::{DbConnection, DbError};
 use crate::dims::Platform;
@@ -106,15 +106,9 @@ pub fn import(
     path: &Path,
     name: Option<&str>,
 ) -> Result<ActivitySummary, ImportError> {
-    let started_at = ingest_runs::now();
-    let label = name
-        .map(str::to_string)
-        .unwrap_or_else(|| super::file::label(path));
-    let result = import_inner(conn, path, &label, started_at);
-    if let Err(e) = &result {
-        super::record_failure(conn, SOURCE, &label, started_at, e);
-    }
-    result
+    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
+        import_inner(conn, path, label, started_at)
+    })
 }
 
 fn import_inner(
@@ -145,19 +139,15 @@ fn import_inner(
         .execute(conn)?;
         let run_id = ingest_runs::record(
             conn,
-            &NewIngestRun {
-                source: SOURCE.to_string(),
-                file_name: label.to_string(),
-                file_hash: hash.clone(),
-                billing_period: format!("{first_day}..{last_day}"),
-                rows_read: rows.len() as i64,
-                rows_kept: rows.len() as i64,
-                rows_rejected: 0,
-                status: "ok".to_string(),
-                message: String::new(),
+            &ingest_runs::NewIngestRun::succeeded(
+                SOURCE,
+                label,
+                &hash,
+                &format!("{first_day}..{last_day}"),
+                rows.len(),
                 started_at,
-                finished_at: Some(ingest_runs::now()),
-            },
+                String::new(),
+            ),
         )?;
         let rows: Vec<NewActivity> = rows
             .iter()

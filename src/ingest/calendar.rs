@@ -8,7 +8,7 @@ use diesel::Connection;
 
 use super::errors::ImportError;
 use crate::calendar::{self, CalendarEvent};
-use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 
 pub const SOURCE: &str = "calendar";
@@ -26,15 +26,9 @@ pub fn import(
     path: &Path,
     name: Option<&str>,
 ) -> Result<CalendarSummary, ImportError> {
-    let started_at = ingest_runs::now();
-    let label = name
-        .map(str::to_string)
-        .unwrap_or_else(|| super::file::label(path));
-    let result = import_inner(conn, path, &label, started_at);
-    if let Err(e) = &result {
-        super::record_failure(conn, SOURCE, &label, started_at, e);
-    }
-    result
+    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
+        import_inner(conn, path, label, started_at)
+    })
 }
 
 fn import_inner(
@@ -83,19 +77,15 @@ fn import_inner(
         crate::db::calendar::replace_source(conn, &source, &events)?;
         let ingest_run_id = ingest_runs::record(
             conn,
-            &NewIngestRun {
-                source: SOURCE.to_string(),
-                file_name: label.to_string(),
-                file_hash: prepared.sha256.clone(),
-                billing_period: String::new(),
-                rows_read: events.len() as i64,
-                rows_kept: events.len() as i64,
-                rows_rejected: 0,
-                status: "ok".to_string(),
-                message: String::new(),
+            &ingest_runs::NewIngestRun::succeeded(
+                SOURCE,
+                label,
+                &prepared.sha256,
+                "",
+                events.len(),
                 started_at,
-                finished_at: Some(ingest_runs::now()),
-            },
+                String::new(),
+            ),
         )?;
         Ok(CalendarSummary {
             file: label.to_string(),

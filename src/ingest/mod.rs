@@ -149,6 +149,27 @@ pub fn import_billing(
     }
 }
 
+/// Runs an import of `path` (shown as `name`, else the path) and records
+/// a failed attempt as a failed `ingest_runs` row. `run` gets the label and
+/// the start time.
+pub fn recorded<T>(
+    conn: &mut DbConnection,
+    source: &str,
+    path: &Path,
+    name: Option<&str>,
+    run: impl FnOnce(&mut DbConnection, &str, chrono::NaiveDateTime) -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
+    let started_at = ingest_runs::now();
+    let label = name
+        .map(str::to_string)
+        .unwrap_or_else(|| file::label(path));
+    let result = run(conn, &label, started_at);
+    if let Err(e) = &result {
+        record_failure(conn, source, &label, started_at, e);
+    }
+    result
+}
+
 /// Records a failed attempt; a failure to record is logged, not raised
 /// (the import's own error is what the user needs).
 pub fn record_failure(
@@ -264,19 +285,15 @@ fn import_billing_inner(
         .transaction::<_, StoreError, _>(|conn| {
             let run_id = ingest_runs::record(
                 conn,
-                &NewIngestRun {
-                    source: source.to_string(),
-                    file_name: label.to_string(),
-                    file_hash: sha256.clone(),
-                    billing_period: periods.join(","),
-                    rows_read: aggregated.rows_read as i64,
-                    rows_kept: aggregated.rows_read as i64,
-                    rows_rejected: 0,
-                    status: "ok".to_string(),
-                    message: String::new(),
+                &ingest_runs::NewIngestRun::succeeded(
+                    source,
+                    label,
+                    &sha256,
+                    &periods.join(","),
+                    aggregated.rows_read as usize,
                     started_at,
-                    finished_at: Some(ingest_runs::now()),
-                },
+                    String::new(),
+                ),
             )?;
             let mut replaced = 0;
             for scope in &scopes {

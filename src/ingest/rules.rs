@@ -5,7 +5,7 @@ use diesel::Connection;
 
 use super::allocate::{self, compile_all, Drivers, Rule, RuleError, RuleInput};
 use super::billing::ResourceDay;
-use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::ingest_runs;
 use crate::db::{activity, allocation_rules, costs, resource_costs, DbConnection, DbError};
 
 #[derive(Debug, thiserror::Error)]
@@ -121,19 +121,15 @@ fn reapply_in(conn: &mut DbConnection, rules: &[Rule], why: &str) -> Result<Reap
     // A run row bumps the data version, so cached reports refresh.
     let ingest_run_id = ingest_runs::record(
         conn,
-        &NewIngestRun {
-            source: "rules".to_string(),
-            file_name: String::new(),
-            file_hash: String::new(),
-            billing_period: String::new(),
-            rows_read: resource_rows as i64,
-            rows_kept: resource_rows as i64,
-            rows_rejected: 0,
-            status: "ok".to_string(),
-            message: format!("{why}; re-applied to {} billing period(s)", scopes.len()),
+        &ingest_runs::NewIngestRun::succeeded(
+            "rules",
+            "",
+            "",
+            "",
+            resource_rows,
             started_at,
-            finished_at: Some(ingest_runs::now()),
-        },
+            format!("{why}; re-applied to {} billing period(s)", scopes.len()),
+        ),
     )?;
     Ok(Reapplied {
         scopes: scopes.len(),

@@ -22,7 +22,7 @@ use diesel::Connection;
 
 use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
 use super::small::{Cells, SmallTable};
-use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::ingest_runs;
 use crate::db::schema::utilisation;
 use crate::db::utilisation::{insert_utilisation, NewUtilisation};
 use crate::db::{DbConnection, DbError};
@@ -185,15 +185,9 @@ pub fn import(
     path: &Path,
     name: Option<&str>,
 ) -> Result<UtilisationSummary, ImportError> {
-    let started_at = ingest_runs::now();
-    let label = name
-        .map(str::to_string)
-        .unwrap_or_else(|| super::file::label(path));
-    let result = import_inner(conn, path, &label, started_at);
-    if let Err(e) = &result {
-        super::record_failure(conn, SOURCE, &label, started_at, e);
-    }
-    result
+    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
+        import_inner(conn, path, label, started_at)
+    })
 }
 
 fn import_inner(
@@ -230,19 +224,15 @@ fn import_inner(
         }
         let run_id = ingest_runs::record(
             conn,
-            &NewIngestRun {
-                source: SOURCE.to_string(),
-                file_name: label.to_string(),
-                file_hash: hash.clone(),
-                billing_period: format!("{}..{}", first.date(), last.date()),
-                rows_read: rows.len() as i64,
-                rows_kept: rows.len() as i64,
-                rows_rejected: 0,
-                status: "ok".to_string(),
-                message: String::new(),
+            &ingest_runs::NewIngestRun::succeeded(
+                SOURCE,
+                label,
+                &hash,
+                &format!("{}..{}", first.date(), last.date()),
+                rows.len(),
                 started_at,
-                finished_at: Some(ingest_runs::now()),
-            },
+                String::new(),
+            ),
         )?;
         let rows: Vec<NewUtilisation> = rows
             .iter()

@@ -75,19 +75,15 @@ pub fn store(
         )?;
         let run_id = ingest_runs::record(
             conn,
-            &NewIngestRun {
-                source: SOURCE.to_string(),
-                file_name: endpoint.clone(),
-                file_hash: String::new(),
-                billing_period: format!("{}..{}", opts.from, opts.to.pred_opt().unwrap_or(opts.to)),
-                rows_read: fetched.rows.len() as i64,
-                rows_kept: fetched.rows.len() as i64,
-                rows_rejected: 0,
-                status: "ok".to_string(),
-                message: message.clone(),
+            &ingest_runs::NewIngestRun::succeeded(
+                SOURCE,
+                &endpoint,
+                "",
+                &format!("{}..{}", opts.from, opts.to.pred_opt().unwrap_or(opts.to)),
+                fetched.rows.len(),
                 started_at,
-                finished_at: Some(ingest_runs::now()),
-            },
+                message.clone(),
+            ),
         )?;
         for (rows, is_estimated) in [(&settled, false), (&estimated, true)] {
             if rows.is_empty() {

@@ -329,19 +329,15 @@ fn save_event(conn: &mut DbConnection, form: &EventForm) -> Result<Result<i64, S
     // A run row bumps the data version, so cached pages refresh.
     crate::db::ingest_runs::record(
         conn,
-        &crate::db::ingest_runs::NewIngestRun {
-            source: "calendar".to_string(),
-            file_name: PAGE_SOURCE.to_string(),
-            file_hash: String::new(),
-            billing_period: String::new(),
-            rows_read: 1,
-            rows_kept: 1,
-            rows_rejected: 0,
-            status: "ok".to_string(),
-            message: format!("event {id} '{}' saved", event.name),
-            started_at: crate::db::ingest_runs::now(),
-            finished_at: Some(crate::db::ingest_runs::now()),
-        },
+        &crate::db::ingest_runs::NewIngestRun::succeeded(
+            "calendar",
+            PAGE_SOURCE,
+            "",
+            "",
+            1_usize,
+            crate::db::ingest_runs::now(),
+            format!("event {id} '{}' saved", event.name),
+        ),
     )?;
     Ok(Ok(id))
 }
@@ -417,19 +413,15 @@ pub async fn delete(
         if found {
             crate::db::ingest_runs::record(
                 &mut conn,
-                &crate::db::ingest_runs::NewIngestRun {
-                    source: "calendar".to_string(),
-                    file_name: PAGE_SOURCE.to_string(),
-                    file_hash: String::new(),
-                    billing_period: String::new(),
-                    rows_read: 0,
-                    rows_kept: 0,
-                    rows_rejected: 0,
-                    status: "ok".to_string(),
-                    message: format!("event {id} deleted"),
-                    started_at: crate::db::ingest_runs::now(),
-                    finished_at: Some(crate::db::ingest_runs::now()),
-                },
+                &crate::db::ingest_runs::NewIngestRun::succeeded(
+                    "calendar",
+                    PAGE_SOURCE,
+                    "",
+                    "",
+                    0_usize,
+                    crate::db::ingest_runs::now(),
+                    format!("event {id} deleted"),
+                ),
             )?;
             st.cache.invalidate();
         }
