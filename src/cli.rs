@@ -88,6 +88,18 @@ pub struct ForecastArgs {
     /// Output: a table to read, JSON (points and backtest figures) or CSV
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// Forecast this series instead of the database's: a CSV with a header
+    /// and two columns, date (YYYY-MM-DD) and value, one row per day
+    #[arg(long, value_name = "FILE")]
+    pub series_csv: Option<std::path::PathBuf>,
+    /// With --series-csv: the events, as a calendar TOML file (the format of
+    /// forecasts/*.toml); without it, the database's calendar
+    #[arg(long, value_name = "FILE", requires = "series_csv")]
+    pub calendar: Option<std::path::PathBuf>,
+    /// Model the values as they are rather than on a log scale (for a
+    /// series that is already a logarithm, or can be negative)
+    #[arg(long)]
+    pub linear: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -320,6 +332,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let pool = open(&settings)?;
             pull_cost_explorer(&pool, &settings, args)
         }
+        Command::Forecast(args) if args.series_csv.is_some() => crate::cli_forecast::run_file(args),
         Command::Forecast(args) => {
             let settings = settings(&cli, None)?;
             let pool = open(&settings)?;

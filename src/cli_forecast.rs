@@ -50,7 +50,10 @@ pub fn run(conn: &mut DbConnection, args: &ForecastArgs) -> Result<(), CliError>
     let events =
         crate::db::calendar::all_events(conn).map_err(|e| CliError::Runtime(e.to_string()))?;
     let events = series::events_for(&events, &req);
-    let options = ModelOptions::default();
+    let options = ModelOptions {
+        log: !args.linear,
+        ..ModelOptions::default()
+    };
     let f = forecast::forecast(&history, &events, args.horizon_days, &options)
         .map_err(|e| CliError::BadInput(format!("{}: {e}", describe(&req))))?;
     let text = match args.format {
@@ -157,4 +160,98 @@ fn table(
         ));
     }
     out
+}
+
+/// `finops forecast --series-csv FILE [--calendar FILE]`: a series from a
+/// file, no database.
+pub fn run_file(args: &ForecastArgs) -> Result<(), CliError> {
+    let Some(path) = &args.series_csv else {
+        return Err(CliError::BadInput(
+            "--series-csv is required here".to_string(),
+        ));
+    };
+    if !(1..=MAX_HORIZON_DAYS).contains(&args.horizon_days) {
+        return Err(CliError::BadInput(format!(
+            "--horizon-days: {} is out of range 1..={MAX_HORIZON_DAYS} (18 months)",
+            args.horizon_days
+        )));
+    }
+    let label = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::BadInput(format!("{label}: {e}")))?;
+    let history = read_series(&label, &text)?;
+    let events = match &args.calendar {
+        None => Vec::new(),
+        Some(c) => {
+            let name = c.display().to_string();
+            let t = std::fs::read_to_string(c)
+                .map_err(|e| CliError::BadInput(format!("{name}: {e}")))?;
+            crate::calendar::parse_calendar(&name, &t)
+                .map_err(|e| CliError::BadInput(e.to_string()))?
+        }
+    };
+    let options = ModelOptions {
+        log: !args.linear,
+        ..ModelOptions::default()
+    };
+    let f = forecast::forecast(&history, &events, args.horizon_days, &options)
+        .map_err(|e| CliError::BadInput(format!("{label}: {e}")))?;
+    let req = SeriesRequest {
+        metric: Metric::Cost,
+        platform: None,
+        region: None,
+    };
+    let text = match args.format {
+        OutputFormat::Json => {
+            let mut value = series::forecast_json(&req, "", &f);
+            value["series"][0]["metric"] = serde_json::Value::String(label.clone());
+            // Every day, not months: a file's series is for comparison.
+            value["series"][0]["points"] = serde_json::to_value(&f.points).unwrap_or_default();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            )
+        }
+        OutputFormat::Csv => csv(&f),
+        OutputFormat::Table => table(&req, "", &history, &events, &f),
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Runtime(format!("standard output: {e}")))
+}
+
+/// `date,value` rows after a header; errors name the line.
+fn read_series(label: &str, text: &str) -> Result<Vec<(chrono::NaiveDate, f64)>, CliError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut cells = line.split(',').map(|c| c.trim().trim_matches('"'));
+        let (Some(d), Some(v)) = (cells.next(), cells.next()) else {
+            return Err(CliError::BadInput(format!(
+                "{label}: line {}: expected date,value",
+                i + 1
+            )));
+        };
+        let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            CliError::BadInput(format!(
+                "{label}: line {}, column 1: '{d}' is not a date (YYYY-MM-DD)",
+                i + 1
+            ))
+        })?;
+        let value: f64 = v
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite())
+            .ok_or_else(|| {
+                CliError::BadInput(format!(
+                    "{label}: line {}, column 2: '{v}' is not a number",
+                    i + 1
+                ))
+            })?;
+        out.push((day, value));
+    }
+    Ok(out)
 }

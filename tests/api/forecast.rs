@@ -219,3 +219,55 @@ async fn a_planner_sees_the_next_launch_with_bands_and_accuracy() {
         );
     }
 }
+
+#[test]
+fn a_series_from_a_file_can_be_forecast_without_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("series.csv");
+    let mut text = String::from("date,value\n");
+    let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for t in 0..120 {
+        let d = start + chrono::Duration::days(t);
+        text.push_str(&format!("{d},{}\n", 100.0 + 20.0 * ((t % 7) as f64)));
+    }
+    std::fs::write(&series, &text).unwrap();
+    let calendar = dir.path().join("calendar.toml");
+    std::fs::write(&calendar, "[[event]]\nname = \"Sale\"\nkind = \"sale\"\nstart = 2026-05-10\nend = 2026-05-12\nexpected_uplift = 0.5\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "forecast",
+        "--series-csv",
+        series.to_str().unwrap(),
+        "--calendar",
+        calendar.to_str().unwrap(),
+        "--horizon-days",
+        "30",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = json["series"][0]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 30);
+    // 10 May is in the sale: +50 % on the calendar's word (a kind never seen).
+    let at = |d: &str| {
+        points.iter().find(|p| p["date"] == d).unwrap()["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    let ratio = at("2026-05-10") / at("2026-05-03");
+    assert!((1.35..1.65).contains(&ratio), "{ratio}");
+    std::fs::write(&series, "date,value\n2026-01-01,1\n2026-01-02,x\n").unwrap();
+    let out = run(&["forecast", "--series-csv", series.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3, column 2: 'x' is not a number"));
+}
