@@ -119,7 +119,7 @@ pub fn backtest(
 ) -> Option<(Accuracy, ErrorPool)> {
     let n = history.len();
     let h = horizon.max(1) as usize;
-    let step = (h / 4).max(7);
+    let step = (h / 8).max(7);
     let mut results: Vec<OriginResult> = Vec::new();
     for k in 0..origins {
         let Some(cut) = n.checked_sub(h + k * step) else {

@@ -56,20 +56,36 @@ pub enum ForecastError {
 }
 
 /// Rolling origins per backtest (a quarter of the horizon apart).
-pub const ORIGINS: usize = 10;
+pub const ORIGINS: usize = 20;
 
 /// Backtest horizon for a requested horizon and history length.
 fn backtest_horizon(horizon: i64, history_days: usize) -> i64 {
     horizon.clamp(7, 90).min((history_days as i64 / 4).max(7))
 }
 
-/// Forecasts `horizon` days after the last day of `history`.
+/// Days without data after which earlier history is ignored: a stray old
+/// import (a test file, a month billed long ago) must not bend the trend.
+pub const MAX_GAP_DAYS: i64 = 28;
+
+/// The history after its last gap longer than `MAX_GAP_DAYS`.
+pub fn recent_history(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
+    let start = history
+        .windows(2)
+        .rposition(|w| (w[1].0 - w[0].0).num_days() > MAX_GAP_DAYS)
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    &history[start..]
+}
+
+/// Forecasts `horizon` days after the last day of `history` (from its last
+/// gap of more than four weeks on).
 pub fn forecast(
     history: &[(NaiveDate, f64)],
     events: &[CalendarEvent],
     horizon: i64,
     options: &ModelOptions,
 ) -> Result<SeriesForecast, ForecastError> {
+    let history = recent_history(history);
     if history.len() < 28 {
         return Err(ForecastError::TooShort(history.len()));
     }
@@ -237,6 +253,16 @@ mod tests {
         // Same weekday one week earlier, no event: about twice as high.
         let ratio = at(31) / at(24);
         assert!((0.4..0.6).contains(&ratio), "{ratio}");
+    }
+
+    #[test]
+    fn history_before_a_long_gap_is_ignored() {
+        let (mut history, events) = series();
+        let clean = forecast(&history, &events, 30, &ModelOptions::default()).unwrap();
+        // A stray tiny value a year before the series begins.
+        history.insert(0, (history[0].0 - chrono::Duration::days(365), 0.2));
+        let f = forecast(&history, &events, 30, &ModelOptions::default()).unwrap();
+        assert_eq!(f.points, clean.points);
     }
 
     #[test]
