@@ -484,6 +484,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
                 endpoint_url: settings.cost_explorer_endpoint_url.clone(),
                 tag_key: settings.cost_explorer_tag_key.clone(),
                 billing_account: settings.cost_explorer_account.clone(),
+                static_credentials: None,
             };
             eprintln!(
                 "pulling from Cost Explorer every {} hour(s)",

@@ -71,6 +71,9 @@ pub struct PullOptions {
     pub services: bool,
     /// Attempts per request, throttling and 5xx included.
     pub max_attempts: u32,
+    /// Fixed credentials (access key id, secret) instead of the standard
+    /// AWS chain: for an emulator.
+    pub static_credentials: Option<(String, String)>,
 }
 
 impl PullOptions {
@@ -83,6 +86,7 @@ impl PullOptions {
             billing_account: "aws".to_string(),
             services: true,
             max_attempts: 6,
+            static_credentials: None,
         }
     }
 }
@@ -109,6 +113,15 @@ async fn client(opts: &PullOptions) -> aws_sdk_costexplorer::Client {
         .retry_config(retry);
     if let Some(url) = &opts.endpoint_url {
         loader = loader.endpoint_url(url.clone());
+    }
+    if let Some((id, secret)) = &opts.static_credentials {
+        loader = loader.credentials_provider(aws_sdk_costexplorer::config::Credentials::new(
+            id.clone(),
+            secret.clone(),
+            None,
+            None,
+            "finops-static",
+        ));
     }
     let config = loader.load().await;
     aws_sdk_costexplorer::Client::new(&config)

@@ -16,6 +16,8 @@ pub struct Schedule {
     pub endpoint_url: Option<String>,
     pub tag_key: String,
     pub billing_account: String,
+    /// Fixed credentials instead of the standard AWS chain (an emulator).
+    pub static_credentials: Option<(String, String)>,
 }
 
 /// Runs one pull now: fetch, then store in the blocking pool. Returns a
@@ -38,6 +40,7 @@ pub async fn pull_once(pool: &DbPool, schedule: &Schedule) -> String {
     opts.endpoint_url = schedule.endpoint_url.clone();
     opts.tag_key = schedule.tag_key.clone();
     opts.billing_account = schedule.billing_account.clone();
+    opts.static_credentials = schedule.static_credentials.clone();
     let fetched = cost_explorer::fetch(&opts).await;
     let pool = pool.clone();
     let result = actix_web::rt::task::spawn_blocking(move || {

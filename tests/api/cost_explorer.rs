@@ -108,18 +108,18 @@ fn day(
     })
 }
 
-fn set_test_credentials() {
-    // moto accepts any credentials; the SDK reads them from the standard
-    // chain, here the environment.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::remove_var("AWS_PROFILE");
+/// Pull options with the fixed credentials moto and the stub accept (the
+/// test process's environment is left alone: setting variables while other
+/// test threads read them is a data race).
+fn options(from: NaiveDate, to: NaiveDate) -> cost_explorer::PullOptions {
+    let mut opts = cost_explorer::PullOptions::new(from, to);
+    opts.static_credentials = Some(("testing".to_string(), "testing".to_string()));
+    opts
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pulls_by_tag_region_and_service_through_the_sdk() {
     let Some(moto) = Moto::start() else { return };
-    set_test_credentials();
     // Request order: tag × region (two pages), then tag × service for
     // eu-west-1, then for us-east-1.
     moto.seed(serde_json::json!([
@@ -158,7 +158,7 @@ async fn pulls_by_tag_region_and_service_through_the_sdk() {
     ]))
     .await;
 
-    let mut opts = cost_explorer::PullOptions::new(
+    let mut opts = options(
         NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
         NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
     );
@@ -238,6 +238,9 @@ async fn pulls_by_tag_region_and_service_through_the_sdk() {
             &moto.url,
             "--json",
         ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
         .output()
         .await
         .unwrap();
@@ -250,14 +253,13 @@ async fn pulls_by_tag_region_and_service_through_the_sdk() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_pull_is_a_clear_error_and_is_recorded() {
-    set_test_credentials();
     // Nothing listens there: connection refused, retried, then reported.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut opts = cost_explorer::PullOptions::new(
+    let mut opts = options(
         NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
         NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
     );
@@ -268,7 +270,7 @@ async fn a_failed_pull_is_a_clear_error_and_is_recorded() {
         e.to_string().starts_with("Cost Explorer request 1 failed"),
         "{e}"
     );
-    let bad_range = cost_explorer::PullOptions::new(
+    let bad_range = options(
         NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
         NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
     );
@@ -290,13 +292,13 @@ async fn a_failed_pull_is_a_clear_error_and_is_recorded() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scheduled_pull_records_its_status_for_the_data_sources_page() {
     let Some(moto) = Moto::start() else { return };
-    set_test_credentials();
     // Nothing seeded: Cost Explorer (moto) answers with no days.
     let schedule = pull::schedule::Schedule {
         every: std::time::Duration::from_secs(3600),
         endpoint_url: Some(moto.url.clone()),
         tag_key: "platform".to_string(),
         billing_account: "aws".to_string(),
+        static_credentials: Some(("testing".to_string(), "testing".to_string())),
     };
     for db in databases() {
         let status = pull::schedule::pull_once(&db.pool, &schedule).await;
@@ -375,7 +377,6 @@ const THROTTLED: (u16, &str) = (
 
 #[tokio::test(flavor = "multi_thread")]
 async fn throttling_is_retried_with_backoff_then_reported() {
-    set_test_credentials();
     let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
     let to = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
     // Throttled once, then answered: the pull succeeds.
@@ -383,7 +384,7 @@ async fn throttling_is_retried_with_backoff_then_reported() {
         THROTTLED,
         (200, r#"{"ResultsByTime":[],"DimensionValueAttributes":[]}"#),
     ]);
-    let mut opts = cost_explorer::PullOptions::new(from, to);
+    let mut opts = options(from, to);
     opts.endpoint_url = Some(url);
     opts.services = false;
     let fetched = cost_explorer::fetch(&opts)
