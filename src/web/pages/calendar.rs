@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
 
+use super::FormOutcome;
 use crate::calendar::{self, CalendarEvent, EventKind};
 use crate::db::DbConnection;
 use crate::dims::Platform;
@@ -297,15 +298,10 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    let params = Params::parse(req.query_string());
-    let database = state.database_label.clone();
-    crate::web::answer(
-        state.into_inner(),
-        crate::web::cache_key(&req),
-        move |conn, catalog| build(conn, catalog, &params, &database, None),
-    )
+    super::render(req, state, |conn, catalog, params, database| {
+        build(conn, catalog, params, database, None)
+    })
     .await
-    .map_err(HtmlError)
 }
 
 /// Validates and stores an event; `Err` holds the re-rendered form.
@@ -347,48 +343,30 @@ pub async fn save(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
-    super::sources::same_origin(&req).map_err(HtmlError)?;
-    if body.len() > 64 * 1024 {
-        return Err(HtmlError(WebError::TooLarge(
-            "The form is too large.".to_string(),
-        )));
-    }
     let form = EventForm::parse(&body).map_err(|e| HtmlError(WebError::BadRequest(e)))?;
-    let state = state.into_inner();
-    let st = state.clone();
-    let database = state.database_label.clone();
-    let outcome = web::block(move || -> Result<Result<i64, Payload>, WebError> {
-        let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
-        match save_event(&mut conn, &form)? {
-            Ok(id) => {
-                st.cache.invalidate();
-                Ok(Ok(id))
-            }
-            Err(message) => {
-                let version = crate::db::ingest_runs::data_version(&mut conn)?;
-                let catalog = st.catalog(&mut conn, version)?;
-                let page = build(
-                    &mut conn,
-                    &catalog,
-                    &Params::parse(""),
-                    &database,
-                    Some((form, message)),
-                )?;
-                Ok(Err(page))
-            }
-        }
-    })
+    let entered = form.clone();
+    super::post_form(
+        &req,
+        state,
+        body.len(),
+        64 * 1024,
+        move |conn| {
+            Ok(match save_event(conn, &form)? {
+                Ok(id) => FormOutcome::Saved(format!("/calendar?saved={id}")),
+                Err(message) => FormOutcome::Refused(message),
+            })
+        },
+        move |conn, catalog, database, message| {
+            build(
+                conn,
+                catalog,
+                &Params::parse(""),
+                database,
+                Some((entered, message)),
+            )
+        },
+    )
     .await
-    .map_err(|e| HtmlError(WebError::Internal(e.to_string())))?
-    .map_err(HtmlError)?;
-    match outcome {
-        Ok(id) => Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", format!("/calendar?saved={id}")))
-            .finish()),
-        Err(page) => Ok(HttpResponse::UnprocessableEntity()
-            .content_type(page.content_type)
-            .body(page.body)),
-    }
 }
 
 pub async fn delete(

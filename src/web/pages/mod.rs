@@ -40,6 +40,69 @@ pub async fn render(
     .map_err(HtmlError)
 }
 
+/// What a form post's work decided: where to send the browser (303), or
+/// why the form was refused, shown on the page again (422).
+pub enum FormOutcome {
+    Saved(String),
+    Refused(String),
+}
+
+/// Handles a form post: checks the origin and size, runs `work` in the
+/// blocking pool; on `Refused`, `rerender` rebuilds the page with the
+/// message and the entered values. A saved change empties the cache.
+pub async fn post_form<W, R>(
+    req: &HttpRequest,
+    state: web::Data<AppState>,
+    body_len: usize,
+    max_len: usize,
+    work: W,
+    rerender: R,
+) -> Result<HttpResponse, HtmlError>
+where
+    W: FnOnce(&mut DbConnection) -> Result<FormOutcome, WebError> + Send + 'static,
+    R: FnOnce(&mut DbConnection, &Catalog, &str, String) -> Result<Payload, WebError>
+        + Send
+        + 'static,
+{
+    sources::same_origin(req).map_err(HtmlError)?;
+    if body_len > max_len {
+        return Err(HtmlError(WebError::TooLarge(
+            "The form is too large.".to_string(),
+        )));
+    }
+    let state = state.into_inner();
+    let outcome = web::block(move || -> Result<Result<String, Payload>, WebError> {
+        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+        match work(&mut conn)? {
+            FormOutcome::Saved(location) => {
+                state.cache.invalidate();
+                Ok(Ok(location))
+            }
+            FormOutcome::Refused(message) => {
+                let version = crate::db::ingest_runs::data_version(&mut conn)?;
+                let catalog = state.catalog(&mut conn, version)?;
+                Ok(Err(rerender(
+                    &mut conn,
+                    &catalog,
+                    &state.database_label,
+                    message,
+                )?))
+            }
+        }
+    })
+    .await
+    .map_err(|e| HtmlError(WebError::Internal(e.to_string())))?
+    .map_err(HtmlError)?;
+    Ok(match outcome {
+        Ok(location) => HttpResponse::SeeOther()
+            .insert_header(("Location", location))
+            .finish(),
+        Err(page) => HttpResponse::UnprocessableEntity()
+            .content_type(page.content_type)
+            .body(page.body),
+    })
+}
+
 /// A checkbox in a filter form.
 pub struct CheckOption {
     pub value: String,

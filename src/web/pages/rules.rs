@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Duration;
 
+use super::FormOutcome;
 use crate::db::resource_costs::{self, UnallocatedResource};
 use crate::db::{allocation_rules, DbConnection};
 use crate::dims::Platform;
@@ -162,15 +163,10 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    let params = Params::parse(req.query_string());
-    let database = state.database_label.clone();
-    crate::web::answer(
-        state.into_inner(),
-        crate::web::cache_key(&req),
-        move |conn, catalog| build(conn, catalog, &params, &database, None),
-    )
+    super::render(req, state, |conn, catalog, params, database| {
+        build(conn, catalog, params, database, None)
+    })
     .await
-    .map_err(HtmlError)
 }
 
 /// Reads the posted form: rows `r{i}_kind`, `r{i}_pattern`,
@@ -229,49 +225,29 @@ pub async fn save(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
-    super::sources::same_origin(&req).map_err(HtmlError)?;
-    if body.len() > 256 * 1024 {
-        return Err(HtmlError(WebError::TooLarge(
-            "The form is too large.".to_string(),
-        )));
-    }
     let inputs = parse_form(&body).map_err(|e| HtmlError(WebError::BadRequest(e)))?;
-    let state = state.into_inner();
-    let st = state.clone();
-    let database = state.database_label.clone();
-    let outcome = web::block(move || -> Result<Result<usize, Payload>, WebError> {
-        let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
-        match rules::save(&mut conn, &inputs, "the rules page") {
-            Ok(_) => {
-                st.cache.invalidate();
-                Ok(Ok(inputs.len()))
-            }
-            Err(RulesError::Invalid(e)) => {
-                let version = crate::db::ingest_runs::data_version(&mut conn)?;
-                let catalog = st.catalog(&mut conn, version)?;
-                let page = build(
-                    &mut conn,
-                    &catalog,
-                    &Params::parse(""),
-                    &database,
-                    Some((inputs, e.to_string())),
-                )?;
-                Ok(Err(page))
-            }
+    let entered = inputs.clone();
+    super::post_form(
+        &req,
+        state,
+        body.len(),
+        256 * 1024,
+        move |conn| match rules::save(conn, &inputs, "the rules page") {
+            Ok(_) => Ok(FormOutcome::Saved(format!("/rules?saved={}", inputs.len()))),
+            Err(RulesError::Invalid(e)) => Ok(FormOutcome::Refused(e.to_string())),
             Err(RulesError::Db(e)) => Err(e.into()),
-        }
-    })
+        },
+        move |conn, catalog, database, message| {
+            build(
+                conn,
+                catalog,
+                &Params::parse(""),
+                database,
+                Some((entered, message)),
+            )
+        },
+    )
     .await
-    .map_err(|e| HtmlError(WebError::Internal(e.to_string())))?
-    .map_err(HtmlError)?;
-    match outcome {
-        Ok(n) => Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", format!("/rules?saved={n}")))
-            .finish()),
-        Err(page) => Ok(HttpResponse::UnprocessableEntity()
-            .content_type(page.content_type)
-            .body(page.body)),
-    }
 }
 
 #[cfg(test)]
