@@ -355,7 +355,7 @@ pub fn file_label(file: &str) -> String {
         .unwrap_or_else(|| file.to_string())
 }
 
-fn date_field(fields: &toml::Table, key: &str) -> Result<NaiveDate, String> {
+pub(crate) fn date_field(fields: &toml::Table, key: &str) -> Result<NaiveDate, String> {
     let value = fields
         .get(key)
         .ok_or_else(|| format!("field '{key}' is missing"))?;
@@ -368,7 +368,7 @@ fn date_field(fields: &toml::Table, key: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("field '{key}' is '{text}': expected a date YYYY-MM-DD"))
 }
 
-fn string_list(fields: &toml::Table, key: &str) -> Result<Vec<String>, String> {
+pub(crate) fn string_list(fields: &toml::Table, key: &str) -> Result<Vec<String>, String> {
     match fields.get(key) {
         None => Ok(Vec::new()),
         Some(toml::Value::Array(items)) => items

@@ -96,6 +96,11 @@ pub struct ForecastArgs {
     /// forecasts/*.toml); without it, the database's calendar
     #[arg(long, value_name = "FILE", requires = "series_csv")]
     pub calendar: Option<std::path::PathBuf>,
+    /// Apply a scenario file (forecasts/scenarios/*.toml) to the calendar
+    /// and the forecast: moved or added events, scaled uplifts, regions
+    /// opening
+    #[arg(long, value_name = "FILE", conflicts_with = "series_csv")]
+    pub scenario: Option<std::path::PathBuf>,
     /// Model the values as they are rather than on a log scale (for a
     /// series that is already a logarithm, or can be negative)
     #[arg(long)]
@@ -162,6 +167,9 @@ pub enum IngestCommand {
     /// Marketing calendar files (TOML, as in forecasts/): each replaces the
     /// events stored from the file of the same name
     Calendar(IngestFiles),
+    /// Forecast scenarios (TOML, as in forecasts/scenarios/): each is
+    /// stored by its name, replacing the scenario of the same name
+    Scenario(IngestFiles),
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,10 @@ use std::io::Write;
 use crate::cli::{CliError, ForecastArgs, OutputFormat};
 use crate::db::DbConnection;
 use crate::dims;
+use crate::forecast::hierarchy::NodeForecast;
 use crate::forecast::model::ModelOptions;
+use crate::forecast::run::{self, RunError};
+use crate::forecast::scenario::parse_scenario;
 use crate::forecast::series::{self, Metric, SeriesRequest};
 use crate::forecast::{self, SeriesForecast};
 
@@ -40,30 +43,141 @@ pub fn run(conn: &mut DbConnection, args: &ForecastArgs) -> Result<(), CliError>
         }
         other => other.clone(),
     };
+    let scenario = match &args.scenario {
+        None => None,
+        Some(path) => {
+            let label = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::BadInput(format!("--scenario: {label}: {e}")))?;
+            Some(
+                parse_scenario(&label, &text)
+                    .map_err(|e| CliError::BadInput(format!("--scenario: {e}")))?,
+            )
+        }
+    };
     let req = SeriesRequest {
         metric,
         platform,
         region,
     };
-    let (history, unit) =
-        series::load_history(conn, &req).map_err(|e| CliError::Runtime(e.to_string()))?;
-    let events =
-        crate::db::calendar::all_events(conn).map_err(|e| CliError::Runtime(e.to_string()))?;
-    let events = series::events_for(&events, &req);
-    let options = ModelOptions {
-        log: !args.linear,
-        ..ModelOptions::default()
-    };
-    let f = forecast::forecast(&history, &events, args.horizon_days, &options)
-        .map_err(|e| CliError::BadInput(format!("{}: {e}", describe(&req))))?;
+    let mf = run::metric_forecast(
+        conn,
+        metric,
+        args.horizon_days,
+        scenario.as_ref(),
+        !args.linear,
+    )
+    .map_err(|e| match e {
+        RunError::Db(e) => CliError::Runtime(e.to_string()),
+        other => CliError::BadInput(other.to_string()),
+    })?;
+    let h = &mf.hierarchy;
+    let node = h
+        .find(req.platform.as_deref(), req.region.as_deref())
+        .ok_or_else(|| CliError::BadInput(format!("{}: no data", describe(&req))))?;
+    if let Some(problem) = &node.problem {
+        eprintln!("note: {}: {problem}", describe(&req));
+    }
+    let children = h.children(req.platform.as_deref(), req.region.as_deref());
+    let events = series::events_for(&mf.events, &req);
     let text = match args.format {
-        OutputFormat::Json => json(&req, &unit, &f),
-        OutputFormat::Csv => csv(&f),
-        OutputFormat::Table => table(&req, &unit, &history, &events, &f),
+        OutputFormat::Json => {
+            let mut list = vec![series::node_json(metric, &h.unit, node)];
+            list.extend(
+                children
+                    .iter()
+                    .map(|c| series::node_json(metric, &h.unit, c)),
+            );
+            let value = serde_json::json!({
+                "scenario": scenario.as_ref().map(|s| s.name.clone()),
+                "reconciliation": "wls",
+                "series": list,
+            });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            )
+        }
+        OutputFormat::Csv => {
+            let mut out = String::from(
+                "platform,region,date,period,mean,lower80,upper80,lower95,upper95\r\n",
+            );
+            for n in std::iter::once(node).chain(children.iter().copied()) {
+                out.push_str(&csv_rows(
+                    n.platform.as_deref().unwrap_or("all"),
+                    n.region.as_deref().unwrap_or("all"),
+                    &n.forecast,
+                ));
+            }
+            out
+        }
+        OutputFormat::Table => {
+            let mut out = String::new();
+            if let Some(s) = &scenario {
+                out.push_str(&format!("Scenario: {}\n", s.name));
+                for c in &s.changes {
+                    out.push_str(&format!("  - {}\n", c.describe()));
+                }
+                out.push('\n');
+            }
+            out.push_str(&table(
+                &req,
+                &h.unit,
+                &node.history,
+                &events,
+                &node.forecast,
+            ));
+            if !children.is_empty() {
+                out.push_str(&breakdown(metric, &children));
+            }
+            out
+        }
     };
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| CliError::Runtime(format!("standard output: {e}")))
+}
+
+/// The series one level down, which add up to the forecast above.
+fn breakdown(metric: Metric, children: &[&NodeForecast]) -> String {
+    let what = if metric == Metric::Ccu {
+        "peak"
+    } else {
+        "total"
+    };
+    let mut out = format!(
+        "\nBreakdown (reconciled: these add up to the forecast above, day by day)\n{:<16} {:<16} {:>14} {:>6} {:>9}  note\n",
+        "platform", "region", what, "MASE", "naive"
+    );
+    for c in children {
+        let v = if metric == Metric::Ccu {
+            c.forecast.points.iter().map(|p| p.mean).fold(0.0, f64::max)
+        } else {
+            c.forecast.points.iter().map(|p| p.mean).sum()
+        };
+        let (mase, naive, flag) = match &c.forecast.backtest {
+            Some(a) => (
+                format!("{:.2}", a.mase),
+                format!("{:.2}", a.baseline_mase),
+                if a.worse_than_baseline() {
+                    "WORSE THAN THE BASELINE".to_string()
+                } else {
+                    String::new()
+                },
+            ),
+            None => ("-".to_string(), "-".to_string(), String::new()),
+        };
+        out.push_str(&format!(
+            "{:<16} {:<16} {:>14.0} {:>6} {:>9}  {}\n",
+            c.platform.as_deref().unwrap_or("all"),
+            c.region.as_deref().unwrap_or("all"),
+            v,
+            mase,
+            naive,
+            c.problem.clone().unwrap_or(flag)
+        ));
+    }
+    out
 }
 
 fn describe(req: &SeriesRequest) -> String {
@@ -75,12 +189,15 @@ fn describe(req: &SeriesRequest) -> String {
     )
 }
 
-fn json(req: &SeriesRequest, unit: &str, f: &SeriesForecast) -> String {
-    let value = series::forecast_json(req, unit, f);
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&value).unwrap_or_default()
-    )
+fn csv_rows(platform: &str, region: &str, f: &SeriesForecast) -> String {
+    let mut out = String::new();
+    for p in series::reported_points(&f.points) {
+        out.push_str(&format!(
+            "{platform},{region},{},{},{:.2},{:.2},{:.2},{:.2},{:.2}\r\n",
+            p.date, p.period, p.mean, p.lower80, p.upper80, p.lower95, p.upper95
+        ));
+    }
+    out
 }
 
 fn csv(f: &SeriesForecast) -> String {

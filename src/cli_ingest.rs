@@ -17,6 +17,7 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
         IngestCommand::Utilisation(f) => (f, "utilisation"),
         IngestCommand::Activity(f) => (f, "activity"),
         IngestCommand::Calendar(f) => (f, "calendar"),
+        IngestCommand::Scenario(f) => (f, "scenario"),
     };
     let mut failures: Vec<ImportError> = Vec::new();
     for path in &files.files {
@@ -34,6 +35,16 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
                 eprintln!(
                     "imported {}: {} events (replacing {} from the same file)",
                     s.file, s.events, s.replaced
+                );
+                json(&s)
+            }),
+            "scenario" => crate::ingest::scenario::import(conn, path, None).and_then(|s| {
+                eprintln!(
+                    "imported {}: scenario '{}' with {} change(s){}",
+                    s.file,
+                    s.name,
+                    s.changes,
+                    if s.replaced > 0 { ", replacing the stored one" } else { "" }
                 );
                 json(&s)
             }),

@@ -145,6 +145,7 @@ pub fn region_name(code: &str) -> Option<&'static str> {
         "ap-south-1" => "Asia Pacific (Mumbai)",
         "sa-east-1" => "South America (São Paulo)",
         "me-south-1" => "Middle East (Bahrain)",
+        "me-central-1" => "Middle East (UAE)",
         "af-south-1" => "Africa (Cape Town)",
         "global" => "Global (no region)",
         _ => return None,

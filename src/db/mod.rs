@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod costs;
 pub mod ingest_runs;
 pub mod resource_costs;
+pub mod scenarios;
 pub mod schema;
 pub mod sql;
 pub mod utilisation;

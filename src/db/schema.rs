@@ -148,6 +148,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scenarios (id) {
+        id -> BigInt,
+        name -> Text,
+        source -> Text,
+        body -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     cost_resource_daily,
     allocation_rules,
@@ -157,4 +167,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     utilisation,
     calendar_events,
     budgets,
+    scenarios,
 );

@@ -29,6 +29,22 @@ use noise::Noise;
 /// from any directory.
 pub const DEMO_CALENDAR: &str = include_str!("../../forecasts/demo-calendar.toml");
 pub const DEMO_CALENDAR_FILE: &str = "demo-calendar.toml";
+
+/// The demo's forecast scenarios (`forecasts/scenarios/`), built in too.
+pub const DEMO_SCENARIOS: [(&str, &str); 3] = [
+    (
+        "expansion-slips.toml",
+        include_str!("../../forecasts/scenarios/expansion-slips.toml"),
+    ),
+    (
+        "bigger-expansion.toml",
+        include_str!("../../forecasts/scenarios/bigger-expansion.toml"),
+    ),
+    (
+        "middle-east-region.toml",
+        include_str!("../../forecasts/scenarios/middle-east-region.toml"),
+    ),
+];
 pub const SOURCE: &str = costs::SOURCE;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,6 +286,12 @@ pub fn load(
         }
         budgets::replace_budgets(conn, &data.budgets)?;
         db::calendar::replace_source(conn, DEMO_CALENDAR_FILE, &data.events)?;
+        for (file, text) in DEMO_SCENARIOS {
+            // Checked by a unit test; a bad built-in file is skipped.
+            if let Ok(s) = crate::forecast::scenario::parse_scenario(file, text) {
+                db::scenarios::save(conn, &s.name, file, text)?;
+            }
+        }
         ingest_runs::record(
             conn,
             &NewIngestRun {
@@ -317,6 +339,15 @@ mod tests {
             seed: 42,
             months,
             end: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        }
+    }
+
+    #[test]
+    fn built_in_scenarios_are_valid_and_name_calendar_events() {
+        let events = calendar::parse_calendar(DEMO_CALENDAR_FILE, DEMO_CALENDAR).unwrap();
+        for (file, text) in DEMO_SCENARIOS {
+            let s = crate::forecast::scenario::parse_scenario(file, text).unwrap();
+            s.apply_to_events(&events).unwrap();
         }
     }
 

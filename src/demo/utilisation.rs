@@ -133,7 +133,9 @@ fn fleet(seed: u64, start: NaiveDate, end: NaiveDate) -> Vec<Instance> {
             };
             for k in 0..count {
                 let base = format!("gameserver-{}-{region}-{k}", p.as_str().to_lowercase());
-                let cpu = 52.0 + 10.0 * noise.uniform(&base, 0);
+                // Regions differ in headroom (some fleets were sized
+                // generously, some run hot); instances differ a little.
+                let cpu = 24.0 + 18.0 * noise.uniform(region, 7) + 3.0 * noise.uniform(&base, 0);
                 let behaviour = Behaviour::Follows { cpu, mem: 48.0 };
                 if live_from < upgrade {
                     out.push(Instance {
@@ -205,13 +207,10 @@ pub fn rows(
             let (cpu_avg, mem_avg, net_per_cpu) = match inst.behaviour {
                 Behaviour::Follows { cpu, mem } => {
                     let idx = demand_index(inst.region_index, platform, day);
-                    // Game servers scale out, so each instance's load moves
-                    // less than demand; backend services take it all.
-                    let load = if platform.is_some() {
-                        0.8 + 0.2 * idx
-                    } else {
-                        idx
-                    };
+                    // The demo fleet does not autoscale: every instance's
+                    // load follows its players (game servers) or the
+                    // region's players (backend services).
+                    let load = idx;
                     (
                         (cpu * load * jitter).min(92.0),
                         mem * (0.9 + 0.1 * load),

@@ -34,12 +34,17 @@ impl ErrorPool {
         self.errors[bucket(h)].push(e);
     }
 
+    /// The pools' errors together, each bucket sorted (so quantiles need
+    /// no sorting: a backtest asks for thousands).
     fn merged(pools: &[&ErrorPool]) -> ErrorPool {
         let mut out = ErrorPool::default();
         for p in pools {
             for (b, errs) in p.errors.iter().enumerate() {
-                out.errors[b].extend_from_slice(errs);
+                out.errors[b].extend(errs.iter().copied().filter(|x| x.is_finite()));
             }
+        }
+        for bucket in out.errors.iter_mut() {
+            bucket.sort_by(|a, b| a.total_cmp(b));
         }
         out
     }
@@ -69,11 +74,22 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
+    if values.is_sorted_by(|a, b| a <= b) {
+        return quantile_of_sorted(values, q);
+    }
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return 0.0;
     }
     v.sort_by(|a, b| a.total_cmp(b));
+    quantile_of_sorted(&v, q)
+}
+
+/// `quantile` of finite values already in ascending order.
+fn quantile_of_sorted(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
     let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;

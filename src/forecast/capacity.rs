@@ -3,8 +3,10 @@
 //! it runs short of what runs today, and what the plan costs.
 //!
 //! Players per instance are measured, not assumed: over the last 28 days
-//! of data, each day's peak players divided by the instances running and
-//! their peak CPU (players an instance would carry at 100 % CPU); the
+//! of data, each day's peak players divided by the game-server instances
+//! running (instances with a player platform; all instances where none
+//! has one) and their busy-hour CPU (the day's p95, or the maximum where
+//! there is no p95): players an instance would carry at 100 % CPU. The
 //! median of those days is used. Required instances on a day are
 //! peak players ÷ (players per instance × target utilisation); during a
 //! launch the target is divided by (1 + launch buffer).
@@ -13,7 +15,7 @@ use chrono::NaiveDate;
 use diesel::sql_types::{Double, Text};
 use diesel::QueryableByName;
 
-use super::model::ModelOptions;
+use super::hierarchy::{Hierarchy, NodeForecast};
 use super::series::{self, Metric, SeriesRequest};
 use crate::calendar::{CalendarEvent, EventKind};
 use crate::db::{DbConnection, DbError, Sql};
@@ -84,24 +86,34 @@ struct Amount {
     value: f64,
 }
 
-#[derive(QueryableByName)]
-struct RegionName {
-    #[diesel(sql_type = Text)]
-    region: String,
+fn fleet(conn: &mut DbConnection, region: &str) -> Result<Vec<(NaiveDate, f64, f64)>, DbError> {
+    let servers = fleet_of(conn, region, true)?;
+    if servers.is_empty() {
+        fleet_of(conn, region, false)
+    } else {
+        Ok(servers)
+    }
 }
 
-fn fleet(conn: &mut DbConnection, region: &str) -> Result<Vec<(NaiveDate, f64, f64)>, DbError> {
+fn fleet_of(
+    conn: &mut DbConnection,
+    region: &str,
+    game_servers: bool,
+) -> Result<Vec<(NaiveDate, f64, f64)>, DbError> {
     let dialect = conn.dialect();
     let day = dialect.date_text("period_start");
     let mut sql = Sql::new(dialect);
     sql.push(&format!(
         "SELECT SUBSTR({day}, 1, 10) AS day, \
          CAST(SUM(running_hours) AS DOUBLE PRECISION) / 24.0 AS instances, \
-         CAST(SUM(cpu_max * running_hours) / NULLIF(SUM(running_hours), 0) AS DOUBLE PRECISION) AS cpu_peak \
+         CAST(SUM(COALESCE(cpu_p95, cpu_max) * running_hours) / NULLIF(SUM(running_hours), 0) AS DOUBLE PRECISION) AS cpu_peak \
          FROM utilisation WHERE region = "
     ))
-    .bind_text(region)
-    .push(" GROUP BY 1 ORDER BY 1");
+    .bind_text(region);
+    if game_servers {
+        sql.push(" AND platform NOT IN ('shared', 'unallocated', '')");
+    }
+    sql.push(" GROUP BY 1 ORDER BY 1");
     let rows: Vec<DayFleet> = sql.load(conn)?;
     Ok(rows
         .into_iter()
@@ -162,79 +174,138 @@ pub fn required(
     (players / (per_instance * target.max(0.01)) - 1e-9).ceil()
 }
 
-/// Plans every region with utilisation and player activity.
+/// What the fleet of a region measured over the last weeks of data.
+struct Measured {
+    current: f64,
+    per_instance: f64,
+    cost_per_instance_day: f64,
+}
+
+fn measure(
+    conn: &mut DbConnection,
+    region: &str,
+    players: &[(NaiveDate, f64)],
+) -> Result<Result<Measured, String>, DbError> {
+    let fleet = fleet(conn, region)?;
+    let (Some(last_fleet), Some(last_players)) =
+        (fleet.last().map(|f| f.0), players.last().map(|p| p.0))
+    else {
+        return Ok(Err("no utilisation or no player activity".to_string()));
+    };
+    let recent: Vec<&(NaiveDate, f64, f64)> = fleet
+        .iter()
+        .filter(|f| f.0 > last_fleet - chrono::Duration::days(7))
+        .collect();
+    let current = recent.iter().map(|f| f.1).sum::<f64>() / recent.len().max(1) as f64;
+    let window_from = last_fleet.min(last_players) - chrono::Duration::days(28);
+    let by_day: std::collections::HashMap<NaiveDate, f64> = players.iter().cloned().collect();
+    let ratios: Vec<f64> = fleet
+        .iter()
+        .filter(|f| f.0 > window_from)
+        .filter_map(|(d, instances, cpu)| {
+            let p = by_day.get(d)?;
+            Some(p / (instances * (cpu / 100.0)))
+        })
+        .collect();
+    let Some(per_instance) = median(ratios) else {
+        return Ok(Err(
+            "no day with both utilisation and player activity in the last 28 days".to_string(),
+        ));
+    };
+    let cost_days = 28;
+    let cost = compute_cost(
+        conn,
+        region,
+        last_fleet - chrono::Duration::days(cost_days - 1),
+        last_fleet,
+    )?;
+    let instance_days: f64 = fleet
+        .iter()
+        .filter(|f| f.0 > last_fleet - chrono::Duration::days(cost_days))
+        .map(|f| f.1)
+        .sum();
+    Ok(Ok(Measured {
+        current,
+        per_instance,
+        cost_per_instance_day: if instance_days > 0.0 {
+            cost / instance_days
+        } else {
+            0.0
+        },
+    }))
+}
+
+/// Plans every region of the reconciled forecast of peak concurrent
+/// players (`ccu`, possibly with a scenario applied). A region without a
+/// fleet yet (a scenario's new region) is planned from the median players
+/// per instance and instance-day cost of the measured regions, from zero
+/// instances.
 pub fn plan(
     conn: &mut DbConnection,
+    ccu: &Hierarchy,
     events: &[CalendarEvent],
     policy: &Policy,
 ) -> Result<(Vec<RegionPlan>, Vec<Skipped>), DbError> {
-    let mut q = Sql::new(conn.dialect());
-    q.push("SELECT DISTINCT region FROM utilisation ORDER BY region");
-    let regions: Vec<RegionName> = q.load(conn)?;
-    let mut plans = Vec::new();
+    let regions: Vec<&NodeForecast> = ccu
+        .nodes
+        .iter()
+        .filter(|n| n.platform.is_none() && n.region.is_some())
+        .collect();
+    let mut measured: Vec<(&NodeForecast, Option<Measured>)> = Vec::new();
     let mut skipped = Vec::new();
-    for RegionName { region } in regions {
+    for node in regions {
+        let region = node.region.clone().unwrap_or_default();
+        if node.history.is_empty() {
+            measured.push((node, None));
+            continue;
+        }
+        match measure(conn, &region, &node.history)? {
+            Ok(m) => measured.push((node, Some(m))),
+            Err(reason) => skipped.push(Skipped { region, reason }),
+        }
+    }
+    let fallback_per_instance = median(
+        measured
+            .iter()
+            .filter_map(|m| m.1.as_ref().map(|m| m.per_instance))
+            .collect(),
+    );
+    let fallback_cost = median(
+        measured
+            .iter()
+            .filter_map(|m| m.1.as_ref().map(|m| m.cost_per_instance_day))
+            .collect(),
+    )
+    .unwrap_or(0.0);
+    let mut plans = Vec::new();
+    for (node, m) in measured {
+        let region = node.region.clone().unwrap_or_default();
+        let (current, per_instance, per_day) = match (m, fallback_per_instance) {
+            (Some(m), _) => (m.current, m.per_instance, m.cost_per_instance_day),
+            (None, Some(per)) => (0.0, per, fallback_cost),
+            (None, None) => {
+                skipped.push(Skipped {
+                    region,
+                    reason: "a new region, and no measured region to size it from".to_string(),
+                });
+                continue;
+            }
+        };
         let req = SeriesRequest {
             metric: Metric::Ccu,
             platform: None,
             region: Some(region.clone()),
         };
-        let (players, _) = series::load_history(conn, &req)?;
-        let fleet = fleet(conn, &region)?;
-        let (Some(last_fleet), Some(last_players)) =
-            (fleet.last().map(|f| f.0), players.last().map(|p| p.0))
-        else {
-            skipped.push(Skipped {
-                region,
-                reason: "no utilisation or no player activity".to_string(),
-            });
-            continue;
-        };
-        let recent: Vec<&(NaiveDate, f64, f64)> = fleet
-            .iter()
-            .filter(|f| f.0 > last_fleet - chrono::Duration::days(7))
-            .collect();
-        let current = recent.iter().map(|f| f.1).sum::<f64>() / recent.len().max(1) as f64;
-        let window_from = last_fleet.min(last_players) - chrono::Duration::days(28);
-        let ratios: Vec<f64> = fleet
-            .iter()
-            .filter(|f| f.0 > window_from)
-            .filter_map(|(d, instances, cpu)| {
-                let p = players.iter().find(|p| p.0 == *d)?.1;
-                Some(p / (instances * (cpu / 100.0)))
-            })
-            .collect();
-        let Some(per_instance) = median(ratios) else {
-            skipped.push(Skipped {
-                region,
-                reason: "no day with both utilisation and player activity in the last 28 days"
-                    .to_string(),
-            });
-            continue;
-        };
         let region_events = series::events_for(events, &req);
-        let forecast = match super::forecast(
-            &players,
-            &region_events,
-            policy.horizon_days,
-            &ModelOptions::default(),
-        ) {
-            Ok(f) => f,
-            Err(e) => {
-                skipped.push(Skipped {
-                    region,
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
         let launches: Vec<&CalendarEvent> = region_events
             .iter()
             .filter(|e| e.kind == EventKind::Launch)
             .collect();
-        let daily: Vec<(NaiveDate, f64, f64, f64)> = forecast
+        let daily: Vec<(NaiveDate, f64, f64, f64)> = node
+            .forecast
             .points
             .iter()
+            .take(policy.horizon_days.max(0) as usize)
             .map(|p| {
                 (
                     p.date,
@@ -256,23 +327,6 @@ pub fn plan(
                     },
                 );
         let short_on = daily.iter().find(|d| d.2 > current.ceil()).map(|d| d.0);
-        let cost_days = 28;
-        let cost = compute_cost(
-            conn,
-            &region,
-            last_fleet - chrono::Duration::days(cost_days - 1),
-            last_fleet,
-        )?;
-        let instance_days: f64 = fleet
-            .iter()
-            .filter(|f| f.0 > last_fleet - chrono::Duration::days(cost_days))
-            .map(|f| f.1)
-            .sum();
-        let per_day = if instance_days > 0.0 {
-            cost / instance_days
-        } else {
-            0.0
-        };
         let extra: f64 = daily.iter().map(|d| (d.2 - current).max(0.0)).sum::<f64>() * per_day;
         plans.push(RegionPlan {
             region,
@@ -289,7 +343,7 @@ pub fn plan(
         });
     }
     plans.sort_by(|a, b| match (a.short_on, b.short_on) {
-        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(x), Some(y)) => x.cmp(&y).then(a.region.cmp(&b.region)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.region.cmp(&b.region),

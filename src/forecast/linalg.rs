@@ -29,6 +29,12 @@ pub fn ridge(rows: &[Vec<f64>], y: &[f64], penalty: &[f64]) -> Option<Vec<f64>> 
     cholesky_solve(&mut a, &mut b, p)
 }
 
+/// Solves `A x = b` for a symmetric positive definite `A` (n × n, row
+/// major; overwritten). `None` if `A` is not positive definite.
+pub fn solve_spd(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
+    cholesky_solve(a, b, n)
+}
+
 fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
     // In-place lower Cholesky factor.
     for j in 0..n {

@@ -16,8 +16,11 @@
 
 pub mod accuracy;
 pub mod capacity;
+pub mod hierarchy;
 pub mod linalg;
 pub mod model;
+pub mod run;
+pub mod scenario;
 pub mod series;
 
 use chrono::NaiveDate;
@@ -102,7 +105,7 @@ pub fn forecast(
     let points = (1..=horizon.max(0))
         .map(|h| {
             let date = last + chrono::Duration::days(h);
-            let z = fitted.predict_scaled(date, events);
+            let z = fitted.predict_scaled_with(date, events, &options.uplift_factors);
             let (l80, u80) = pool.interval(h, 0.8, &fitted.residuals);
             let (l95, u95) = pool.interval(h, 0.95, &fitted.residuals);
             Point {

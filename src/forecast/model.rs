@@ -24,6 +24,9 @@ pub struct ModelOptions {
     pub log: bool,
     /// Ridge penalty on trend changes (larger: straighter trend).
     pub changepoint_penalty: f64,
+    /// Scenario factors on the extra demand of named events (1.5: half as
+    /// much again); applied to forecasts, not to the fit or backtests.
+    pub uplift_factors: Vec<(String, f64)>,
 }
 
 impl Default for ModelOptions {
@@ -31,6 +34,7 @@ impl Default for ModelOptions {
         ModelOptions {
             log: true,
             changepoint_penalty: 2.0,
+            uplift_factors: Vec::new(),
         }
     }
 }
@@ -146,6 +150,33 @@ impl Fitted {
         let row = self.row(day, events);
         let z: f64 = row.iter().zip(&self.beta).map(|(x, b)| x * b).sum();
         z + offset(day, &self.learned_kinds, events)
+    }
+
+    /// The prediction on the model's scale with each named event's extra
+    /// demand multiplied by its factor (events it does not touch on `day`
+    /// change nothing).
+    pub fn predict_scaled_with(
+        &self,
+        day: NaiveDate,
+        events: &[CalendarEvent],
+        factors: &[(String, f64)],
+    ) -> f64 {
+        let mut z = self.predict_scaled(day, events);
+        for (name, factor) in factors {
+            let near = |e: &CalendarEvent| {
+                &e.name == name
+                    && day >= e.start - chrono::Duration::days(i64::from(e.ramp_days.unwrap_or(0)))
+                    && day <= e.end + chrono::Duration::days(AFTER_DAYS)
+            };
+            if !events.iter().any(near) {
+                continue;
+            }
+            let without: Vec<CalendarEvent> = events.iter().filter(|e| !near(e)).cloned().collect();
+            let y_with = self.from_scale(z);
+            let y_without = self.from_scale(self.predict_scaled(day, &without));
+            z = self.to_scale((y_without + factor * (y_with - y_without)).max(0.0));
+        }
+        z
     }
 
     pub fn predict(&self, day: NaiveDate, events: &[CalendarEvent]) -> f64 {

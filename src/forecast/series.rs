@@ -61,17 +61,31 @@ struct CurrencyRow {
     currency: String,
 }
 
-/// The history of the series and its unit (a currency, `players` or
-/// `instance-hours`).
-pub fn load_history(
+#[derive(QueryableByName)]
+struct DimDayValue {
+    #[diesel(sql_type = Text)]
+    platform: String,
+    #[diesel(sql_type = Text)]
+    region: String,
+    #[diesel(sql_type = Text)]
+    day: String,
+    #[diesel(sql_type = Double)]
+    value: f64,
+}
+
+/// `SELECT [platform, region,] day, value FROM … WHERE …` for a metric,
+/// open for more conditions, and the metric's unit.
+fn metric_query(
     conn: &mut DbConnection,
-    req: &SeriesRequest,
-) -> Result<(Vec<(NaiveDate, f64)>, String), DbError> {
+    metric: Metric,
+    by_dims: bool,
+) -> Result<(Sql, String), DbError> {
     let dialect = conn.dialect();
-    let day = dialect.date_text("day");
+    let dims = if by_dims { "platform, region, " } else { "" };
     let mut sql = Sql::new(dialect);
-    let unit = match req.metric {
+    let unit = match metric {
         Metric::Cost => {
+            let day = dialect.date_text("day");
             // The most used currency (reports never mix currencies).
             let mut q = Sql::new(dialect);
             q.push("SELECT currency FROM cost_daily GROUP BY currency ORDER BY COUNT(*) DESC, currency LIMIT 1");
@@ -82,25 +96,40 @@ pub fn load_history(
                 .map(|r| r.currency)
                 .unwrap_or_else(|| "USD".to_string());
             sql.push(&format!(
-                "SELECT {day} AS day, CAST(SUM(effective_micros) AS DOUBLE PRECISION) / 1000000.0 AS value FROM cost_daily WHERE currency = "
+                "SELECT {dims}{day} AS day, CAST(SUM(effective_micros) AS DOUBLE PRECISION) / 1000000.0 AS value FROM cost_daily WHERE currency = "
             ))
             .bind_text(&currency);
             currency
         }
         Metric::Ccu => {
+            let day = dialect.date_text("day");
             sql.push(&format!(
-                "SELECT {day} AS day, CAST(SUM(peak_concurrent_players) AS DOUBLE PRECISION) AS value FROM player_activity WHERE 1 = 1"
+                "SELECT {dims}{day} AS day, CAST(SUM(peak_concurrent_players) AS DOUBLE PRECISION) AS value FROM player_activity WHERE 1 = 1"
             ));
             "players".to_string()
         }
         Metric::Capacity => {
             let day = dialect.date_text("period_start");
             sql.push(&format!(
-                "SELECT SUBSTR({day}, 1, 10) AS day, CAST(SUM(running_hours) AS DOUBLE PRECISION) AS value FROM utilisation WHERE 1 = 1"
+                "SELECT {dims}SUBSTR({day}, 1, 10) AS day, CAST(SUM(running_hours) AS DOUBLE PRECISION) AS value FROM utilisation WHERE 1 = 1"
             ));
             "instance-hours".to_string()
         }
     };
+    Ok((sql, unit))
+}
+
+fn parse_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// The history of the series and its unit (a currency, `players` or
+/// `instance-hours`).
+pub fn load_history(
+    conn: &mut DbConnection,
+    req: &SeriesRequest,
+) -> Result<(Vec<(NaiveDate, f64)>, String), DbError> {
+    let (mut sql, unit) = metric_query(conn, req.metric, false)?;
     if let Some(p) = &req.platform {
         sql.push(" AND platform = ").bind_text(p);
     }
@@ -111,12 +140,31 @@ pub fn load_history(
     let rows: Vec<DayValue> = sql.load(conn)?;
     let history = rows
         .into_iter()
-        .filter_map(|r| {
-            let d = NaiveDate::parse_from_str(r.day.get(..10)?, "%Y-%m-%d").ok()?;
-            Some((d, r.value))
-        })
+        .filter_map(|r| Some((parse_day(&r.day)?, r.value)))
         .collect();
     Ok((history, unit))
+}
+
+/// One daily history per platform × region (the bottom of the forecast
+/// hierarchy), and the metric's unit.
+pub type BottomSeries = std::collections::BTreeMap<(String, String), Vec<(NaiveDate, f64)>>;
+
+pub fn load_bottom(
+    conn: &mut DbConnection,
+    metric: Metric,
+) -> Result<(BottomSeries, String), DbError> {
+    let (mut sql, unit) = metric_query(conn, metric, true)?;
+    sql.push(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    let rows: Vec<DimDayValue> = sql.load(conn)?;
+    let mut out = BottomSeries::new();
+    for r in rows {
+        if let Some(d) = parse_day(&r.day) {
+            out.entry((r.platform, r.region))
+                .or_default()
+                .push((d, r.value));
+        }
+    }
+    Ok((out, unit))
 }
 
 /// Events that apply to the series (all, when it is not one platform or
@@ -193,8 +241,27 @@ pub fn reported_points(points: &[super::Point]) -> Vec<ReportedPoint> {
     out
 }
 
-/// The JSON of a forecast, as the CLI and the API give it: per series its
-/// points and its backtest figures.
+/// One series of a reconciled forecast as JSON: its points (reconciled)
+/// and its backtest figures (of its own model).
+pub fn node_json(
+    metric: Metric,
+    unit: &str,
+    node: &super::hierarchy::NodeForecast,
+) -> serde_json::Value {
+    serde_json::json!({
+        "metric": metric.as_str(),
+        "platform": node.platform,
+        "region": node.region,
+        "unit": unit,
+        "history_days": node.history.len(),
+        "learned_event_kinds": node.forecast.learned_kinds,
+        "note": node.problem,
+        "points": reported_points(&node.forecast.points),
+        "backtest": node.forecast.backtest,
+    })
+}
+
+/// The JSON of one series' forecast (a file's series, not reconciled).
 pub fn forecast_json(
     req: &SeriesRequest,
     unit: &str,

@@ -18,6 +18,7 @@ pub mod errors;
 pub mod file;
 pub mod focus;
 pub mod rules;
+pub mod scenario;
 pub mod small;
 pub mod table;
 pub mod utilisation;

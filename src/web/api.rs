@@ -169,8 +169,9 @@ pub async fn month_json(
     .map_err(ApiError)
 }
 
-/// `GET /api/v1/forecast?metric&platform&region&horizon`: the forecast of
-/// one series with its backtest figures (the JSON of `finops forecast`).
+/// `GET /api/v1/forecast?metric&platform&region&horizon&scenario`: the
+/// reconciled forecast of one series and the series one level down, with
+/// their backtest figures (the JSON of `finops forecast`).
 pub async fn forecast_json(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -180,18 +181,7 @@ pub async fn forecast_json(
         params
             .allow_only(&pages::forecast::PARAMS)
             .map_err(WebError::BadRequest)?;
-        let (request, horizon) = pages::forecast::request_from(&params)?;
-        let (history, unit) = crate::forecast::series::load_history(conn, &request)?;
-        let events =
-            crate::forecast::series::events_for(&crate::db::calendar::all_events(conn)?, &request);
-        let f = crate::forecast::forecast(
-            &history,
-            &events,
-            horizon,
-            &crate::forecast::model::ModelOptions::default(),
-        )
-        .map_err(|e| WebError::BadRequest(e.to_string()))?;
-        Payload::json(&crate::forecast::series::forecast_json(&request, &unit, &f))
+        Payload::json(&pages::forecast::forecast_value(conn, &params)?)
     })
     .await
     .map_err(ApiError)

@@ -143,6 +143,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sources/upload", web::post().to(pages::sources::upload))
         .route("/forecast", web::get().to(pages::forecast::page))
         .route("/capacity", web::get().to(pages::capacity::page))
+        .route("/scenarios", web::get().to(pages::scenarios::page))
         .route("/calendar", web::get().to(pages::calendar::page))
         .route("/calendar", web::post().to(pages::calendar::save))
         .route("/calendar/delete", web::post().to(pages::calendar::delete))

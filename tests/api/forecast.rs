@@ -271,3 +271,183 @@ fn a_series_from_a_file_can_be_forecast_without_the_database() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3, column 2: 'x' is not a number"));
 }
+
+fn finops_on(url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args(["--database", url])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn means(series: &serde_json::Value) -> Vec<(String, f64)> {
+    series["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["date"].as_str().unwrap().to_string(),
+                p["mean"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn platforms_regions_and_the_total_add_up_and_scenarios_change_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let out = finops_on(&url, &["demo", "--months", "14", "--end", "2026-10-31"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The total is the sum of the platforms, and a platform the sum of its
+    // regions, point by point (daily, then monthly).
+    for args in [
+        vec!["--metric", "cost"],
+        vec!["--metric", "ccu", "--platform", "PC"],
+    ] {
+        let mut all = vec!["forecast", "--horizon-days", "150", "--format", "json"];
+        all.extend(args.iter().copied());
+        let json = json_of(&finops_on(&url, &all));
+        assert_eq!(json["reconciliation"], "wls");
+        let series = json["series"].as_array().unwrap();
+        assert!(
+            series.len() > 2,
+            "{args:?}: the series one level down follow"
+        );
+        let top = means(&series[0]);
+        for (i, (date, mean)) in top.iter().enumerate() {
+            let sum: f64 = series[1..].iter().map(|s| means(s)[i].1).sum();
+            assert!(
+                (mean - sum).abs() <= 1e-6 * mean.abs().max(1.0),
+                "{args:?} {date}: {mean} vs parts {sum}"
+            );
+        }
+    }
+
+    let ccu = |scenario: Option<&str>, region: Option<&str>| {
+        let mut args = vec![
+            "forecast",
+            "--metric",
+            "ccu",
+            "--horizon-days",
+            "200",
+            "--format",
+            "json",
+        ];
+        if let Some(s) = scenario {
+            args.extend(["--scenario", s]);
+        }
+        if let Some(r) = region {
+            args.extend(["--region", r]);
+        }
+        json_of(&finops_on(&url, &args))
+    };
+    let month = |json: &serde_json::Value, m: &str| {
+        means(&json["series"][0])
+            .into_iter()
+            .find(|(d, _)| d == m)
+            .unwrap()
+            .1
+    };
+    // The expansion (23 February 2027) slips four weeks: less in
+    // February, more in April (its last days and the tail after it).
+    let base = ccu(None, None);
+    let slipped = ccu(Some("forecasts/scenarios/expansion-slips.toml"), None);
+    assert_eq!(slipped["scenario"], "Expansion slips a month");
+    assert!(month(&slipped, "2027-02-01") < month(&base, "2027-02-01") * 0.995);
+    assert!(month(&slipped, "2027-04-01") > month(&base, "2027-04-01") * 1.005);
+    // Half as much extra demand again: more in the launch month only.
+    let bigger = ccu(Some("forecasts/scenarios/bigger-expansion.toml"), None);
+    assert!(month(&bigger, "2027-03-01") > month(&base, "2027-03-01") * 1.005);
+    assert!((month(&bigger, "2027-05-01") / month(&base, "2027-05-01") - 1.0).abs() < 0.01);
+    // A region opens: it gets 35 % of Frankfurt from 1 March 2027.
+    let me = ccu(
+        Some("forecasts/scenarios/middle-east-region.toml"),
+        Some("me-central-1"),
+    );
+    let eu = ccu(None, Some("eu-central-1"));
+    assert_eq!(month(&me, "2027-02-01"), 0.0);
+    let share = month(&me, "2027-04-01") / month(&eu, "2027-04-01");
+    assert!((0.33..0.38).contains(&share), "{share}");
+
+    // Scenario files are validated with the file, section and field named.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\n[[new_region]]\nregion = \"me-central-1\"\nopens = 2027-03-01\nfrom_region = \"eu-central-1\"\nshare = 35\n",
+    )
+    .unwrap();
+    let out = finops_on(&url, &["ingest", "scenario", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml: new_region 1: field 'share' is 35"),
+        "{err}"
+    );
+    let out = finops_on(&url, &["forecast", "--scenario", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn scenarios_are_compared_side_by_side_and_the_capacity_plan_is_charted() {
+    let Some(app) = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    app.load_demo(42, 14).await;
+    let (status, html) = app.get_text("/scenarios?horizon=150").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("id=\"scenario-compare\""), "{html}");
+    for name in [
+        "Plan of record",
+        "Expansion slips a month",
+        "Expansion 1.5× bigger",
+        "Middle East region opens",
+    ] {
+        assert!(html.contains(name), "{name}");
+    }
+    // The new region shows up in the capacity comparison, sized from the
+    // measured regions.
+    assert!(html.contains("me-central-1"), "new region planned");
+    assert!(html.contains("<svg"), "chart drawn");
+
+    let (status, html) = app.get_text("/capacity?horizon=120").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Instances needed as a share of today"),
+        "{html}"
+    );
+    assert!(html.contains("<svg"));
+    let (status, html) = app
+        .get_text("/capacity?horizon=120&scenario=Middle%20East%20region%20opens")
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("id=\"scenario-applied\"") && html.contains("me-central-1"));
+    let (status, _) = app.get_text("/capacity?scenario=Nope").await;
+    assert_eq!(status, 400);
+
+    // The forecast page lists the platforms that add up to the total.
+    let (status, html) = app.get_text("/forecast?metric=cost&horizon=60").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"forecast-parts\""), "{html}");
+    let (status, json) = app
+        .get_json("/api/v1/forecast?metric=ccu&horizon=30&scenario=Expansion%20slips%20a%20month")
+        .await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["scenario"], "Expansion slips a month");
+}

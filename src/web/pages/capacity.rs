@@ -7,6 +7,9 @@ use askama::Template;
 use super::Tile;
 use crate::db::DbConnection;
 use crate::forecast::capacity::{self, Policy};
+use crate::forecast::run::{self, RunError};
+use crate::forecast::series::Metric;
+use crate::report::chart::{line_chart, Chart, Line};
 use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
@@ -14,7 +17,7 @@ use crate::web::state::AppState;
 use crate::web::views::{short_date, thousands, Layout};
 use crate::web::Payload;
 
-pub const PARAMS: [&str; 3] = ["target", "launch_buffer", "horizon"];
+pub const PARAMS: [&str; 4] = ["target", "launch_buffer", "horizon", "scenario"];
 
 struct RegionRow {
     region: String,
@@ -40,6 +43,9 @@ struct CapacityPage {
     rows: Vec<RegionRow>,
     skipped: Vec<(String, String)>,
     currency: String,
+    chart: Option<Chart>,
+    scenarios: Vec<String>,
+    scenario: String,
 }
 
 fn percent_param(
@@ -66,18 +72,13 @@ fn percent_param(
     }
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    database: &str,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let policy = Policy {
+/// The headroom policy a request asks for (target, launch_buffer, horizon).
+pub fn policy_from(params: &Params, default_horizon: i64) -> Result<Policy, WebError> {
+    Ok(Policy {
         target_utilisation: percent_param(params, "target", 0.7, 10.0..=100.0)?,
         launch_buffer: percent_param(params, "launch_buffer", 0.25, 0.0..=300.0)?,
         horizon_days: match params.one("horizon").map_err(WebError::BadRequest)? {
-            None => 120,
+            None => default_horizon,
             Some(h) => h
                 .parse::<i64>()
                 .ok()
@@ -86,9 +87,64 @@ fn build(
                     WebError::BadRequest(format!("horizon: '{h}' must be 7 to 548 days"))
                 })?,
         },
+    })
+}
+
+fn build(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    database: &str,
+) -> Result<Payload, WebError> {
+    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+    let policy = policy_from(params, 120)?;
+    let (scenario_name, scenario) = super::scenarios::from_params(conn, params)?;
+    let (plans, skipped, events) = match run::metric_forecast(
+        conn,
+        Metric::Ccu,
+        policy.horizon_days,
+        scenario.as_ref(),
+        true,
+    ) {
+        Ok(mf) => {
+            let (plans, skipped) = capacity::plan(conn, &mf.hierarchy, &mf.events, &policy)?;
+            (plans, skipped, mf.events)
+        }
+        Err(RunError::Forecast { source, .. }) => (
+            Vec::new(),
+            vec![("all regions".to_string(), source.to_string())]
+                .into_iter()
+                .map(|(region, reason)| capacity::Skipped { region, reason })
+                .collect(),
+            Vec::new(),
+        ),
+        Err(e) => return Err(super::forecast::run_error(e)),
     };
-    let events = crate::db::calendar::all_events(conn)?;
-    let (plans, skipped) = capacity::plan(conn, &events, &policy)?;
+    let lines: Vec<Line> = plans
+        .iter()
+        .filter(|p| p.current_instances > 0.0)
+        .map(|p| Line {
+            label: p.region.clone(),
+            points: p
+                .daily_required
+                .iter()
+                .map(|(d, n)| (*d, 100.0 * n / p.current_instances))
+                .collect(),
+        })
+        .collect();
+    let launches: Vec<crate::calendar::CalendarEvent> = events
+        .into_iter()
+        .filter(|e| e.kind == crate::calendar::EventKind::Launch)
+        .collect();
+    let chart = (!lines.is_empty()).then(|| {
+        line_chart(
+            &lines,
+            Some((100.0, "Today's fleet")),
+            &launches,
+            "Instances needed, % of today's",
+            "",
+        )
+    });
     let currency = catalog
         .currencies
         .first()
@@ -148,6 +204,12 @@ fn build(
         rows,
         skipped: skipped.into_iter().map(|s| (s.region, s.reason)).collect(),
         currency,
+        chart,
+        scenarios: crate::db::scenarios::all(conn)?
+            .into_iter()
+            .map(|s| s.name)
+            .collect(),
+        scenario: scenario_name,
     };
     Ok(Payload::html(page.render()?))
 }

@@ -10,7 +10,7 @@ use super::Tile;
 use crate::calendar::CalendarEvent;
 use crate::db::DbConnection;
 use crate::dims::{self, Platform};
-use crate::forecast::model::ModelOptions;
+use crate::forecast::run::{self, RunError};
 use crate::forecast::series::{self, Metric, SeriesRequest};
 use crate::forecast::{self, ForecastError};
 use crate::report::chart::{self, Chart};
@@ -18,10 +18,10 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{short_date, thousands, Layout};
+use crate::web::views::{query_string, short_date, thousands, Layout};
 use crate::web::Payload;
 
-pub const PARAMS: [&str; 4] = ["metric", "platform", "region", "horizon"];
+pub const PARAMS: [&str; 5] = ["metric", "platform", "region", "horizon", "scenario"];
 
 /// Default and longest horizons, in days.
 pub const DEFAULT_HORIZON: i64 = 180;
@@ -32,6 +32,15 @@ struct MonthRow {
     mean: String,
     band80: String,
     band95: String,
+}
+
+struct PartRow {
+    name: String,
+    href: String,
+    value: String,
+    mase: String,
+    note: String,
+    worse: bool,
 }
 
 struct EventRow {
@@ -60,6 +69,11 @@ struct ForecastPage {
     accuracy_note: String,
     months: Vec<MonthRow>,
     events: Vec<EventRow>,
+    parts_title: String,
+    parts: Vec<PartRow>,
+    scenarios: Vec<String>,
+    scenario: String,
+    scenario_changes: Vec<String>,
 }
 
 fn amount(v: f64, unit: &str) -> String {
@@ -139,6 +153,40 @@ pub fn request_from(params: &Params) -> Result<(SeriesRequest, i64), WebError> {
     ))
 }
 
+/// The API's answer: the JSON of `finops forecast --format json`.
+pub fn forecast_value(
+    conn: &mut DbConnection,
+    params: &Params,
+) -> Result<serde_json::Value, WebError> {
+    let (req, horizon) = request_from(params)?;
+    let (_, scenario) = super::scenarios::from_params(conn, params)?;
+    let mf = run::metric_forecast(conn, req.metric, horizon, scenario.as_ref(), true)
+        .map_err(run_error)?;
+    let h = &mf.hierarchy;
+    let node = h
+        .find(req.platform.as_deref(), req.region.as_deref())
+        .ok_or_else(|| WebError::NotFound("no data for this platform and region".to_string()))?;
+    let mut list = vec![series::node_json(req.metric, &h.unit, node)];
+    list.extend(
+        h.children(req.platform.as_deref(), req.region.as_deref())
+            .iter()
+            .map(|c| series::node_json(req.metric, &h.unit, c)),
+    );
+    Ok(serde_json::json!({
+        "scenario": scenario.map(|s| s.name),
+        "reconciliation": "wls",
+        "series": list,
+    }))
+}
+
+/// A forecast run's error as the web answers it.
+pub fn run_error(e: RunError) -> WebError {
+    match e {
+        RunError::Db(e) => e.into(),
+        other => WebError::BadRequest(other.to_string()),
+    }
+}
+
 fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -149,9 +197,38 @@ fn build(
     let (req, horizon) = request_from(params)?;
     let (metric, platform, region) = (req.metric, req.platform.clone(), req.region.clone());
 
-    let (history, unit) = series::load_history(conn, &req)?;
-    let events: Vec<CalendarEvent> =
-        series::events_for(&crate::db::calendar::all_events(conn)?, &req);
+    let (scenario_name, scenario) = super::scenarios::from_params(conn, params)?;
+    let stored_scenarios: Vec<String> = crate::db::scenarios::all(conn)?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let mf = run::metric_forecast(conn, metric, horizon, scenario.as_ref(), true);
+    let (mf, run_problem) = match mf {
+        Ok(mf) => (Some(mf), None),
+        Err(RunError::Db(e)) => return Err(e.into()),
+        Err(RunError::Scenario(e)) => return Err(WebError::BadRequest(e.to_string())),
+        Err(RunError::Forecast { source, .. }) => (None, Some(source)),
+    };
+    let node = mf
+        .as_ref()
+        .and_then(|m| m.hierarchy.find(platform.as_deref(), region.as_deref()));
+    let unit = mf
+        .as_ref()
+        .map(|m| m.hierarchy.unit.clone())
+        .unwrap_or_default();
+    let history: Vec<(NaiveDate, f64)> = node.map(|n| n.history.clone()).unwrap_or_default();
+    let events: Vec<CalendarEvent> = mf
+        .as_ref()
+        .map(|m| series::events_for(&m.events, &req))
+        .unwrap_or_default();
+    let outcome: Result<forecast::SeriesForecast, ForecastError> = match (node, run_problem) {
+        (_, Some(e)) => Err(e),
+        (None, None) => Err(ForecastError::TooShort(0)),
+        (Some(n), None) if n.problem.is_some() && !n.history.is_empty() => {
+            Err(ForecastError::TooShort(n.history.len()))
+        }
+        (Some(n), None) => Ok(n.forecast.clone()),
+    };
     let what = match metric {
         Metric::Cost => "Effective cost per day",
         Metric::Ccu => "Peak concurrent players",
@@ -188,9 +265,69 @@ fn build(
         accuracy_note: String::new(),
         months: Vec::new(),
         events: Vec::new(),
+        parts_title: String::new(),
+        parts: Vec::new(),
+        scenarios: stored_scenarios,
+        scenario: scenario_name.clone(),
+        scenario_changes: scenario
+            .as_ref()
+            .map(|s| s.changes.iter().map(|c| c.describe()).collect())
+            .unwrap_or_default(),
     };
-    let options = ModelOptions::default();
-    match forecast::forecast(&history, &events, horizon, &options) {
+    if let (Some(mf), Ok(_)) = (&mf, &outcome) {
+        let children = mf
+            .hierarchy
+            .children(platform.as_deref(), region.as_deref());
+        page.parts_title = match (&platform, &region) {
+            (None, None) => "By platform".to_string(),
+            (Some(_), None) => "By region".to_string(),
+            _ => "By platform".to_string(),
+        };
+        page.parts = children
+            .iter()
+            .map(|c| {
+                let value = if metric == Metric::Ccu {
+                    thousands(c.forecast.points.iter().map(|p| p.mean).fold(0.0, f64::max))
+                } else {
+                    amount(
+                        c.forecast.points.iter().map(|p| p.mean).sum(),
+                        &unit_for_amounts,
+                    )
+                };
+                let query = format!(
+                    "/forecast?{}",
+                    query_string(&[
+                        ("metric", metric.as_str().to_string()),
+                        ("platform", c.platform.clone().unwrap_or_default()),
+                        ("region", c.region.clone().unwrap_or_default()),
+                        ("horizon", horizon.to_string()),
+                        ("scenario", scenario_name.clone()),
+                    ])
+                );
+                PartRow {
+                    name: match (&platform, &region) {
+                        (None, None) | (None, Some(_)) => c.platform.clone().unwrap_or_default(),
+                        _ => c.region.clone().unwrap_or_default(),
+                    },
+                    href: query,
+                    value,
+                    mase: c
+                        .forecast
+                        .backtest
+                        .as_ref()
+                        .map(|a| format!("{:.2} (naive {:.2})", a.mase, a.baseline_mase))
+                        .unwrap_or_else(|| "—".to_string()),
+                    worse: c
+                        .forecast
+                        .backtest
+                        .as_ref()
+                        .is_some_and(|a| a.worse_than_baseline()),
+                    note: c.problem.clone().unwrap_or_default(),
+                }
+            })
+            .collect();
+    }
+    match outcome {
         Err(ForecastError::TooShort(n)) => {
             page.problem = Some(format!(
                 "There are {n} days of data for this series; a forecast needs at least 28. Import more history or widen the selection."

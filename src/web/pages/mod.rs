@@ -8,6 +8,7 @@ pub mod forecast;
 pub mod month;
 pub mod overview;
 pub mod rules;
+pub mod scenarios;
 pub mod sources;
 
 use actix_web::{web, HttpRequest, HttpResponse};

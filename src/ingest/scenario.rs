@@ -1,0 +1,74 @@
+//! `finops ingest scenario FILE`: a forecast scenario (the format of
+//! `forecasts/scenarios/*.toml`, see `crate::forecast::scenario`) is
+//! validated and stored by name, replacing the scenario of the same name
+//! or from the same file.
+
+use std::path::Path;
+
+use diesel::Connection;
+
+use super::errors::ImportError;
+use crate::calendar;
+use crate::db::ingest_runs;
+use crate::db::{DbConnection, DbError};
+use crate::forecast::scenario::parse_scenario;
+
+pub const SOURCE: &str = "scenario";
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ScenarioSummary {
+    pub file: String,
+    pub ingest_run_id: i64,
+    pub name: String,
+    pub changes: usize,
+    pub replaced: usize,
+}
+
+pub fn import(
+    conn: &mut DbConnection,
+    path: &Path,
+    name: Option<&str>,
+) -> Result<ScenarioSummary, ImportError> {
+    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
+        let prepared = super::file::prepare(path, &mut |_| {})?;
+        let text = std::fs::read_to_string(&prepared.path).map_err(|e| ImportError::Io {
+            file: label.to_string(),
+            message: e.to_string(),
+        })?;
+        let scenario = parse_scenario(label, &text).map_err(|e| ImportError::Format {
+            file: label.to_string(),
+            message: e
+                .to_string()
+                .strip_prefix(&format!("{label}: "))
+                .map(str::to_string)
+                .unwrap_or_else(|| e.to_string()),
+        })?;
+        let source = calendar::file_label(label);
+        conn.transaction::<_, DbError, _>(|conn| {
+            let replaced = crate::db::scenarios::save(conn, &scenario.name, &source, &text)?;
+            let ingest_run_id = ingest_runs::record(
+                conn,
+                &ingest_runs::NewIngestRun::succeeded(
+                    SOURCE,
+                    label,
+                    &prepared.sha256,
+                    "",
+                    scenario.changes.len(),
+                    started_at,
+                    String::new(),
+                ),
+            )?;
+            Ok(ScenarioSummary {
+                file: label.to_string(),
+                ingest_run_id,
+                name: scenario.name.clone(),
+                changes: scenario.changes.len(),
+                replaced,
+            })
+        })
+        .map_err(|e| ImportError::Db {
+            file: label.to_string(),
+            source: e,
+        })
+    })
+}
