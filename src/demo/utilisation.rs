@@ -33,6 +33,9 @@ struct Instance {
     behaviour: Behaviour,
     from: NaiveDate,
     to: NaiveDate,
+    /// Game servers: (index, base count) of an autoscaled group, which
+    /// runs as many of its instances as last month's demand calls for.
+    slot: Option<(usize, usize)>,
 }
 
 fn instance_id(seed: u64, name: &str) -> String {
@@ -119,6 +122,7 @@ fn fleet(seed: u64, start: NaiveDate, end: NaiveDate) -> Vec<Instance> {
                     behaviour,
                     from: start,
                     to: end,
+                    slot: None,
                 });
             }
         }
@@ -131,7 +135,8 @@ fn fleet(seed: u64, start: NaiveDate, end: NaiveDate) -> Vec<Instance> {
                 Some(l) => l.infra_from.max(start),
                 None => start,
             };
-            for k in 0..count {
+            // Up to three times the launch-day group, for growth and peaks.
+            for k in 0..count * MAX_SCALE {
                 let base = format!("gameserver-{}-{region}-{k}", p.as_str().to_lowercase());
                 // Regions differ in headroom (some fleets were sized
                 // generously, some run hot); instances differ a little.
@@ -147,6 +152,7 @@ fn fleet(seed: u64, start: NaiveDate, end: NaiveDate) -> Vec<Instance> {
                         behaviour,
                         from: live_from,
                         to: (upgrade - chrono::Duration::days(1)).min(end),
+                        slot: Some((k, count)),
                     });
                 }
                 out.push(Instance {
@@ -158,6 +164,7 @@ fn fleet(seed: u64, start: NaiveDate, end: NaiveDate) -> Vec<Instance> {
                     behaviour,
                     from: live_from.max(upgrade),
                     to: end,
+                    slot: Some((k, count)),
                 });
             }
         }
@@ -181,9 +188,43 @@ fn fleet(seed: u64, start: NaiveDate, end: NaiveDate) -> Vec<Instance> {
             behaviour: Behaviour::Idle,
             from: from.max(start),
             to: end,
+            slot: None,
         });
     }
     out.retain(|i| i.from <= i.to);
+    out
+}
+
+/// How many times its launch-day size an autoscaled group may grow.
+const MAX_SCALE: usize = 3;
+
+/// Days of demand an autoscaled group is sized on (it runs for the
+/// average of the last four weeks, so peaks run hot).
+const SIZING_DAYS: i64 = 28;
+
+/// Instances an autoscaled group of `base` runs on each day from `start`:
+/// the trailing mean of its demand index × `base`, at least one, at most
+/// `MAX_SCALE` × `base`.
+fn group_sizes(
+    start: NaiveDate,
+    end: NaiveDate,
+    base: usize,
+    index: &dyn Fn(NaiveDate) -> f64,
+) -> Vec<usize> {
+    let days = (end - start).num_days().max(0) + 1;
+    let daily: Vec<f64> = (0..days)
+        .map(|i| index(start + chrono::Duration::days(i)))
+        .collect();
+    let mut out = Vec::with_capacity(daily.len());
+    let mut sum = 0.0;
+    for i in 0..daily.len() {
+        sum += daily[i];
+        if i as i64 >= SIZING_DAYS {
+            sum -= daily[i - SIZING_DAYS as usize];
+        }
+        let mean = sum / (i as i64 + 1).min(SIZING_DAYS) as f64;
+        out.push(((mean * base as f64).ceil() as usize).clamp(1, base * MAX_SCALE));
+    }
     out
 }
 
@@ -198,18 +239,40 @@ pub fn rows(
     let noise = Noise::new(seed ^ 0x7574_696c);
     let instances = fleet(seed, start, end);
     let mut out = Vec::new();
+    let mut sizes: std::collections::HashMap<(usize, String), Vec<usize>> =
+        std::collections::HashMap::new();
     for inst in &instances {
         let platform = inst.platform.parse::<Platform>().ok();
+        let group = inst.slot.map(|(k, base)| {
+            let key = (inst.region_index, inst.platform.clone());
+            let sizes = sizes.entry(key).or_insert_with(|| {
+                group_sizes(start, end, base, &|d| {
+                    demand_index(inst.region_index, platform, d)
+                })
+            });
+            (k, base, &*sizes)
+        });
         let mut day = inst.from;
         while day <= inst.to {
+            // An autoscaled instance beyond today's group size is not running.
+            let running = group.map(|(k, base, sizes)| {
+                let i = (day - start).num_days().max(0) as usize;
+                let size = sizes.get(i).copied().unwrap_or(base);
+                (k < size, base as f64 / size as f64)
+            });
+            if let Some((false, _)) = running {
+                day = day.succ_opt().unwrap_or(NaiveDate::MAX);
+                continue;
+            }
+            let spread = running.map(|r| r.1).unwrap_or(1.0);
             let n = i64::from(chrono::Datelike::num_days_from_ce(&day));
             let jitter = noise.factor(&inst.name, n, 0.06);
             let (cpu_avg, mem_avg, net_per_cpu) = match inst.behaviour {
                 Behaviour::Follows { cpu, mem } => {
-                    let idx = demand_index(inst.region_index, platform, day);
-                    // The demo fleet does not autoscale: every instance's
-                    // load follows its players (game servers) or the
-                    // region's players (backend services).
+                    let idx = demand_index(inst.region_index, platform, day) * spread;
+                    // Load follows players: a game server's share of its
+                    // platform's (the group's size follows last month's
+                    // demand), a backend service the region's.
                     let load = idx;
                     (
                         (cpu * load * jitter).min(92.0),
@@ -259,4 +322,30 @@ fn round2(x: f64) -> f64 {
 
 fn day_start(day: NaiveDate) -> NaiveDateTime {
     day.and_hms_opt(0, 0, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_autoscaled_group_follows_last_months_demand() {
+        let start = date(2026, 1, 1);
+        let end = date(2026, 3, 31);
+        // Demand doubles on 1 February.
+        let index = |d: NaiveDate| if d < date(2026, 2, 1) { 1.0 } else { 2.0 };
+        let sizes = group_sizes(start, end, 10, &index);
+        assert_eq!(sizes[0], 10);
+        assert_eq!(sizes[30], 10, "31 January");
+        // A week into February the group has grown a quarter of the way.
+        let week = (date(2026, 2, 7) - start).num_days() as usize;
+        assert_eq!(sizes[week], 13);
+        // Four weeks on it is sized for the new level.
+        assert_eq!(*sizes.last().unwrap(), 20);
+        // Never above three times the base, never empty.
+        let sizes = group_sizes(start, end, 4, &|_| 9.0);
+        assert!(sizes.iter().all(|s| *s == 12));
+        let sizes = group_sizes(start, end, 4, &|_| 0.0);
+        assert!(sizes.iter().all(|s| *s == 1));
+    }
 }

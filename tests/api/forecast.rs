@@ -432,6 +432,19 @@ async fn scenarios_are_compared_side_by_side_and_the_capacity_plan_is_charted() 
         html.contains("Instances needed as a share of today"),
         "{html}"
     );
+    // The demo fleet is sized for last month: regions run short on
+    // different days (sales, launches), not all at once.
+    let table = &html[html.find("id=\"capacity-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let mut short_days: Vec<&str> = table
+        .split("<tr")
+        .skip(2)
+        .filter_map(|row| row.split("<td>").nth(7)?.split('<').next())
+        .collect();
+    assert_eq!(short_days.len(), 8, "{table}");
+    short_days.sort();
+    short_days.dedup();
+    assert!(short_days.len() >= 2, "{short_days:?}");
     assert!(html.contains("<svg"));
     let (status, html) = app
         .get_text("/capacity?horizon=120&scenario=Middle%20East%20region%20opens")
