@@ -104,6 +104,7 @@ pub fn run(conn: &mut DbConnection, args: &ForecastArgs) -> Result<(), CliError>
             );
             for n in std::iter::once(node).chain(children.iter().copied()) {
                 out.push_str(&csv_rows(
+                    metric,
                     n.platform.as_deref().unwrap_or("all"),
                     n.region.as_deref().unwrap_or("all"),
                     &n.forecast,
@@ -189,9 +190,9 @@ fn describe(req: &SeriesRequest) -> String {
     )
 }
 
-fn csv_rows(platform: &str, region: &str, f: &SeriesForecast) -> String {
+fn csv_rows(metric: Metric, platform: &str, region: &str, f: &SeriesForecast) -> String {
     let mut out = String::new();
-    for p in series::reported_points(&f.points) {
+    for p in series::reported_points(&f.points, series::peak_metric(metric)) {
         out.push_str(&format!(
             "{platform},{region},{},{},{:.2},{:.2},{:.2},{:.2},{:.2}\r\n",
             p.date, p.period, p.mean, p.lower80, p.upper80, p.lower95, p.upper95
@@ -202,7 +203,7 @@ fn csv_rows(platform: &str, region: &str, f: &SeriesForecast) -> String {
 
 fn csv(f: &SeriesForecast) -> String {
     let mut out = String::from("date,period,mean,lower80,upper80,lower95,upper95\r\n");
-    for p in series::reported_points(&f.points) {
+    for p in series::reported_points(&f.points, false) {
         out.push_str(&format!(
             "{},{},{:.2},{:.2},{:.2},{:.2},{:.2}\r\n",
             p.date, p.period, p.mean, p.lower80, p.upper80, p.lower95, p.upper95
@@ -250,7 +251,7 @@ fn table(
         "{:<10} {:<5} {:>14} {:>29} {:>29}  events\n",
         "date", "per", "mean", "80 % interval", "95 % interval"
     ));
-    for p in series::reported_points(&f.points) {
+    for p in series::reported_points(&f.points, series::peak_metric(req.metric)) {
         let end = if p.period == "month" {
             p.date
                 .checked_add_months(chrono::Months::new(1))

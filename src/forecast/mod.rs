@@ -70,14 +70,58 @@ fn backtest_horizon(horizon: i64, history_days: usize) -> i64 {
 /// import (a test file, a month billed long ago) must not bend the trend.
 pub const MAX_GAP_DAYS: i64 = 28;
 
-/// The history after its last gap longer than `MAX_GAP_DAYS`.
+/// A level shift of at least this factor between the four weeks before a
+/// day and the four weeks after it starts a new regime (a platform's
+/// launch from a soft launch, a region winding down): the model starts
+/// there.
+pub const REGIME_SHIFT: f64 = 4.0;
+
+fn median_of(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The history after its last gap longer than `MAX_GAP_DAYS` and after
+/// its last regime shift (`REGIME_SHIFT`).
 pub fn recent_history(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
     let start = history
         .windows(2)
         .rposition(|w| (w[1].0 - w[0].0).num_days() > MAX_GAP_DAYS)
         .map(|i| i + 1)
         .unwrap_or(0);
-    &history[start..]
+    let history = &history[start..];
+    const W: usize = 28;
+    if history.len() < 2 * W {
+        return history;
+    }
+    let ratio = |t: usize| {
+        let before = median_of(history[t - W..t].iter().map(|p| p.1));
+        let after = median_of(history[t..t + W].iter().map(|p| p.1));
+        if before > 0.0 && after > 0.0 {
+            (after / before).max(before / after)
+        } else {
+            1.0
+        }
+    };
+    // The latest shift, at the day it is sharpest.
+    let mut best: Option<(usize, f64)> = None;
+    for t in (W..=history.len() - W).rev() {
+        let r = ratio(t);
+        match best {
+            None if r >= REGIME_SHIFT => best = Some((t, r)),
+            Some((_, b)) if r >= REGIME_SHIFT && r > b => best = Some((t, r)),
+            Some(_) if r < REGIME_SHIFT => break,
+            _ => {}
+        }
+    }
+    match best {
+        Some((t, _)) => &history[t..],
+        None => history,
+    }
 }
 
 /// Forecasts `horizon` days after the last day of `history` (from its last
@@ -266,6 +310,31 @@ mod tests {
         history.insert(0, (history[0].0 - chrono::Duration::days(365), 0.2));
         let f = forecast(&history, &events, 30, &ModelOptions::default()).unwrap();
         assert_eq!(f.points, clean.points);
+    }
+
+    #[test]
+    fn history_before_a_regime_shift_is_ignored() {
+        let d = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        // A soft launch at 1,000 players, then 10,000 from day 100.
+        let h: Vec<(NaiveDate, f64)> = (0..300)
+            .map(|i| {
+                let level = if i < 100 { 1000.0 } else { 10_000.0 };
+                (
+                    d + chrono::Duration::days(i),
+                    level * (1.0 + 0.1 * ((i % 7) as f64 / 7.0)),
+                )
+            })
+            .collect();
+        let recent = recent_history(&h);
+        let cut = (recent[0].0 - d).num_days();
+        assert!((99..=102).contains(&cut), "cut at day {cut}");
+        // A doubling (a big launch) is not a new regime.
+        let h: Vec<(NaiveDate, f64)> = h
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.0, if i < 100 { p.1 * 5.0 } else { p.1 }))
+            .collect();
+        assert_eq!(recent_history(&h).len(), 300);
     }
 
     #[test]

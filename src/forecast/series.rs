@@ -203,7 +203,13 @@ pub struct ReportedPoint {
 /// Daily days this many days ahead are reported one by one.
 pub const DAILY_DAYS: usize = 90;
 
-pub fn reported_points(points: &[super::Point]) -> Vec<ReportedPoint> {
+/// How a month is reported beyond the daily days: the sum of its days
+/// (cost, instance-hours) or its highest day (peak concurrent players).
+pub fn peak_metric(metric: Metric) -> bool {
+    metric == Metric::Ccu
+}
+
+pub fn reported_points(points: &[super::Point], peak: bool) -> Vec<ReportedPoint> {
     let mut out: Vec<ReportedPoint> = Vec::new();
     for (i, p) in points.iter().enumerate() {
         if i < DAILY_DAYS {
@@ -221,11 +227,12 @@ pub fn reported_points(points: &[super::Point]) -> Vec<ReportedPoint> {
         let month = p.date.with_day(1).unwrap_or(p.date);
         match out.last_mut() {
             Some(last) if last.period == "month" && last.date == month => {
-                last.mean += p.mean;
-                last.lower80 += p.lower80;
-                last.upper80 += p.upper80;
-                last.lower95 += p.lower95;
-                last.upper95 += p.upper95;
+                let add = |a: &mut f64, b: f64| *a = if peak { a.max(b) } else { *a + b };
+                add(&mut last.mean, p.mean);
+                add(&mut last.lower80, p.lower80);
+                add(&mut last.upper80, p.upper80);
+                add(&mut last.lower95, p.lower95);
+                add(&mut last.upper95, p.upper95);
             }
             _ => out.push(ReportedPoint {
                 date: month,
@@ -256,7 +263,7 @@ pub fn node_json(
         "history_days": node.history.len(),
         "learned_event_kinds": node.forecast.learned_kinds,
         "note": node.problem,
-        "points": reported_points(&node.forecast.points),
+        "points": reported_points(&node.forecast.points, peak_metric(metric)),
         "backtest": node.forecast.backtest,
     })
 }
@@ -274,7 +281,7 @@ pub fn forecast_json(
             "region": req.region,
             "unit": unit,
             "learned_event_kinds": f.learned_kinds,
-            "points": reported_points(&f.points),
+            "points": reported_points(&f.points, peak_metric(req.metric)),
             "backtest": f.backtest,
         }]
     })

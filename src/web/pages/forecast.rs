@@ -86,7 +86,8 @@ fn amount(v: f64, unit: &str) -> String {
     }
 }
 
-fn month_rows(points: &[forecast::Point], unit: &str) -> Vec<MonthRow> {
+/// Monthly totals (or, for peak players, each month's highest day).
+fn month_rows(points: &[forecast::Point], unit: &str, peak: bool) -> Vec<MonthRow> {
     let mut rows: Vec<(NaiveDate, [f64; 5])> = Vec::new();
     for p in points {
         let m = p.date.with_day(1).unwrap_or(p.date);
@@ -94,7 +95,7 @@ fn month_rows(points: &[forecast::Point], unit: &str) -> Vec<MonthRow> {
         match rows.last_mut() {
             Some((month, sums)) if *month == m => {
                 for (s, x) in sums.iter_mut().zip(v) {
-                    *s += x;
+                    *s = if peak { s.max(x) } else { *s + x };
                 }
             }
             _ => rows.push((m, v)),
@@ -439,7 +440,7 @@ fn build(
             } else {
                 page.accuracy_note = "The history is too short to measure accuracy.".to_string();
             }
-            page.months = month_rows(&f.points, &unit_for_amounts);
+            page.months = month_rows(&f.points, &unit_for_amounts, series::peak_metric(metric));
             let last = history.last().map(|h| h.0).unwrap_or_default();
             let until = last + chrono::Duration::days(horizon);
             page.events = events

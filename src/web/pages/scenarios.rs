@@ -269,12 +269,13 @@ fn build(
                 .map(|o| match o.2.plans.iter().find(|p| p.region == region) {
                     Some(p) => (
                         format!(
-                            "{:.0} of {:.0}{}",
+                            "{:.0} of {:.0}{}, {} extra",
                             p.required_instances,
                             p.current_instances,
                             p.short_on
                                 .map(|d| format!(", short on {}", short_date(d)))
-                                .unwrap_or_default()
+                                .unwrap_or_default(),
+                            money(p.extra_cost)
                         ),
                         p.short_on.is_some(),
                     ),
