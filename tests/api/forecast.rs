@@ -414,9 +414,12 @@ fn platforms_regions_and_the_total_add_up_and_scenarios_change_them() {
 
 #[tokio::test]
 async fn scenarios_are_compared_side_by_side_and_the_capacity_plan_is_charted() {
-    let Some(app) = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite).await else {
-        return;
-    };
+    for app in crate::helpers::apps().await {
+        scenarios_and_capacity_on(app).await;
+    }
+}
+
+async fn scenarios_and_capacity_on(app: crate::helpers::TestApp) {
     app.load_demo(42, 14).await;
     let (status, html) = app.get_text("/scenarios?horizon=150").await;
     assert_eq!(status, 200, "{html}");
