@@ -401,6 +401,20 @@ pub fn event_colour(kind: crate::calendar::EventKind) -> (u8, u8, u8) {
     }
 }
 
+/// One legend entry per kind of the events shown.
+fn event_legend(shown: &[&crate::calendar::CalendarEvent]) -> Vec<LegendItem> {
+    let mut kinds: Vec<crate::calendar::EventKind> = shown.iter().map(|e| e.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .iter()
+        .map(|k| LegendItem {
+            label: k.label().to_string(),
+            colour: hex(event_colour(*k)),
+        })
+        .collect()
+}
+
 /// Shades each event's days across the plot, in its kind's colour.
 fn shade_events(
     chart: &mut Frame<'_, '_>,
@@ -476,15 +490,7 @@ pub fn forecast_chart(
     let y_max = y_max * 1.08;
     let shown: Vec<&crate::calendar::CalendarEvent> =
         events.iter().filter(|e| e.overlaps(first, last)).collect();
-    let mut kinds: Vec<crate::calendar::EventKind> = shown.iter().map(|e| e.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    for k in &kinds {
-        legend.push(LegendItem {
-            label: k.label().to_string(),
-            colour: hex(event_colour(*k)),
-        });
-    }
+    legend.extend(event_legend(&shown));
     let x_label = |v: &f64| {
         let d = first + chrono::Duration::days(v.round() as i64);
         d.format("%b %Y").to_string()
@@ -603,6 +609,7 @@ pub fn line_chart(
         * 1.08;
     let shown: Vec<&crate::calendar::CalendarEvent> =
         events.iter().filter(|e| e.overlaps(first, last)).collect();
+    legend.extend(event_legend(&shown));
     let x_label = |v: &f64| {
         let d = first + chrono::Duration::days(v.round() as i64);
         if x_max > 200.0 {
