@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 
 use super::model::ModelOptions;
 use super::series::{events_for, BottomSeries, Metric, SeriesRequest};
-use super::{forecast, recent_history, ForecastError, Point, SeriesForecast};
+use super::{after_last_gap, forecast, ForecastError, Point, SeriesForecast};
 use crate::calendar::CalendarEvent;
 
 /// One series of the hierarchy; `None` means all platforms or regions.
@@ -217,8 +217,8 @@ fn scaled(p: &Point, f: f64) -> Point {
     }
 }
 
-/// The bottom series on one calendar: each from the start of its recent
-/// history to the last day of any series, missing days as zero.
+/// The bottom series on one calendar: each from its last gap of over four
+/// weeks to the last day of any series, missing days as zero.
 fn aligned(bottom: &BottomSeries) -> (BottomSeries, NaiveDate) {
     let last = bottom
         .values()
@@ -227,7 +227,9 @@ fn aligned(bottom: &BottomSeries) -> (BottomSeries, NaiveDate) {
         .unwrap_or(NaiveDate::MIN);
     let mut out = BTreeMap::new();
     for (key, history) in bottom {
-        let recent = recent_history(history);
+        // Each series' model drops a regime shift of its own; the sums keep
+        // every part's history.
+        let recent = after_last_gap(history);
         let Some(first) = recent.first().map(|p| p.0) else {
             continue;
         };

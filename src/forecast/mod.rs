@@ -85,15 +85,20 @@ fn median_of(values: impl Iterator<Item = f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// The history after its last gap longer than `MAX_GAP_DAYS` and after
-/// its last regime shift (`REGIME_SHIFT`).
-pub fn recent_history(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
+/// The history after its last gap longer than `MAX_GAP_DAYS`.
+pub fn after_last_gap(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
     let start = history
         .windows(2)
         .rposition(|w| (w[1].0 - w[0].0).num_days() > MAX_GAP_DAYS)
         .map(|i| i + 1)
         .unwrap_or(0);
-    let history = &history[start..];
+    &history[start..]
+}
+
+/// The history a model is fitted to: after its last gap longer than
+/// `MAX_GAP_DAYS` and after its last regime shift (`REGIME_SHIFT`).
+pub fn recent_history(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
+    let history = after_last_gap(history);
     const W: usize = 28;
     if history.len() < 2 * W {
         return history;
