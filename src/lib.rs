@@ -16,6 +16,7 @@ pub mod forecast;
 pub mod ingest;
 pub mod money;
 pub mod pull;
+pub mod recommend;
 pub mod report;
 pub mod telemetry;
 pub mod web;
