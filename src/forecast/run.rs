@@ -98,7 +98,7 @@ pub fn compute(
         source,
     })?;
     if let Some(s) = scenario {
-        s.apply_to_forecast(&mut hierarchy);
+        s.apply_to_forecast(&mut hierarchy)?;
     }
     Ok(MetricForecast {
         metric,

@@ -387,8 +387,9 @@ impl Scenario {
         })
     }
 
-    /// Region openings, applied to a reconciled forecast.
-    pub fn apply_to_forecast(&self, hierarchy: &mut Hierarchy) {
+    /// Region openings, applied to a reconciled forecast. A region to take
+    /// players from that has no forecast is an error.
+    pub fn apply_to_forecast(&self, hierarchy: &mut Hierarchy) -> Result<(), ScenarioError> {
         for change in &self.changes {
             if let Change::NewRegion {
                 region,
@@ -398,9 +399,18 @@ impl Scenario {
                 platforms,
             } = change
             {
+                if hierarchy.find(None, Some(from_region)).is_none() {
+                    return Err(ScenarioError::Apply {
+                        scenario: self.name.clone(),
+                        message: format!(
+                            "new_region: from_region '{from_region}' has no data to take players from"
+                        ),
+                    });
+                }
                 hierarchy.move_share(from_region, region, *opens, *share, platforms);
             }
         }
+        Ok(())
     }
 }
 

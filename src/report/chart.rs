@@ -466,7 +466,10 @@ pub fn forecast_chart(
         },
     ];
     let (Some(first), Some(last)) = (
-        history.first().map(|h| h.0),
+        history
+            .first()
+            .map(|h| h.0)
+            .or(points.first().map(|p| p.date)),
         points
             .last()
             .map(|p| p.date)

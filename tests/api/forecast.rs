@@ -408,6 +408,17 @@ fn platforms_regions_and_the_total_add_up_and_scenarios_change_them() {
         err.contains("bad.toml: new_region 1: field 'share' is 35"),
         "{err}"
     );
+    // A region with no data to take players from is named.
+    let nowhere = dir.path().join("nowhere.toml");
+    std::fs::write(
+        &nowhere,
+        "name = \"From nowhere\"\n[[new_region]]\nregion = \"me-central-1\"\nopens = 2027-03-01\nfrom_region = \"ca-central-1\"\nshare = 0.2\n",
+    )
+    .unwrap();
+    let out = finops_on(&url, &["forecast", "--scenario", nowhere.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("scenario 'From nowhere': new_region: from_region 'ca-central-1' has no data"));
     let out = finops_on(&url, &["forecast", "--scenario", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
