@@ -102,7 +102,7 @@ pub struct Fetched {
     pub warnings: Vec<String>,
 }
 
-async fn client(opts: &PullOptions) -> aws_sdk_costexplorer::Client {
+pub(crate) async fn client(opts: &PullOptions) -> aws_sdk_costexplorer::Client {
     let retry = RetryConfig::standard()
         .with_max_attempts(opts.max_attempts.max(1))
         .with_initial_backoff(Duration::from_millis(500))

@@ -2,6 +2,7 @@
 //! then stores in one transaction, replacing the days it covers, and
 //! allocates like a file import.
 
+pub mod aws_advice;
 pub mod cost_explorer;
 pub mod schedule;
 

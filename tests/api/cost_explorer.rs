@@ -317,17 +317,22 @@ async fn a_scheduled_pull_records_its_status_for_the_data_sources_page() {
     }
 }
 
-/// A stub Cost Explorer that answers each request with the next of
-/// `answers` (status, JSON body), repeating the last; counts requests.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A stub Cost Explorer that speaks its JSON 1.1 protocol: answers each
+/// request with the next of `answers` (status, JSON body), repeating the
+/// last; counts requests and keeps each one's headers and body.
 fn stub_server(
     answers: Vec<(u16, &'static str)>,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>, Seen) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::atomic::Ordering;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let seen = count.clone();
+    let requests: Seen = Default::default();
+    let kept = requests.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
@@ -337,12 +342,14 @@ fn stub_server(
                 let mut length = 0usize;
                 let mut line = String::new();
                 let mut got_any = false;
+                let mut request = String::new();
                 loop {
                     line.clear();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 {
                         break;
                     }
                     got_any = true;
+                    request.push_str(&line);
                     if line == "\r\n" {
                         break;
                     }
@@ -355,6 +362,10 @@ fn stub_server(
                 }
                 let mut body = vec![0u8; length];
                 let _ = reader.read_exact(&mut body);
+                request.push_str(&String::from_utf8_lossy(&body));
+                if let Ok(mut all) = kept.lock() {
+                    all.push(request);
+                }
                 let n = seen.fetch_add(1, Ordering::SeqCst);
                 let (status, json) = answers[n.min(answers.len() - 1)];
                 let response = format!(
@@ -367,7 +378,7 @@ fn stub_server(
             }
         }
     });
-    (url, count)
+    (url, count, requests)
 }
 
 const THROTTLED: (u16, &str) = (
@@ -380,7 +391,7 @@ async fn throttling_is_retried_with_backoff_then_reported() {
     let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
     let to = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
     // Throttled once, then answered: the pull succeeds.
-    let (url, count) = stub_server(vec![
+    let (url, count, _) = stub_server(vec![
         THROTTLED,
         (200, r#"{"ResultsByTime":[],"DimensionValueAttributes":[]}"#),
     ]);
@@ -398,7 +409,7 @@ async fn throttling_is_retried_with_backoff_then_reported() {
     );
 
     // Always throttled: gives up after the attempts allowed, and says why.
-    let (url, count) = stub_server(vec![THROTTLED]);
+    let (url, count, _) = stub_server(vec![THROTTLED]);
     opts.endpoint_url = Some(url);
     opts.max_attempts = 3;
     let e = cost_explorer::fetch(&opts).await.expect_err("gives up");
@@ -408,4 +419,62 @@ async fn throttling_is_retried_with_backoff_then_reported() {
         text.contains("LimitExceededException") || text.contains("Rate exceeded"),
         "{text}"
     );
+}
+
+/// moto does not implement the recommendation operations: the stub
+/// answers as Cost Explorer does.
+const SP_ADVICE: &str = r#"{"Metadata":{"RecommendationId":"r-1","GenerationTimestamp":"2026-11-24T00:00:00Z","LookbackPeriodInDays":"THIRTY_DAYS"},
+"SavingsPlansPurchaseRecommendation":{"SavingsPlansType":"COMPUTE_SP","TermInYears":"ONE_YEAR","PaymentOption":"NO_UPFRONT","LookbackPeriodInDays":"THIRTY_DAYS",
+"SavingsPlansPurchaseRecommendationDetails":[{"AccountId":"111122223333","HourlyCommitmentToPurchase":"41.25","UpfrontCost":"0","EstimatedMonthlySavingsAmount":"9134.6","EstimatedSavingsPercentage":"23.4","EstimatedAverageUtilization":"97.8","CurrencyCode":"USD","SavingsPlansDetails":{"OfferingId":"o-1"}}]}}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let (url, count, requests) = stub_server(vec![(200, SP_ADVICE)]);
+    let mut opts = options(day, day.succ_opt().unwrap());
+    opts.endpoint_url = Some(url);
+    let request = finops::pull::aws_advice::AdviceRequest {
+        compute: true,
+        three_years: false,
+        upfront: "no",
+        lookback_days: 30,
+    };
+    let advice = finops::pull::aws_advice::savings_plans(&opts, &request)
+        .await
+        .expect("pulled");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let sent = requests.lock().unwrap()[0].clone();
+    assert!(
+        sent.contains("AWSInsightsIndexService.GetSavingsPlansPurchaseRecommendation"),
+        "{sent}"
+    );
+    for field in [
+        r#""SavingsPlansType":"COMPUTE_SP""#,
+        r#""TermInYears":"ONE_YEAR""#,
+        r#""PaymentOption":"NO_UPFRONT""#,
+        r#""LookbackPeriodInDays":"THIRTY_DAYS""#,
+    ] {
+        assert!(sent.contains(field), "{field} in {sent}");
+    }
+    assert_eq!(advice.len(), 1);
+    let a = &advice[0];
+    assert_eq!(a.hourly_commitment, 41.25);
+    assert_eq!(a.estimated_monthly_savings, 9134.6);
+    assert_eq!(a.estimated_average_utilization, 97.8);
+    assert_eq!(a.account_id.as_deref(), Some("111122223333"));
+    assert_eq!(
+        (a.term.as_str(), a.payment_option.as_str()),
+        ("ONE_YEAR", "NO_UPFRONT")
+    );
+
+    // A lookback AWS does not offer is refused before any request.
+    let bad = finops::pull::aws_advice::AdviceRequest {
+        lookback_days: 14,
+        ..request
+    };
+    let e = finops::pull::aws_advice::savings_plans(&opts, &bad)
+        .await
+        .expect_err("refused");
+    assert!(e.to_string().contains("7, 30 or 60"), "{e}");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
