@@ -122,6 +122,40 @@ pub enum PullCommand {
     /// Credentials come from the standard AWS chain (environment, profile,
     /// SSO, instance role). Replaces the days it covers
     CostExplorer(PullCostExplorerArgs),
+    /// AWS's own Savings Plans purchase recommendation
+    /// (GetSavingsPlansPurchaseRecommendation): what Cost Explorer would buy
+    /// from the last 7, 30 or 60 days, to compare with finops' forecast.
+    /// One request; nothing is stored
+    SavingsPlansAdvice(SavingsPlansAdviceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SavingsPlansAdviceArgs {
+    /// Compute Savings Plans (any instance, Fargate, Lambda) or EC2
+    /// Instance Savings Plans (one family in one region)
+    #[arg(long = "type", value_enum, default_value_t = PlanKind::Compute)]
+    pub plan: PlanKind,
+    /// Term in years
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub term: u8,
+    /// Payment option: no, partial or all upfront
+    #[arg(long, default_value = "no", value_parser = ["no", "partial", "all"])]
+    pub upfront: String,
+    /// Days AWS looks back over: 7, 30 or 60
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(7..=60))]
+    pub lookback: u32,
+    /// Endpoint other than AWS's (a stub or a proxy)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Print the recommendations as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanKind {
+    Compute,
+    Ec2Instance,
 }
 
 #[derive(Debug, Args)]
@@ -340,6 +374,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let pool = open(&settings)?;
             pull_cost_explorer(&pool, &settings, args)
         }
+        Command::Pull(PullCommand::SavingsPlansAdvice(args)) => {
+            let settings = settings(&cli, None)?;
+            savings_plans_advice(&settings, args)
+        }
         Command::Forecast(args) if args.series_csv.is_some() => crate::cli_forecast::run_file(args),
         Command::Forecast(args) => {
             let settings = settings(&cli, None)?;
@@ -354,6 +392,69 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             crate::cli_ingest::run(&mut conn, command)
         }
     }
+}
+
+fn savings_plans_advice(
+    settings: &Settings,
+    args: &SavingsPlansAdviceArgs,
+) -> Result<(), CliError> {
+    use crate::pull::{aws_advice, cost_explorer};
+    if args.term == 2 {
+        return Err(CliError::BadInput(
+            "--term: Savings Plans last 1 or 3 years".to_string(),
+        ));
+    }
+    let today = Utc::now().date_naive();
+    let mut opts = cost_explorer::PullOptions::new(today, today);
+    opts.endpoint_url = args
+        .endpoint_url
+        .clone()
+        .or_else(|| settings.cost_explorer_endpoint_url.clone());
+    let request = aws_advice::AdviceRequest {
+        compute: args.plan == PlanKind::Compute,
+        three_years: args.term == 3,
+        upfront: match args.upfront.as_str() {
+            "partial" => "partial",
+            "all" => "all",
+            _ => "no",
+        },
+        lookback_days: args.lookback,
+    };
+    let advice = actix_web::rt::System::new()
+        .block_on(aws_advice::savings_plans(&opts, &request))
+        .map_err(|e| match e {
+            cost_explorer::PullError::Answer(m) if m.contains("7, 30 or 60") => {
+                CliError::BadInput(format!("--lookback: {m}"))
+            }
+            other => CliError::Runtime(other.to_string()),
+        })?;
+    if advice.is_empty() {
+        eprintln!("AWS recommends no purchase for this term, payment option and lookback");
+    }
+    for a in &advice {
+        eprintln!(
+            "AWS recommends {:.2} {}/h of {} ({}, {}, from the last {} days){}: saves about {:.0} {} a month ({:.1} %), expected utilisation {:.1} %, upfront {:.0}",
+            a.hourly_commitment,
+            a.currency,
+            a.plan_type,
+            a.term,
+            a.payment_option,
+            a.lookback_days,
+            a.account_id
+                .as_deref()
+                .map(|id| format!(" in account {id}"))
+                .unwrap_or_default(),
+            a.estimated_monthly_savings,
+            a.currency,
+            a.estimated_savings_percentage,
+            a.estimated_average_utilization,
+            a.upfront_cost
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&advice).unwrap_or_default());
+    }
+    Ok(())
 }
 
 fn pull_cost_explorer(

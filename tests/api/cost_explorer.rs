@@ -477,4 +477,45 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
         .expect_err("refused");
     assert!(e.to_string().contains("7, 30 or 60"), "{e}");
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // The same through the CLI (credentials for the child process only).
+    let (url, _, requests) = stub_server(vec![(200, SP_ADVICE)]);
+    let cli = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+            .args(["pull", "savings-plans-advice", "--endpoint-url", &url])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap()
+    };
+    let out = cli(&[
+        "--term",
+        "3",
+        "--upfront",
+        "partial",
+        "--lookback",
+        "60",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["hourly_commitment"], 41.25);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AWS recommends 41.25 USD/h"));
+    let sent = requests.lock().unwrap()[0].clone();
+    for field in [
+        r#""TermInYears":"THREE_YEARS""#,
+        r#""PaymentOption":"PARTIAL_UPFRONT""#,
+        r#""LookbackPeriodInDays":"SIXTY_DAYS""#,
+    ] {
+        assert!(sent.contains(field), "{field} in {sent}");
+    }
+    let out = cli(&["--lookback", "14"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--lookback"));
 }
