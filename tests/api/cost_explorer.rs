@@ -519,3 +519,43 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--lookback"));
 }
+
+const RI_ADVICE: &str = r#"{"Metadata":{"RecommendationId":"r-2","GenerationTimestamp":"2026-11-24T00:00:00Z"},
+"Recommendations":[{"AccountScope":"PAYER","LookbackPeriodInDays":"THIRTY_DAYS","TermInYears":"ONE_YEAR","PaymentOption":"ALL_UPFRONT",
+"RecommendationDetails":[{"AccountId":"111122223333","InstanceDetails":{"EC2InstanceDetails":{"Family":"c6i","InstanceType":"c6i.4xlarge","Region":"us-east-1","Platform":"Linux/UNIX","Tenancy":"shared"}},
+"RecommendedNumberOfInstancesToPurchase":"24","AverageUtilization":"91.5","EstimatedBreakEvenInMonths":"7.2","CurrencyCode":"USD","EstimatedMonthlySavingsAmount":"3921.3","UpfrontCost":"86400","RecurringStandardMonthlyCost":"0"}]}]}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_reserved_instance_advice_is_pulled_through_the_sdk() {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let (url, _, requests) = stub_server(vec![(200, RI_ADVICE)]);
+    let mut opts = options(day, day.succ_opt().unwrap());
+    opts.endpoint_url = Some(url);
+    let request = finops::pull::aws_advice::AdviceRequest {
+        compute: false,
+        three_years: false,
+        upfront: "all",
+        lookback_days: 30,
+    };
+    let advice = finops::pull::aws_advice::reserved_instances(&opts, &request)
+        .await
+        .expect("pulled");
+    let sent = requests.lock().unwrap()[0].clone();
+    assert!(
+        sent.contains("AWSInsightsIndexService.GetReservationPurchaseRecommendation"),
+        "{sent}"
+    );
+    assert!(
+        sent.contains(r#""Service":"Amazon Elastic Compute Cloud - Compute""#),
+        "{sent}"
+    );
+    assert!(sent.contains(r#""PaymentOption":"ALL_UPFRONT""#), "{sent}");
+    assert_eq!(advice.len(), 1);
+    let a = &advice[0];
+    assert_eq!(a.instance_type.as_deref(), Some("c6i.4xlarge"));
+    assert_eq!(a.region.as_deref(), Some("us-east-1"));
+    assert_eq!(a.instances, 24.0);
+    assert_eq!(a.break_even_months, 7.2);
+    assert_eq!(a.upfront_cost, 86400.0);
+    assert_eq!(a.estimated_monthly_savings, 3921.3);
+}
