@@ -1,6 +1,6 @@
-//! AWS's own, backward-looking purchase recommendations (Cost Explorer
-//! GetSavingsPlansPurchaseRecommendation and, for EC2 Reserved Instances,
-//! GetReservationPurchaseRecommendation), pulled through
+//! AWS's own, backward-looking recommendations (Cost Explorer
+//! GetSavingsPlansPurchaseRecommendation, GetReservationPurchaseRecommendation
+//! for EC2 Reserved Instances and GetRightsizingRecommendation), pulled through
 //! aws-sdk-costexplorer to show beside finops' forecast-based ones.
 
 use aws_sdk_costexplorer::types::{
@@ -225,4 +225,116 @@ pub async fn savings_plans(
             })
         })
         .collect()
+}
+
+/// One EC2 rightsizing recommendation as AWS states it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RightsizingAdvice {
+    pub account_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub instance_name: Option<String>,
+    pub instance_type: Option<String>,
+    pub region: Option<String>,
+    /// `Modify` or `Terminate`.
+    pub action: String,
+    /// The default target type, for `Modify`.
+    pub target_type: Option<String>,
+    pub current_monthly_cost: f64,
+    pub estimated_monthly_savings: f64,
+    pub currency: String,
+}
+
+/// Asks Cost Explorer for its EC2 rightsizing recommendations (every
+/// page), within the family or across families.
+pub async fn rightsizing(
+    opts: &PullOptions,
+    across_families: bool,
+) -> Result<(Vec<RightsizingAdvice>, usize), PullError> {
+    use aws_sdk_costexplorer::types::{
+        RecommendationTarget, RightsizingRecommendationConfiguration,
+    };
+    let configuration = RightsizingRecommendationConfiguration::builder()
+        .recommendation_target(if across_families {
+            RecommendationTarget::CrossInstanceFamily
+        } else {
+            RecommendationTarget::SameInstanceFamily
+        })
+        .benefits_considered(true)
+        .build()
+        .map_err(|e| PullError::Answer(e.to_string()))?;
+    let client = client(opts).await;
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut requests = 0;
+    loop {
+        requests += 1;
+        let output = client
+            .get_rightsizing_recommendation()
+            .service("AmazonEC2")
+            .configuration(configuration.clone())
+            .set_next_page_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| PullError::Request {
+                request: requests,
+                message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        for r in output.rightsizing_recommendations() {
+            let current = r.current_instance();
+            let ec2 = current
+                .and_then(|c| c.resource_details())
+                .and_then(|d| d.ec2_resource_details());
+            let action = r
+                .rightsizing_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default();
+            let target = r.modify_recommendation_detail().and_then(|m| {
+                let targets = m.target_instances();
+                targets
+                    .iter()
+                    .find(|t| t.default_target_instance())
+                    .or(targets.first())
+            });
+            let savings = match (action.as_str(), target) {
+                ("Terminate", _) => r
+                    .terminate_recommendation_detail()
+                    .and_then(|t| t.estimated_monthly_savings()),
+                (_, Some(t)) => t.estimated_monthly_savings(),
+                _ => None,
+            };
+            out.push(RightsizingAdvice {
+                account_id: r.account_id().map(str::to_string),
+                resource_id: current.and_then(|c| c.resource_id()).map(str::to_string),
+                instance_name: current
+                    .and_then(|c| c.instance_name())
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string),
+                instance_type: ec2.and_then(|e| e.instance_type()).map(str::to_string),
+                region: ec2.and_then(|e| e.region()).map(str::to_string),
+                target_type: target
+                    .and_then(|t| t.resource_details())
+                    .and_then(|d| d.ec2_resource_details())
+                    .and_then(|e| e.instance_type())
+                    .map(str::to_string),
+                current_monthly_cost: number(
+                    "MonthlyCost",
+                    current.and_then(|c| c.monthly_cost()),
+                )?,
+                estimated_monthly_savings: number("EstimatedMonthlySavings", savings)?,
+                currency: current
+                    .and_then(|c| c.currency_code())
+                    .unwrap_or("USD")
+                    .to_string(),
+                action,
+            });
+        }
+        token = output
+            .next_page_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok((out, requests))
 }

@@ -559,3 +559,51 @@ async fn aws_reserved_instance_advice_is_pulled_through_the_sdk() {
     assert_eq!(a.upfront_cost, 86400.0);
     assert_eq!(a.estimated_monthly_savings, 3921.3);
 }
+
+const RIGHTSIZING_PAGE_1: &str = r#"{"Metadata":{"RecommendationId":"r-3","LookbackPeriodInDays":"FOURTEEN_DAYS"},"NextPageToken":"p2",
+"RightsizingRecommendations":[{"AccountId":"111122223333","RightsizingType":"Modify",
+"CurrentInstance":{"ResourceId":"i-0abc","InstanceName":"leaderboard-us-east-1-0","MonthlyCost":"735.84","CurrencyCode":"USD",
+"ResourceDetails":{"EC2ResourceDetails":{"InstanceType":"r6i.4xlarge","Region":"US East (N. Virginia)","HourlyOnDemandRate":"1.008"}}},
+"ModifyRecommendationDetail":{"TargetInstances":[
+{"EstimatedMonthlyCost":"367.92","EstimatedMonthlySavings":"367.92","CurrencyCode":"USD","DefaultTargetInstance":false,"ResourceDetails":{"EC2ResourceDetails":{"InstanceType":"r6i.2xlarge"}}},
+{"EstimatedMonthlyCost":"183.96","EstimatedMonthlySavings":"551.88","CurrencyCode":"USD","DefaultTargetInstance":true,"ResourceDetails":{"EC2ResourceDetails":{"InstanceType":"r6i.xlarge"}}}]}}]}"#;
+
+const RIGHTSIZING_PAGE_2: &str = r#"{"RightsizingRecommendations":[{"AccountId":"111122223333","RightsizingType":"Terminate",
+"CurrentInstance":{"ResourceId":"i-0def","InstanceName":"","MonthlyCost":"121.47","CurrencyCode":"USD","ResourceDetails":{"EC2ResourceDetails":{"InstanceType":"t3.xlarge"}}},
+"TerminateRecommendationDetail":{"EstimatedMonthlySavings":"121.47","CurrencyCode":"USD"}}]}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_rightsizing_advice_is_pulled_page_by_page() {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let (url, count, requests) =
+        stub_server(vec![(200, RIGHTSIZING_PAGE_1), (200, RIGHTSIZING_PAGE_2)]);
+    let mut opts = options(day, day.succ_opt().unwrap());
+    opts.endpoint_url = Some(url);
+    let (advice, sent) = finops::pull::aws_advice::rightsizing(&opts, false)
+        .await
+        .expect("pulled");
+    assert_eq!(
+        (sent, count.load(std::sync::atomic::Ordering::SeqCst)),
+        (2, 2)
+    );
+    let seen = requests.lock().unwrap().clone();
+    assert!(seen[0].contains("AWSInsightsIndexService.GetRightsizingRecommendation"));
+    assert!(
+        seen[0].contains(r#""RecommendationTarget":"SAME_INSTANCE_FAMILY""#),
+        "{}",
+        seen[0]
+    );
+    assert!(seen[1].contains(r#""NextPageToken":"p2""#), "{}", seen[1]);
+    assert_eq!(advice.len(), 2);
+    // The default target, not the first listed.
+    assert_eq!(advice[0].action, "Modify");
+    assert_eq!(advice[0].target_type.as_deref(), Some("r6i.xlarge"));
+    assert_eq!(advice[0].estimated_monthly_savings, 551.88);
+    assert_eq!(
+        advice[0].instance_name.as_deref(),
+        Some("leaderboard-us-east-1-0")
+    );
+    assert_eq!(advice[1].action, "Terminate");
+    assert_eq!(advice[1].estimated_monthly_savings, 121.47);
+    assert_eq!(advice[1].instance_name, None);
+}
