@@ -433,8 +433,8 @@ fn savings_plans_advice(
     }
     for a in &advice {
         eprintln!(
-            "AWS recommends {:.2} {}/h of {} ({}, {}, from the last {} days){}: saves about {:.0} {} a month ({:.1} %), expected utilisation {:.1} %, upfront {:.0}",
-            a.hourly_commitment,
+            "AWS recommends {} {}/h of {} ({}, {}, from the last {} days){}: saves about {} {} a month ({:.1} %), expected utilisation {:.1} %, upfront {}",
+            a.hourly_commitment.to_decimal(2),
             a.currency,
             a.plan_type,
             a.term,
@@ -444,11 +444,11 @@ fn savings_plans_advice(
                 .as_deref()
                 .map(|id| format!(" in account {id}"))
                 .unwrap_or_default(),
-            a.estimated_monthly_savings,
+            a.estimated_monthly_savings.to_decimal(0),
             a.currency,
             a.estimated_savings_percentage,
             a.estimated_average_utilization,
-            a.upfront_cost
+            a.upfront_cost.to_decimal(0)
         );
     }
     if args.json {

@@ -8,6 +8,7 @@ use aws_sdk_costexplorer::types::{
 };
 
 use super::cost_explorer::{client, PullError, PullOptions};
+use crate::money::Micros;
 
 /// What a recommendation is for.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,9 +33,9 @@ pub struct SavingsPlanAdvice {
     /// Region and family, for EC2 Instance Savings Plans.
     pub region: Option<String>,
     pub instance_family: Option<String>,
-    pub hourly_commitment: f64,
-    pub upfront_cost: f64,
-    pub estimated_monthly_savings: f64,
+    pub hourly_commitment: Micros,
+    pub upfront_cost: Micros,
+    pub estimated_monthly_savings: Micros,
     pub estimated_savings_percentage: f64,
     pub estimated_average_utilization: f64,
     pub currency: String,
@@ -63,9 +64,9 @@ pub struct ReservationAdvice {
     pub instances: f64,
     pub average_utilization: f64,
     pub break_even_months: f64,
-    pub upfront_cost: f64,
-    pub recurring_monthly_cost: f64,
-    pub estimated_monthly_savings: f64,
+    pub upfront_cost: Micros,
+    pub recurring_monthly_cost: Micros,
+    pub estimated_monthly_savings: Micros,
     pub currency: String,
 }
 
@@ -142,12 +143,12 @@ pub async fn reserved_instances(
                     "EstimatedBreakEvenInMonths",
                     d.estimated_break_even_in_months(),
                 )?,
-                upfront_cost: number("UpfrontCost", d.upfront_cost())?,
-                recurring_monthly_cost: number(
+                upfront_cost: money("UpfrontCost", d.upfront_cost())?,
+                recurring_monthly_cost: money(
                     "RecurringStandardMonthlyCost",
                     d.recurring_standard_monthly_cost(),
                 )?,
-                estimated_monthly_savings: number(
+                estimated_monthly_savings: money(
                     "EstimatedMonthlySavingsAmount",
                     d.estimated_monthly_savings_amount(),
                 )?,
@@ -156,6 +157,15 @@ pub async fn reserved_instances(
         }
     }
     Ok(out)
+}
+
+/// An amount as AWS writes it (a decimal string), exactly; absent is 0.
+fn money(field: &str, value: Option<&str>) -> Result<Micros, PullError> {
+    match value {
+        None | Some("") => Ok(Micros(0)),
+        Some(v) => Micros::parse(v.trim())
+            .map_err(|_| PullError::Answer(format!("{field} is '{v}', not an amount"))),
+    }
 }
 
 /// Asks Cost Explorer for its Savings Plans purchase recommendation.
@@ -204,12 +214,12 @@ pub async fn savings_plans(
                     .savings_plans_details()
                     .and_then(|s| s.instance_family())
                     .map(str::to_string),
-                hourly_commitment: number(
+                hourly_commitment: money(
                     "HourlyCommitmentToPurchase",
                     d.hourly_commitment_to_purchase(),
                 )?,
-                upfront_cost: number("UpfrontCost", d.upfront_cost())?,
-                estimated_monthly_savings: number(
+                upfront_cost: money("UpfrontCost", d.upfront_cost())?,
+                estimated_monthly_savings: money(
                     "EstimatedMonthlySavingsAmount",
                     d.estimated_monthly_savings_amount(),
                 )?,
@@ -239,8 +249,8 @@ pub struct RightsizingAdvice {
     pub action: String,
     /// The default target type, for `Modify`.
     pub target_type: Option<String>,
-    pub current_monthly_cost: f64,
-    pub estimated_monthly_savings: f64,
+    pub current_monthly_cost: Micros,
+    pub estimated_monthly_savings: Micros,
     pub currency: String,
 }
 
@@ -316,11 +326,8 @@ pub async fn rightsizing(
                     .and_then(|d| d.ec2_resource_details())
                     .and_then(|e| e.instance_type())
                     .map(str::to_string),
-                current_monthly_cost: number(
-                    "MonthlyCost",
-                    current.and_then(|c| c.monthly_cost()),
-                )?,
-                estimated_monthly_savings: number("EstimatedMonthlySavings", savings)?,
+                current_monthly_cost: money("MonthlyCost", current.and_then(|c| c.monthly_cost()))?,
+                estimated_monthly_savings: money("EstimatedMonthlySavings", savings)?,
                 currency: current
                     .and_then(|c| c.currency_code())
                     .unwrap_or("USD")

@@ -458,8 +458,8 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
     }
     assert_eq!(advice.len(), 1);
     let a = &advice[0];
-    assert_eq!(a.hourly_commitment, 41.25);
-    assert_eq!(a.estimated_monthly_savings, 9134.6);
+    assert_eq!(a.hourly_commitment.to_decimal(2), "41.25");
+    assert_eq!(a.estimated_monthly_savings.0, 9_134_600_000);
     assert_eq!(a.estimated_average_utilization, 97.8);
     assert_eq!(a.account_id.as_deref(), Some("111122223333"));
     assert_eq!(
@@ -505,7 +505,7 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json[0]["hourly_commitment"], 41.25);
+    assert_eq!(json[0]["hourly_commitment"], "41.250000");
     assert!(String::from_utf8_lossy(&out.stderr).contains("AWS recommends 41.25 USD/h"));
     let sent = requests.lock().unwrap()[0].clone();
     for field in [
@@ -556,8 +556,8 @@ async fn aws_reserved_instance_advice_is_pulled_through_the_sdk() {
     assert_eq!(a.region.as_deref(), Some("us-east-1"));
     assert_eq!(a.instances, 24.0);
     assert_eq!(a.break_even_months, 7.2);
-    assert_eq!(a.upfront_cost, 86400.0);
-    assert_eq!(a.estimated_monthly_savings, 3921.3);
+    assert_eq!(a.upfront_cost.0, 86_400_000_000);
+    assert_eq!(a.estimated_monthly_savings.0, 3_921_300_000);
 }
 
 const RIGHTSIZING_PAGE_1: &str = r#"{"Metadata":{"RecommendationId":"r-3","LookbackPeriodInDays":"FOURTEEN_DAYS"},"NextPageToken":"p2",
@@ -598,12 +598,12 @@ async fn aws_rightsizing_advice_is_pulled_page_by_page() {
     // The default target, not the first listed.
     assert_eq!(advice[0].action, "Modify");
     assert_eq!(advice[0].target_type.as_deref(), Some("r6i.xlarge"));
-    assert_eq!(advice[0].estimated_monthly_savings, 551.88);
+    assert_eq!(advice[0].estimated_monthly_savings.0, 551_880_000);
     assert_eq!(
         advice[0].instance_name.as_deref(),
         Some("leaderboard-us-east-1-0")
     );
     assert_eq!(advice[1].action, "Terminate");
-    assert_eq!(advice[1].estimated_monthly_savings, 121.47);
+    assert_eq!(advice[1].estimated_monthly_savings.0, 121_470_000);
     assert_eq!(advice[1].instance_name, None);
 }
