@@ -26,10 +26,14 @@ impl Backend {
     }
 }
 
-/// Where PostgreSQL tests create their databases.
+/// Where PostgreSQL tests create their databases. On loopback without
+/// TLS: libpq's OpenSSL clean-up at process exit races with pooled
+/// connections still open in other threads (a crash after every test had
+/// passed).
 pub fn postgres_admin_url() -> String {
-    std::env::var("FINOPS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    std::env::var("FINOPS_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_string()
+    })
 }
 
 fn required(var: &str) -> bool {
@@ -86,8 +90,12 @@ impl TestDb {
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");
                 let base = postgres_admin_url();
+                let (base, query) = match base.split_once('?') {
+                    Some((b, q)) => (b.to_string(), format!("?{q}")),
+                    None => (base, String::new()),
+                };
                 let url = match base.rsplit_once('/') {
-                    Some((prefix, _)) => format!("{prefix}/{name}"),
+                    Some((prefix, _)) => format!("{prefix}/{name}{query}"),
                     None => panic!("FINOPS_TEST_POSTGRES_URL must end in /DATABASE"),
                 };
                 TestDb::Postgres { name, url }
