@@ -37,19 +37,9 @@ fn import_inner(
     label: &str,
     started_at: chrono::NaiveDateTime,
 ) -> Result<CalendarSummary, ImportError> {
-    let prepared = super::file::prepare(path, &mut |_| {})?;
-    let text = std::fs::read_to_string(&prepared.path).map_err(|e| ImportError::Io {
-        file: label.to_string(),
-        message: e.to_string(),
-    })?;
-    let events = calendar::parse_calendar(label, &text).map_err(|e| ImportError::Format {
-        file: label.to_string(),
-        message: e
-            .to_string()
-            .strip_prefix(&format!("{label}: "))
-            .map(str::to_string)
-            .unwrap_or_else(|| e.to_string()),
-    })?;
+    let (prepared, text) = super::file::prepared_text(path, label)?;
+    let events =
+        calendar::parse_calendar(label, &text).map_err(|e| super::file::format_error(label, e))?;
     let source = calendar::file_label(label);
     let db_err = |e: DbError| ImportError::Db {
         file: label.to_string(),

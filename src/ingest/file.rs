@@ -320,6 +320,30 @@ fn count_newlines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|b| **b == b'\n').count() as u64
 }
 
+/// A small text file (a calendar, a scenario), checked like any import,
+/// and its text.
+pub fn prepared_text(path: &Path, label: &str) -> Result<(Prepared, String), ImportError> {
+    let prepared = prepare(path, &mut |_| {})?;
+    let text = std::fs::read_to_string(&prepared.path).map_err(|e| ImportError::Io {
+        file: label.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok((prepared, text))
+}
+
+/// A parser's error for the file `label` as an import error, without the
+/// file name the parser already put in front.
+pub fn format_error(label: &str, error: impl std::fmt::Display) -> ImportError {
+    let text = error.to_string();
+    ImportError::Format {
+        file: label.to_string(),
+        message: text
+            .strip_prefix(&format!("{label}: "))
+            .map(str::to_string)
+            .unwrap_or(text.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

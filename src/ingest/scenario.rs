@@ -30,19 +30,9 @@ pub fn import(
     name: Option<&str>,
 ) -> Result<ScenarioSummary, ImportError> {
     super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
-        let prepared = super::file::prepare(path, &mut |_| {})?;
-        let text = std::fs::read_to_string(&prepared.path).map_err(|e| ImportError::Io {
-            file: label.to_string(),
-            message: e.to_string(),
-        })?;
-        let scenario = parse_scenario(label, &text).map_err(|e| ImportError::Format {
-            file: label.to_string(),
-            message: e
-                .to_string()
-                .strip_prefix(&format!("{label}: "))
-                .map(str::to_string)
-                .unwrap_or_else(|| e.to_string()),
-        })?;
+        let (prepared, text) = super::file::prepared_text(path, label)?;
+        let scenario =
+            parse_scenario(label, &text).map_err(|e| super::file::format_error(label, e))?;
         let source = calendar::file_label(label);
         conn.transaction::<_, DbError, _>(|conn| {
             let replaced = crate::db::scenarios::save(conn, &scenario.name, &source, &text)?;
