@@ -68,6 +68,81 @@ pub enum Command {
     /// accuracy (MASE, WAPE, coverage, against seasonal naive). Daily for
     /// the first 90 days, monthly beyond
     Forecast(ForecastArgs),
+    /// Rightsizing and commitment (Savings Plans, Reserved Instances)
+    /// recommendations with their savings, risk and reasons
+    #[command(subcommand)]
+    Recommend(RecommendCommand),
+    /// The instance catalog recommendations price with (types, on-demand
+    /// and commitment rates per region)
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecommendCommand {
+    /// Rightsize every instance and fleet from its utilisation over the
+    /// lookback: the cheapest type that carries the CPU statistic (and
+    /// memory where measured) plus headroom; idle ones terminated; capacity
+    /// a scheduled event needs is held, naming the event
+    Rightsizing(RightsizingArgs),
+    /// Savings Plans and Reserved Instances sized on the forecast of the
+    /// whole term, net of the commitments already held: expected savings,
+    /// utilisation, coverage, break-even month, P10/P90 savings
+    Commitments(CommitmentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RightsizingArgs {
+    /// Days of utilisation to size from: 14, 32 or 93
+    #[arg(long, default_value_t = 14, value_parser = parse_lookback)]
+    pub lookback: i64,
+    /// CPU statistic of the periods' peaks: p90, p95, p99.5 or max
+    #[arg(long, default_value = "p99.5", value_parser = ["p90", "p95", "p99.5", "max"])]
+    pub statistic: String,
+    /// Headroom above the statistic, per cent
+    #[arg(long, default_value_t = 20.0)]
+    pub headroom: f64,
+    /// Consider every family, not only the instance's own
+    #[arg(long)]
+    pub across_families: bool,
+    /// Hold capacity for events starting within this many days
+    #[arg(long, default_value_t = 30)]
+    pub event_window: i64,
+    /// Include instances that need no change and those held or lacking data
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CommitmentArgs {
+    /// Terms to consider, in years (1, 3 or both)
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1, 3], value_parser = clap::value_parser!(i32).range(1..=3))]
+    pub term: Vec<i32>,
+    /// Payment options to consider: no, partial, all (comma-separated)
+    #[arg(long, value_delimiter = ',', default_values_t = vec!["no".to_string(), "partial".to_string(), "all".to_string()])]
+    pub payment: Vec<String>,
+    /// Only this kind: compute_savings_plan, ec2_instance_savings_plan or
+    /// reserved_instances
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// What if: the outcome of this hourly commitment (for the Compute
+    /// Savings Plan's recommended term and payment) instead of the optimum
+    #[arg(long, value_name = "AMOUNT_PER_HOUR")]
+    pub what_if: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Replace the catalog with FILE (the format of the built-in
+    /// src/recommend/data/aws-instances.csv); a file with a bad cell
+    /// changes nothing
+    Import(IngestFiles),
+    /// Print the catalog in use: where it came from and its size
+    Show,
 }
 
 #[derive(Debug, Args)]
@@ -124,9 +199,30 @@ pub enum PullCommand {
     CostExplorer(PullCostExplorerArgs),
     /// AWS's own Savings Plans purchase recommendation
     /// (GetSavingsPlansPurchaseRecommendation): what Cost Explorer would buy
-    /// from the last 7, 30 or 60 days, to compare with finops' forecast.
-    /// One request; nothing is stored
+    /// from the last 7, 30 or 60 days. One request; stored (replacing the
+    /// same pull) and shown beside finops' recommendation
     SavingsPlansAdvice(SavingsPlansAdviceArgs),
+    /// AWS's own EC2 Reserved Instance purchase recommendation
+    /// (GetReservationPurchaseRecommendation), stored and shown beside
+    /// finops' Reserved Instances recommendations
+    ReservationAdvice(SavingsPlansAdviceArgs),
+    /// AWS's own EC2 rightsizing recommendations
+    /// (GetRightsizingRecommendation, every page), stored and shown beside
+    /// finops' rightsizing
+    RightsizingAdvice(RightsizingAdviceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RightsizingAdviceArgs {
+    /// Recommend across instance families, not only within
+    #[arg(long)]
+    pub across_families: bool,
+    /// Endpoint other than AWS's (a stub or a proxy)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Print the recommendations as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +300,10 @@ pub enum IngestCommand {
     /// Forecast scenarios (TOML, as in forecasts/scenarios/): each is
     /// stored by its name, replacing the scenario of the same name
     Scenario(IngestFiles),
+    /// Commitments already bought (CSV: commitment_id, kind, region,
+    /// family, instance_type, instance_count, hourly_commitment,
+    /// term_years, payment, start_date, end_date), replacing the list
+    Commitments(IngestFiles),
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +355,13 @@ pub struct ExportMonthlyArgs {
     /// Write to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+fn parse_lookback(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(d) if crate::recommend::fleet::LOOKBACKS.contains(&d) => Ok(d),
+        _ => Err(format!("'{text}' is not a lookback: use 14, 32 or 93 days")),
+    }
 }
 
 fn parse_month(text: &str) -> Result<Month, String> {
@@ -376,7 +483,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Pull(PullCommand::SavingsPlansAdvice(args)) => {
             let settings = settings(&cli, None)?;
-            savings_plans_advice(&settings, args)
+            let pool = open(&settings)?;
+            savings_plans_advice(&pool, &settings, args, false)
+        }
+        Command::Pull(PullCommand::ReservationAdvice(args)) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            savings_plans_advice(&pool, &settings, args, true)
+        }
+        Command::Pull(PullCommand::RightsizingAdvice(args)) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            rightsizing_advice(&pool, &settings, args)
         }
         Command::Forecast(args) if args.series_csv.is_some() => crate::cli_forecast::run_file(args),
         Command::Forecast(args) => {
@@ -384,6 +502,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let pool = open(&settings)?;
             let mut conn = pool.get().map_err(DbError::from)?;
             crate::cli_forecast::run(&mut conn, args)
+        }
+        Command::Recommend(command) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            crate::cli_recommend::run(&mut conn, command)
+        }
+        Command::Catalog(command) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            crate::cli_recommend::catalog(&mut conn, command)
         }
         Command::Ingest(command) => {
             let settings = settings(&cli, None)?;
@@ -394,22 +524,52 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn savings_plans_advice(
-    settings: &Settings,
-    args: &SavingsPlansAdviceArgs,
-) -> Result<(), CliError> {
-    use crate::pull::{aws_advice, cost_explorer};
-    if args.term == 2 {
-        return Err(CliError::BadInput(
-            "--term: Savings Plans last 1 or 3 years".to_string(),
-        ));
+fn advice_error(e: crate::pull::cost_explorer::PullError) -> CliError {
+    match e {
+        crate::pull::cost_explorer::PullError::Answer(m) if m.contains("7, 30 or 60") => {
+            CliError::BadInput(format!("--lookback: {m}"))
+        }
+        other => CliError::Runtime(other.to_string()),
     }
+}
+
+fn advice_options(
+    settings: &Settings,
+    endpoint_url: &Option<String>,
+) -> crate::pull::cost_explorer::PullOptions {
     let today = Utc::now().date_naive();
-    let mut opts = cost_explorer::PullOptions::new(today, today);
-    opts.endpoint_url = args
-        .endpoint_url
+    let mut opts = crate::pull::cost_explorer::PullOptions::new(today, today);
+    opts.endpoint_url = endpoint_url
         .clone()
         .or_else(|| settings.cost_explorer_endpoint_url.clone());
+    opts
+}
+
+fn store_advice(
+    pool: &DbPool,
+    kind: &str,
+    parameters: &str,
+    rows: &[crate::db::aws_advice::Advice],
+) -> Result<(), CliError> {
+    let mut conn = pool.get().map_err(DbError::from)?;
+    crate::db::aws_advice::replace(&mut conn, kind, parameters, rows)?;
+    Ok(())
+}
+
+fn savings_plans_advice(
+    pool: &DbPool,
+    settings: &Settings,
+    args: &SavingsPlansAdviceArgs,
+    reserved: bool,
+) -> Result<(), CliError> {
+    use crate::pull::aws_advice;
+    use crate::recommend::aws;
+    if args.term == 2 {
+        return Err(CliError::BadInput(
+            "--term: commitments last 1 or 3 years".to_string(),
+        ));
+    }
+    let opts = advice_options(settings, &args.endpoint_url);
     let request = aws_advice::AdviceRequest {
         compute: args.plan == PlanKind::Compute,
         three_years: args.term == 3,
@@ -420,14 +580,48 @@ fn savings_plans_advice(
         },
         lookback_days: args.lookback,
     };
-    let advice = actix_web::rt::System::new()
+    let now = crate::db::ingest_runs::now();
+    let runtime = actix_web::rt::System::new();
+    if reserved {
+        let advice = runtime
+            .block_on(aws_advice::reserved_instances(&opts, &request))
+            .map_err(advice_error)?;
+        if advice.is_empty() {
+            eprintln!(
+                "AWS recommends no Reserved Instances for this term, payment option and lookback"
+            );
+        }
+        for a in &advice {
+            eprintln!(
+                "AWS recommends {} × {} in {} ({}, {}, from the last {} days): saves about {} {} a month, {:.1} % utilisation, break-even {:.1} months",
+                a.instances,
+                a.instance_type.as_deref().unwrap_or("?"),
+                a.region.as_deref().unwrap_or("?"),
+                a.term,
+                a.payment_option,
+                a.lookback_days,
+                a.estimated_monthly_savings.to_decimal(0),
+                a.currency,
+                a.average_utilization,
+                a.break_even_months
+            );
+        }
+        let parameters = aws::parameters(
+            None,
+            request.three_years,
+            request.upfront,
+            request.lookback_days,
+        );
+        let rows = aws::from_reservations(&advice, &parameters, now);
+        store_advice(pool, aws::RESERVED_INSTANCES, &parameters, &rows)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&advice).unwrap_or_default());
+        }
+        return Ok(());
+    }
+    let advice = runtime
         .block_on(aws_advice::savings_plans(&opts, &request))
-        .map_err(|e| match e {
-            cost_explorer::PullError::Answer(m) if m.contains("7, 30 or 60") => {
-                CliError::BadInput(format!("--lookback: {m}"))
-            }
-            other => CliError::Runtime(other.to_string()),
-        })?;
+        .map_err(advice_error)?;
     if advice.is_empty() {
         eprintln!("AWS recommends no purchase for this term, payment option and lookback");
     }
@@ -451,6 +645,44 @@ fn savings_plans_advice(
             a.upfront_cost.to_decimal(0)
         );
     }
+    let parameters = aws::parameters(
+        Some(if request.compute {
+            "COMPUTE_SP"
+        } else {
+            "EC2_INSTANCE_SP"
+        }),
+        request.three_years,
+        request.upfront,
+        request.lookback_days,
+    );
+    let rows = aws::from_savings_plans(&advice, &parameters, now);
+    store_advice(pool, aws::SAVINGS_PLANS, &parameters, &rows)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&advice).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn rightsizing_advice(
+    pool: &DbPool,
+    settings: &Settings,
+    args: &RightsizingAdviceArgs,
+) -> Result<(), CliError> {
+    use crate::pull::aws_advice;
+    use crate::recommend::aws;
+    let opts = advice_options(settings, &args.endpoint_url);
+    let (advice, pages) = actix_web::rt::System::new()
+        .block_on(aws_advice::rightsizing(&opts, args.across_families))
+        .map_err(advice_error)?;
+    let savings: crate::money::Micros = advice.iter().map(|a| a.estimated_monthly_savings).sum();
+    eprintln!(
+        "AWS recommends {} rightsizing action(s) ({} page(s)), saving about {} a month",
+        advice.len(),
+        pages,
+        savings.to_decimal(0)
+    );
+    let rows = aws::from_rightsizing(&advice, crate::db::ingest_runs::now());
+    store_advice(pool, aws::RIGHTSIZING, "", &rows)?;
     if args.json {
         println!("{}", serde_json::to_string(&advice).unwrap_or_default());
     }

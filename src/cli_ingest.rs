@@ -18,6 +18,7 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
         IngestCommand::Activity(f) => (f, "activity"),
         IngestCommand::Calendar(f) => (f, "calendar"),
         IngestCommand::Scenario(f) => (f, "scenario"),
+        IngestCommand::Commitments(f) => (f, "commitments"),
     };
     let mut failures: Vec<ImportError> = Vec::new();
     for path in &files.files {
@@ -35,6 +36,13 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
                 eprintln!(
                     "imported {}: {} events (replacing {} from the same file)",
                     s.file, s.events, s.replaced
+                );
+                json(&s)
+            }),
+            "commitments" => crate::ingest::commitments::import(conn, path, None).and_then(|s| {
+                eprintln!(
+                    "imported {}: {} commitment(s), replacing {} stored",
+                    s.file, s.commitments, s.replaced
                 );
                 json(&s)
             }),

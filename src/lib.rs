@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cli;
 pub mod cli_forecast;
 pub mod cli_ingest;
+pub mod cli_recommend;
 pub mod config;
 pub mod db;
 pub mod demo;

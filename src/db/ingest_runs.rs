@@ -109,3 +109,17 @@ pub fn latest_of(conn: &mut DbConnection, source: &str) -> Result<Option<IngestR
         .first(conn)
         .optional()?)
 }
+
+/// The latest successful run of one source.
+pub fn latest_succeeded_of(
+    conn: &mut DbConnection,
+    source: &str,
+) -> Result<Option<IngestRun>, DbError> {
+    Ok(ingest_runs::table
+        .select(IngestRun::as_select())
+        .filter(ingest_runs::source.eq(source))
+        .filter(ingest_runs::status.eq("ok"))
+        .order(ingest_runs::id.desc())
+        .first(conn)
+        .optional()?)
+}

@@ -3,10 +3,13 @@
 
 pub mod activity;
 pub mod allocation_rules;
+pub mod aws_advice;
 pub mod budgets;
 pub mod calendar;
+pub mod commitments;
 pub mod costs;
 pub mod ingest_runs;
+pub mod instance_catalog;
 pub mod resource_costs;
 pub mod scenarios;
 pub mod schema;

@@ -158,6 +158,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    instance_types (id) {
+        id -> BigInt,
+        service -> Text,
+        instance_type -> Text,
+        family -> Text,
+        generation -> Integer,
+        vcpu -> Double,
+        memory_gib -> Double,
+    }
+}
+
+diesel::table! {
+    instance_prices (id) {
+        id -> BigInt,
+        service -> Text,
+        instance_type -> Text,
+        region -> Text,
+        offer -> Text,
+        term_years -> Integer,
+        payment -> Text,
+        currency -> Text,
+        hourly_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    commitments (id) {
+        id -> BigInt,
+        commitment_id -> Text,
+        kind -> Text,
+        region -> Text,
+        family -> Text,
+        instance_type -> Text,
+        instance_count -> Integer,
+        hourly_commitment_micros -> BigInt,
+        term_years -> Integer,
+        payment -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    aws_advice (id) {
+        id -> BigInt,
+        kind -> Text,
+        parameters -> Text,
+        scope -> Text,
+        region -> Text,
+        current -> Text,
+        recommended -> Text,
+        hourly_commitment_micros -> Nullable<BigInt>,
+        monthly_savings_micros -> BigInt,
+        expected_utilisation -> Nullable<Double>,
+        currency -> Text,
+        pulled_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     cost_resource_daily,
     allocation_rules,
@@ -168,4 +229,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_events,
     budgets,
     scenarios,
+    instance_types,
+    instance_prices,
+    commitments,
+    aws_advice,
 );

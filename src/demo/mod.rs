@@ -190,6 +190,32 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoData, DemoError> {
     })
 }
 
+/// The demo studio's Savings Plans as a commitments inventory.
+pub fn demo_commitments() -> Vec<db::commitments::Commitment> {
+    model::savings_plans()
+        .into_iter()
+        .map(|p| db::commitments::Commitment {
+            commitment_id: format!("sp-demo-{}", p.start.format("%Y%m%d")),
+            kind: "compute_sp".to_string(),
+            region: String::new(),
+            family: String::new(),
+            instance_type: String::new(),
+            instance_count: 0,
+            hourly_commitment_micros: p.hourly_commitment,
+            term_years: 1,
+            payment: if p.upfront_share > 0.0 {
+                "partial"
+            } else {
+                "no"
+            }
+            .to_string(),
+            start_date: p.start,
+            end_date: p.end,
+            source: SOURCE.to_string(),
+        })
+        .collect()
+}
+
 /// Monthly budgets per platform and in total: the plan finance would have
 /// set, close to what was spent but not equal to it (some months over).
 fn budgets_from(costs: &[NewCost], seed: u64, end: NaiveDate) -> Vec<NewBudget> {
@@ -286,6 +312,7 @@ pub fn load(
         }
         budgets::replace_budgets(conn, &data.budgets)?;
         db::calendar::replace_source(conn, DEMO_CALENDAR_FILE, &data.events)?;
+        db::commitments::replace_source(conn, SOURCE, &demo_commitments())?;
         for (file, text) in DEMO_SCENARIOS {
             // Checked by a unit test; a bad built-in file is skipped.
             if let Ok(s) = crate::forecast::scenario::parse_scenario(file, text) {

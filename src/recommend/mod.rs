@@ -1,6 +1,146 @@
 //! Recommendations: rightsizing and reserved commitments (Savings Plans,
 //! Reserved Instances) sized from the forecast and the marketing
 //! calendar rather than from a lookback.
+//!
+//! `fleet` rightsizes every instance from the stored utilisation;
+//! `purchase` sizes commitments over the forecast of their whole term;
+//! both return [`Recommendation`]s, which the page, the CLI, the JSON API
+//! and the CSV download show.
 
+pub mod aws;
+pub mod catalog;
 pub mod commitment;
+pub mod fleet;
+pub mod output;
+pub mod purchase;
 pub mod rightsizing;
+pub mod run;
+pub mod usage;
+
+use crate::money::Micros;
+
+/// What a recommendation asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Rightsize,
+    Terminate,
+    ComputeSavingsPlan,
+    Ec2InstanceSavingsPlan,
+    ReservedInstances,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Rightsize,
+        Kind::Terminate,
+        Kind::ComputeSavingsPlan,
+        Kind::Ec2InstanceSavingsPlan,
+        Kind::ReservedInstances,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Rightsize => "rightsize",
+            Kind::Terminate => "terminate",
+            Kind::ComputeSavingsPlan => "compute_savings_plan",
+            Kind::Ec2InstanceSavingsPlan => "ec2_instance_savings_plan",
+            Kind::ReservedInstances => "reserved_instances",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Rightsize => "Rightsize",
+            Kind::Terminate => "Terminate idle",
+            Kind::ComputeSavingsPlan => "Compute Savings Plan",
+            Kind::Ec2InstanceSavingsPlan => "EC2 Instance Savings Plan",
+            Kind::ReservedInstances => "Reserved Instances",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == text.trim())
+    }
+
+    pub fn is_commitment(self) -> bool {
+        matches!(
+            self,
+            Kind::ComputeSavingsPlan | Kind::Ec2InstanceSavingsPlan | Kind::ReservedInstances
+        )
+    }
+}
+
+/// Whether a recommendation can be acted on now.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Actionable,
+    /// A scheduled event needs the capacity; said which.
+    Held,
+    /// Too little data to recommend anything; said so.
+    TooLittleData,
+    /// The type is not in the catalog.
+    Unpriced,
+    /// A commitment that would not save anything.
+    NothingToBuy,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Actionable => "actionable",
+            Status::Held => "held",
+            Status::TooLittleData => "too_little_data",
+            Status::Unpriced => "unpriced",
+            Status::NothingToBuy => "nothing_to_buy",
+        }
+    }
+}
+
+/// What a recommendation applies to.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Scope {
+    /// A platform, `shared` (backend services) or `all`.
+    pub platform: String,
+    /// A region or `all`.
+    pub region: String,
+    pub instance_type: Option<String>,
+    pub family: Option<String>,
+    /// The instances or fleets, for rightsizing.
+    pub resources: Vec<String>,
+}
+
+/// One recommendation, as the page, CLI, JSON and CSV show it. Money is
+/// fixed-point; shares are fractions.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Recommendation {
+    /// Stable within a data version; links the list to the detail view.
+    pub id: String,
+    pub kind: Kind,
+    pub status: Status,
+    pub scope: Scope,
+    pub current: String,
+    pub recommended: String,
+    pub monthly_savings: Micros,
+    pub currency: String,
+    /// Commitments: share of the commitment used, expected.
+    pub expected_utilisation: Option<f64>,
+    /// Commitments: share of eligible usage covered, expected.
+    pub expected_coverage: Option<f64>,
+    /// Commitments: what is paid per hour (upfront amortised).
+    pub hourly_commitment: Option<Micros>,
+    pub term_years: Option<i32>,
+    pub payment: Option<String>,
+    /// Commitments: monthly savings in the worst and best tenth of the
+    /// forecast's outcomes.
+    pub p10_monthly_savings: Option<Micros>,
+    pub p90_monthly_savings: Option<Micros>,
+    /// Commitments: the month of the term (1 = first) by whose end the
+    /// savings have paid back what was paid, expected.
+    pub break_even_month: Option<u32>,
+    pub risk: String,
+    pub reason: String,
+    /// AWS Cost Explorer's recommendation for the same scope, if pulled.
+    pub aws: Option<String>,
+}

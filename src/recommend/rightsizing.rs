@@ -58,6 +58,9 @@ pub struct Policy {
     pub across_families: bool,
     /// Fewer hours of data than this: no recommendation.
     pub min_hours: f64,
+    /// Load to size for, as a multiple of the observed (1.0; above 1 for
+    /// an event's expected uplift).
+    pub load_factor: f64,
 }
 
 impl Default for Policy {
@@ -67,6 +70,7 @@ impl Default for Policy {
             headroom: 0.2,
             across_families: false,
             min_hours: 30.0,
+            load_factor: 1.0,
         }
     }
 }
@@ -142,7 +146,7 @@ pub fn needed(current: &InstanceType, periods: &[Period], policy: &Policy) -> (f
     let level = policy.statistic.level();
     let cpu_stat = crate::forecast::accuracy::quantile(&cpu, level);
     let mem_stat = crate::forecast::accuracy::quantile(&mem, level);
-    let grow = 1.0 + policy.headroom.max(0.0);
+    let grow = (1.0 + policy.headroom.max(0.0)) * policy.load_factor.max(1.0);
     (
         current.vcpu * cpu_stat / 100.0 * grow,
         current.memory_gib * mem_stat / 100.0 * grow,
@@ -314,6 +318,7 @@ mod tests {
                 headroom: 0.3 * next(),
                 across_families: next() < 0.5,
                 min_hours: 30.0,
+                load_factor: 1.0,
             };
             if let Decision::Resize { to, .. } =
                 rightsize(&current, &periods, &catalog, &policy, None)

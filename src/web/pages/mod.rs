@@ -7,6 +7,7 @@ pub mod explorer;
 pub mod forecast;
 pub mod month;
 pub mod overview;
+pub mod recommendations;
 pub mod rules;
 pub mod scenarios;
 pub mod sources;

@@ -1,0 +1,253 @@
+//! `finops recommend rightsizing|commitments` and `finops catalog`.
+
+use std::io::Write;
+
+use crate::cli::{
+    CatalogCommand, CliError, CommitmentArgs, OutputFormat, RecommendCommand, RightsizingArgs,
+};
+use crate::db::DbConnection;
+use crate::money::Micros;
+use crate::recommend::catalog::Payment;
+use crate::recommend::fleet::FleetOptions;
+use crate::recommend::output;
+use crate::recommend::purchase::{self, PurchaseOptions};
+use crate::recommend::rightsizing::{Policy, Statistic};
+use crate::recommend::run::{self, RecommendError};
+use crate::recommend::{Kind, Recommendation, Status};
+
+impl From<RecommendError> for CliError {
+    fn from(e: RecommendError) -> CliError {
+        match e {
+            RecommendError::NoUtilisation => CliError::BadInput(e.to_string()),
+            RecommendError::Db(d) => CliError::from(d),
+        }
+    }
+}
+
+pub fn run(conn: &mut DbConnection, command: &RecommendCommand) -> Result<(), CliError> {
+    match command {
+        RecommendCommand::Rightsizing(args) => rightsizing(conn, args),
+        RecommendCommand::Commitments(args) => commitments(conn, args),
+    }
+}
+
+pub fn fleet_options(
+    lookback: i64,
+    statistic: &str,
+    headroom_percent: f64,
+    across_families: bool,
+    event_window: i64,
+) -> Result<FleetOptions, String> {
+    let statistic = match statistic {
+        "p90" => Statistic::P90,
+        "p95" => Statistic::P95,
+        "p99.5" | "p995" => Statistic::P99_5,
+        "max" => Statistic::Max,
+        other => {
+            return Err(format!(
+                "'{other}' is not a statistic: use p90, p95, p99.5 or max"
+            ))
+        }
+    };
+    if !(0.0..=200.0).contains(&headroom_percent) {
+        return Err(format!(
+            "headroom {headroom_percent} % is out of range 0..=200"
+        ));
+    }
+    if !(0..=365).contains(&event_window) {
+        return Err(format!(
+            "event window {event_window} days is out of range 0..=365"
+        ));
+    }
+    Ok(FleetOptions {
+        lookback_days: lookback,
+        policy: Policy {
+            statistic,
+            headroom: headroom_percent / 100.0,
+            across_families,
+            ..Policy::default()
+        },
+        event_window_days: event_window,
+    })
+}
+
+fn rightsizing(conn: &mut DbConnection, args: &RightsizingArgs) -> Result<(), CliError> {
+    let options = fleet_options(
+        args.lookback,
+        &args.statistic,
+        args.headroom,
+        args.across_families,
+        args.event_window,
+    )
+    .map_err(CliError::BadInput)?;
+    let review = run::rightsizing(conn, &options)?;
+    let recs: Vec<Recommendation> = review
+        .recommendations
+        .into_iter()
+        .filter(|r| args.all || r.status == Status::Actionable)
+        .collect();
+    eprintln!(
+        "{} recommendation(s) from {} resources over the {} days to {} (catalog: {})",
+        recs.len(),
+        review.decisions.len(),
+        options.lookback_days,
+        review.as_of,
+        review.catalog_source
+    );
+    print(&recs, args.format)
+}
+
+fn commitments(conn: &mut DbConnection, args: &CommitmentArgs) -> Result<(), CliError> {
+    let mut payments = Vec::new();
+    for p in &args.payment {
+        payments.push(Payment::parse(p).ok_or_else(|| {
+            CliError::BadInput(format!("--payment: '{p}' is not no, partial or all"))
+        })?);
+    }
+    if args.term.iter().any(|t| *t == 2) {
+        return Err(CliError::BadInput(
+            "--term: commitments last 1 or 3 years".to_string(),
+        ));
+    }
+    let kind = match &args.kind {
+        Some(k) => Some(Kind::parse(k).filter(|k| k.is_commitment()).ok_or_else(|| {
+            CliError::BadInput(format!(
+                "--kind: '{k}' is not compute_savings_plan, ec2_instance_savings_plan or reserved_instances"
+            ))
+        })?),
+        None => None,
+    };
+    let what_if = match &args.what_if {
+        Some(text) => Some(
+            Micros::parse(text)
+                .ok()
+                .filter(|m| m.0 >= 0)
+                .ok_or_else(|| {
+                    CliError::BadInput(format!("--what-if: '{text}' is not an amount per hour"))
+                })?,
+        ),
+        None => None,
+    };
+    let options = PurchaseOptions {
+        terms: args.term.clone(),
+        payments,
+        ..PurchaseOptions::default()
+    };
+    let result = run::commitments(conn, &options)?;
+    if let Some(amount) = what_if {
+        let Some(plan) = result
+            .plans
+            .iter()
+            .find(|p| p.usage.kind == Kind::ComputeSavingsPlan)
+        else {
+            return Err(CliError::Runtime(
+                "no Compute Savings Plan scope".to_string(),
+            ));
+        };
+        let Some(option) = plan.best.map(|i| &plan.options[i]).or(plan.options.first()) else {
+            return Err(CliError::Runtime(
+                "the eligible usage could not be forecast; nothing to evaluate".to_string(),
+            ));
+        };
+        let held = run::held_cover(plan);
+        let o = purchase::what_if(plan, option, amount.as_units_f64(), &held);
+        let c = &plan.currency;
+        println!(
+            "What if {} /h of {} ({} year, {}): saves {} a month expected (P10 {}, P90 {}), {:.1} % utilisation, {:.1} % coverage, break-even {}",
+            amount.display(c),
+            option.offer.label(),
+            option.term_years,
+            option.payment.label(),
+            Micros::from_units_f64(o.monthly_savings).display(c),
+            Micros::from_units_f64(o.p10_monthly_savings).display(c),
+            Micros::from_units_f64(o.p90_monthly_savings).display(c),
+            o.outcome.expected_utilisation * 100.0,
+            o.outcome.expected_coverage * 100.0,
+            o.break_even_month
+                .map(|m| format!("in month {m}"))
+                .unwrap_or_else(|| "never within the term".to_string())
+        );
+        return Ok(());
+    }
+    let recs: Vec<Recommendation> = result
+        .recommendations
+        .into_iter()
+        .filter(|r| kind.is_none_or(|k| r.kind == k))
+        .collect();
+    let t = output::totals(&recs);
+    let currency = recs.first().map(|r| r.currency.clone()).unwrap_or_default();
+    eprintln!(
+        "{} scope(s); Compute Savings Plan saves {} a month, per-family EC2 Instance SP / RI plan {} (alternatives: buy one or the other)",
+        recs.len(),
+        t.compute_plan.display(&currency),
+        t.per_family_plan.display(&currency)
+    );
+    print(&recs, args.format)
+}
+
+fn print(recs: &[Recommendation], format: OutputFormat) -> Result<(), CliError> {
+    let text = match format {
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(recs).map_err(|e| CliError::Runtime(e.to_string()))?
+        }
+        OutputFormat::Csv => output::csv(recs),
+        OutputFormat::Table => output::table(recs),
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Runtime(format!("standard output: {e}")))
+}
+
+pub fn catalog(conn: &mut DbConnection, command: &CatalogCommand) -> Result<(), CliError> {
+    match command {
+        CatalogCommand::Import(files) => {
+            let Some(path) = files.files.last() else {
+                return Err(CliError::BadInput(
+                    "give the catalog file to import".to_string(),
+                ));
+            };
+            if files.files.len() > 1 {
+                return Err(CliError::BadInput(
+                    "a catalog import replaces the whole catalog: give one file".to_string(),
+                ));
+            }
+            match crate::ingest::catalog::import(conn, path, None) {
+                Ok(s) => {
+                    eprintln!(
+                        "imported {}: {} types, {} prices; it replaces the previous catalog",
+                        s.file, s.types, s.prices
+                    );
+                    if files.json {
+                        println!("{}", serde_json::to_string(&s).unwrap_or_default());
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    for line in e.details() {
+                        eprintln!("error: {line}");
+                    }
+                    let message =
+                        "the catalog was not imported (the previous one is kept)".to_string();
+                    if e.is_bad_input() {
+                        Err(CliError::BadInput(message))
+                    } else {
+                        Err(CliError::Runtime(message))
+                    }
+                }
+            }
+        }
+        CatalogCommand::Show => {
+            let c = crate::ingest::catalog::current(conn)?;
+            let (types, prices) = c.counts();
+            let mut regions: Vec<&str> = c.prices.keys().map(|(_, _, r)| r.as_str()).collect();
+            regions.sort_unstable();
+            regions.dedup();
+            println!(
+                "catalog: {}\n{types} types, {prices} type × region prices, regions: {}",
+                c.source,
+                regions.join(", ")
+            );
+            Ok(())
+        }
+    }
+}

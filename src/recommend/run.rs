@@ -1,0 +1,122 @@
+//! Recommendations from the database: loads what the engines need, runs
+//! them and returns the recommendations with what their detail views
+//! show. Pages, the API and the CLI call these.
+
+use chrono::NaiveDate;
+
+use super::catalog::Catalog;
+use super::fleet::{self, FleetOptions, ResourceDecision};
+use super::purchase::{self, Plan, PurchaseOptions};
+use super::{usage, Recommendation};
+use crate::db::{DbConnection, DbError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecommendError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("there is no utilisation data to rightsize from; import utilisation (finops ingest utilisation) or load the demo")]
+    NoUtilisation,
+}
+
+/// The rightsizing review of the whole fleet.
+#[derive(Clone, Debug)]
+pub struct Rightsizing {
+    /// Last day of utilisation data; the lookback ends here.
+    pub as_of: NaiveDate,
+    pub options: FleetOptions,
+    pub catalog_source: String,
+    pub decisions: Vec<ResourceDecision>,
+    pub recommendations: Vec<Recommendation>,
+}
+
+pub fn rightsizing(
+    conn: &mut DbConnection,
+    options: &FleetOptions,
+) -> Result<Rightsizing, RecommendError> {
+    let as_of = fleet::last_day(conn)?.ok_or(RecommendError::NoUtilisation)?;
+    let catalog = crate::ingest::catalog::current(conn)?;
+    let events = crate::db::calendar::all_events(conn)?;
+    let usage = fleet::load_usage(conn, as_of, options.lookback_days)?;
+    let decisions = fleet::decide_all(usage, &catalog, &events, as_of, options);
+    let currency = catalog
+        .prices
+        .values()
+        .next()
+        .map(|p| p.currency.clone())
+        .unwrap_or_else(|| "USD".to_string());
+    let mut recommendations = fleet::recommendations(&decisions, options, &currency);
+    attach_aws_rightsizing(conn, &mut recommendations)?;
+    Ok(Rightsizing {
+        as_of,
+        options: options.clone(),
+        catalog_source: catalog.source.clone(),
+        decisions,
+        recommendations,
+    })
+}
+
+/// The commitment plans and their recommendations.
+#[derive(Clone, Debug)]
+pub struct Commitments {
+    pub catalog: Catalog,
+    pub plans: Vec<Plan>,
+    pub recommendations: Vec<Recommendation>,
+    pub inputs_held: Vec<crate::db::commitments::Commitment>,
+}
+
+pub fn purchase_inputs(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+) -> Result<purchase::Inputs, RecommendError> {
+    let (eligible, currency) = usage::eligible_compute(conn)?;
+    let hours = usage::instance_hours(conn)?;
+    Ok(purchase::Inputs {
+        eligible,
+        currency,
+        families: usage::by_family(&hours, catalog),
+        held: crate::db::commitments::all(conn)?,
+        events: crate::db::calendar::all_events(conn)?,
+    })
+}
+
+pub fn commitments(
+    conn: &mut DbConnection,
+    options: &PurchaseOptions,
+) -> Result<Commitments, RecommendError> {
+    let catalog = crate::ingest::catalog::current(conn)?;
+    let inputs = purchase_inputs(conn, &catalog)?;
+    let plans = purchase::all_plans(&inputs, &catalog, options);
+    let advice = crate::db::aws_advice::all(conn)?;
+    let recommendations = plans
+        .iter()
+        .map(|p| purchase::to_recommendation(p, super::aws::side_by_side(&advice, p)))
+        .collect();
+    Ok(Commitments {
+        catalog,
+        plans,
+        recommendations,
+        inputs_held: inputs.held,
+    })
+}
+
+fn attach_aws_rightsizing(
+    conn: &mut DbConnection,
+    recs: &mut [Recommendation],
+) -> Result<(), DbError> {
+    let advice = crate::db::aws_advice::all(conn)?;
+    for r in recs.iter_mut() {
+        r.aws = super::aws::rightsizing_for(&advice, r);
+    }
+    Ok(())
+}
+
+/// What the commitments held cover for a plan's scope, per day, as the
+/// plan was made (for a what-if on the same plan); nothing after the
+/// longest term the plan looked at.
+pub fn held_cover(plan: &Plan) -> impl Fn(usize) -> Vec<f64> + '_ {
+    move |days: usize| {
+        let mut v = plan.existing.clone();
+        v.resize(days, 0.0);
+        v
+    }
+}
