@@ -152,8 +152,9 @@ fn instance_type(
     })
 }
 
-/// The first event in the window that the resource serves: one for its
-/// platform (shared backends serve every platform) in its region.
+/// The event in the window that binds the size of a resource it serves
+/// (one for its platform, or any for shared backends, in its region): one
+/// whose uplift is not known yet (first such), else the largest uplift.
 pub fn event_ahead<'a>(
     events: &'a [CalendarEvent],
     platform: &str,
@@ -161,7 +162,7 @@ pub fn event_ahead<'a>(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Option<&'a CalendarEvent> {
-    events
+    let applicable: Vec<&CalendarEvent> = events
         .iter()
         .filter(|e| e.overlaps(from, to))
         .filter(|e| {
@@ -170,7 +171,19 @@ pub fn event_ahead<'a>(
                 || e.platforms.iter().any(|p| p == platform))
                 && (e.regions.is_empty() || e.regions.iter().any(|r| r == region))
         })
+        .collect();
+    applicable
+        .iter()
+        .filter(|e| e.expected_uplift.is_none())
         .min_by_key(|e| e.start)
+        .or_else(|| {
+            applicable.iter().max_by(|a, b| {
+                a.expected_uplift
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.expected_uplift.unwrap_or(0.0))
+            })
+        })
+        .copied()
 }
 
 /// One resource's decision, with the event considered.
@@ -389,7 +402,7 @@ pub fn recommendations(
             scope,
             current,
             recommended: String::new(),
-            monthly_savings: Micros::from_units_f64(monthly),
+            monthly_savings: super::to_cents(monthly),
             currency: currency.to_string(),
             expected_utilisation: None,
             expected_coverage: None,

@@ -144,3 +144,9 @@ pub struct Recommendation {
     /// AWS Cost Explorer's recommendation for the same scope, if pulled.
     pub aws: Option<String>,
 }
+
+/// An estimate in whole cents: recommendations show, export and add up
+/// amounts to the cent, so a total is the sum of what is shown.
+pub fn to_cents(units: f64) -> Micros {
+    Micros(Micros::from_units_f64(units).round_to_cents() * 10_000)
+}

@@ -578,7 +578,7 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
         return rec;
     };
     rec.status = Status::Actionable;
-    let commit = Micros::from_units_f64(best.outcome.commitment);
+    let commit = super::to_cents(best.outcome.commitment);
     rec.hourly_commitment = Some(commit);
     rec.term_years = Some(best.term_years);
     rec.payment = Some(best.payment.label().to_string());
@@ -598,9 +598,9 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
             best.payment.label()
         ),
     };
-    rec.monthly_savings = Micros::from_units_f64(best.monthly_savings);
-    rec.p10_monthly_savings = Some(Micros::from_units_f64(best.p10_monthly_savings));
-    rec.p90_monthly_savings = Some(Micros::from_units_f64(best.p90_monthly_savings));
+    rec.monthly_savings = super::to_cents(best.monthly_savings);
+    rec.p10_monthly_savings = Some(super::to_cents(best.p10_monthly_savings));
+    rec.p90_monthly_savings = Some(super::to_cents(best.p90_monthly_savings));
     rec.expected_utilisation = Some(best.outcome.expected_utilisation);
     rec.expected_coverage = Some(best.outcome.expected_coverage);
     rec.break_even_month = best.break_even_month;
@@ -745,7 +745,9 @@ pub fn all_plans(inputs: &Inputs, catalog: &Catalog, options: &PurchaseOptions) 
         .filter_map(|f| f.daily.last().map(|(d, _)| *d))
         .max()
         .unwrap_or(NaiveDate::MIN);
-    let since = last - chrono::Duration::days(27);
+    let since = last
+        .checked_sub_signed(chrono::Duration::days(27))
+        .unwrap_or(last);
     let recent = |d: &Daily| {
         d.iter()
             .filter(|(day, _)| *day >= since)

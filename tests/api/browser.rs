@@ -329,3 +329,104 @@ async fn upload_a_file_and_add_an_allocation_rule_in_a_real_browser() {
     let _ = client.close().await;
     outcome.expect("the browser test finished within two minutes");
 }
+
+#[tokio::test]
+async fn a_planner_filters_sorts_and_tries_a_commitment_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 6).await;
+    let (_driver, client, _profile) = start_browser().await;
+
+    let run = async {
+        client
+            .goto(&format!("{}/recommendations", app.address))
+            .await
+            .unwrap();
+        assert_eq!(client.title().await.unwrap(), "Recommendations · finops");
+        let total = dollars_to_micros(&text_of(&client, "#tile-total").await);
+        assert!(total > 0);
+
+        // Only idle machines, in the filter form.
+        client
+            .find(Locator::Css("#kind"))
+            .await
+            .unwrap()
+            .select_by_value("terminate")
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("form.filters button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "kind=terminate").await;
+        let rows = client
+            .find_all(Locator::Css("#recommendations-table tbody tr"))
+            .await
+            .unwrap();
+        assert!(!rows.is_empty());
+        for r in &rows {
+            assert!(r.text().await.unwrap().starts_with("Terminate idle"));
+        }
+        // Sorted by savings, smallest first, by the column header.
+        client
+            .find(Locator::Css(
+                "#recommendations-table thead a[href*='sort=savings']",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "dir=asc").await;
+        let cells = client
+            .find_all(Locator::Css(
+                "#recommendations-table tbody tr td:nth-child(5)",
+            ))
+            .await
+            .unwrap();
+        let mut amounts = Vec::new();
+        for c in cells {
+            amounts.push(dollars_to_micros(&c.text().await.unwrap()));
+        }
+        assert!(amounts.windows(2).all(|w| w[0] <= w[1]), "{amounts:?}");
+
+        // The Compute Savings Plan's detail, and a what-if.
+        client
+            .goto(&format!(
+                "{}/recommendations?kind=compute_savings_plan",
+                app.address
+            ))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("#recommendations-table tbody th a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "/recommendations/detail").await;
+        assert!(client.find(Locator::Css("#options-table")).await.is_ok());
+        assert!(client.find(Locator::Css(".chart-svg svg")).await.is_ok());
+        let input = client.find(Locator::Css("#what_if")).await.unwrap();
+        input.send_keys("25").await.unwrap();
+        client
+            .find(Locator::Css("form[aria-label='What if'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "what_if=25").await;
+        let utilisation = text_of(&client, "#what-if-utilisation").await;
+        assert!(utilisation.ends_with('%'), "{utilisation}");
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
+    let _ = client.close().await;
+    outcome.expect("the browser test finished within two minutes");
+}

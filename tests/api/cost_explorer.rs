@@ -480,8 +480,10 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
 
     // The same through the CLI (credentials for the child process only).
     let (url, _, requests) = stub_server(vec![(200, SP_ADVICE)]);
+    let db = crate::helpers::TestDb::create(crate::helpers::Backend::Sqlite);
     let cli = |extra: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+            .args(["--database", db.url()])
             .args(["pull", "savings-plans-advice", "--endpoint-url", &url])
             .args(extra)
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -518,6 +520,32 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
     let out = cli(&["--lookback", "14"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--lookback"));
+
+    // Stored, and set beside finops' own Compute Savings Plan.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args(["--database", db.url()])
+        .args([
+            "recommend",
+            "commitments",
+            "--kind",
+            "compute_savings_plan",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let aws = json[0]["aws"].as_str().expect("AWS's view attached");
+    assert!(
+        aws.contains("$41.25 /h") && aws.contains("60-day lookback"),
+        "{aws}"
+    );
+    assert!(aws.contains("$9,134.60 a month"), "{aws}");
 }
 
 const RI_ADVICE: &str = r#"{"Metadata":{"RecommendationId":"r-2","GenerationTimestamp":"2026-11-24T00:00:00Z"},

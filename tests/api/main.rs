@@ -14,4 +14,5 @@ mod health;
 mod helpers;
 mod ingest;
 mod pages;
+mod recommend;
 mod sources_pages;

@@ -1,0 +1,429 @@
+//! Recommendations end to end: the page, its CSV and JSON on demo data in
+//! SQLite and PostgreSQL (totals tie out to the cent, prices to the
+//! catalog), capacity held for an event, the catalog and commitments
+//! imports, and the CLI.
+
+use std::collections::BTreeMap;
+
+use crate::helpers::{apps, demo_end, dollars_to_micros, element_text, Backend, TestApp, TestDb};
+
+fn csv_rows(body: &[u8]) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(body);
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("CSV row");
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn cents(text: &str) -> i64 {
+    crate::helpers::decimal_micros(text)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recommendations_on_demo_data_tie_out_and_explain_themselves() {
+    for app in apps().await {
+        recommendations_on(&app).await;
+    }
+}
+
+async fn recommendations_on(app: &TestApp) {
+    let backend = app.backend.name();
+    app.load_demo(42, 6).await;
+
+    let (status, html) = app.get_text("/recommendations").await;
+    assert_eq!(status, 200, "{backend}: {html}");
+    let rightsizing_tile = element_text(&html, "tile-rightsizing").expect("rightsizing tile");
+    let compute_tile = element_text(&html, "tile-compute-plan").expect("compute tile");
+    let total_tile = element_text(&html, "tile-total").expect("total tile");
+    assert!(
+        dollars_to_micros(&rightsizing_tile) > 0,
+        "{backend}: {rightsizing_tile}"
+    );
+
+    // The CSV of the same view ties out to the tiles to the cent.
+    let (status, body) = app.get_bytes("/recommendations.csv").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&body);
+    assert!(!rows.is_empty());
+    let rightsizing: i64 = rows
+        .iter()
+        .filter(|r| r["kind"] == "rightsize" || r["kind"] == "terminate")
+        .map(|r| cents(&r["monthly_savings"]))
+        .sum();
+    assert_eq!(
+        rightsizing,
+        dollars_to_micros(&rightsizing_tile),
+        "{backend}"
+    );
+    let compute: Vec<&BTreeMap<String, String>> = rows
+        .iter()
+        .filter(|r| r["kind"] == "compute_savings_plan")
+        .collect();
+    assert_eq!(compute.len(), 1, "{backend}: one Compute Savings Plan");
+    assert_eq!(
+        cents(&compute[0]["monthly_savings"]),
+        dollars_to_micros(&compute_tile)
+    );
+    // Alternatives are not added: the total is rightsizing + the better plan.
+    let mut per_family: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r["kind"] == "ec2_instance_savings_plan" || r["kind"] == "reserved_instances")
+    {
+        let e = per_family
+            .entry((r["region"].clone(), r["family"].clone()))
+            .or_insert(0);
+        *e = (*e).max(cents(&r["monthly_savings"]));
+    }
+    let family_plan: i64 = per_family.values().sum();
+    assert_eq!(
+        dollars_to_micros(&total_tile),
+        rightsizing + cents(&compute[0]["monthly_savings"]).max(family_plan),
+        "{backend}"
+    );
+
+    // Every resize saves exactly the catalog's price difference.
+    let catalog = finops::recommend::catalog::built_in();
+    let mut resized = 0;
+    for r in rows.iter().filter(|r| r["kind"] == "rightsize") {
+        let (count, to) = r["recommended"].split_once(" × ").expect("n × type");
+        let count: i64 = count.split(' ').next().unwrap().parse().unwrap();
+        let price = |t: &str| catalog.prices("ec2", t, &r["region"]).expect(t).on_demand.0;
+        let diff = price(&r["instance_type"]) - price(to);
+        // 730 hours a month, rounded to the cent in the CSV.
+        let exact = count * diff * 730;
+        assert!(
+            (cents(&r["monthly_savings"]) - exact).abs() <= 5_000,
+            "{backend}: {r:?}"
+        );
+        resized += 1;
+    }
+    assert!(resized > 0, "{backend}: the oversized backends are resized");
+    let idle: Vec<_> = rows.iter().filter(|r| r["kind"] == "terminate").collect();
+    assert!(idle.len() >= 3, "{backend}: idle instances found");
+    assert!(idle.iter().all(|r| r["reason"].contains("idle")));
+
+    // Commitments carry utilisation, coverage, break-even and P10/P90.
+    let c = compute[0];
+    let utilisation: f64 = c["expected_utilisation"].parse().unwrap();
+    assert!(
+        (0.5..=1.0).contains(&utilisation),
+        "{backend}: {utilisation}"
+    );
+    assert!(!c["break_even_month"].is_empty());
+    assert!(cents(&c["p10_monthly_savings"]) <= cents(&c["monthly_savings"]));
+    assert!(cents(&c["monthly_savings"]) <= cents(&c["p90_monthly_savings"]));
+    assert!(
+        c["reason"].contains("forecast"),
+        "{backend}: {}",
+        c["reason"]
+    );
+
+    // The JSON API has the fields a script needs.
+    let (status, json) = app
+        .get_json("/api/v1/recommendations?kind=commitments")
+        .await;
+    assert_eq!(status, 200);
+    let recs = json["recommendations"].as_array().expect("list");
+    assert!(!recs.is_empty());
+    for r in recs {
+        for field in [
+            "kind",
+            "scope",
+            "current",
+            "recommended",
+            "monthly_savings",
+            "reason",
+        ] {
+            assert!(!r[field].is_null(), "{backend}: {field} in {r}");
+        }
+        assert!(r["scope"]["region"].is_string());
+        if r["status"] == "actionable" {
+            assert!(r["expected_utilisation"].is_number(), "{r}");
+        }
+    }
+
+    // Filters and sorting.
+    let (_, body) = app
+        .get_bytes("/recommendations.csv?kind=terminate&sort=savings&dir=asc")
+        .await;
+    let only = csv_rows(&body);
+    assert!(only.iter().all(|r| r["kind"] == "terminate"));
+    let savings: Vec<i64> = only.iter().map(|r| cents(&r["monthly_savings"])).collect();
+    assert!(savings.windows(2).all(|w| w[0] <= w[1]), "{savings:?}");
+    let (_, body) = app
+        .get_bytes("/recommendations.csv?region=eu-west-1&kind=rightsizing")
+        .await;
+    assert!(csv_rows(&body).iter().all(|r| r["region"] == "eu-west-1"));
+
+    // The detail views: a commitment with every option, a ladder and a
+    // what-if; a rightsizing with its utilisation chart.
+    let id = &c["id"];
+    let (status, detail) = app
+        .get_text(&format!(
+            "/recommendations/detail?id={}&what_if=10",
+            urlencode(id)
+        ))
+        .await;
+    assert_eq!(status, 200, "{backend}: {detail}");
+    assert_eq!(detail.matches("<tr").count() >= 7, true);
+    assert!(detail.contains("id=\"options-table\""));
+    assert!(detail.contains("id=\"ladder-table\""));
+    assert!(
+        element_text(&detail, "what-if-savings").is_some(),
+        "{backend}"
+    );
+    assert!(detail.contains("<svg"), "chart");
+    let resize = rows.iter().find(|r| r["kind"] == "rightsize").unwrap();
+    let (status, detail) = app
+        .get_text(&format!(
+            "/recommendations/detail?id={}",
+            urlencode(&resize["id"])
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("<svg") && detail.contains("capacity, % of the current type"));
+
+    // Bad parameters are refused and named; an unknown id is a 404.
+    let (status, body) = app.get_text("/recommendations?lookback=10").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("lookback"));
+    let (status, _) = app.get_text("/recommendations/detail?id=nothing").await;
+    assert_eq!(status, 404);
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn capacity_an_event_needs_is_held_and_named() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 3).await;
+    let (_, before) = app.get_bytes("/recommendations.csv?status=all").await;
+    let before = csv_rows(&before);
+    let resize = before
+        .iter()
+        .find(|r| r["kind"] == "rightsize" && r["status"] == "actionable")
+        .expect("a resize")
+        .clone();
+    // A launch in that region in ten days, its uplift not yet known.
+    let region = resize["region"].clone();
+    app.with_conn(move |conn| {
+        let start = demo_end() + chrono::Duration::days(10);
+        let event = finops::calendar::CalendarEvent {
+            id: None,
+            name: "Raid expansion launch".to_string(),
+            kind: finops::calendar::EventKind::Launch,
+            start,
+            end: start + chrono::Duration::days(6),
+            platforms: Vec::new(),
+            regions: vec![region],
+            expected_uplift: None,
+            ramp_days: None,
+            notes: String::new(),
+            source: "test".to_string(),
+        };
+        finops::db::calendar::replace_source(conn, "test", &[event]).unwrap();
+    })
+    .await;
+    app.cache.invalidate();
+    let (_, after) = app.get_bytes("/recommendations.csv?status=all").await;
+    let after = csv_rows(&after);
+    let held: Vec<_> = after
+        .iter()
+        .filter(|r| r["status"] == "held" && r["region"] == resize["region"])
+        .collect();
+    assert!(!held.is_empty(), "{after:?}");
+    assert!(held
+        .iter()
+        .all(|r| r["reason"].contains("Raid expansion launch")));
+    assert!(held.iter().all(|r| r["monthly_savings"] == "0.00"));
+    // Held capacity is not counted; idle machines still are (they serve
+    // no one).
+    let (_, html) = app.get_text("/recommendations").await;
+    let tile = dollars_to_micros(&element_text(&html, "tile-rightsizing").unwrap());
+    let counted: i64 = after
+        .iter()
+        .filter(|r| {
+            r["status"] == "actionable" && (r["kind"] == "rightsize" || r["kind"] == "terminate")
+        })
+        .map(|r| cents(&r["monthly_savings"]))
+        .sum();
+    assert_eq!(tile, counted);
+    assert!(
+        after.iter().any(|r| r["kind"] == "terminate"
+            && r["region"] == resize["region"]
+            && r["status"] == "actionable")
+            || !before
+                .iter()
+                .any(|r| r["kind"] == "terminate" && r["region"] == resize["region"])
+    );
+}
+
+fn finops(db: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args(["--database", db])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn the_catalog_and_commitments_imports_refuse_bad_files_and_change_nothing() {
+    let db = TestDb::create(Backend::Sqlite);
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    let out = finops(url, &["demo", "--months", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let show =
+        |url: &str| String::from_utf8_lossy(&finops(url, &["catalog", "show"]).stdout).to_string();
+    assert!(show(url).contains("built in"), "{}", show(url));
+
+    // A bad cell: named by line and column; the built-in catalog stays.
+    let built_in = finops::recommend::catalog::BUILT_IN;
+    let header_line = built_in
+        .lines()
+        .position(|l| l.starts_with("service,"))
+        .unwrap();
+    let mut lines: Vec<String> = built_in.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[header_line + 3]
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    cells[8] = "lots".to_string();
+    lines[header_line + 3] = cells.join(",");
+    let bad = dir.path().join("prices.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let out = finops(url, &["catalog", "import", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("prices.csv, line {}", header_line + 4)),
+        "{}",
+        stderr(&out)
+    );
+    assert!(show(url).contains("built in"));
+
+    // A good catalog: twice the prices, same types. Savings double.
+    let before: serde_json::Value = serde_json::from_slice(
+        &finops(url, &["recommend", "rightsizing", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    let doubled: Vec<String> = built_in
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') || l.starts_with("service,") {
+                return l.to_string();
+            }
+            let cells: Vec<String> = l
+                .split(',')
+                .enumerate()
+                .map(|(i, c)| {
+                    if i >= 8 && !c.is_empty() {
+                        let micros = finops::money::Micros::parse(c).unwrap().0;
+                        finops::money::Micros(micros * 2).to_decimal(6)
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            cells.join(",")
+        })
+        .collect();
+    let good = dir.path().join("negotiated.csv");
+    std::fs::write(&good, doubled.join("\n")).unwrap();
+    let out = finops(url, &["catalog", "import", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(show(url).contains("negotiated.csv"));
+    let after: serde_json::Value = serde_json::from_slice(
+        &finops(url, &["recommend", "rightsizing", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    let total = |v: &serde_json::Value| -> i64 {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                finops::money::Micros::parse(r["monthly_savings"].as_str().unwrap())
+                    .unwrap()
+                    .0
+            })
+            .sum()
+    };
+    let (b, a) = (total(&before), total(&after));
+    assert!(
+        (a - 2 * b).abs() <= 10_000 * before.as_array().unwrap().len() as i64,
+        "{b} → {a}"
+    );
+
+    // Commitments held: a bad date is named; a good file replaces the list.
+    let bad = dir.path().join("held.csv");
+    std::fs::write(
+        &bad,
+        "commitment_id,kind,region,family,instance_type,instance_count,hourly_commitment,term_years,payment,start_date,end_date\n\
+         ri-1,reserved,eu-west-1,c6i,c6i.4xlarge,10,4.2,1,all,2026-13-01,2027-11-30\n",
+    )
+    .unwrap();
+    let out = finops(url, &["ingest", "commitments", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("line 2") && stderr(&out).contains("start_date"),
+        "{}",
+        stderr(&out)
+    );
+    let good = dir.path().join("held-good.csv");
+    std::fs::write(
+        &good,
+        "commitment_id,kind,region,family,instance_type,instance_count,hourly_commitment,term_years,payment,start_date,end_date\n\
+         ri-1,reserved,eu-west-1,c6i,c6i.4xlarge,10,4.2,1,all,2026-10-01,2027-09-30\n",
+    )
+    .unwrap();
+    let out = finops(url, &["ingest", "commitments", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = finops(
+        url,
+        &[
+            "recommend",
+            "commitments",
+            "--kind",
+            "reserved_instances",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = csv_rows(&out.stdout);
+    let eu = rows
+        .iter()
+        .find(|r| r["region"] == "eu-west-1" && r["family"] == "c6i")
+        .expect("eu-west-1 c6i");
+    assert!(
+        !eu["current"].contains("$0.00 /h already covered"),
+        "{eu:?}"
+    );
+
+    // What if: the outcome of a typed commitment.
+    let out = finops(url, &["recommend", "commitments", "--what-if", "50"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("What if $50.00 /h") && text.contains("utilisation"),
+        "{text}"
+    );
+    let out = finops(url, &["recommend", "rightsizing", "--lookback", "20"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("14, 32 or 93"));
+}
