@@ -104,7 +104,7 @@ fn commitments(conn: &mut DbConnection, args: &CommitmentArgs) -> Result<(), Cli
             CliError::BadInput(format!("--payment: '{p}' is not no, partial or all"))
         })?);
     }
-    if args.term.iter().any(|t| *t == 2) {
+    if args.term.contains(&2) {
         return Err(CliError::BadInput(
             "--term: commitments last 1 or 3 years".to_string(),
         ));

@@ -32,6 +32,9 @@ pub const FORECAST_DAYS: i64 = 365;
 /// Quantiles of the forecast that make the sample paths.
 pub const PATH_QUANTILES: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
+/// Rate ratios of an offer: (term years, payment, committed ÷ on demand).
+pub type Rates = Vec<(i32, Payment, f64)>;
+
 /// A scope's usage history and forecast, in on-demand spend per hour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScopeUsage {
@@ -398,7 +401,7 @@ pub fn plan(
     usage: ScopeUsage,
     currency: &str,
     options: &PurchaseOptions,
-    offers: &[(Offer, Vec<(i32, Payment, f64)>)],
+    offers: &[(Offer, Rates)],
     existing_for: &dyn Fn(usize) -> Vec<f64>,
     ri_unit: Option<f64>,
 ) -> Plan {
@@ -464,12 +467,7 @@ pub fn plan(
 
 /// The catalog's rate ratio of an offer, term and payment for a type in a
 /// region, for every option the catalog has.
-pub fn rates_for(
-    catalog: &Catalog,
-    instance_type: &str,
-    region: &str,
-    offer: Offer,
-) -> Vec<(i32, Payment, f64)> {
+pub fn rates_for(catalog: &Catalog, instance_type: &str, region: &str, offer: Offer) -> Rates {
     let mut out = Vec::new();
     for term in [1, 3] {
         for payment in Payment::ALL {
@@ -483,7 +481,7 @@ pub fn rates_for(
 
 /// Compute Savings Plan rate ratios: weighted by where and on what the
 /// fleet runs (instance-hours × on-demand price).
-pub fn compute_rates(catalog: &Catalog, families: &[FamilyUsage]) -> Vec<(i32, Payment, f64)> {
+pub fn compute_rates(catalog: &Catalog, families: &[FamilyUsage]) -> Rates {
     let mut out = Vec::new();
     for term in [1, 3] {
         for payment in Payment::ALL {

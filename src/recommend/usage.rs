@@ -23,6 +23,9 @@ struct DayValue {
     value: f64,
 }
 
+/// Instance-hours by (region, instance type) and day.
+pub type TypeHours = BTreeMap<(String, String), BTreeMap<NaiveDate, f64>>;
+
 /// A daily series of on-demand-equivalent spend.
 pub type Daily = Vec<(NaiveDate, f64)>;
 
@@ -73,9 +76,7 @@ struct TypeDayHours {
 }
 
 /// Instance-hours per day of each (region, instance type) of EC2.
-pub fn instance_hours(
-    conn: &mut DbConnection,
-) -> Result<BTreeMap<(String, String), BTreeMap<NaiveDate, f64>>, DbError> {
+pub fn instance_hours(conn: &mut DbConnection) -> Result<TypeHours, DbError> {
     let dialect = conn.dialect();
     let day = dialect.date_text("period_start");
     let mut sql = Sql::new(dialect);
@@ -84,7 +85,7 @@ pub fn instance_hours(
          FROM utilisation WHERE resource_kind <> 'fleet' GROUP BY 1, 2, 3"
     ));
     let rows: Vec<TypeDayHours> = sql.load(conn)?;
-    let mut out: BTreeMap<(String, String), BTreeMap<NaiveDate, f64>> = BTreeMap::new();
+    let mut out = TypeHours::new();
     for r in rows {
         if let Some(d) = r
             .day
@@ -112,10 +113,7 @@ pub struct FamilyUsage {
 
 /// Per (region, family) daily spend at the catalog's on-demand prices.
 /// Types the catalog does not price are left out.
-pub fn by_family(
-    hours: &BTreeMap<(String, String), BTreeMap<NaiveDate, f64>>,
-    catalog: &Catalog,
-) -> Vec<FamilyUsage> {
+pub fn by_family(hours: &TypeHours, catalog: &Catalog) -> Vec<FamilyUsage> {
     let mut spend: BTreeMap<(String, String), BTreeMap<NaiveDate, f64>> = BTreeMap::new();
     let mut type_hours: BTreeMap<(String, String), BTreeMap<String, f64>> = BTreeMap::new();
     for ((region, itype), days) in hours {
