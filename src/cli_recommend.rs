@@ -149,15 +149,15 @@ fn commitments(conn: &mut DbConnection, args: &CommitmentArgs) -> Result<(), Cli
                 "the eligible usage could not be forecast; nothing to evaluate".to_string(),
             ));
         };
-        let held = run::held_cover(plan);
-        let o = purchase::what_if(plan, option, amount.as_units_f64(), &held);
+        let o = purchase::what_if(plan, option, amount.as_units_f64());
         let c = &plan.currency;
         println!(
-            "What if {} /h of {} ({} year, {}): saves {} a month expected (P10 {}, P90 {}), {:.1} % utilisation, {:.1} % coverage, break-even {}",
+            "What if {} /h of {} ({} year, {}, from {}): saves {} a month expected (P10 {}, P90 {}), {:.1} % utilisation, {:.1} % coverage, break-even {}",
             amount.display(c),
             option.offer.label(),
             option.term_years,
             option.payment.label(),
+            purchase::start_day(plan, option),
             Micros::from_units_f64(o.monthly_savings).display(c),
             Micros::from_units_f64(o.p10_monthly_savings).display(c),
             Micros::from_units_f64(o.p90_monthly_savings).display(c),

@@ -502,3 +502,127 @@ pub fn recommendations(
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::EventKind;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 10, d).unwrap()
+    }
+
+    fn backend(cpu: f64) -> ResourceUsage {
+        ResourceUsage {
+            resource_id: "i-1".into(),
+            resource_kind: "instance".into(),
+            instance_type: "m6i.8xlarge".into(),
+            region: "eu-west-1".into(),
+            platform: "shared".into(),
+            periods: (1..=14)
+                .map(|d| {
+                    (
+                        day(d).and_time(chrono::NaiveTime::MIN),
+                        Period {
+                            hours: 24.0,
+                            cpu_max: cpu,
+                            mem_max: None,
+                            network_bytes: Some(1e10),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn launch(uplift: Option<f64>, region: &str) -> CalendarEvent {
+        CalendarEvent {
+            id: None,
+            name: "Season launch".into(),
+            kind: EventKind::Launch,
+            start: day(20),
+            end: day(27),
+            platforms: vec!["PC".into()],
+            regions: vec![region.into()],
+            expected_uplift: uplift,
+            ramp_days: None,
+            notes: String::new(),
+            source: "test".into(),
+        }
+    }
+
+    fn decide(events: &[CalendarEvent]) -> Decision {
+        let catalog = crate::recommend::catalog::built_in();
+        decide_all(
+            vec![backend(20.0)],
+            &catalog,
+            events,
+            day(14),
+            &FleetOptions::default(),
+        )
+        .remove(0)
+        .decision
+    }
+
+    fn target(d: &Decision) -> String {
+        match d {
+            Decision::Resize { to, .. } => to.name.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_event_ahead_sizes_for_its_uplift_or_holds() {
+        // 20 % of 32 vCPUs + 20 % headroom = 7.7 vCPUs: an m6i.2xlarge.
+        assert_eq!(target(&decide(&[])), "m6i.2xlarge");
+        // A launch elsewhere changes nothing.
+        assert_eq!(target(&decide(&[launch(None, "us-east-1")])), "m6i.2xlarge");
+        // +50 % expected: 11.5 vCPUs, an m6i.4xlarge carries it.
+        assert_eq!(
+            target(&decide(&[launch(Some(0.5), "eu-west-1")])),
+            "m6i.4xlarge"
+        );
+        // Uplift unknown, or more than the current size carries: held.
+        for uplift in [None, Some(4.0)] {
+            match decide(&[launch(uplift, "eu-west-1")]) {
+                Decision::Held {
+                    event, would_be, ..
+                } => {
+                    assert_eq!(event, "Season launch");
+                    assert_eq!(target(&would_be), "m6i.2xlarge");
+                }
+                other => panic!("{uplift:?}: {other:?}"),
+            }
+        }
+        // An unknown uplift binds even when a known one comes first.
+        let mut known = launch(Some(0.1), "eu-west-1");
+        known.start = day(15);
+        assert!(matches!(
+            decide(&[known, launch(None, "eu-west-1")]),
+            Decision::Held { .. }
+        ));
+    }
+
+    #[test]
+    fn alike_decisions_are_one_recommendation_and_savings_are_in_cents() {
+        let catalog = crate::recommend::catalog::built_in();
+        let mut usage = vec![backend(20.0), backend(20.0), backend(0.5)];
+        usage[1].resource_id = "i-2".into();
+        usage[2].resource_id = "i-3".into();
+        usage[2]
+            .periods
+            .iter_mut()
+            .for_each(|(_, p)| p.network_bytes = Some(1e6));
+        let options = FleetOptions::default();
+        let decisions = decide_all(usage, &catalog, &[], day(14), &options);
+        let recs = recommendations(&decisions, &options, "USD");
+        assert_eq!(recs.len(), 2);
+        let resize = recs.iter().find(|r| r.kind == Kind::Rightsize).unwrap();
+        assert_eq!(resize.scope.resources, vec!["i-1", "i-2"]);
+        assert_eq!(resize.current, "2 instances × m6i.8xlarge");
+        // eu-west-1: (1.73568 − 0.43392) × 730 × 2 = 1,900.5696 → cents.
+        assert_eq!(resize.monthly_savings, Micros(1_900_570_000));
+        let idle = recs.iter().find(|r| r.kind == Kind::Terminate).unwrap();
+        assert_eq!(idle.scope.resources, vec!["i-3"]);
+    }
+}

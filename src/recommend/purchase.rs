@@ -67,6 +67,10 @@ pub struct OptionOutcome {
     pub p90_monthly_savings: f64,
     pub break_even_month: Option<u32>,
     pub upfront: f64,
+    /// Days from the plan's first day to the purchase: 0 = now; later
+    /// when the commitments held cover the usage until they expire (a
+    /// queued purchase).
+    pub starts_in_days: usize,
 }
 
 /// A scope's plan: every option, the best one, and a ladder of it.
@@ -339,21 +343,36 @@ fn option_outcome(
         break_even_month: break_even_month(&mean_path, commitment, ratio, payment.upfront_share()),
         upfront: commitment * 24.0 * days as f64 * payment.upfront_share(),
         outcome,
+        starts_in_days: 0,
     }
 }
 
-/// Net paths over `days` days: usage minus what is already covered.
-fn net_paths(paths: &[Vec<f64>], existing: &[f64], days: usize) -> Vec<Vec<f64>> {
+/// Net paths over `days` days from day `from`: usage minus what is
+/// already covered (`held` from the plan's first day).
+fn net_window(paths: &[Vec<f64>], held: &[f64], from: usize, days: usize) -> Vec<Vec<f64>> {
     paths
         .iter()
         .map(|p| {
-            extend(p, days)
-                .into_iter()
-                .zip(existing.iter().chain(std::iter::repeat(&0.0)))
-                .map(|(u, e)| (u - e).max(0.0))
+            extend(p, from + days)[from..]
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u - held.get(from + i).copied().unwrap_or(0.0)).max(0.0))
                 .collect()
         })
         .collect()
+}
+
+/// The day the bulk of the commitments held runs out (their cover falls
+/// below half of today's), if within a year: a purchase queued for that
+/// day wastes nothing on the overlap.
+pub fn held_expiry(held: &[f64]) -> Option<usize> {
+    let today = *held.first()?;
+    if today <= 0.0 {
+        return None;
+    }
+    held.iter()
+        .position(|c| *c < 0.5 * today)
+        .filter(|d| *d > 0 && *d <= 365)
 }
 
 /// A ladder of the best option: `steps` purchases a month apart, each at
@@ -411,7 +430,9 @@ pub fn plan(
         .map(|p| p.date)
         .unwrap_or(NaiveDate::MIN);
     let mut all = Vec::new();
-    let mut existing = Vec::new();
+    // What is held, over the longest window any option looks at.
+    let existing = existing_for(4 * 365 + 400);
+    let starts: Vec<usize> = std::iter::once(0).chain(held_expiry(&existing)).collect();
     if usage.problem.is_none() {
         for (offer, rates) in offers {
             for &(term, payment, ratio) in rates {
@@ -419,17 +440,17 @@ pub fn plan(
                     continue;
                 }
                 let days = (term as i64 * 365) as usize;
-                let held = existing_for(days);
-                let net = net_paths(&usage.paths, &held, days);
-                if existing.len() < held.len() {
-                    existing = held;
-                }
                 let unit = if *offer == Offer::Reserved {
                     ri_unit
                 } else {
                     None
                 };
-                all.push(option_outcome(&net, *offer, term, payment, ratio, unit));
+                for &from in &starts {
+                    let net = net_window(&usage.paths, &existing, from, days);
+                    let mut o = option_outcome(&net, *offer, term, payment, ratio, unit);
+                    o.starts_in_days = from;
+                    all.push(o);
+                }
             }
         }
     }
@@ -443,7 +464,7 @@ pub fn plan(
         Some(i) => {
             let o = &all[i];
             let days = (o.term_years as i64 * 365) as usize;
-            let net = net_paths(&usage.paths, &existing_for(days + 400), days + 400);
+            let net = net_window(&usage.paths, &existing, o.starts_in_days, days + 400);
             ladder(
                 &net,
                 o.rate_ratio,
@@ -602,8 +623,15 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
     rec.expected_utilisation = Some(best.outcome.expected_utilisation);
     rec.expected_coverage = Some(best.outcome.expected_coverage);
     rec.break_even_month = best.break_even_month;
+    let queued = if best.starts_in_days > 0 {
+        let day = start_day(plan, best);
+        rec.recommended.push_str(&format!(", from {day}"));
+        format!("buy for {day}, when the commitments held run out (a queued purchase: buying now would pay twice for the overlap); ")
+    } else {
+        String::new()
+    };
     rec.reason = format!(
-        "covers up to {} /h of on-demand usage, the level the forecast exceeds {:.0} % of the term's hours (the rate ÷ on demand); sized on the {}-year forecast, not a lookback",
+        "{queued}covers up to {} /h of on-demand usage, the level the forecast exceeds {:.0} % of the term's hours (the rate ÷ on demand); sized on the {}-year forecast, not a lookback",
         money(best.outcome.commitment / best.rate_ratio, currency),
         best.rate_ratio * 100.0,
         best.term_years
@@ -624,15 +652,15 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
 }
 
 /// What-if: the outcome of a commitment the user types, for an option of
-/// the plan.
-pub fn what_if(
-    plan: &Plan,
-    option: &OptionOutcome,
-    commitment: f64,
-    held: &dyn Fn(usize) -> Vec<f64>,
-) -> OptionOutcome {
+/// the plan (its term, payment and start).
+pub fn what_if(plan: &Plan, option: &OptionOutcome, commitment: f64) -> OptionOutcome {
     let days = (option.term_years as i64 * 365) as usize;
-    let net = net_paths(&plan.usage.paths, &held(days), days);
+    let net = net_window(
+        &plan.usage.paths,
+        &plan.existing,
+        option.starts_in_days,
+        days,
+    );
     let months = days as f64 / DAYS_PER_MONTH;
     let outcome = outcome_on(&net, commitment.max(0.0), option.rate_ratio);
     let mean_path: Vec<f64> = (0..days)
@@ -653,6 +681,11 @@ pub fn what_if(
         outcome,
         ..option.clone()
     }
+}
+
+/// The day an option's purchase starts.
+pub fn start_day(plan: &Plan, option: &OptionOutcome) -> NaiveDate {
+    plan.start + chrono::Duration::days(option.starts_in_days as i64)
 }
 
 /// Rate of a held commitment relative to on demand, from the catalog's
@@ -891,6 +924,68 @@ mod tests {
         let total: f64 = steps.iter().map(|t| t.commitment).sum();
         assert!(total <= lump + 1e-9, "{total} > {lump}");
         assert!(steps[2].commitment <= steps[0].commitment + 1e-9);
+    }
+
+    #[test]
+    fn a_purchase_waits_for_the_commitments_held_to_run_out() {
+        // 100/h of usage, all of it covered for the first 50 days.
+        let mut held = vec![100.0; 50];
+        held.extend(vec![0.0; 2000]);
+        assert_eq!(held_expiry(&held), Some(50));
+        assert_eq!(held_expiry(&[0.0; 10]), None);
+        let point = |i: i64| Point {
+            date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(i),
+            mean: 2400.0,
+            lower80: 2300.0,
+            upper80: 2500.0,
+            lower95: 2200.0,
+            upper95: 2600.0,
+        };
+        let points: Vec<Point> = (0..365).map(point).collect();
+        let usage = ScopeUsage {
+            kind: Kind::ComputeSavingsPlan,
+            scope: Scope {
+                platform: "all".into(),
+                region: "all".into(),
+                instance_type: None,
+                family: None,
+                resources: Vec::new(),
+            },
+            main_type: None,
+            history: Vec::new(),
+            paths: paths_from(&points),
+            forecast: points,
+            problem: None,
+        };
+        let held_for = move |days: usize| {
+            let mut v = held.clone();
+            v.resize(days, 0.0);
+            v
+        };
+        let p = plan(
+            usage,
+            "USD",
+            &PurchaseOptions {
+                terms: vec![1],
+                payments: vec![Payment::NoUpfront],
+                ..PurchaseOptions::default()
+            },
+            &[(Offer::ComputeSp, vec![(1, Payment::NoUpfront, 0.7)])],
+            &held_for,
+            None,
+        );
+        assert_eq!(p.options.len(), 2, "now and at expiry");
+        let best = &p.options[p.best.expect("a purchase")];
+        assert_eq!(best.starts_in_days, 50);
+        assert!(best.monthly_savings > p.options[0].monthly_savings);
+        // Starting at expiry, the commitment is fully used.
+        assert!(best.outcome.expected_utilisation > 0.95);
+        let rec = to_recommendation(&p, None);
+        assert!(
+            rec.reason.starts_with("buy for 2026-02-20"),
+            "{}",
+            rec.reason
+        );
     }
 
     #[test]

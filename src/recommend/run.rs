@@ -109,14 +109,3 @@ fn attach_aws_rightsizing(
     }
     Ok(())
 }
-
-/// What the commitments held cover for a plan's scope, per day, as the
-/// plan was made (for a what-if on the same plan); nothing after the
-/// longest term the plan looked at.
-pub fn held_cover(plan: &Plan) -> impl Fn(usize) -> Vec<f64> + '_ {
-    move |days: usize| {
-        let mut v = plan.existing.clone();
-        v.resize(days, 0.0);
-        v
-    }
-}

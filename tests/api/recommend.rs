@@ -151,6 +151,13 @@ async fn recommendations_on(app: &TestApp) {
         }
     }
 
+    let (status, json) = app.get_json("/api/v1/recommendations?kind=bogus").await;
+    assert_eq!(status, 400);
+    assert!(
+        json["error"]["message"].as_str().unwrap().contains("kind"),
+        "{json}"
+    );
+
     // Filters and sorting.
     let (_, body) = app
         .get_bytes("/recommendations.csv?kind=terminate&sort=savings&dir=asc")
@@ -287,7 +294,16 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn the_catalog_and_commitments_imports_refuse_bad_files_and_change_nothing() {
-    let db = TestDb::create(Backend::Sqlite);
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !crate::helpers::postgres_available() {
+            continue;
+        }
+        imports_on(backend);
+    }
+}
+
+fn imports_on(backend: Backend) {
+    let db = TestDb::create(backend);
     let url = db.url();
     let dir = tempfile::tempdir().unwrap();
     let out = finops(url, &["demo", "--months", "3"]);

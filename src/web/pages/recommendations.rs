@@ -556,18 +556,32 @@ struct DetailPage {
 }
 
 fn option_key(o: &purchase::OptionOutcome) -> String {
-    format!("{}y-{}", o.term_years, o.payment.as_str())
+    format!(
+        "{}y-{}-{}",
+        o.term_years,
+        o.payment.as_str(),
+        o.starts_in_days
+    )
 }
 
-fn option_row(o: &purchase::OptionOutcome, currency: &str, best: bool) -> OptionRow {
+fn option_label(plan: &Plan, o: &purchase::OptionOutcome) -> String {
+    let when = if o.starts_in_days > 0 {
+        format!(", from {}", purchase::start_day(plan, o))
+    } else {
+        ", now".to_string()
+    };
+    format!(
+        "{} year{}, {}{when}",
+        o.term_years,
+        if o.term_years > 1 { "s" } else { "" },
+        o.payment.label()
+    )
+}
+
+fn option_row(plan: &Plan, o: &purchase::OptionOutcome, currency: &str, best: bool) -> OptionRow {
     let m = |x: f64| Micros::from_units_f64(x).display(currency);
     OptionRow {
-        label: format!(
-            "{} year{}, {}",
-            o.term_years,
-            if o.term_years > 1 { "s" } else { "" },
-            o.payment.label()
-        ),
+        label: option_label(plan, o),
         commitment: match o.instances {
             Some(n) => format!("{n} instances ({} /h)", m(o.outcome.commitment)),
             None => format!("{} /h", m(o.outcome.commitment)),
@@ -787,7 +801,7 @@ fn build_detail(
             .options
             .iter()
             .enumerate()
-            .map(|(i, o)| option_row(o, &currency, plan.best == Some(i)))
+            .map(|(i, o)| option_row(plan, o, &currency, plan.best == Some(i)))
             .collect();
         page.ladder = plan
             .ladder
@@ -808,12 +822,7 @@ fn build_detail(
             .map(|o| {
                 (
                     option_key(o),
-                    format!(
-                        "{} {} year(s), {}",
-                        o.offer.label(),
-                        o.term_years,
-                        o.payment.label()
-                    ),
+                    format!("{} {}", o.offer.label(), option_label(plan, o)),
                 )
             })
             .collect();
@@ -838,9 +847,8 @@ fn build_detail(
                     .ok_or_else(|| {
                         WebError::BadRequest(format!("what_if: '{text}' is not an amount per hour"))
                     })?;
-                let held = run::held_cover(plan);
-                let o = purchase::what_if(plan, option, amount.as_units_f64(), &held);
-                page.what_if = Some(option_row(&o, &currency, false));
+                let o = purchase::what_if(plan, option, amount.as_units_f64());
+                page.what_if = Some(option_row(plan, &o, &currency, false));
             }
         }
     } else if let Some(rs) = &r.rightsizing {
@@ -883,7 +891,18 @@ fn build_json(
     }))
 }
 
-/// `GET /api/v1/recommendations`: the same list as JSON, with totals.
-pub async fn json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build_json).await
+/// `GET /api/v1/recommendations`: the same list as JSON, with totals;
+/// errors as the API's JSON errors.
+pub async fn json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, crate::web::errors::ApiError> {
+    let params = Params::parse(req.query_string());
+    crate::web::answer(
+        state.into_inner(),
+        crate::web::cache_key(&req),
+        move |conn, catalog| build_json(conn, catalog, &params, ""),
+    )
+    .await
+    .map_err(crate::web::errors::ApiError)
 }
