@@ -57,9 +57,12 @@ pub fn net_of_existing(forecast: &UsageForecast, existing: f64) -> UsageForecast
 /// The commitment per hour that maximises expected savings over the
 /// forecast, for a rate ratio in (0, 1); 0 when nothing is worth buying.
 pub fn optimal_commitment(forecast: &UsageForecast, rate_ratio: f64) -> f64 {
-    if !(rate_ratio > 0.0 && rate_ratio < 1.0) {
-        return 0.0;
-    }
+    optimal_from_sorted(&pooled_sorted(forecast), rate_ratio)
+}
+
+/// Every hour of every path, ascending (negative usage as 0, non-finite
+/// values left out): what the optimum is read from, once per forecast.
+pub fn pooled_sorted(forecast: &UsageForecast) -> Vec<f64> {
     let mut all: Vec<f64> = forecast
         .paths
         .iter()
@@ -67,10 +70,15 @@ pub fn optimal_commitment(forecast: &UsageForecast, rate_ratio: f64) -> f64 {
         .map(|u| u.max(0.0))
         .filter(|u| u.is_finite())
         .collect();
-    if all.is_empty() {
+    all.sort_unstable_by(|a, b| a.total_cmp(b));
+    all
+}
+
+/// The optimum from the pooled hours, ascending.
+pub fn optimal_from_sorted(all: &[f64], rate_ratio: f64) -> f64 {
+    if !(rate_ratio > 0.0 && rate_ratio < 1.0) || all.is_empty() {
         return 0.0;
     }
-    all.sort_by(|a, b| a.total_cmp(b));
     let n = all.len();
     // Savings rise with the covered level while more than r·n hours use
     // more than it: the best level is the j-th smallest hour, with j the

@@ -45,8 +45,11 @@ pub struct ScopeUsage {
     pub history: Daily,
     /// Forecast mean per day (per hour), from the day after the history.
     pub forecast: Vec<Point>,
-    /// Sample paths over `FORECAST_DAYS` (per hour, per day).
+    /// Sample paths over `FORECAST_DAYS`, `steps_per_day` values a day
+    /// (spend per hour): 1 (the day's average hour) or 24 (each hour, by
+    /// the within-day profile of hourly utilisation).
     pub paths: Vec<Vec<f64>>,
+    pub steps_per_day: usize,
     pub problem: Option<String>,
 }
 
@@ -185,6 +188,19 @@ pub fn paths_from(points: &[Point]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// Day-level paths spread over the hours of each day by a within-day
+/// profile (24 factors averaging 1).
+pub fn with_profile(paths: &[Vec<f64>], profile: &[f64]) -> Vec<Vec<f64>> {
+    paths
+        .iter()
+        .map(|p| {
+            p.iter()
+                .flat_map(|v| profile.iter().map(move |f| v * f))
+                .collect()
+        })
+        .collect()
+}
+
 /// `days` days of a path, the forecast repeating after its end.
 fn extend(path: &[f64], days: usize) -> Vec<f64> {
     if path.is_empty() {
@@ -200,6 +216,7 @@ pub fn forecast_scope(
     main_type: Option<String>,
     history: Daily,
     events: &[CalendarEvent],
+    profile: Option<&[f64]>,
 ) -> ScopeUsage {
     let applicable: Vec<CalendarEvent> = events
         .iter()
@@ -217,7 +234,11 @@ pub fn forecast_scope(
         Ok(f) => (f.points, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let paths = paths_from(&forecast);
+    let daily = paths_from(&forecast);
+    let (paths, steps_per_day) = match profile {
+        Some(f) if f.len() == 24 => (with_profile(&daily, f), 24),
+        _ => (daily, 1),
+    };
     ScopeUsage {
         kind,
         scope,
@@ -225,6 +246,7 @@ pub fn forecast_scope(
         history,
         forecast,
         paths,
+        steps_per_day,
         problem,
     }
 }
@@ -256,26 +278,31 @@ pub fn existing_cover(
     cover
 }
 
-/// Break-even month of a commitment on a usage path: the first month by
-/// whose end the on-demand spend it covered is at least what was paid.
+/// Break-even month of a commitment on a usage path (`spd` values a
+/// day): the first month by whose end the on-demand spend it covered is
+/// at least what was paid.
 pub fn break_even_month(
     path: &[f64],
     commitment: f64,
     ratio: f64,
     upfront_share: f64,
+    spd: usize,
 ) -> Option<u32> {
+    let spd = spd.max(1);
+    let hours = 24.0 / spd as f64;
     let covered = commitment / ratio;
-    let term_cost = commitment * 24.0 * path.len() as f64;
+    let term_cost = commitment * hours * path.len() as f64;
     let mut paid = upfront_share * term_cost;
     let mut avoided = 0.0;
-    let months = (path.len() as f64 / DAYS_PER_MONTH).ceil() as u32;
-    let mut day = 0usize;
+    let per_month = DAYS_PER_MONTH * spd as f64;
+    let months = (path.len() as f64 / per_month).ceil() as u32;
+    let mut step = 0usize;
     for m in 1..=months {
-        let until = ((m as f64 * DAYS_PER_MONTH).round() as usize).min(path.len());
-        while day < until {
-            avoided += path[day].max(0.0).min(covered) * 24.0;
-            paid += (1.0 - upfront_share) * commitment * 24.0;
-            day += 1;
+        let until = ((m as f64 * per_month).round() as usize).min(path.len());
+        while step < until {
+            avoided += path[step].max(0.0).min(covered) * hours;
+            paid += (1.0 - upfront_share) * commitment * hours;
+            step += 1;
         }
         if avoided >= paid - 1e-9 && commitment > 0.0 {
             return Some(m);
@@ -284,33 +311,42 @@ pub fn break_even_month(
     None
 }
 
-/// Outcomes of `commitment` (per hour) on day-level paths: term totals.
-pub fn outcome_on(paths: &[Vec<f64>], commitment: f64, ratio: f64) -> Outcome {
+/// Outcomes of `commitment` (per hour) on paths of `spd` values a day:
+/// term totals.
+pub fn outcome_on(paths: &[Vec<f64>], commitment: f64, ratio: f64, spd: usize) -> Outcome {
     let f = UsageForecast {
         paths: paths.to_vec(),
     };
     let mut o = commitment::evaluate(&f, commitment, ratio);
-    // Each value stands for 24 hours of the day.
-    o.expected_savings *= 24.0;
-    o.p10_savings *= 24.0;
-    o.p90_savings *= 24.0;
+    // Each value stands for 24 / spd hours.
+    let hours = 24.0 / spd.max(1) as f64;
+    o.expected_savings *= hours;
+    o.p10_savings *= hours;
+    o.p90_savings *= hours;
     o
 }
 
+/// Usage net of what is held over one option's window: its paths (`spd`
+/// values a day) and all their values, ascending.
+struct Window<'a> {
+    paths: &'a [Vec<f64>],
+    sorted: &'a [f64],
+    spd: usize,
+}
+
 fn option_outcome(
-    paths: &[Vec<f64>],
+    window: Window<'_>,
     offer: Offer,
     term: i32,
     payment: Payment,
     ratio: f64,
     ri_unit: Option<f64>,
 ) -> OptionOutcome {
-    let days = paths.first().map(Vec::len).unwrap_or(0);
+    let Window { paths, sorted, spd } = window;
+    let steps = paths.first().map(Vec::len).unwrap_or(0);
+    let days = steps / spd.max(1);
     let months = days as f64 / DAYS_PER_MONTH;
-    let f = UsageForecast {
-        paths: paths.to_vec(),
-    };
-    let mut commitment = commitment::optimal_commitment(&f, ratio);
+    let mut commitment = commitment::optimal_from_sorted(sorted, ratio);
     let mut instances = None;
     if let Some(unit) = ri_unit.filter(|u| *u > 0.0) {
         // Whole instances: the better of the two counts around the optimum.
@@ -319,7 +355,7 @@ fn option_outcome(
             .into_iter()
             .map(|n| {
                 let c = n * unit * ratio;
-                (n, outcome_on(paths, c, ratio).expected_savings)
+                (n, outcome_on(paths, c, ratio, spd).expected_savings)
             })
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(n, _)| n)
@@ -327,8 +363,8 @@ fn option_outcome(
         instances = Some(best as u32);
         commitment = best * unit * ratio;
     }
-    let outcome = outcome_on(paths, commitment, ratio);
-    let mean_path: Vec<f64> = (0..days)
+    let outcome = outcome_on(paths, commitment, ratio, spd);
+    let mean_path: Vec<f64> = (0..steps)
         .map(|i| paths.iter().map(|p| p[i]).sum::<f64>() / paths.len().max(1) as f64)
         .collect();
     OptionOutcome {
@@ -340,23 +376,36 @@ fn option_outcome(
         monthly_savings: outcome.expected_savings / months.max(1.0),
         p10_monthly_savings: outcome.p10_savings / months.max(1.0),
         p90_monthly_savings: outcome.p90_savings / months.max(1.0),
-        break_even_month: break_even_month(&mean_path, commitment, ratio, payment.upfront_share()),
+        break_even_month: break_even_month(
+            &mean_path,
+            commitment,
+            ratio,
+            payment.upfront_share(),
+            spd,
+        ),
         upfront: commitment * 24.0 * days as f64 * payment.upfront_share(),
         outcome,
         starts_in_days: 0,
     }
 }
 
-/// Net paths over `days` days from day `from`: usage minus what is
-/// already covered (`held` from the plan's first day).
-fn net_window(paths: &[Vec<f64>], held: &[f64], from: usize, days: usize) -> Vec<Vec<f64>> {
+/// Net paths over `days` days from day `from` (`spd` values a day): usage
+/// minus what is already covered (`held`, per day from the plan's first).
+fn net_window(
+    paths: &[Vec<f64>],
+    held: &[f64],
+    from: usize,
+    days: usize,
+    spd: usize,
+) -> Vec<Vec<f64>> {
+    let spd = spd.max(1);
     paths
         .iter()
         .map(|p| {
-            extend(p, from + days)[from..]
+            extend(p, (from + days) * spd)[from * spd..]
                 .iter()
                 .enumerate()
-                .map(|(i, u)| (u - held.get(from + i).copied().unwrap_or(0.0)).max(0.0))
+                .map(|(i, u)| (u - held.get(from + i / spd).copied().unwrap_or(0.0)).max(0.0))
                 .collect()
         })
         .collect()
@@ -384,17 +433,19 @@ pub fn ladder(
     total: f64,
     steps: u32,
     term_days: usize,
+    spd: usize,
 ) -> Vec<Tranche> {
+    let spd = spd.max(1);
     let steps = steps.max(1);
     let share = total / steps as f64;
     let mut bought = 0.0;
     let mut out = Vec::new();
     for k in 0..steps {
-        let from = (k as f64 * DAYS_PER_MONTH).round() as usize;
+        let from = (k as f64 * DAYS_PER_MONTH).round() as usize * spd;
         let window: Vec<Vec<f64>> = paths
             .iter()
             .map(|p| {
-                extend(p, from + term_days)[from..]
+                extend(p, from + term_days * spd)[from..]
                     .iter()
                     .map(|u| (u - bought / ratio).max(0.0))
                     .collect()
@@ -404,7 +455,7 @@ pub fn ladder(
             paths: window.clone(),
         };
         let c = commitment::optimal_commitment(&f, ratio).min(share);
-        let expected = outcome_on(&window, c, ratio).expected_savings;
+        let expected = outcome_on(&window, c, ratio, spd).expected_savings;
         bought += c;
         out.push(Tranche {
             month: k,
@@ -433,6 +484,9 @@ pub fn plan(
     // What is held, over the longest window any option looks at.
     let existing = existing_for(4 * 365 + 400);
     let starts: Vec<usize> = std::iter::once(0).chain(held_expiry(&existing)).collect();
+    // (term days, start day) → (net paths, their values sorted).
+    type Net = (Vec<Vec<f64>>, Vec<f64>);
+    let mut windows: std::collections::HashMap<(usize, usize), Net> = Default::default();
     if usage.problem.is_none() {
         for (offer, rates) in offers {
             for &(term, payment, ratio) in rates {
@@ -446,8 +500,27 @@ pub fn plan(
                     None
                 };
                 for &from in &starts {
-                    let net = net_window(&usage.paths, &existing, from, days);
-                    let mut o = option_outcome(&net, *offer, term, payment, ratio, unit);
+                    let spd = usage.steps_per_day;
+                    // The usage net of what is held depends on the term and
+                    // start only: made and sorted once for every payment.
+                    let (net, sorted) = windows.entry((days, from)).or_insert_with(|| {
+                        let net = net_window(&usage.paths, &existing, from, days, spd);
+                        let sorted =
+                            commitment::pooled_sorted(&UsageForecast { paths: net.clone() });
+                        (net, sorted)
+                    });
+                    let mut o = option_outcome(
+                        Window {
+                            paths: net,
+                            sorted,
+                            spd,
+                        },
+                        *offer,
+                        term,
+                        payment,
+                        ratio,
+                        unit,
+                    );
                     o.starts_in_days = from;
                     all.push(o);
                 }
@@ -464,13 +537,15 @@ pub fn plan(
         Some(i) => {
             let o = &all[i];
             let days = (o.term_years as i64 * 365) as usize;
-            let net = net_window(&usage.paths, &existing, o.starts_in_days, days + 400);
+            let spd = usage.steps_per_day;
+            let net = net_window(&usage.paths, &existing, o.starts_in_days, days + 400, spd);
             ladder(
                 &net,
                 o.rate_ratio,
                 o.outcome.commitment,
                 options.ladder_steps,
                 days,
+                spd,
             )
         }
         None => Vec::new(),
@@ -655,15 +730,18 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
 /// the plan (its term, payment and start).
 pub fn what_if(plan: &Plan, option: &OptionOutcome, commitment: f64) -> OptionOutcome {
     let days = (option.term_years as i64 * 365) as usize;
+    let spd = plan.usage.steps_per_day;
     let net = net_window(
         &plan.usage.paths,
         &plan.existing,
         option.starts_in_days,
         days,
+        spd,
     );
     let months = days as f64 / DAYS_PER_MONTH;
-    let outcome = outcome_on(&net, commitment.max(0.0), option.rate_ratio);
-    let mean_path: Vec<f64> = (0..days)
+    let outcome = outcome_on(&net, commitment.max(0.0), option.rate_ratio, spd);
+    let steps = net.first().map(Vec::len).unwrap_or(0);
+    let mean_path: Vec<f64> = (0..steps)
         .map(|i| net.iter().map(|p| p[i]).sum::<f64>() / net.len().max(1) as f64)
         .collect();
     OptionOutcome {
@@ -676,6 +754,7 @@ pub fn what_if(plan: &Plan, option: &OptionOutcome, commitment: f64) -> OptionOu
             commitment,
             option.rate_ratio,
             option.payment.upfront_share(),
+            spd,
         ),
         upfront: commitment * 24.0 * days as f64 * option.payment.upfront_share(),
         outcome,
@@ -725,6 +804,8 @@ pub struct Inputs {
     pub families: Vec<FamilyUsage>,
     pub held: Vec<Commitment>,
     pub events: Vec<CalendarEvent>,
+    /// Within-day profile of usage (24 factors), from hourly utilisation.
+    pub profile: Option<Vec<f64>>,
 }
 
 pub fn all_plans(inputs: &Inputs, catalog: &Catalog, options: &PurchaseOptions) -> Vec<Plan> {
@@ -746,6 +827,7 @@ pub fn all_plans(inputs: &Inputs, catalog: &Catalog, options: &PurchaseOptions) 
         None,
         inputs.eligible.clone(),
         &inputs.events,
+        inputs.profile.as_deref(),
     );
     let start = u.forecast.first().map(|p| p.date).unwrap_or(NaiveDate::MIN);
     let cover = |days: usize| {
@@ -813,6 +895,7 @@ pub fn all_plans(inputs: &Inputs, catalog: &Catalog, options: &PurchaseOptions) 
                                 Some(f.main_type.clone()),
                                 f.daily.clone(),
                                 &inputs.events,
+                                inputs.profile.as_deref(),
                             )
                         })
                         .collect::<Vec<_>>()
@@ -895,15 +978,18 @@ mod tests {
     fn break_even_comes_first_month_without_upfront_and_later_with_it() {
         // Level usage of 10/h, commitment 6/h at ratio 0.6: covers all.
         let path = vec![10.0; 365];
-        assert_eq!(break_even_month(&path, 6.0, 0.6, 0.0), Some(1));
+        assert_eq!(break_even_month(&path, 6.0, 0.6, 0.0, 1), Some(1));
         // All upfront: paid 6 × 24 × 365 on day one; saves 4/h, so
         // it pays back once covered usage (10/h) exceeds the whole
         // payment: after 0.6 of the year, month 8.
-        assert_eq!(break_even_month(&path, 6.0, 0.6, 1.0), Some(8));
+        assert_eq!(break_even_month(&path, 6.0, 0.6, 1.0, 1), Some(8));
+        // The same at hourly steps.
+        let hourly = vec![10.0; 365 * 24];
+        assert_eq!(break_even_month(&hourly, 6.0, 0.6, 1.0, 24), Some(8));
         // Usage that collapses never pays back an all-upfront purchase.
         let mut falling = vec![10.0; 30];
         falling.extend(vec![0.0; 335]);
-        assert_eq!(break_even_month(&falling, 6.0, 0.6, 1.0), None);
+        assert_eq!(break_even_month(&falling, 6.0, 0.6, 1.0, 1), None);
     }
 
     #[test]
@@ -919,7 +1005,7 @@ mod tests {
             },
             0.6,
         );
-        let steps = ladder(&paths, 0.6, lump, 3, 365);
+        let steps = ladder(&paths, 0.6, lump, 3, 365, 1);
         assert_eq!(steps.len(), 3);
         let total: f64 = steps.iter().map(|t| t.commitment).sum();
         assert!(total <= lump + 1e-9, "{total} > {lump}");
@@ -954,6 +1040,7 @@ mod tests {
             main_type: None,
             history: Vec::new(),
             paths: paths_from(&points),
+            steps_per_day: 1,
             forecast: points,
             problem: None,
         };

@@ -76,6 +76,7 @@ pub fn purchase_inputs(
         families: usage::by_family(&hours, catalog),
         held: crate::db::commitments::all(conn)?,
         events: crate::db::calendar::all_events(conn)?,
+        profile: usage::hourly_profile(conn)?,
     })
 }
 

@@ -165,3 +165,81 @@ pub fn fill_days(days: &BTreeMap<NaiveDate, f64>) -> Daily {
         .map(|d| (d, days.get(&d).copied().unwrap_or(0.0)))
         .collect()
 }
+
+/// Days of hourly utilisation a within-day profile needs.
+pub const PROFILE_MIN_DAYS: usize = 7;
+
+/// The within-day profile of the fleet's running instance-hours over the
+/// last 28 days of hourly utilisation: 24 factors (UTC hours) averaging 1,
+/// or `None` with under a week of hourly data (daily data says nothing
+/// about the hours).
+pub fn hourly_profile(conn: &mut DbConnection) -> Result<Option<Vec<f64>>, DbError> {
+    use crate::db::schema::utilisation;
+    let last: Option<chrono::NaiveDateTime> = utilisation::table
+        .filter(utilisation::granularity.eq("hour"))
+        .select(diesel::dsl::max(utilisation::period_start))
+        .first(conn)?;
+    let Some(last) = last else {
+        return Ok(None);
+    };
+    let from = last - chrono::Duration::days(28);
+    let rows: Vec<(chrono::NaiveDateTime, f64)> = utilisation::table
+        .filter(utilisation::granularity.eq("hour"))
+        .filter(utilisation::period_start.gt(from))
+        .select((utilisation::period_start, utilisation::running_hours))
+        .load(conn)?;
+    Ok(profile_of(&rows))
+}
+
+/// The profile of hourly (time, instance-hours) rows.
+pub fn profile_of(rows: &[(chrono::NaiveDateTime, f64)]) -> Option<Vec<f64>> {
+    use chrono::Timelike;
+    let mut by_slot: BTreeMap<chrono::NaiveDateTime, f64> = BTreeMap::new();
+    for (t, h) in rows {
+        *by_slot.entry(*t).or_insert(0.0) += h;
+    }
+    let days: std::collections::BTreeSet<NaiveDate> = by_slot.keys().map(|t| t.date()).collect();
+    if days.len() < PROFILE_MIN_DAYS {
+        return None;
+    }
+    let mut sum = [0.0; 24];
+    let mut n = [0usize; 24];
+    for (t, h) in &by_slot {
+        let hour = t.hour() as usize;
+        sum[hour] += h;
+        n[hour] += 1;
+    }
+    let means: Vec<f64> = (0..24)
+        .map(|h| if n[h] > 0 { sum[h] / n[h] as f64 } else { 0.0 })
+        .collect();
+    let overall = means.iter().sum::<f64>() / 24.0;
+    if overall <= 0.0 || n.contains(&0) {
+        return None;
+    }
+    Some(means.iter().map(|m| m / overall).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_averages_one_and_needs_a_week() {
+        let start = NaiveDate::from_ymd_opt(2026, 11, 1)
+            .unwrap()
+            .and_time(chrono::NaiveTime::MIN);
+        let rows: Vec<(chrono::NaiveDateTime, f64)> = (0..24 * 10)
+            .map(|i| {
+                let t = start + chrono::Duration::hours(i);
+                // Busy evenings: 30 instances 18:00–23:00 UTC, 10 otherwise.
+                let busy = (18..24).contains(&(i % 24));
+                (t, if busy { 30.0 } else { 10.0 })
+            })
+            .collect();
+        let p = profile_of(&rows).expect("ten days");
+        assert_eq!(p.len(), 24);
+        assert!((p.iter().sum::<f64>() / 24.0 - 1.0).abs() < 1e-12);
+        assert!((p[20] / p[3] - 3.0).abs() < 1e-12);
+        assert!(profile_of(&rows[..24 * 5]).is_none());
+    }
+}

@@ -446,3 +446,66 @@ fn imports_on(backend: Backend) {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("14, 32 or 93"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hourly_utilisation_shapes_the_commitment_within_the_day() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 3).await;
+    let commitment = |app: &TestApp| {
+        let pool = app.pool.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get().unwrap();
+                let c = finops::recommend::run::commitments(
+                    &mut conn,
+                    &finops::recommend::purchase::PurchaseOptions::default(),
+                )
+                .unwrap();
+                let plan = &c.plans[0];
+                (
+                    plan.usage.steps_per_day,
+                    plan.options[plan.best.unwrap()].outcome.commitment,
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let (steps, daily) = commitment(&app).await;
+    assert_eq!(steps, 1, "daily data: the day's average hour");
+    // Ten days of hourly data: a fleet three times as busy in the evening.
+    app.with_conn(|conn| {
+        let start = (demo_end() - chrono::Duration::days(10)).and_time(chrono::NaiveTime::MIN);
+        let rows: Vec<finops::db::utilisation::NewUtilisation> = (0..24 * 10)
+            .map(|i| finops::db::utilisation::NewUtilisation {
+                period_start: start + chrono::Duration::hours(i),
+                granularity: "hour".to_string(),
+                resource_id: "fleet-hourly".to_string(),
+                resource_kind: "instance".to_string(),
+                instance_type: "c6i.4xlarge".to_string(),
+                region: "eu-west-1".to_string(),
+                platform: "PC".to_string(),
+                running_hours: if (18..24).contains(&(i % 24)) {
+                    3.0
+                } else {
+                    1.0
+                },
+                cpu_avg: 40.0,
+                cpu_p95: None,
+                cpu_p99: None,
+                cpu_max: 60.0,
+                mem_avg: None,
+                mem_max: None,
+                network_bytes: None,
+                source: "test".to_string(),
+                ingest_run_id: None,
+            })
+            .collect();
+        finops::db::utilisation::insert_utilisation(conn, &rows).unwrap();
+    })
+    .await;
+    let (steps, hourly) = commitment(&app).await;
+    assert_eq!(steps, 24);
+    // The night-time trough is uncovered usage no more: the optimum drops.
+    assert!(hourly < daily * 0.95, "{hourly} against {daily}");
+}

@@ -615,14 +615,22 @@ fn commitment_chart(plan: &Plan, events: &[crate::calendar::CalendarEvent]) -> C
         label: "Forecast (mean)".to_string(),
         points: u.forecast.iter().map(|p| (p.date, p.mean / 24.0)).collect(),
     });
+    // Daily averages of the paths (hourly paths are averaged per day).
+    let spd = u.steps_per_day.max(1);
+    let daily = |p: &Vec<f64>| -> Vec<(NaiveDate, f64)> {
+        p.chunks(spd)
+            .enumerate()
+            .map(|(i, c)| (day(i), c.iter().sum::<f64>() / c.len().max(1) as f64))
+            .collect()
+    };
     if let (Some(lo), Some(hi)) = (u.paths.first(), u.paths.last()) {
         lines.push(Line {
             label: "Forecast P10".to_string(),
-            points: lo.iter().enumerate().map(|(i, v)| (day(i), *v)).collect(),
+            points: daily(lo),
         });
         lines.push(Line {
             label: "Forecast P90".to_string(),
-            points: hi.iter().enumerate().map(|(i, v)| (day(i), *v)).collect(),
+            points: daily(hi),
         });
     }
     let new_cover = plan
