@@ -194,3 +194,93 @@ pub fn rightsizing_for(advice: &[Advice], rec: &Recommendation) -> Option<String
         Micros(savings).display(&found[0].currency)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recommend::{Scope, Status};
+
+    fn at() -> chrono::NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_time(chrono::NaiveTime::MIN)
+    }
+
+    fn rec(resources: &[&str]) -> Recommendation {
+        Recommendation {
+            id: "r".into(),
+            kind: Kind::Rightsize,
+            status: Status::Actionable,
+            scope: Scope {
+                platform: "shared".into(),
+                region: "eu-west-1".into(),
+                instance_type: Some("m6i.8xlarge".into()),
+                family: Some("m6i".into()),
+                resources: resources.iter().map(|r| r.to_string()).collect(),
+            },
+            current: String::new(),
+            recommended: String::new(),
+            monthly_savings: Micros::ZERO,
+            currency: "USD".into(),
+            expected_utilisation: None,
+            expected_coverage: None,
+            hourly_commitment: None,
+            term_years: None,
+            payment: None,
+            p10_monthly_savings: None,
+            p90_monthly_savings: None,
+            break_even_month: None,
+            risk: String::new(),
+            reason: String::new(),
+            aws: None,
+        }
+    }
+
+    #[test]
+    fn aws_rightsizing_is_matched_by_instance_id() {
+        let advice = from_rightsizing(
+            &[
+                RightsizingAdvice {
+                    account_id: None,
+                    resource_id: Some("i-1".into()),
+                    instance_name: None,
+                    instance_type: Some("m6i.8xlarge".into()),
+                    region: Some("eu-west-1".into()),
+                    action: "Modify".into(),
+                    target_type: Some("m6i.4xlarge".into()),
+                    current_monthly_cost: Micros(1_267_000_000),
+                    estimated_monthly_savings: Micros(633_500_000),
+                    currency: "USD".into(),
+                },
+                RightsizingAdvice {
+                    account_id: None,
+                    resource_id: Some("i-9".into()),
+                    instance_name: None,
+                    instance_type: Some("t3.xlarge".into()),
+                    region: Some("eu-west-1".into()),
+                    action: "Terminate".into(),
+                    target_type: None,
+                    current_monthly_cost: Micros(137_000_000),
+                    estimated_monthly_savings: Micros(137_000_000),
+                    currency: "USD".into(),
+                },
+            ],
+            at(),
+        );
+        let text = rightsizing_for(&advice, &rec(&["i-1", "i-2"])).expect("matched");
+        assert_eq!(text, "1 of 2: modify to m6i.4xlarge; saves $633.50 a month");
+        assert!(rightsizing_for(&advice, &rec(&["i-5"])).is_none());
+    }
+
+    #[test]
+    fn pull_parameters_name_the_request() {
+        assert_eq!(
+            parameters(Some("COMPUTE_SP"), false, "no", 30),
+            "COMPUTE_SP ONE_YEAR NO_UPFRONT 30d"
+        );
+        assert_eq!(
+            parameters(None, true, "all", 60),
+            "THREE_YEARS ALL_UPFRONT 60d"
+        );
+    }
+}

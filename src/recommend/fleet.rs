@@ -625,4 +625,41 @@ mod tests {
         let idle = recs.iter().find(|r| r.kind == Kind::Terminate).unwrap();
         assert_eq!(idle.scope.resources, vec!["i-3"]);
     }
+
+    #[test]
+    fn a_gamelift_fleet_is_priced_as_a_fleet() {
+        let catalog = crate::recommend::catalog::built_in();
+        let mut fleet = backend(20.0);
+        fleet.resource_kind = "fleet".into();
+        let d = decide_all(
+            vec![fleet],
+            &catalog,
+            &[],
+            day(14),
+            &FleetOptions::default(),
+        )
+        .remove(0);
+        let gamelift = catalog
+            .prices("gamelift", "m6i.8xlarge", "eu-west-1")
+            .unwrap();
+        assert_eq!(
+            d.current.as_ref().unwrap().hourly,
+            gamelift.on_demand.as_units_f64()
+        );
+        match d.decision {
+            Decision::Resize {
+                to,
+                monthly_savings,
+            } => {
+                assert_eq!(to.name, "m6i.2xlarge");
+                let new = catalog
+                    .prices("gamelift", "m6i.2xlarge", "eu-west-1")
+                    .unwrap();
+                let expected =
+                    (gamelift.on_demand.as_units_f64() - new.on_demand.as_units_f64()) * 730.0;
+                assert!((monthly_savings - expected).abs() < 1e-6);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
