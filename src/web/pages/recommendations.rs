@@ -545,6 +545,7 @@ struct DetailPage {
     break_even: String,
     chart: Option<Chart>,
     chart_note: String,
+    duration: Option<Chart>,
     options: Vec<OptionRow>,
     ladder: Vec<LadderRow>,
     what_if: Option<OptionRow>,
@@ -657,6 +658,38 @@ fn commitment_chart(plan: &Plan, events: &[crate::calendar::CalendarEvent]) -> C
         "On-demand-equivalent spend per hour",
         "",
     )
+}
+
+/// The recommended option's usage over its term (net of what is held),
+/// all paths pooled, busiest hour first, against the level it covers.
+fn duration_chart(plan: &Plan) -> Option<Chart> {
+    let o = &plan.options[plan.best?];
+    let days = (o.term_years as i64 * 365) as usize;
+    let spd = plan.usage.steps_per_day.max(1);
+    let mut values: Vec<f64> = plan
+        .usage
+        .paths
+        .iter()
+        .flat_map(|p| {
+            (0..days * spd).map(move |i| {
+                let step = o.starts_in_days * spd + i;
+                let u = p.get(step % p.len().max(1)).copied().unwrap_or(0.0);
+                let held = plan.existing.get(step / spd).copied().unwrap_or(0.0);
+                (u - held).max(0.0)
+            })
+        })
+        .collect();
+    values.sort_unstable_by(|a, b| b.total_cmp(a));
+    Some(crate::report::chart::duration_curve(
+        &values,
+        &[(
+            "Covered by the recommended commitment".to_string(),
+            o.outcome.commitment / o.rate_ratio,
+        )],
+        Some(o.rate_ratio),
+        "On-demand-equivalent spend per hour",
+        &plan.currency,
+    ))
 }
 
 fn rightsizing_chart(
@@ -777,6 +810,7 @@ fn build_detail(
             .unwrap_or_else(|| "—".to_string()),
         chart: None,
         chart_note: String::new(),
+        duration: None,
         options: Vec::new(),
         ladder: Vec::new(),
         what_if: None,
@@ -804,6 +838,7 @@ fn build_detail(
             return Err(WebError::NotFound(format!("no plan for {id}")));
         };
         page.chart = Some(commitment_chart(plan, &events));
+        page.duration = duration_chart(plan);
         page.chart_note = "Daily average on-demand-equivalent spend per hour: the last 120 days, the forecast's mean and its 10th and 90th percentile paths, and the level the commitments held plus the recommended one cover. Shaded: calendar events.".to_string();
         page.options = plan
             .options
@@ -811,14 +846,19 @@ fn build_detail(
             .enumerate()
             .map(|(i, o)| option_row(plan, o, &currency, plan.best == Some(i)))
             .collect();
+        let first_buy = plan
+            .best
+            .map(|i| purchase::start_day(plan, &plan.options[i]))
+            .unwrap_or(plan.start);
         page.ladder = plan
             .ladder
             .iter()
             .map(|t| LadderRow {
-                month: if t.month == 0 {
+                month: if t.month == 0 && first_buy <= plan.start {
                     "now".to_string()
                 } else {
-                    format!("in {} month{}", t.month, if t.month > 1 { "s" } else { "" })
+                    let offset = (f64::from(t.month) * purchase::DAYS_PER_MONTH).round() as i64;
+                    format!("on {}", first_buy + chrono::Duration::days(offset))
                 },
                 commitment: Micros::from_units_f64(t.commitment).display(&currency) + " /h",
                 savings: Micros::from_units_f64(t.expected_savings).display(&currency),
