@@ -839,8 +839,14 @@ mod tests {
         assert!(chart.svg.starts_with("<svg"));
         assert!(chart.svg.contains("40 %"), "share axis");
         assert_eq!(chart.legend.len(), 3);
-        assert!(chart.description.contains("busiest hour $999"), "{}", chart.description);
-        assert!(duration_curve(&[], &[], None, "x", "USD").svg.contains("Nothing to draw"));
+        assert!(
+            chart.description.contains("busiest hour $999"),
+            "{}",
+            chart.description
+        );
+        assert!(duration_curve(&[], &[], None, "x", "USD")
+            .svg
+            .contains("Nothing to draw"));
     }
 
     #[test]

@@ -192,7 +192,10 @@ async fn recommendations_on(app: &TestApp) {
         "{backend}"
     );
     assert!(detail.contains("<svg"), "chart");
-    assert!(detail.contains("id=\"duration\""), "{backend}: the hours' distribution");
+    assert!(
+        detail.contains("id=\"duration\""),
+        "{backend}: the hours' distribution"
+    );
     let resize = rows.iter().find(|r| r["kind"] == "rightsize").unwrap();
     let (status, detail) = app
         .get_text(&format!(
