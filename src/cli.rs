@@ -19,7 +19,7 @@ use crate::web::Application;
 const AFTER_HELP: &str = "\
 Configuration: finops.toml in the working directory (or --config FILE, or
 FINOPS_CONFIG), then the environment (FINOPS_DATABASE_URL, FINOPS_BIND,
-FINOPS_POOL_SIZE, FINOPS_LOG), then flags. The database defaults to the
+FINOPS_POOL_SIZE, FINOPS_LOG, FINOPS_LOG_FORMAT, FINOPS_METRICS), then flags. The database defaults to the
 embedded SQLite file sqlite://finops.db; a team uses postgres://USER@HOST/DB.
 
 Start on demo data:   finops serve --demo      (then open http://127.0.0.1:8080)
@@ -426,6 +426,14 @@ pub fn log_filter(cli: &Cli) -> String {
     settings(cli, None)
         .map(|s| s.log)
         .unwrap_or_else(|_| "info".to_string())
+}
+
+/// The log filter and format the settings give (text when they cannot be
+/// read; the command then reports why).
+pub fn log_settings(cli: &Cli) -> (String, crate::telemetry::LogFormat) {
+    settings(cli, None)
+        .map(|s| (s.log, s.log_format))
+        .unwrap_or_else(|_| ("info".to_string(), crate::telemetry::LogFormat::Text))
 }
 
 /// Runs the command. Long-running work shows progress on stderr.

@@ -29,6 +29,10 @@ pub struct Settings {
     pub cost_explorer_tag_key: String,
     /// Billing account label of pulled data.
     pub cost_explorer_account: String,
+    /// Log lines as text or JSON.
+    pub log_format: crate::telemetry::LogFormat,
+    /// Serve `GET /metrics` (Prometheus text format).
+    pub metrics: bool,
 }
 
 impl Default for Settings {
@@ -43,6 +47,8 @@ impl Default for Settings {
             cost_explorer_endpoint_url: None,
             cost_explorer_tag_key: "platform".to_string(),
             cost_explorer_account: "aws".to_string(),
+            log_format: crate::telemetry::LogFormat::Text,
+            metrics: true,
         }
     }
 }
@@ -60,6 +66,8 @@ struct FileSettings {
     cost_explorer_endpoint_url: Option<String>,
     cost_explorer_tag_key: Option<String>,
     cost_explorer_account: Option<String>,
+    log_format: Option<String>,
+    metrics: Option<bool>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -141,6 +149,16 @@ impl Settings {
             if let Some(v) = f.cost_explorer_account {
                 s.cost_explorer_account = v;
             }
+            if let Some(v) = f.log_format {
+                s.log_format =
+                    crate::telemetry::LogFormat::parse(&v).ok_or_else(|| ConfigError::File {
+                        file: file.clone(),
+                        message: format!("log_format: '{v}' is not text or json"),
+                    })?;
+            }
+            if let Some(v) = f.metrics {
+                s.metrics = v;
+            }
         }
         if let Some(v) = env("FINOPS_DATABASE_URL") {
             s.database_url = v;
@@ -156,6 +174,25 @@ impl Settings {
         }
         if let Some(v) = env("FINOPS_LOG") {
             s.log = v;
+        }
+        if let Some(v) = env("FINOPS_LOG_FORMAT") {
+            s.log_format =
+                crate::telemetry::LogFormat::parse(&v).ok_or_else(|| ConfigError::Env {
+                    name: "FINOPS_LOG_FORMAT".into(),
+                    message: format!("'{v}' is not text or json"),
+                })?;
+        }
+        if let Some(v) = env("FINOPS_METRICS") {
+            s.metrics = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "FINOPS_METRICS".into(),
+                        message: format!("'{v}' is not on or off"),
+                    })
+                }
+            };
         }
         if let Some(v) = env("FINOPS_PULL_EVERY_HOURS") {
             s.pull_every_hours = v.trim().parse().map_err(|_| ConfigError::Env {

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod dims;
 pub mod forecast;
 pub mod ingest;
+pub mod metrics;
 pub mod money;
 pub mod pull;
 pub mod recommend;

@@ -10,7 +10,8 @@ fn main() {
         std::env::set_var("POLARS_FORCE_ASYNC", "1");
     }
     let cli = finops::cli::Cli::parse();
-    finops::telemetry::init(&finops::cli::log_filter(&cli));
+    let (filter, format) = finops::cli::log_settings(&cli);
+    finops::telemetry::init(&filter, format);
     if let Err(e) = finops::cli::run(cli) {
         eprintln!("finops: {e}");
         std::process::exit(e.exit_code());

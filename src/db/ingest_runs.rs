@@ -77,10 +77,12 @@ pub fn now() -> NaiveDateTime {
 
 /// Records a finished run; returns its id.
 pub fn record(conn: &mut DbConnection, run: &NewIngestRun) -> Result<i64, DbError> {
-    Ok(diesel::insert_into(ingest_runs::table)
+    let id = diesel::insert_into(ingest_runs::table)
         .values(run)
         .returning(ingest_runs::id)
-        .get_result(conn)?)
+        .get_result(conn)?;
+    crate::metrics::import(&run.source, &run.status, run.rows_kept);
+    Ok(id)
 }
 
 pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<IngestRun>, DbError> {

@@ -332,7 +332,7 @@ pub fn load(
                 rows_read: total as i64,
                 rows_kept: total as i64,
                 rows_rejected: 0,
-                status: "succeeded".to_string(),
+                status: "ok".to_string(),
                 message: format!(
                     "{} cost rows, {} activity rows, {} utilisation rows",
                     data.costs.len(),

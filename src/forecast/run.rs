@@ -73,6 +73,7 @@ pub fn compute(
     log: bool,
 ) -> Result<MetricForecast, RunError> {
     let metric = inputs.metric;
+    let started = std::time::Instant::now();
     let (events, uplift_factors) = match scenario {
         Some(s) => {
             let applied = s.apply_to_events(&inputs.calendar)?;
@@ -100,6 +101,7 @@ pub fn compute(
     if let Some(s) = scenario {
         s.apply_to_forecast(&mut hierarchy)?;
     }
+    crate::metrics::forecast(metric.as_str(), started.elapsed().as_secs_f64());
     Ok(MetricForecast {
         metric,
         hierarchy,

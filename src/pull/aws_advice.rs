@@ -118,6 +118,12 @@ pub async fn reserved_instances(
         .lookback_period_in_days(lookback)
         .send()
         .await
+        .inspect(|_| {
+            crate::metrics::cost_explorer_request("GetReservationPurchaseRecommendation", false)
+        })
+        .inspect_err(|_| {
+            crate::metrics::cost_explorer_request("GetReservationPurchaseRecommendation", true)
+        })
         .map_err(|e| PullError::Request {
             request: 1,
             message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),
@@ -190,6 +196,12 @@ pub async fn savings_plans(
         .lookback_period_in_days(lookback)
         .send()
         .await
+        .inspect(|_| {
+            crate::metrics::cost_explorer_request("GetSavingsPlansPurchaseRecommendation", false)
+        })
+        .inspect_err(|_| {
+            crate::metrics::cost_explorer_request("GetSavingsPlansPurchaseRecommendation", true)
+        })
         .map_err(|e| PullError::Request {
             request: 1,
             message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),
@@ -285,6 +297,12 @@ pub async fn rightsizing(
             .set_next_page_token(token.clone())
             .send()
             .await
+            .inspect(|_| {
+                crate::metrics::cost_explorer_request("GetRightsizingRecommendation", false)
+            })
+            .inspect_err(|_| {
+                crate::metrics::cost_explorer_request("GetRightsizingRecommendation", true)
+            })
             .map_err(|e| PullError::Request {
                 request: requests,
                 message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),

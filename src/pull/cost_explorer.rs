@@ -269,7 +269,9 @@ async fn query(
             region = region.unwrap_or("all"),
             "GetCostAndUsage"
         );
-        let output = request.send().await.map_err(|e| PullError::Request {
+        let sent = request.send().await;
+        crate::metrics::cost_explorer_request("GetCostAndUsage", sent.is_err());
+        let output = sent.map_err(|e| PullError::Request {
             request: n,
             message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),
         })?;

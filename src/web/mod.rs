@@ -7,6 +7,7 @@ pub mod cache;
 pub mod errors;
 pub mod export;
 pub mod health;
+pub mod observe;
 pub mod pages;
 pub mod params;
 pub mod state;
@@ -15,7 +16,7 @@ pub mod views;
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{web, App, HttpRequest, HttpServer};
 
 use crate::config::Settings;
@@ -173,6 +174,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/forecast", web::get().to(api::forecast_json))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(observe::metrics))
         .route("/static/{name}", web::get().to(assets::static_file));
 }
 
@@ -212,6 +214,7 @@ impl Application {
             settings.upload_limit_mb.saturating_mul(1024 * 1024),
         );
         state.pull_every_hours = settings.pull_every_hours;
+        state.metrics = settings.metrics;
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
@@ -224,7 +227,7 @@ impl Application {
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "same-origin")),
                 )
-                .wrap(Logger::new("%r %s %b %Dms").exclude("/healthz"))
+                .wrap(actix_web::middleware::from_fn(observe::observe))
                 .configure(routes)
                 .default_service(web::to(not_found))
         })

@@ -25,6 +25,8 @@ pub struct AppState {
     pub upload_limit: u64,
     /// Hours between scheduled Cost Explorer pulls; 0 when off.
     pub pull_every_hours: u32,
+    /// Whether `GET /metrics` answers.
+    pub metrics: bool,
     catalog: Arc<Mutex<Option<CachedCatalog>>>,
 }
 
@@ -35,6 +37,7 @@ impl AppState {
             database_label,
             upload_limit,
             pull_every_hours: 0,
+            metrics: true,
             cache: Arc::new(ResponseCache::new(VERSION_RECHECK, 1024, 128 * 1024 * 1024)),
             catalog: Arc::new(Mutex::new(None)),
         }

@@ -13,6 +13,7 @@ mod forecast;
 mod health;
 mod helpers;
 mod ingest;
+mod observability;
 mod pages;
 mod recommend;
 mod sources_pages;
