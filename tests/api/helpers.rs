@@ -65,6 +65,10 @@ pub enum TestDb {
         name: String,
         url: String,
     },
+    /// A database the test manages itself (a private server).
+    External {
+        url: String,
+    },
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -105,7 +109,9 @@ impl TestDb {
 
     pub fn url(&self) -> &str {
         match self {
-            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+            TestDb::Sqlite { url, .. }
+            | TestDb::Postgres { url, .. }
+            | TestDb::External { url } => url,
         }
     }
 
@@ -151,6 +157,35 @@ impl TestApp {
     /// the backend is PostgreSQL and it is not available (and not required).
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
         TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the server on the database at `url`, which the test manages.
+    pub async fn spawn_on(url: &str) -> TestApp {
+        let settings = Settings {
+            database_url: url.to_string(),
+            bind: "127.0.0.1:0".to_string(),
+            pool_size: 4,
+            log: "warn".to_string(),
+            ..Settings::default()
+        };
+        let app = Application::build(&settings).expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let pool = app.pool().clone();
+        let cache = app.cache();
+        tokio::spawn(app.into_server());
+        TestApp {
+            address,
+            pool,
+            cache,
+            db: TestDb::External {
+                url: url.to_string(),
+            },
+            backend: Backend::Postgres,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("HTTP client"),
+        }
     }
 
     /// As `spawn`, with settings changed by `adjust`.

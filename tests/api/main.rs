@@ -9,6 +9,7 @@ mod cost_explorer;
 mod costs_api;
 mod demo_data;
 mod export;
+mod faults;
 mod forecast;
 mod health;
 mod helpers;
