@@ -21,4 +21,6 @@ pub mod pull;
 pub mod recommend;
 pub mod report;
 pub mod telemetry;
+#[cfg(test)]
+pub mod testing;
 pub mod web;

@@ -413,4 +413,55 @@ mod tests {
             assert_eq!(Micros::parse(&Micros(v).to_decimal(6)).unwrap(), Micros(v));
         }
     }
+
+    /// Property: any amount written with six decimals parses back to
+    /// itself; sums in micros are exact and order-free; rounding to cents
+    /// is within half a cent and agrees with the two-decimal text.
+    #[test]
+    fn amounts_round_trip_and_sums_are_exact_on_generated_values() {
+        let mut rng = crate::testing::Rng(2026);
+        for case in 0..20_000 {
+            let scale = *rng.pick(&[1i64, 1_000, 1_000_000, 1_000_000_000, 1_000_000_000_000]);
+            let m = Micros(rng.range(-scale, scale));
+            let text = m.to_decimal(6);
+            assert_eq!(Micros::parse(&text), Ok(m), "case {case}: {text}");
+            // Scientific and padded forms of the same value.
+            assert_eq!(
+                Micros::parse(&format!(" {}e-6 ", m.0)),
+                Ok(m),
+                "case {case}: exponent form"
+            );
+            let cents = m.round_to_cents();
+            assert!((cents * 10_000 - m.0).abs() <= 5_000, "case {case}");
+            let two = m.to_decimal(2);
+            assert_eq!(
+                crate::money::parse_scaled(&two, 2),
+                Some(i128::from(cents)),
+                "case {case}: {two}"
+            );
+            // display keeps the cents and the sign.
+            let shown = m.display("USD");
+            assert_eq!(shown.starts_with('-'), cents < 0, "case {case}: {shown}");
+            assert!(
+                shown.ends_with(&two[two.len() - 2..]),
+                "case {case}: {shown} {two}"
+            );
+        }
+        for case in 0..2_000 {
+            let xs: Vec<Micros> = (0..rng.range(1, 50))
+                .map(|_| Micros(rng.range(-1_000_000_000_000, 1_000_000_000_000)))
+                .collect();
+            let forward: Micros = xs.iter().sum();
+            let backward: Micros = xs.iter().rev().sum();
+            assert_eq!(forward, backward, "case {case}");
+            let as_text: i128 = xs
+                .iter()
+                .map(|x| crate::money::parse_scaled(&x.to_decimal(6), 6).unwrap_or(0))
+                .sum();
+            assert_eq!(as_text, i128::from(forward.0), "case {case}");
+        }
+        // Overflow is reported, not wrapped.
+        assert_eq!(Micros(i64::MAX).checked_add(Micros(1)), None);
+        assert!(Micros::parse("99999999999999999999").is_err());
+    }
 }

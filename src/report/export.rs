@@ -128,4 +128,50 @@ mod tests {
             "\r\n2026-10,PC,us-east-1,Amazon GameLift,1234.567891,-0.000005,USD,AWS,111122223333,Usage,2026-10\r\n"
         ));
     }
+
+    /// Property: whatever text a cell holds, a CSV reader reads back the
+    /// same text (with the formula guard's leading quote where one was
+    /// needed), and the row keeps its number of cells. Rows have two cells
+    /// or more, as every export does (a lone empty cell is an empty line,
+    /// which CSV readers skip).
+    #[test]
+    fn any_text_survives_the_csv_writer() {
+        let mut rng = crate::testing::Rng(4180);
+        let alphabet: Vec<char> = "ab ,\"\r\n=+-@\t|%'é€0;".chars().collect();
+        for case in 0..5_000 {
+            let cells: Vec<String> = (0..rng.range(2, 6))
+                .map(|_| {
+                    (0..rng.range(0, 12))
+                        .map(|_| *rng.pick(&alphabet))
+                        .collect()
+                })
+                .collect();
+            let line = cells
+                .iter()
+                .map(|c| text_cell(c))
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line.as_bytes());
+            let record = reader
+                .records()
+                .next()
+                .map(|r| r.expect("valid CSV"))
+                .unwrap_or_default();
+            assert_eq!(record.len(), cells.len(), "case {case}: {line:?}");
+            for (cell, read) in cells.iter().zip(record.iter()) {
+                let guarded = matches!(
+                    cell.chars().next(),
+                    Some('=' | '+' | '-' | '@' | '\t' | '\r' | '|' | '%')
+                );
+                let expected = if guarded {
+                    format!("'{cell}")
+                } else {
+                    cell.clone()
+                };
+                assert_eq!(read, expected, "case {case}: {line:?}");
+            }
+        }
+    }
 }
