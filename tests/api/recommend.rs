@@ -210,6 +210,9 @@ async fn recommendations_on(app: &TestApp) {
     let (status, body) = app.get_text("/recommendations?lookback=10").await;
     assert_eq!(status, 400);
     assert!(body.contains("lookback"));
+    let (status, body) = app.get_text("/recommendations?platform=Dreamcast").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("Dreamcast"), "{body}");
     let (status, _) = app.get_text("/recommendations/detail?id=nothing").await;
     assert_eq!(status, 404);
 }

@@ -169,9 +169,16 @@ fn filters(params: &Params) -> Result<Filters, WebError> {
             "status: '{status}' must be actionable, not_actionable or all"
         )));
     }
+    // A platform by any of its names (`ps5`, `steam`, …), or `shared` for
+    // backend services; anything else is refused, as on every page.
+    let platform = match get("platform")? {
+        p if p.is_empty() || p == "shared" => p,
+        p => crate::dims::parse_platform_filter(&p)
+            .map_err(|e| WebError::BadRequest(format!("parameter 'platform': {e}")))?,
+    };
     Ok(Filters {
         kind,
-        platform: get("platform")?,
+        platform,
         region: get("region")?,
         status,
         desc: get("dir")? != "asc",
