@@ -1,0 +1,9 @@
+#![no_main]
+//! A player-activity export.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    finops_fuzz_support::with_file(data, "csv", |path| {
+        let _ = finops::ingest::activity::read("fuzz.csv", path);
+    });
+});

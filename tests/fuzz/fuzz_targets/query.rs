@@ -1,0 +1,13 @@
+#![no_main]
+//! Query-string parsing and the typed readers every page uses.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let query = String::from_utf8_lossy(data);
+    let p = finops::web::params::Params::parse(&query);
+    let _ = p.allow_only(&["from", "to", "month", "platform", "region", "service"]);
+    let _ = p.platforms();
+    let _ = p.dimension_values("region");
+    let _ = p.month("month");
+    let _ = p.one("from");
+});
