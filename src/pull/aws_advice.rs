@@ -100,6 +100,22 @@ fn term_of(three_years: bool) -> TermInYears {
     }
 }
 
+/// Counts a successful request of `operation` in the metrics.
+fn counted<T>(operation: &'static str) -> impl FnOnce(T) -> T {
+    move |answer| {
+        crate::metrics::cost_explorer_request(operation, false);
+        answer
+    }
+}
+
+/// Counts a failed request of `operation` in the metrics.
+fn failed<E>(operation: &'static str) -> impl FnOnce(E) -> E {
+    move |error| {
+        crate::metrics::cost_explorer_request(operation, true);
+        error
+    }
+}
+
 /// Asks Cost Explorer for its EC2 Reserved Instance purchase
 /// recommendation (`compute` in the request is ignored).
 pub async fn reserved_instances(
@@ -118,12 +134,8 @@ pub async fn reserved_instances(
         .lookback_period_in_days(lookback)
         .send()
         .await
-        .inspect(|_| {
-            crate::metrics::cost_explorer_request("GetReservationPurchaseRecommendation", false)
-        })
-        .inspect_err(|_| {
-            crate::metrics::cost_explorer_request("GetReservationPurchaseRecommendation", true)
-        })
+        .map(counted("GetReservationPurchaseRecommendation"))
+        .map_err(failed("GetReservationPurchaseRecommendation"))
         .map_err(|e| PullError::Request {
             request: 1,
             message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),
@@ -196,12 +208,8 @@ pub async fn savings_plans(
         .lookback_period_in_days(lookback)
         .send()
         .await
-        .inspect(|_| {
-            crate::metrics::cost_explorer_request("GetSavingsPlansPurchaseRecommendation", false)
-        })
-        .inspect_err(|_| {
-            crate::metrics::cost_explorer_request("GetSavingsPlansPurchaseRecommendation", true)
-        })
+        .map(counted("GetSavingsPlansPurchaseRecommendation"))
+        .map_err(failed("GetSavingsPlansPurchaseRecommendation"))
         .map_err(|e| PullError::Request {
             request: 1,
             message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),
@@ -297,12 +305,8 @@ pub async fn rightsizing(
             .set_next_page_token(token.clone())
             .send()
             .await
-            .inspect(|_| {
-                crate::metrics::cost_explorer_request("GetRightsizingRecommendation", false)
-            })
-            .inspect_err(|_| {
-                crate::metrics::cost_explorer_request("GetRightsizingRecommendation", true)
-            })
+            .map(counted("GetRightsizingRecommendation"))
+            .map_err(failed("GetRightsizingRecommendation"))
             .map_err(|e| PullError::Request {
                 request: requests,
                 message: aws_sdk_costexplorer::error::DisplayErrorContext(&e).to_string(),

@@ -485,23 +485,29 @@ fn build(
     Ok(Payload::html(page.render()?))
 }
 
+/// The recommendations a request's filters and sort select (the CSV and
+/// the JSON API).
+fn shown(conn: &mut DbConnection, params: &Params) -> Result<Vec<Recommendation>, WebError> {
+    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+    let options = fleet_options(params)?;
+    let f = filters(params)?;
+    let r = review(conn, &options)?;
+    Ok(sorted(
+        all_recommendations(&r)
+            .into_iter()
+            .filter(|x| keep(x, &f))
+            .collect(),
+        &f,
+    ))
+}
+
 fn build_csv(
     conn: &mut DbConnection,
     _: &Catalog,
     params: &Params,
     _: &str,
 ) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let options = fleet_options(params)?;
-    let f = filters(params)?;
-    let r = review(conn, &options)?;
-    let shown = sorted(
-        all_recommendations(&r)
-            .into_iter()
-            .filter(|x| keep(x, &f))
-            .collect(),
-        &f,
-    );
+    let shown = shown(conn, params)?;
     Ok(Payload::csv(
         "finops-recommendations.csv".to_string(),
         output::csv(&shown).into_bytes(),
@@ -929,17 +935,7 @@ fn build_json(
     params: &Params,
     _: &str,
 ) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let options = fleet_options(params)?;
-    let f = filters(params)?;
-    let r = review(conn, &options)?;
-    let shown = sorted(
-        all_recommendations(&r)
-            .into_iter()
-            .filter(|x| keep(x, &f))
-            .collect(),
-        &f,
-    );
+    let shown = shown(conn, params)?;
     Payload::json(&serde_json::json!({
         "totals": output::totals(&shown),
         "recommendations": shown,
