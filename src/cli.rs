@@ -76,6 +76,40 @@ pub enum Command {
     /// and commitment rates per region)
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// People who may sign in, with a role: viewer (read), analyst (read,
+    /// import, export, edit the calendar and scenarios), admin (also users,
+    /// allocation rules, data sources). Passwords are read from standard
+    /// input (one line), never from the command line, and stored only as
+    /// Argon2id hashes
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password (12 characters or more) is the first line
+    /// of standard input
+    Add {
+        name: String,
+        /// viewer, analyst or admin
+        #[arg(long)]
+        role: String,
+    },
+    /// Set a user's password (first line of standard input)
+    Passwd { name: String },
+    /// Change a user's role
+    Role {
+        name: String,
+        /// viewer, analyst or admin
+        role: String,
+    },
+    /// Remove a user
+    Remove { name: String },
+    /// List the users and their roles
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -516,6 +550,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let pool = open(&settings)?;
             let mut conn = pool.get().map_err(DbError::from)?;
             crate::cli_recommend::run(&mut conn, command)
+        }
+        Command::User(command) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            crate::cli_user::run(&mut conn, command)
         }
         Command::Catalog(command) => {
             let settings = settings(&cli, None)?;

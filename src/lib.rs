@@ -4,11 +4,13 @@
 //! Data flows one way: sources → ingest → store (`db`) → analyse
 //! (`report`) → present (`web`, CSV export, CLI).
 
+pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod cli_forecast;
 pub mod cli_ingest;
 pub mod cli_recommend;
+pub mod cli_user;
 pub mod config;
 pub mod db;
 pub mod demo;

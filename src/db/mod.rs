@@ -14,6 +14,7 @@ pub mod resource_costs;
 pub mod scenarios;
 pub mod schema;
 pub mod sql;
+pub mod users;
 pub mod utilisation;
 
 use std::time::Duration;

@@ -219,6 +219,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     cost_resource_daily,
     allocation_rules,
@@ -233,4 +244,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_prices,
     commitments,
     aws_advice,
+    users,
 );

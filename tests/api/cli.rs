@@ -129,3 +129,118 @@ fn demo_and_export_write_a_file() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.lines().count() > 100);
 }
+
+/// `finops user …` with the password on standard input.
+fn user_cmd(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args(["--database", url, "user"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn users_are_added_with_a_role_and_an_argon2id_hash_only() {
+    use crate::helpers::{Backend, TestDb};
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !crate::helpers::postgres_available() {
+            continue;
+        }
+        let db = TestDb::create(backend);
+        let url = db.url();
+        let out = user_cmd(
+            url,
+            &["add", "fin.lead", "--role", "analyst"],
+            "correct horse battery\n",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Refused: a short password, a bad name, an unknown role, a duplicate.
+        for (args, stdin, needle) in [
+            (
+                vec!["add", "short", "--role", "viewer"],
+                "tooshort\n",
+                "too short",
+            ),
+            (
+                vec!["add", "Bad Name", "--role", "viewer"],
+                "correct horse battery\n",
+                "not a user name",
+            ),
+            (
+                vec!["add", "ops", "--role", "root"],
+                "correct horse battery\n",
+                "not a role",
+            ),
+            (
+                vec!["add", "fin.lead", "--role", "viewer"],
+                "correct horse battery\n",
+                "exists",
+            ),
+            (vec!["remove", "nobody"], "", "no user"),
+        ] {
+            let out = user_cmd(url, &args, stdin);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains(needle),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let stored = {
+            let pool = finops::db::connect_pool(url, 1).unwrap();
+            let mut conn = pool.get().unwrap();
+            finops::db::users::find(&mut conn, "fin.lead")
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(stored.role, "analyst");
+        assert!(stored.password_hash.starts_with("$argon2id$"));
+        assert!(!stored.password_hash.contains("correct horse"));
+        assert!(finops::auth::password::verify(
+            "correct horse battery",
+            &stored.password_hash
+        ));
+        // A new password and role; the list shows roles, never hashes.
+        assert!(
+            user_cmd(url, &["passwd", "fin.lead"], "a new long passphrase\n")
+                .status
+                .success()
+        );
+        assert!(user_cmd(url, &["role", "fin.lead", "admin"], "")
+            .status
+            .success());
+        let list = user_cmd(url, &["list", "--json"], "");
+        let json: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        assert_eq!(json[0]["username"], "fin.lead");
+        assert_eq!(json[0]["role"], "admin");
+        assert!(json[0].get("password_hash").is_none());
+        let pool = finops::db::connect_pool(url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        let user = finops::db::users::find(&mut conn, "fin.lead")
+            .unwrap()
+            .unwrap();
+        assert!(finops::auth::password::verify(
+            "a new long passphrase",
+            &user.password_hash
+        ));
+        assert!(user_cmd(url, &["remove", "fin.lead"], "").status.success());
+        assert!(finops::db::users::find(&mut conn, "fin.lead")
+            .unwrap()
+            .is_none());
+    }
+}
