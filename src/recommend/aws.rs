@@ -198,7 +198,7 @@ pub fn rightsizing_for(advice: &[Advice], rec: &Recommendation) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recommend::{Scope, Status};
+    use crate::recommend::Scope;
 
     fn at() -> chrono::NaiveDateTime {
         chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
@@ -207,33 +207,18 @@ mod tests {
     }
 
     fn rec(resources: &[&str]) -> Recommendation {
-        Recommendation {
-            id: "r".into(),
-            kind: Kind::Rightsize,
-            status: Status::Actionable,
-            scope: Scope {
+        Recommendation::new(
+            "r".into(),
+            Kind::Rightsize,
+            Scope {
                 platform: "shared".into(),
                 region: "eu-west-1".into(),
                 instance_type: Some("m6i.8xlarge".into()),
                 family: Some("m6i".into()),
                 resources: resources.iter().map(|r| r.to_string()).collect(),
             },
-            current: String::new(),
-            recommended: String::new(),
-            monthly_savings: Micros::ZERO,
-            currency: "USD".into(),
-            expected_utilisation: None,
-            expected_coverage: None,
-            hourly_commitment: None,
-            term_years: None,
-            payment: None,
-            p10_monthly_savings: None,
-            p90_monthly_savings: None,
-            break_even_month: None,
-            risk: String::new(),
-            reason: String::new(),
-            aws: None,
-        }
+            "USD",
+        )
     }
 
     #[test]

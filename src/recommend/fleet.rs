@@ -395,27 +395,14 @@ pub fn recommendations(
             resources,
         };
         let current = format!("{count} × {itype}");
-        let mut rec = Recommendation {
-            id: format!("rightsizing:{platform}:{region}:{itype}:{target}"),
-            kind: Kind::Rightsize,
-            status: Status::Actionable,
+        let mut rec = Recommendation::new(
+            format!("rightsizing:{platform}:{region}:{itype}:{target}"),
+            Kind::Rightsize,
             scope,
-            current,
-            recommended: String::new(),
-            monthly_savings: super::to_cents(monthly),
-            currency: currency.to_string(),
-            expected_utilisation: None,
-            expected_coverage: None,
-            hourly_commitment: None,
-            term_years: None,
-            payment: None,
-            p10_monthly_savings: None,
-            p90_monthly_savings: None,
-            break_even_month: None,
-            risk: String::new(),
-            reason: String::new(),
-            aws: None,
-        };
+            currency,
+        );
+        rec.current = current;
+        rec.monthly_savings = super::to_cents(monthly);
         match &first.decision {
             Decision::Resize { to, .. } => {
                 rec.recommended = format!("{count} × {}", to.name);

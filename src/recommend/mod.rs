@@ -145,6 +145,35 @@ pub struct Recommendation {
     pub aws: Option<String>,
 }
 
+impl Recommendation {
+    /// A recommendation of `kind` for `scope` with nothing decided yet:
+    /// actionable, no savings, every commitment figure absent. The engines
+    /// fill in what they found.
+    pub fn new(id: String, kind: Kind, scope: Scope, currency: &str) -> Recommendation {
+        Recommendation {
+            id,
+            kind,
+            status: Status::Actionable,
+            scope,
+            current: String::new(),
+            recommended: String::new(),
+            monthly_savings: Micros::ZERO,
+            currency: currency.to_string(),
+            expected_utilisation: None,
+            expected_coverage: None,
+            hourly_commitment: None,
+            term_years: None,
+            payment: None,
+            p10_monthly_savings: None,
+            p90_monthly_savings: None,
+            break_even_month: None,
+            risk: String::new(),
+            reason: String::new(),
+            aws: None,
+        }
+    }
+}
+
 /// An estimate in whole cents: recommendations show, export and add up
 /// amounts to the cent, so a total is the sum of what is shown.
 pub fn to_cents(units: f64) -> Micros {

@@ -631,27 +631,10 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
         u.scope.region,
         u.scope.family.clone().unwrap_or_else(|| "all".to_string())
     );
-    let mut rec = Recommendation {
-        id,
-        kind: u.kind,
-        status: Status::NothingToBuy,
-        scope: u.scope.clone(),
-        current: String::new(),
-        recommended: "nothing to buy".to_string(),
-        monthly_savings: Micros::ZERO,
-        currency: currency.clone(),
-        expected_utilisation: None,
-        expected_coverage: None,
-        hourly_commitment: None,
-        term_years: None,
-        payment: None,
-        p10_monthly_savings: None,
-        p90_monthly_savings: None,
-        break_even_month: None,
-        risk: String::new(),
-        reason: String::new(),
-        aws,
-    };
+    let mut rec = Recommendation::new(id, u.kind, u.scope.clone(), currency);
+    rec.status = Status::NothingToBuy;
+    rec.recommended = "nothing to buy".to_string();
+    rec.aws = aws;
     let held_now = plan.existing.first().copied().unwrap_or(0.0);
     let mean_now = u.forecast.first().map(|p| p.mean / 24.0).unwrap_or(0.0);
     rec.current = format!(
