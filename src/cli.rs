@@ -83,6 +83,51 @@ pub enum Command {
     /// Argon2id hashes
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens for automation (`Authorization: Bearer TOKEN`), each with
+    /// a role. A token is printed once when made; only its SHA-256 is stored
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show the audit log: imports, pulls, calendar and rule changes, user
+    /// and token changes, exports, sign-ins and refused requests, newest
+    /// first
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it on standard output (once: store it in
+    /// your automation's secret store)
+    Add {
+        /// A name saying what uses it (`prometheus`, `nightly-export`)
+        name: String,
+        /// viewer, analyst or admin
+        #[arg(long)]
+        role: String,
+    },
+    /// Revoke a token (its users get 401 within seconds)
+    Revoke { name: String },
+    /// List tokens: name, role, who made it, when last used
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this action (`import`, `export`, `sign-in`, `user`, …; `user`
+    /// also matches `user.add`, `user.remove`, …)
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only this actor (a user name, `token:NAME`, `cli:USER`, `system`)
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Entries to show
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub limit: i64,
+    /// One JSON array on standard output
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -355,7 +400,9 @@ pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<String>,
-    /// Load the demo data first if the database has no costs
+    /// Load the demo data first if the database has no costs, and offer a
+    /// clearly labelled one-click sign-in per role (only while the database
+    /// has no users of its own)
     #[arg(long)]
     pub demo: bool,
 }
@@ -472,6 +519,10 @@ pub fn log_settings(cli: &Cli) -> (String, crate::telemetry::LogFormat) {
 
 /// Runs the command. Long-running work shows progress on stderr.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    crate::audit::set_process_actor(&match &cli.command {
+        Command::Serve(_) => "system".to_string(),
+        _ => crate::audit::cli_actor(),
+    });
     match &cli.command {
         Command::Serve(args) => serve(&cli, args),
         Command::Demo(args) => {
@@ -506,16 +557,27 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let pool = open(&settings)?;
             let mut conn = pool.get().map_err(DbError::from)?;
             let csv = monthly_csv(&mut conn, args.month)?;
-            match &args.out {
+            let dest = match &args.out {
                 Some(path) if path.as_os_str() != "-" => {
                     std::fs::write(path, &csv)
                         .map_err(|e| CliError::Runtime(format!("{}: {e}", path.display())))?;
                     eprintln!("wrote {} ({} bytes)", path.display(), csv.len());
+                    path.display().to_string()
                 }
-                _ => std::io::stdout()
-                    .write_all(&csv)
-                    .map_err(|e| CliError::Runtime(format!("standard output: {e}")))?,
-            }
+                _ => {
+                    std::io::stdout()
+                        .write_all(&csv)
+                        .map_err(|e| CliError::Runtime(format!("standard output: {e}")))?;
+                    "standard output".to_string()
+                }
+            };
+            crate::audit::record(
+                &mut conn,
+                "export",
+                &format!("monthly CSV {}", args.month),
+                crate::audit::OK,
+                &format!("to {dest}, {} bytes", csv.len()),
+            )?;
             Ok(())
         }
         Command::Pull(PullCommand::CostExplorer(args)) => {
@@ -556,6 +618,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let pool = open(&settings)?;
             let mut conn = pool.get().map_err(DbError::from)?;
             crate::cli_user::run(&mut conn, command)
+        }
+        Command::Token(command) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            crate::cli_user::token(&mut conn, command)
+        }
+        Command::Audit(args) => {
+            let settings = settings(&cli, None)?;
+            let pool = open(&settings)?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            crate::cli_user::audit_log(&mut conn, args)
         }
         Command::Catalog(command) => {
             let settings = settings(&cli, None)?;
@@ -840,8 +914,25 @@ fn load_demo(pool: &DbPool, opts: &DemoOptions) -> Result<demo::DemoSummary, Cli
 }
 
 fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
-    let settings = settings(cli, args.bind.clone())?;
+    let mut settings = settings(cli, args.bind.clone())?;
     let pool = open(&settings)?;
+    {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        let real_users = crate::auth::sessions::has_real_users(&mut conn)?;
+        if args.demo && real_users {
+            eprintln!("the database has its own users: the demo sign-in stays off");
+        }
+        settings.demo_sign_in = args.demo && !real_users;
+        if settings.demo_sign_in {
+            eprintln!(
+                "DEMO SIGN-IN IS ON: anyone who can reach this address can sign in with one click (never use --demo for real data)"
+            );
+        } else if !real_users {
+            eprintln!(
+                "no users yet: add the first admin with `finops user add NAME --role admin` (password on standard input)"
+            );
+        }
+    }
     if args.demo {
         let mut conn = pool.get().map_err(DbError::from)?;
         let rows = costs::count_rows(&mut conn)?;

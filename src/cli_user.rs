@@ -1,10 +1,14 @@
-//! `finops user add|passwd|role|remove|list`.
+//! `finops user add|passwd|role|remove|list`, `finops token
+//! add|revoke|list` and `finops audit`. Every change is audited; a changed
+//! password or a removed user ends that user's sessions.
 
 use std::io::BufRead;
 
+use crate::audit;
+use crate::auth::sessions as auth_sessions;
 use crate::auth::{self, password, Role};
-use crate::cli::{CliError, UserCommand};
-use crate::db::{users, DbConnection};
+use crate::cli::{AuditArgs, CliError, TokenCommand, UserCommand};
+use crate::db::{api_tokens, sessions, users, DbConnection};
 
 fn role(text: &str) -> Result<Role, CliError> {
     Role::parse(text).ok_or_else(|| {
@@ -44,6 +48,13 @@ pub fn run(conn: &mut DbConnection, command: &UserCommand) -> Result<(), CliErro
                     "user '{name}' exists (use user passwd or user role)"
                 )));
             }
+            audit::record(
+                conn,
+                "user.add",
+                name,
+                audit::OK,
+                &format!("role {}", r.as_str()),
+            )?;
             eprintln!("added {name} ({})", r.as_str());
         }
         UserCommand::Passwd { name } => {
@@ -51,20 +62,43 @@ pub fn run(conn: &mut DbConnection, command: &UserCommand) -> Result<(), CliErro
             if !users::update(conn, name, Some(&hash), None)? {
                 return Err(CliError::BadInput(format!("there is no user '{name}'")));
             }
-            eprintln!("password of {name} changed");
+            let ended = sessions::delete_for_user(conn, name)?;
+            audit::record(
+                conn,
+                "user.passwd",
+                name,
+                audit::OK,
+                &format!("{ended} session(s) ended"),
+            )?;
+            eprintln!("password of {name} changed; {ended} session(s) ended");
         }
         UserCommand::Role { name, role: r } => {
             let r = role(r)?;
             if !users::update(conn, name, None, Some(r.as_str()))? {
                 return Err(CliError::BadInput(format!("there is no user '{name}'")));
             }
+            audit::record(
+                conn,
+                "user.role",
+                name,
+                audit::OK,
+                &format!("now {}", r.as_str()),
+            )?;
             eprintln!("{name} is now {}", r.as_str());
         }
         UserCommand::Remove { name } => {
             if !users::remove(conn, name)? {
                 return Err(CliError::BadInput(format!("there is no user '{name}'")));
             }
-            eprintln!("removed {name}");
+            let ended = sessions::delete_for_user(conn, name)?;
+            audit::record(
+                conn,
+                "user.remove",
+                name,
+                audit::OK,
+                &format!("{ended} session(s) ended"),
+            )?;
+            eprintln!("removed {name}; {ended} session(s) ended");
         }
         UserCommand::List { json } => {
             let all = users::all(conn)?;
@@ -81,6 +115,89 @@ pub fn run(conn: &mut DbConnection, command: &UserCommand) -> Result<(), CliErro
                 }
             }
         }
+    }
+    Ok(())
+}
+
+pub fn token(conn: &mut DbConnection, command: &TokenCommand) -> Result<(), CliError> {
+    match command {
+        TokenCommand::Add { name, role: r } => {
+            auth::check_name(name).map_err(|e| CliError::BadInput(e.to_string()))?;
+            let r = role(r)?;
+            let creator = audit::current_actor();
+            let Some(token) = auth_sessions::add_api_token(conn, name, r, &creator)? else {
+                return Err(CliError::BadInput(format!(
+                    "a token named '{name}' exists (revoke it first)"
+                )));
+            };
+            audit::record(
+                conn,
+                "token.add",
+                name,
+                audit::OK,
+                &format!("role {}", r.as_str()),
+            )?;
+            eprintln!(
+                "token {name} ({}) made; it is shown only now: send it as 'Authorization: Bearer TOKEN'",
+                r.as_str()
+            );
+            println!("{token}");
+        }
+        TokenCommand::Revoke { name } => {
+            if !api_tokens::revoke(conn, name)? {
+                return Err(CliError::BadInput(format!("there is no token '{name}'")));
+            }
+            audit::record(conn, "token.revoke", name, audit::OK, "")?;
+            eprintln!("revoked {name}");
+        }
+        TokenCommand::List { json } => {
+            let all = api_tokens::all(conn)?;
+            if *json {
+                println!("{}", serde_json::to_string(&all).unwrap_or_default());
+            } else {
+                for t in all {
+                    println!(
+                        "{:<24} {:<8} made {} by {:<16} last used {}",
+                        t.name,
+                        t.role,
+                        t.created_at.date(),
+                        t.created_by,
+                        t.last_used_at
+                            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_else(|| "never".to_string())
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn audit_log(conn: &mut DbConnection, args: &AuditArgs) -> Result<(), CliError> {
+    let entries = crate::db::audit::list(
+        conn,
+        &crate::db::audit::AuditFilter {
+            action: args.action.clone(),
+            actor: args.actor.clone(),
+            before: None,
+            limit: args.limit,
+        },
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string(&entries).unwrap_or_default());
+        return Ok(());
+    }
+    for e in entries {
+        println!(
+            "{:>6} {} {:<20} {:<18} {:<8} {} {}",
+            e.id,
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.action,
+            e.outcome,
+            e.target,
+            e.detail
+        );
     }
     Ok(())
 }

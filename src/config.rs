@@ -8,6 +8,8 @@ use serde::Deserialize;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://finops.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_CONFIG_FILE: &str = "finops.toml";
+/// How long a browser session lasts unless `session_hours` says otherwise.
+pub const DEFAULT_SESSION_HOURS: u32 = 12;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -33,6 +35,13 @@ pub struct Settings {
     pub log_format: crate::telemetry::LogFormat,
     /// Serve `GET /metrics` (Prometheus text format).
     pub metrics: bool,
+    /// `GET /metrics` without sign-in (else a signed-in user or API token).
+    pub metrics_public: bool,
+    /// How long a browser session lasts, in hours.
+    pub session_hours: u32,
+    /// The labelled one-click demo sign-in (`serve --demo` only; never from
+    /// a file or the environment).
+    pub demo_sign_in: bool,
 }
 
 impl Default for Settings {
@@ -49,6 +58,9 @@ impl Default for Settings {
             cost_explorer_account: "aws".to_string(),
             log_format: crate::telemetry::LogFormat::Text,
             metrics: true,
+            metrics_public: true,
+            session_hours: DEFAULT_SESSION_HOURS,
+            demo_sign_in: false,
         }
     }
 }
@@ -68,6 +80,8 @@ struct FileSettings {
     cost_explorer_account: Option<String>,
     log_format: Option<String>,
     metrics: Option<bool>,
+    metrics_public: Option<bool>,
+    session_hours: Option<u32>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -159,6 +173,12 @@ impl Settings {
             if let Some(v) = f.metrics {
                 s.metrics = v;
             }
+            if let Some(v) = f.metrics_public {
+                s.metrics_public = v;
+            }
+            if let Some(v) = f.session_hours {
+                s.session_hours = v;
+            }
         }
         if let Some(v) = env("FINOPS_DATABASE_URL") {
             s.database_url = v;
@@ -183,16 +203,16 @@ impl Settings {
                 })?;
         }
         if let Some(v) = env("FINOPS_METRICS") {
-            s.metrics = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                _ => {
-                    return Err(ConfigError::Env {
-                        name: "FINOPS_METRICS".into(),
-                        message: format!("'{v}' is not on or off"),
-                    })
-                }
-            };
+            s.metrics = on_off("FINOPS_METRICS", &v)?;
+        }
+        if let Some(v) = env("FINOPS_METRICS_PUBLIC") {
+            s.metrics_public = on_off("FINOPS_METRICS_PUBLIC", &v)?;
+        }
+        if let Some(v) = env("FINOPS_SESSION_HOURS") {
+            s.session_hours = v.trim().parse().map_err(|_| ConfigError::Env {
+                name: "FINOPS_SESSION_HOURS".into(),
+                message: format!("'{v}' is not a whole number"),
+            })?;
         }
         if let Some(v) = env("FINOPS_PULL_EVERY_HOURS") {
             s.pull_every_hours = v.trim().parse().map_err(|_| ConfigError::Env {
@@ -221,6 +241,12 @@ impl Settings {
                 message: format!("{} is out of range 1..=256", s.pool_size),
             });
         }
+        if s.session_hours == 0 || s.session_hours > 24 * 30 {
+            return Err(ConfigError::Env {
+                name: "session_hours".into(),
+                message: format!("{} is out of range 1..=720", s.session_hours),
+            });
+        }
         if s.upload_limit_mb == 0 {
             return Err(ConfigError::Env {
                 name: "upload_limit_mb".into(),
@@ -228,6 +254,18 @@ impl Settings {
             });
         }
         Ok(s)
+    }
+}
+
+/// An on/off environment value.
+fn on_off(name: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        _ => Err(ConfigError::Env {
+            name: name.into(),
+            message: format!("'{v}' is not on or off"),
+        }),
     }
 }
 

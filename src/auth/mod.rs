@@ -1,7 +1,12 @@
-//! Who may use finops: users with a role and an Argon2id password hash.
-//! (Sign-in to the web service builds on this.)
+//! Who may use finops: users with a role and an Argon2id password hash,
+//! browser sessions, API tokens, the login rate limit and the access
+//! policy of each route.
 
 pub mod password;
+pub mod policy;
+pub mod secret;
+pub mod sessions;
+pub mod throttle;
 
 /// What a user may do: viewers read; analysts also import, export and edit
 /// the calendar and scenarios; admins also manage users, allocation rules
@@ -29,6 +34,37 @@ impl Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == text.trim().to_ascii_lowercase())
+    }
+}
+
+/// Who is making a request, and how they proved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// A user name, or `token:NAME` for an API token.
+    pub name: String,
+    pub role: Role,
+    pub via: Via,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// A browser session: the digest of its cookie and its CSRF token.
+    Session { token_hash: String, csrf: String },
+    /// An API token (no cookies, so no CSRF).
+    Token,
+}
+
+impl Identity {
+    pub fn may(&self, role: Role) -> bool {
+        self.role >= role
+    }
+
+    /// The CSRF token forms must carry, for a browser session.
+    pub fn csrf(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { csrf, .. } => Some(csrf),
+            Via::Token => None,
+        }
     }
 }
 

@@ -75,12 +75,36 @@ pub fn now() -> NaiveDateTime {
     t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
 }
 
-/// Records a finished run; returns its id.
+/// Records a finished run, and who ran it in the audit log (in the caller's
+/// transaction, so an import and its audit entry land together); returns
+/// its id.
 pub fn record(conn: &mut DbConnection, run: &NewIngestRun) -> Result<i64, DbError> {
     let id = diesel::insert_into(ingest_runs::table)
         .values(run)
         .returning(ingest_runs::id)
         .get_result(conn)?;
+    let target = if run.file_name.is_empty() {
+        run.source.clone()
+    } else {
+        format!("{} {}", run.source, run.file_name)
+    };
+    let first_line = run.message.lines().next().unwrap_or("");
+    let detail = if run.billing_period.is_empty() {
+        format!("run {id}: {first_line}")
+    } else {
+        format!("run {id}, {}: {first_line}", run.billing_period)
+    };
+    crate::audit::record(
+        conn,
+        crate::audit::action_of_source(&run.source),
+        &target,
+        if run.status == "ok" {
+            crate::audit::OK
+        } else {
+            crate::audit::FAILED
+        },
+        &detail,
+    )?;
     crate::metrics::import(&run.source, &run.status, run.rows_kept);
     Ok(id)
 }

@@ -3,6 +3,8 @@
 
 pub mod activity;
 pub mod allocation_rules;
+pub mod api_tokens;
+pub mod audit;
 pub mod aws_advice;
 pub mod budgets;
 pub mod calendar;
@@ -13,6 +15,7 @@ pub mod instance_catalog;
 pub mod resource_costs;
 pub mod scenarios;
 pub mod schema;
+pub mod sessions;
 pub mod sql;
 pub mod users;
 pub mod utilisation;

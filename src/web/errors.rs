@@ -15,6 +15,10 @@ pub enum WebError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
     TooLarge(String),
@@ -29,6 +33,8 @@ impl WebError {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -40,6 +46,8 @@ impl WebError {
         match self {
             WebError::BadRequest(_) => "bad_request",
             WebError::NotFound(_) => "not_found",
+            WebError::Unauthorized(_) => "unauthorized",
+            WebError::TooManyRequests(_) => "too_many_requests",
             WebError::Forbidden(_) => "forbidden",
             WebError::TooLarge(_) => "too_large",
             WebError::Unavailable(_) => "unavailable",
@@ -85,6 +93,12 @@ impl From<DbError> for WebError {
                 )
             }
         }
+    }
+}
+
+impl From<diesel::result::Error> for WebError {
+    fn from(e: diesel::result::Error) -> WebError {
+        DbError::from(e).into()
     }
 }
 

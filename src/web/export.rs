@@ -14,7 +14,8 @@ pub async fn monthly(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
-    answer(
+    let st = state.clone();
+    let response = answer(
         state.into_inner(),
         cache_key(&req),
         move |conn, _catalog| {
@@ -32,5 +33,10 @@ pub async fn monthly(
         },
     )
     .await
-    .map_err(HtmlError)
+    .map_err(HtmlError)?;
+    let month = req.query_string().replace("month=", "");
+    super::audit_export(&st, &req, format!("monthly CSV {month}"))
+        .await
+        .map_err(HtmlError)?;
+    Ok(response)
 }

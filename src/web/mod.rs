@@ -1,15 +1,18 @@
 //! The web service: HTML pages, the JSON API, the CSV export and health
 //! endpoints. Handlers are thin; reports live in `crate::report`.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod cache;
 pub mod errors;
 pub mod export;
+pub mod guard;
 pub mod health;
 pub mod observe;
 pub mod pages;
 pub mod params;
+pub mod signin;
 pub mod state;
 pub mod views;
 
@@ -119,9 +122,40 @@ where
     Ok(payload.respond())
 }
 
-/// The cache key of a request: its path and query string.
+/// The cache key of a request: who asks (pages show their name and the
+/// actions their role allows), the path and the query string.
 pub fn cache_key(req: &HttpRequest) -> String {
-    format!("{}?{}", req.path(), req.query_string())
+    let who = guard::identity_of(req)
+        .map(|i| format!("{}|{}|{}", i.name, i.role.as_str(), i.csrf().is_some()))
+        .unwrap_or_default();
+    format!("{who}#{}?{}", req.path(), req.query_string())
+}
+
+/// Records in the audit log that the signed-in user downloaded an export
+/// (`what`: the file); an export that cannot be audited is not answered.
+pub async fn audit_export(
+    state: &AppState,
+    req: &HttpRequest,
+    what: String,
+) -> Result<(), WebError> {
+    let actor = guard::identity_of(req)
+        .map(|i| i.name)
+        .unwrap_or_else(|| "anonymous".to_string());
+    let detail = format!("{}?{}", req.path(), req.query_string());
+    let pool = state.pool.clone();
+    web::block(move || -> Result<(), WebError> {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        crate::audit::record_as(
+            &mut conn,
+            &actor,
+            "export",
+            &what,
+            crate::audit::OK,
+            &detail,
+        )?;
+        Ok(())
+    })
+    .await?
 }
 
 /// A built server bound to its port, not yet running.
@@ -137,7 +171,12 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::overview::page))
+    cfg.route("/login", web::get().to(signin::form))
+        .route("/login", web::post().to(signin::submit))
+        .route("/login/demo", web::post().to(signin::demo))
+        .route("/logout", web::post().to(signin::sign_out))
+        .route("/admin", web::get().to(admin::page))
+        .route("/", web::get().to(pages::overview::page))
         .route("/month", web::get().to(pages::month::page))
         .route("/costs", web::get().to(pages::explorer::page))
         .route("/sources", web::get().to(pages::sources::page))
@@ -215,10 +254,15 @@ impl Application {
         );
         state.pull_every_hours = settings.pull_every_hours;
         state.metrics = settings.metrics;
+        state.metrics_public = settings.metrics_public;
+        state.session_hours = settings.session_hours;
+        state.demo_sign_in = settings.demo_sign_in;
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(256 * 1024))
+                .wrap(actix_web::middleware::from_fn(guard::guard))
                 .wrap(Compress::default())
                 .wrap(
                     DefaultHeaders::new()

@@ -1,8 +1,8 @@
 //! Every request gets an id (the caller's `X-Request-Id` when it is a
 //! sane token, else a new one), answered in the `X-Request-Id` header and
 //! carried by the request's tracing span; its latency goes to the metrics
-//! by route pattern; one log line says what was answered. Query strings
-//! are not logged.
+//! by route pattern; one log line says what was answered and to whom.
+//! Query strings, cookies and tokens are not logged.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -11,7 +11,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpMessage, HttpResponse};
 use tracing::Instrument;
 
 use super::state::AppState;
@@ -72,9 +72,16 @@ pub async fn observe(
             .insert(HeaderName::from_static(REQUEST_ID), value);
     }
     if !quiet || status >= 500 {
+        let user = res
+            .request()
+            .extensions()
+            .get::<crate::auth::Identity>()
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| "-".to_string());
         span.in_scope(|| {
             tracing::info!(
                 path = %path,
+                user = %user,
                 status,
                 ms = (seconds * 1000.0).round() as u64,
                 "answered"

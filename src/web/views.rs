@@ -2,8 +2,47 @@
 
 use chrono::NaiveDate;
 
+use crate::auth::{Identity, Role};
 use crate::money::Micros;
 use crate::report::{Catalog, Change};
+
+/// Who is looking at a page: what the layout shows about them and which
+/// actions their role offers.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    /// The database label shown in the footer.
+    pub database: String,
+    /// User name (or `token:NAME`); empty when no one is signed in.
+    pub user: String,
+    pub role: Option<Role>,
+    /// Signed in with a browser session (so a sign-out button is shown).
+    pub session: bool,
+}
+
+impl Viewer {
+    pub fn new(database: &str, identity: Option<&Identity>) -> Viewer {
+        Viewer {
+            database: database.to_string(),
+            user: identity.map(|i| i.name.clone()).unwrap_or_default(),
+            role: identity.map(|i| i.role),
+            session: identity.is_some_and(|i| i.csrf().is_some()),
+        }
+    }
+
+    pub fn may(&self, role: Role) -> bool {
+        self.role.is_some_and(|r| r >= role)
+    }
+
+    /// Part of a cache key: pages differ by who is looking.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.user,
+            self.role.map(Role::as_str).unwrap_or(""),
+            self.session
+        )
+    }
+}
 
 /// Data the base layout shows on every page.
 #[derive(Clone, Debug)]
@@ -14,10 +53,22 @@ pub struct Layout {
     /// "Data from … to … · USD · SQLite" or similar.
     pub data_note: String,
     pub asset_version: &'static str,
+    /// Who is signed in (empty on error pages and the login form).
+    pub user: String,
+    pub role: &'static str,
+    /// A browser session: show the sign-out button.
+    pub session: bool,
+    /// Analyst or admin: imports, exports, calendar edits.
+    pub can_edit: bool,
+    /// Admin: allocation rules, users, the audit log.
+    pub can_admin: bool,
+    /// What forms carry as their CSRF token (filled per answer).
+    pub csrf: &'static str,
 }
 
 impl Layout {
-    pub fn new(title: &str, active: &'static str, catalog: &Catalog, database: &str) -> Layout {
+    pub fn new(title: &str, active: &'static str, catalog: &Catalog, viewer: &Viewer) -> Layout {
+        let database = &viewer.database;
         let data_note = match (catalog.first_day, catalog.last_day) {
             (Some(first), Some(last)) => format!(
                 "Data {} to {} · {} · {}",
@@ -29,21 +80,35 @@ impl Layout {
             _ => format!("No data yet · {database}"),
         };
         Layout {
-            title: title.to_string(),
-            active,
             data_note,
-            asset_version: super::assets::VERSION,
+            user: viewer.user.clone(),
+            role: viewer.role.map(Role::as_str).unwrap_or(""),
+            session: viewer.session,
+            can_edit: viewer.may(Role::Analyst),
+            can_admin: viewer.may(Role::Admin),
+            ..Layout::plain(title).with_active(active)
         }
     }
 
-    /// For error pages, which may have no database.
+    /// For error pages and the login form, which may have no database.
     pub fn plain(title: &str) -> Layout {
         Layout {
             title: title.to_string(),
             active: "",
             data_note: String::new(),
             asset_version: super::assets::VERSION,
+            user: String::new(),
+            role: "",
+            session: false,
+            can_edit: false,
+            can_admin: false,
+            csrf: super::guard::CSRF_SLOT,
         }
+    }
+
+    pub fn with_active(mut self, active: &'static str) -> Layout {
+        self.active = active;
+        self
     }
 }
 

@@ -10,7 +10,11 @@ use std::time::Duration;
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
 
+use finops::auth::Role;
+
 use crate::helpers::{dollars_to_micros, Backend, TestApp};
+
+const PASSWORD: &str = "correct horse battery staple";
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -117,6 +121,43 @@ async fn start_browser() -> (Driver, fantoccini::Client, tempfile::TempDir) {
     (driver, client, profile)
 }
 
+/// Adds a user of `role` and signs in through the login form, as a person
+/// would: an anonymous visit to a page lands on the form, and signing in
+/// returns to that page.
+async fn sign_in_in_browser(client: &fantoccini::Client, app: &TestApp, role: Role) {
+    let user = format!("{}-user", role.as_str());
+    app.add_user(&user, role, PASSWORD).await;
+    client
+        .goto(&format!("{}/costs?granularity=month", app.address))
+        .await
+        .unwrap();
+    wait_for_url(client, "/login?next=").await;
+    assert_eq!(client.title().await.unwrap(), "Sign in · finops");
+    client
+        .find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys(&user)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(client, "/costs?granularity=month").await;
+    assert!(text_of(client, "#signed-in-as").await.contains(&user));
+}
+
 #[tokio::test]
 async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
     if !browser_available() {
@@ -125,6 +166,7 @@ async fn overview_filter_changes_chart_and_table_in_a_real_browser() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     app.load_demo(42, 3).await;
     let (_driver, client, _profile) = start_browser().await;
+    sign_in_in_browser(&client, &app, Role::Analyst).await;
 
     let run = async {
         client
@@ -234,6 +276,7 @@ async fn upload_a_file_and_add_an_allocation_rule_in_a_real_browser() {
     )
     .unwrap();
     let (_driver, client, _profile) = start_browser().await;
+    sign_in_in_browser(&client, &app, Role::Admin).await;
     let run = async {
         client
             .goto(&format!("{}/sources", app.address))
@@ -338,6 +381,7 @@ async fn a_planner_filters_sorts_and_tries_a_commitment_in_a_real_browser() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     app.load_demo(42, 6).await;
     let (_driver, client, _profile) = start_browser().await;
+    sign_in_in_browser(&client, &app, Role::Analyst).await;
 
     let run = async {
         client
@@ -429,4 +473,60 @@ async fn a_planner_filters_sorts_and_tries_a_commitment_in_a_real_browser() {
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;
     outcome.expect("the browser test finished within two minutes");
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_is_offered_no_changes_and_signs_out_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 2).await;
+    let (_driver, client, _profile) = start_browser().await;
+    sign_in_in_browser(&client, &app, Role::Viewer).await;
+    let run = async {
+        client
+            .goto(&format!("{}/month?month=2026-10", app.address))
+            .await
+            .unwrap();
+        assert!(!text_of(&client, "#content").await.is_empty());
+        assert!(
+            client.find(Locator::Css("#download-csv")).await.is_err(),
+            "no export for a viewer"
+        );
+        client
+            .goto(&format!("{}/sources", app.address))
+            .await
+            .unwrap();
+        assert!(client
+            .find(Locator::Css("form[action='/sources/upload']"))
+            .await
+            .is_err());
+        assert!(client.find(Locator::Css("#nav-admin")).await.is_err());
+        // Typing the export's address anyway: refused.
+        client
+            .goto(&format!("{}/export/monthly.csv?month=2026-10", app.address))
+            .await
+            .unwrap();
+        assert!(text_of(&client, "h1").await.contains("403"));
+        client.goto(&format!("{}/", app.address)).await.unwrap();
+        client
+            .find(Locator::Css("#sign-out"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_url(&client, "/login?signed_out=1").await;
+        assert!(text_of(&client, "#login-notice")
+            .await
+            .contains("signed out"));
+        client
+            .goto(&format!("{}/month", app.address))
+            .await
+            .unwrap();
+        wait_for_url(&client, "/login?next=").await;
+    };
+    run.await;
+    let _ = client.close().await;
 }

@@ -273,6 +273,20 @@ async fn a_stopping_server_finishes_the_requests_in_flight() {
         .output()
         .unwrap();
     assert!(demo.status.success());
+    let made = Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args([
+            "--database",
+            db.url(),
+            "token",
+            "add",
+            "sigterm",
+            "--role",
+            "viewer",
+        ])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_string();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -292,7 +306,7 @@ async fn a_stopping_server_finishes_the_requests_in_flight() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client_with_token(&token);
     let mut up = false;
     for _ in 0..100 {
         if client.get(format!("{base}/healthz")).send().await.is_ok() {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use finops::auth::Role;
 use finops::config::Settings;
 use finops::db::{self, DbPool};
 use finops::demo::{self, DemoOptions};
@@ -144,6 +145,7 @@ pub struct TestApp {
     pub cache: std::sync::Arc<finops::web::cache::ResponseCache>,
     pub db: TestDb,
     pub backend: Backend,
+    /// Sends an admin API token with every request.
     pub client: reqwest::Client,
 }
 
@@ -173,6 +175,7 @@ impl TestApp {
         let pool = app.pool().clone();
         let cache = app.cache();
         tokio::spawn(app.into_server());
+        let token = make_token(&pool, "tests-admin", Role::Admin).await;
         TestApp {
             address,
             pool,
@@ -181,10 +184,7 @@ impl TestApp {
                 url: url.to_string(),
             },
             backend: Backend::Postgres,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("HTTP client"),
+            client: client_with_token(&token),
         }
     }
 
@@ -211,16 +211,14 @@ impl TestApp {
         let pool = app.pool().clone();
         let cache = app.cache();
         tokio::spawn(app.into_server());
+        let token = make_token(&pool, "tests-admin", Role::Admin).await;
         Some(TestApp {
             address,
             pool,
             cache,
             db,
             backend,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("HTTP client"),
+            client: client_with_token(&token),
         })
     }
 
@@ -283,6 +281,127 @@ impl TestApp {
         })
         .await
         .expect("blocking task")
+    }
+}
+
+/// An HTTP client that follows no redirects and sends `token` as a bearer
+/// token (none when empty).
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if !token.is_empty() {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
+    }
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("HTTP client")
+}
+
+/// Makes an API token with `role` directly in the database.
+pub async fn make_token(pool: &DbPool, name: &str, role: Role) -> String {
+    let pool = pool.clone();
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        finops::auth::sessions::add_api_token(&mut conn, &name, role, "tests")
+            .expect("token stored")
+            .expect("token name free")
+    })
+    .await
+    .expect("token task")
+}
+
+/// A browser session: its cookie header value and CSRF token.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The `value` of the first `<input … name="NAME" value="…">` in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].to_string())
+}
+
+/// `name=value` of a Set-Cookie header with that name.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+impl TestApp {
+    /// A client with a fresh API token of `role`.
+    pub async fn client_as(&self, role: Role) -> reqwest::Client {
+        let name = format!(
+            "tests-{}-{}",
+            role.as_str(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        client_with_token(&make_token(&self.pool, &name, role).await)
+    }
+
+    /// Adds a user with a password.
+    pub async fn add_user(&self, name: &str, role: Role, password: &str) {
+        let hash = finops::auth::password::hash(password).expect("hash");
+        let name = name.to_string();
+        let added = self
+            .with_conn(move |conn| {
+                finops::db::users::add(conn, &name, role.as_str(), &hash).expect("add user")
+            })
+            .await;
+        assert!(added, "user added");
+    }
+
+    /// The login form's result for a user name and password: the answer
+    /// to the POST (a 303 with the session cookie when it worked).
+    pub async fn post_login(&self, user: &str, password: &str) -> reqwest::Response {
+        let anon = client_with_token("");
+        let form = anon
+            .get(format!("{}/login", self.address))
+            .send()
+            .await
+            .expect("login form");
+        let login_cookie = set_cookie(&form, "finops_login").expect("login cookie");
+        let html = form.text().await.expect("login page");
+        let token = input_value(&html, "csrf").expect("login token");
+        anon.post(format!("{}/login", self.address))
+            .header("Cookie", login_cookie)
+            .form(&[
+                ("username", user),
+                ("password", password),
+                ("csrf", token.as_str()),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .expect("login post")
+    }
+
+    /// Signs in through the login form; the session's cookie and the CSRF
+    /// token its pages carry.
+    pub async fn sign_in(&self, user: &str, password: &str) -> Session {
+        let r = self.post_login(user, password).await;
+        assert_eq!(r.status().as_u16(), 303, "signed in");
+        let cookie = set_cookie(&r, "finops_session").expect("session cookie");
+        let page = client_with_token("")
+            .get(format!("{}/calendar", self.address))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .expect("a page");
+        let html = page.text().await.expect("page body");
+        let csrf = input_value(&html, "csrf").expect("CSRF token in the page");
+        Session { cookie, csrf }
     }
 }
 

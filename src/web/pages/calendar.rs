@@ -6,6 +6,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
+use diesel::Connection;
 
 use super::FormOutcome;
 use crate::calendar::{self, CalendarEvent, EventKind};
@@ -15,7 +16,7 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{short_date, Layout};
+use crate::web::views::{short_date, Layout, Viewer};
 use crate::web::Payload;
 
 /// Source recorded for events added or edited on the page.
@@ -158,6 +159,8 @@ impl EventForm {
                 "expected_uplift" => f.uplift_percent = v,
                 "ramp_days" => f.ramp_days = v,
                 "notes" => f.notes = v,
+                // Checked by `post_form` before the form is read.
+                "csrf" => {}
                 other => return Err(format!("unexpected form field '{other}'")),
             }
         }
@@ -230,7 +233,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
     entered: Option<(EventForm, String)>,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
@@ -275,7 +278,7 @@ fn build(
     let (past, upcoming): (Vec<&CalendarEvent>, Vec<&CalendarEvent>) =
         events.iter().partition(|e| e.end < today);
     let page = CalendarPage {
-        layout: Layout::new("Calendar", "calendar", catalog, database),
+        layout: Layout::new("Calendar", "calendar", catalog, viewer),
         upcoming: upcoming.into_iter().map(view).collect(),
         past: past.into_iter().rev().map(view).collect(),
         form_platforms: Platform::ALL
@@ -298,8 +301,8 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, |conn, catalog, params, database| {
-        build(conn, catalog, params, database, None)
+    super::render(req, state, |conn, catalog, params, viewer| {
+        build(conn, catalog, params, viewer, None)
     })
     .await
 }
@@ -348,20 +351,21 @@ pub async fn save(
     super::post_form(
         &req,
         state,
-        body.len(),
+        &body,
         64 * 1024,
         move |conn| {
-            Ok(match save_event(conn, &form)? {
+            let saved = conn.transaction::<_, WebError, _>(|conn| save_event(conn, &form))?;
+            Ok(match saved {
                 Ok(id) => FormOutcome::Saved(format!("/calendar?saved={id}")),
                 Err(message) => FormOutcome::Refused(message),
             })
         },
-        move |conn, catalog, database, message| {
+        move |conn, catalog, viewer, message| {
             build(
                 conn,
                 catalog,
                 &Params::parse(""),
-                database,
+                viewer,
                 Some((entered, message)),
             )
         },
@@ -375,6 +379,8 @@ pub async fn delete(
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
     super::sources::same_origin(&req).map_err(HtmlError)?;
+    crate::web::guard::check_csrf(&req, crate::web::guard::form_csrf(&body).as_deref())
+        .map_err(HtmlError)?;
     let id: i64 = form_urlencoded::parse(&body)
         .find(|(k, _)| k == "id")
         .and_then(|(_, v)| v.trim().parse().ok())
@@ -383,24 +389,31 @@ pub async fn delete(
                 "Which event? (id missing)".to_string(),
             ))
         })?;
+    let actor = super::viewer(&req, &state).user;
     let state = state.into_inner();
     let st = state.clone();
     let found = web::block(move || -> Result<bool, WebError> {
+        let _acting = crate::audit::Actor::enter(&actor);
         let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
-        let found = crate::db::calendar::delete_event(&mut conn, id)?;
+        let found = conn.transaction::<_, crate::db::DbError, _>(|conn| {
+            let found = crate::db::calendar::delete_event(conn, id)?;
+            if found {
+                crate::db::ingest_runs::record(
+                    conn,
+                    &crate::db::ingest_runs::NewIngestRun::succeeded(
+                        "calendar",
+                        PAGE_SOURCE,
+                        "",
+                        "",
+                        0_usize,
+                        crate::db::ingest_runs::now(),
+                        format!("event {id} deleted"),
+                    ),
+                )?;
+            }
+            Ok(found)
+        })?;
         if found {
-            crate::db::ingest_runs::record(
-                &mut conn,
-                &crate::db::ingest_runs::NewIngestRun::succeeded(
-                    "calendar",
-                    PAGE_SOURCE,
-                    "",
-                    "",
-                    0_usize,
-                    crate::db::ingest_runs::now(),
-                    format!("event {id} deleted"),
-                ),
-            )?;
             st.cache.invalidate();
         }
         Ok(found)

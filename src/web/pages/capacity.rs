@@ -14,7 +14,7 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{short_date, thousands, Layout};
+use crate::web::views::{short_date, thousands, Layout, Viewer};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 4] = ["target", "launch_buffer", "horizon", "scenario"];
@@ -94,7 +94,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let policy = policy_from(params, 120)?;
@@ -196,7 +196,7 @@ fn build(
         })
         .collect();
     let page = CapacityPage {
-        layout: Layout::new("Capacity plan", "capacity", catalog, database),
+        layout: Layout::new("Capacity plan", "capacity", catalog, viewer),
         target: format!("{:.0}", policy.target_utilisation * 100.0),
         launch_buffer: format!("{:.0}", policy.launch_buffer * 100.0),
         horizon: policy.horizon_days,

@@ -15,7 +15,7 @@ use crate::report::{percent_text, Catalog};
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::{default_whole_periods, Params};
 use crate::web::state::AppState;
-use crate::web::views::{money, query_string, range_text, short_date, Layout};
+use crate::web::views::{money, query_string, range_text, short_date, Layout, Viewer};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 9] = [
@@ -109,7 +109,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let req = request_from(params, catalog, Granularity::Week, &[Dim::Platform])
@@ -187,7 +187,7 @@ fn build(
     let mut dimensions = vec![("none", "(nothing)")];
     dimensions.extend(Dim::ALL.iter().map(|d| (d.as_str(), d.label())));
     let page = ExplorerPage {
-        layout: Layout::new("Costs explorer", "costs", catalog, database),
+        layout: Layout::new("Costs explorer", "costs", catalog, viewer),
         from: f.from.to_string(),
         to: f.to.to_string(),
         period_text: range_text(f.from, f.to),

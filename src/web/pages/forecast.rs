@@ -18,7 +18,7 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{query_string, short_date, thousands, Layout};
+use crate::web::views::{query_string, short_date, thousands, Layout, Viewer};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 5] = ["metric", "platform", "region", "horizon", "scenario"];
@@ -192,7 +192,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let (req, horizon) = request_from(params)?;
@@ -246,7 +246,7 @@ fn build(
         String::new()
     };
     let mut page = ForecastPage {
-        layout: Layout::new("Forecast", "forecast", catalog, database),
+        layout: Layout::new("Forecast", "forecast", catalog, viewer),
         metric: metric.as_str(),
         metrics: vec![
             ("cost", "Cost"),

@@ -20,12 +20,20 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::ChangeView;
+use crate::web::views::{ChangeView, Viewer};
 use crate::web::{answer, cache_key, Payload};
 
-/// Builds a page from the request's parameters, the catalog and the
-/// database label shown in the footer.
-pub type BuildPage = fn(&mut DbConnection, &Catalog, &Params, &str) -> Result<Payload, WebError>;
+/// Builds a page from the request's parameters, the catalog and who is
+/// looking (their role decides which actions the page offers).
+pub type BuildPage = fn(&mut DbConnection, &Catalog, &Params, &Viewer) -> Result<Payload, WebError>;
+
+/// Who is looking at the page this request asks for.
+pub fn viewer(req: &HttpRequest, state: &AppState) -> Viewer {
+    Viewer::new(
+        &state.database_label,
+        crate::web::guard::identity_of(req).as_ref(),
+    )
+}
 
 /// Answers a page request through the cache.
 pub async fn render(
@@ -34,9 +42,9 @@ pub async fn render(
     build: BuildPage,
 ) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
-    let database = state.database_label.clone();
+    let viewer = viewer(&req, &state);
     answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        build(conn, catalog, &params, &database)
+        build(conn, catalog, &params, &viewer)
     })
     .await
     .map_err(HtmlError)
@@ -49,31 +57,37 @@ pub enum FormOutcome {
     Refused(String),
 }
 
-/// Handles a form post: checks the origin and size, runs `work` in the
-/// blocking pool; on `Refused`, `rerender` rebuilds the page with the
-/// message and the entered values. A saved change empties the cache.
+/// Handles a form post: checks the origin, the CSRF token and the size,
+/// runs `work` in the blocking pool as the signed-in user; on `Refused`,
+/// `rerender` rebuilds the page with the message and the entered values. A
+/// saved change empties the cache.
 pub async fn post_form<W, R>(
     req: &HttpRequest,
     state: web::Data<AppState>,
-    body_len: usize,
+    body: &[u8],
     max_len: usize,
     work: W,
     rerender: R,
 ) -> Result<HttpResponse, HtmlError>
 where
     W: FnOnce(&mut DbConnection) -> Result<FormOutcome, WebError> + Send + 'static,
-    R: FnOnce(&mut DbConnection, &Catalog, &str, String) -> Result<Payload, WebError>
+    R: FnOnce(&mut DbConnection, &Catalog, &Viewer, String) -> Result<Payload, WebError>
         + Send
         + 'static,
 {
     sources::same_origin(req).map_err(HtmlError)?;
-    if body_len > max_len {
+    if body.len() > max_len {
         return Err(HtmlError(WebError::TooLarge(
             "The form is too large.".to_string(),
         )));
     }
+    crate::web::guard::check_csrf(req, crate::web::guard::form_csrf(body).as_deref())
+        .map_err(HtmlError)?;
+    let viewer = viewer(req, &state);
+    let actor = viewer.user.clone();
     let state = state.into_inner();
     let outcome = web::block(move || -> Result<Result<String, Payload>, WebError> {
+        let _acting = crate::audit::Actor::enter(&actor);
         let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
         match work(&mut conn)? {
             FormOutcome::Saved(location) => {
@@ -83,12 +97,7 @@ where
             FormOutcome::Refused(message) => {
                 let version = crate::db::ingest_runs::data_version(&mut conn)?;
                 let catalog = state.catalog(&mut conn, version)?;
-                Ok(Err(rerender(
-                    &mut conn,
-                    &catalog,
-                    &state.database_label,
-                    message,
-                )?))
+                Ok(Err(rerender(&mut conn, &catalog, &viewer, message)?))
             }
         }
     })

@@ -15,7 +15,7 @@ use crate::report::{percent_text, Catalog, Change};
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::{default_month, Params};
 use crate::web::state::AppState;
-use crate::web::views::{money, query_string, short_date, ChangeView, Layout};
+use crate::web::views::{money, query_string, short_date, ChangeView, Layout, Viewer};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 4] = ["month", "platform", "region", "currency"];
@@ -99,7 +99,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let today = Utc::now().date_naive();
@@ -349,7 +349,7 @@ fn build(
     let last = catalog.last_day.map(Month::of);
     let next = month.next();
     let page = MonthPage {
-        layout: Layout::new(&format!("Month review {month}"), "month", catalog, database),
+        layout: Layout::new(&format!("Month review {month}"), "month", catalog, viewer),
         month: month.to_string(),
         month_name: month.long_name(),
         previous_name: prev.long_name(),

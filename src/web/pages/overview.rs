@@ -15,7 +15,7 @@ use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::{default_month, Params};
 use crate::web::state::AppState;
 use crate::web::views::{
-    money, query_string, range_text, short_date, thousands, ChangeView, Layout,
+    money, query_string, range_text, short_date, thousands, ChangeView, Layout, Viewer,
 };
 use crate::web::Payload;
 
@@ -125,7 +125,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let today = Utc::now().date_naive();
@@ -295,7 +295,7 @@ fn build(
     let trend = chart::stacked_area(&o.trend, &y_label, cur, chart::Size::Wide);
     let review_month = Month::of(to);
     let page = OverviewPage {
-        layout: Layout::new("Overview", "overview", catalog, database),
+        layout: Layout::new("Overview", "overview", catalog, viewer),
         empty: o.total.billed.is_zero() && o.total.effective.is_zero() && o.platforms.is_empty(),
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),

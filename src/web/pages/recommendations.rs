@@ -22,7 +22,7 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::Layout;
+use crate::web::views::{Layout, Viewer};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 11] = [
@@ -326,7 +326,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let options = fleet_options(params)?;
@@ -449,7 +449,7 @@ fn build(
     );
     let not_actionable = |s: Status| all.iter().filter(|x| x.status == s).count();
     let page = RecommendationsPage {
-        layout: Layout::new("Recommendations", "recommendations", catalog, database),
+        layout: Layout::new("Recommendations", "recommendations", catalog, viewer),
         tiles,
         rows,
         sort_links,
@@ -505,7 +505,7 @@ fn build_csv(
     conn: &mut DbConnection,
     _: &Catalog,
     params: &Params,
-    _: &str,
+    _: &Viewer,
 ) -> Result<Payload, WebError> {
     let shown = shown(conn, params)?;
     Ok(Payload::csv(
@@ -519,7 +519,12 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 }
 
 pub async fn csv(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build_csv).await
+    let st = state.clone();
+    let response = super::render(req.clone(), state, build_csv).await?;
+    crate::web::audit_export(&st, &req, "recommendations CSV".to_string())
+        .await
+        .map_err(HtmlError)?;
+    Ok(response)
 }
 
 // ---- detail ----
@@ -778,7 +783,7 @@ fn build_detail(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     let mut known: Vec<&str> = PARAMS.to_vec();
     known.extend(["id", "what_if", "option"]);
@@ -809,7 +814,7 @@ fn build_detail(
             .unwrap_or_else(|| "—".to_string())
     };
     let mut page = DetailPage {
-        layout: Layout::new("Recommendation", "recommendations", catalog, database),
+        layout: Layout::new("Recommendation", "recommendations", catalog, viewer),
         kind_label: rec.kind.label(),
         scope: scope_text(&rec),
         savings: rec.monthly_savings.display(&currency),

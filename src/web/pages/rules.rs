@@ -16,7 +16,7 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{money, range_text, Layout};
+use crate::web::views::{money, range_text, Layout, Viewer};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 3] = ["from", "to", "saved"];
@@ -123,7 +123,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
     entered: Option<(Vec<RuleInput>, String)>,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
@@ -149,7 +149,7 @@ fn build(
     };
     let unallocated = resource_costs::unallocated(conn, from, to, 50)?;
     let page = RulesPage {
-        layout: Layout::new("Allocation rules", "rules", catalog, database),
+        layout: Layout::new("Allocation rules", "rules", catalog, viewer),
         rows: rows_of(&inputs),
         error,
         saved,
@@ -163,8 +163,8 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, |conn, catalog, params, database| {
-        build(conn, catalog, params, database, None)
+    super::render(req, state, |conn, catalog, params, viewer| {
+        build(conn, catalog, params, viewer, None)
     })
     .await
 }
@@ -175,6 +175,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 pub fn parse_form(body: &[u8]) -> Result<Vec<RuleInput>, String> {
     let mut rows: std::collections::BTreeMap<usize, (f64, RuleInput)> = Default::default();
     for (key, value) in form_urlencoded::parse(body) {
+        if key == "csrf" {
+            // Checked by `post_form` before the form is read.
+            continue;
+        }
         let Some(rest) = key.strip_prefix('r') else {
             return Err(format!("unexpected form field '{key}'"));
         };
@@ -230,19 +234,19 @@ pub async fn save(
     super::post_form(
         &req,
         state,
-        body.len(),
+        &body,
         256 * 1024,
         move |conn| match rules::save(conn, &inputs, "the rules page") {
             Ok(_) => Ok(FormOutcome::Saved(format!("/rules?saved={}", inputs.len()))),
             Err(RulesError::Invalid(e)) => Ok(FormOutcome::Refused(e.to_string())),
             Err(RulesError::Db(e)) => Err(e.into()),
         },
-        move |conn, catalog, database, message| {
+        move |conn, catalog, viewer, message| {
             build(
                 conn,
                 catalog,
                 &Params::parse(""),
-                database,
+                viewer,
                 Some((entered, message)),
             )
         },

@@ -17,7 +17,7 @@ use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{query_string, short_date, thousands, Layout};
+use crate::web::views::{query_string, short_date, thousands, Layout, Viewer};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 3] = ["horizon", "target", "launch_buffer"];
@@ -143,7 +143,7 @@ fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
     params: &Params,
-    database: &str,
+    viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let policy = super::capacity::policy_from(params, 180)?;
@@ -175,7 +175,7 @@ fn build(
     let more = scenarios.len().saturating_sub(MAX_COMPARED);
     scenarios.truncate(MAX_COMPARED);
     let mut page = ScenariosPage {
-        layout: Layout::new("Scenarios", "scenarios", catalog, database),
+        layout: Layout::new("Scenarios", "scenarios", catalog, viewer),
         horizon,
         target: format!("{:.0}", policy.target_utilisation * 100.0),
         launch_buffer: format!("{:.0}", policy.launch_buffer * 100.0),

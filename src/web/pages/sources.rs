@@ -16,7 +16,7 @@ use crate::ingest::{self, activity, utilisation, BillingFormat, ImportError};
 use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::state::AppState;
-use crate::web::views::Layout;
+use crate::web::views::{Layout, Viewer};
 use crate::web::Payload;
 
 /// Largest upload accepted, unless `upload_limit_mb` says otherwise.
@@ -103,7 +103,7 @@ pub struct PageSettings {
 pub fn build(
     conn: &mut DbConnection,
     catalog: &Catalog,
-    database: &str,
+    viewer: &Viewer,
     outcome: Option<Outcome>,
     settings: PageSettings,
 ) -> Result<Payload, WebError> {
@@ -111,7 +111,7 @@ pub fn build(
     let runs = ingest_runs::latest(conn, 200)?;
     let last_pull = ingest_runs::latest_of(conn, crate::pull::cost_explorer::SOURCE)?;
     let page = SourcesPage {
-        layout: Layout::new("Data sources", "sources", catalog, database),
+        layout: Layout::new("Data sources", "sources", catalog, viewer),
         outcome,
         runs: runs.iter().map(view).collect(),
         limit_text: limit_text(limit),
@@ -134,7 +134,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             "The Data sources page takes no parameters.".to_string(),
         )));
     }
-    let database = state.database_label.clone();
+    let viewer = super::viewer(&req, &state);
     let settings = PageSettings {
         upload_limit: state.upload_limit,
         pull_every_hours: state.pull_every_hours,
@@ -142,7 +142,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     crate::web::answer(
         state.into_inner(),
         crate::web::cache_key(&req),
-        move |conn, catalog| build(conn, catalog, &database, None, settings),
+        move |conn, catalog| build(conn, catalog, &viewer, None, settings),
     )
     .await
     .map_err(HtmlError)
@@ -179,31 +179,66 @@ struct Upload {
     file: Option<(String, tempfile::NamedTempFile, u64)>,
 }
 
-async fn receive(mut form: Multipart, limit: u64) -> Result<Upload, WebError> {
+/// A short text field of the upload form (at most `max` bytes).
+async fn small_field(
+    field: &mut actix_multipart::Field,
+    name: &str,
+    max: usize,
+) -> Result<String, WebError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk =
+            chunk.map_err(|e| WebError::BadRequest(format!("The upload broke off: {e}")))?;
+        if text.len() + chunk.len() > max {
+            return Err(WebError::BadRequest(format!(
+                "The {name} field is too long."
+            )));
+        }
+        text.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&text).trim().to_string())
+}
+
+/// Reads the upload form. `csrf` is the session's token, which must come
+/// before the file (`None` for API tokens, which need none).
+async fn receive(
+    mut form: Multipart,
+    limit: u64,
+    csrf: Option<String>,
+) -> Result<Upload, WebError> {
     let mut upload = Upload {
         kind: None,
         file: None,
     };
+    let refused = || {
+        WebError::Forbidden(
+            "The form's security token is missing or out of date (were you signed out?). Reload the page and send it again."
+                .to_string(),
+        )
+    };
+    let mut csrf_ok = csrf.is_none();
     while let Some(field) = form.next().await {
         let mut field = field
             .map_err(|e| WebError::BadRequest(format!("The upload was not a valid form: {e}")))?;
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
-            "kind" => {
-                let mut text = Vec::new();
-                while let Some(chunk) = field.next().await {
-                    let chunk = chunk
-                        .map_err(|e| WebError::BadRequest(format!("The upload broke off: {e}")))?;
-                    if text.len() + chunk.len() > 64 {
-                        return Err(WebError::BadRequest(
-                            "The kind field is too long.".to_string(),
-                        ));
-                    }
-                    text.extend_from_slice(&chunk);
+            "csrf" => {
+                let sent = small_field(&mut field, "csrf", 128).await?;
+                csrf_ok = csrf_ok
+                    || csrf
+                        .as_deref()
+                        .is_some_and(|expected| crate::auth::secret::same(&sent, expected));
+                if !csrf_ok {
+                    return Err(refused());
                 }
-                upload.kind = Some(String::from_utf8_lossy(&text).trim().to_string());
+            }
+            "kind" => {
+                upload.kind = Some(small_field(&mut field, "kind", 64).await?);
             }
             "file" => {
+                if !csrf_ok {
+                    return Err(refused());
+                }
                 let original = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
@@ -238,6 +273,9 @@ async fn receive(mut form: Multipart, limit: u64) -> Result<Upload, WebError> {
                 )))
             }
         }
+    }
+    if !csrf_ok {
+        return Err(refused());
     }
     Ok(upload)
 }
@@ -321,7 +359,8 @@ pub async fn upload(
         upload_limit: limit,
         pull_every_hours: state.pull_every_hours,
     };
-    let upload = receive(form, limit).await.map_err(HtmlError)?;
+    let csrf = crate::web::guard::identity_of(&req).and_then(|i| i.csrf().map(str::to_string));
+    let upload = receive(form, limit, csrf).await.map_err(HtmlError)?;
     let kind = upload.kind.unwrap_or_default();
     if !KINDS.iter().any(|(k, _)| *k == kind) {
         return Err(HtmlError(WebError::BadRequest(format!(
@@ -334,10 +373,11 @@ pub async fn upload(
             "Choose a file to upload.".to_string(),
         )));
     };
+    let viewer = super::viewer(&req, &state);
     let state = state.into_inner();
-    let database = state.database_label.clone();
     let st = state.clone();
     let (status, payload) = web::block(move || -> Result<_, WebError> {
+        let _acting = crate::audit::Actor::enter(&viewer.user);
         let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
         tracing::info!(file = %name, bytes = size, kind = %kind, "upload received");
         let result = run_import(&mut conn, &kind, temp.path(), &name);
@@ -369,7 +409,7 @@ pub async fn upload(
         let catalog = st.catalog(&mut conn, version)?;
         Ok((
             status,
-            build(&mut conn, &catalog, &database, Some(outcome), settings)?,
+            build(&mut conn, &catalog, &viewer, Some(outcome), settings)?,
         ))
     })
     .await

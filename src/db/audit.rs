@@ -1,0 +1,101 @@
+//! The audit log as stored: one row per thing someone did.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::audit_log;
+use super::{DbConnection, DbError};
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewEntry<'a> {
+    at: NaiveDateTime,
+    actor: &'a str,
+    action: &'a str,
+    target: &'a str,
+    outcome: &'a str,
+    detail: &'a str,
+}
+
+/// Appends an entry stamped now.
+pub fn insert(
+    conn: &mut DbConnection,
+    actor: &str,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    detail: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(audit_log::table)
+        .values(NewEntry {
+            at: super::ingest_runs::now(),
+            actor,
+            action,
+            target,
+            outcome,
+            detail,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Which entries to list, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Actions starting with this (`import`, `user.`, …).
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    /// Entries older than this id (paging).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, filter: &AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
+    let mut q = audit_log::table
+        .select(AuditEntry::as_select())
+        .order(audit_log::id.desc())
+        .limit(filter.limit.clamp(1, 1000))
+        .into_boxed();
+    if let Some(action) = &filter.action {
+        q = q.filter(
+            audit_log::action
+                .eq(action.clone())
+                .or(audit_log::action.like(format!("{}.%", escape_like(action)))),
+        );
+    }
+    if let Some(actor) = &filter.actor {
+        q = q.filter(audit_log::actor.eq(actor.clone()));
+    }
+    if let Some(before) = filter.before {
+        q = q.filter(audit_log::id.lt(before));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// `%` and `_` are not wildcards in an action name.
+fn escape_like(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect()
+}
+
+/// The distinct actions recorded, for the filter.
+pub fn actions(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    Ok(audit_log::table
+        .select(audit_log::action)
+        .distinct()
+        .order(audit_log::action)
+        .load(conn)?)
+}

@@ -1,0 +1,407 @@
+//! `GET /login`, `POST /login`, `POST /login/demo`, `POST /logout`.
+//!
+//! The login form carries its own CSRF token (a short-lived cookie and the
+//! same value in the form), failed sign-ins are rate limited per user name
+//! and address, and every sign-in, refusal and sign-out is audited. The
+//! session cookie is HttpOnly, SameSite=Lax, and Secure when the request
+//! came over TLS (directly or through a proxy that says so).
+
+use std::time::Instant;
+
+use actix_web::cookie::{time, Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::errors::{HtmlError, WebError};
+use super::guard::{self, SESSION_COOKIE};
+use super::state::AppState;
+use super::views::Layout;
+use crate::auth::{secret, sessions, Role};
+
+/// The login form's own CSRF cookie.
+pub const LOGIN_COOKIE: &str = "finops_login";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    next: String,
+    token: String,
+    username: String,
+    message: String,
+    notice: String,
+    demo: bool,
+    demo_roles: Vec<(&'static str, String)>,
+}
+
+/// Where to go after sign-in: a path on this site, else the overview.
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2000
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && !next.starts_with("/login")
+        && !next.starts_with("/logout");
+    if ok {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+fn secure(req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
+fn cookie<'a>(
+    req: &HttpRequest,
+    name: &'a str,
+    value: String,
+    path: &'a str,
+    max_age: time::Duration,
+) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path(path)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(req))
+        .max_age(max_age)
+        .finish()
+}
+
+/// Renders the form with a fresh login token (also set as a cookie).
+fn render_form(
+    req: &HttpRequest,
+    state: &AppState,
+    status: actix_web::http::StatusCode,
+    next: &str,
+    username: &str,
+    message: &str,
+) -> Result<HttpResponse, WebError> {
+    let token = secret::random_hex();
+    let notice = match req.query_string() {
+        q if q.contains("signed_out=1") => "You are signed out.".to_string(),
+        _ => String::new(),
+    };
+    let page = LoginPage {
+        layout: Layout::plain("Sign in").with_active("login"),
+        next: safe_next(next),
+        token: token.clone(),
+        username: username.to_string(),
+        message: message.to_string(),
+        notice,
+        demo: state.demo_sign_in,
+        demo_roles: Role::ALL
+            .into_iter()
+            .map(|r| (r.as_str(), sessions::demo_user(r)))
+            .collect(),
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie(
+            req,
+            LOGIN_COOKIE,
+            token,
+            "/login",
+            time::Duration::hours(1),
+        ))
+        .body(page.render()?))
+}
+
+fn field(body: &[u8], name: &str) -> String {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The login form's token matches its cookie.
+fn login_token_ok(req: &HttpRequest, body: &[u8]) -> bool {
+    let sent = field(body, "csrf");
+    req.cookie(LOGIN_COOKIE)
+        .is_some_and(|c| !sent.is_empty() && secret::same(c.value(), &sent))
+}
+
+fn signed_in(req: &HttpRequest, session: sessions::NewSession, next: &str) -> HttpResponse {
+    let mut gone = cookie(
+        req,
+        LOGIN_COOKIE,
+        String::new(),
+        "/login",
+        time::Duration::ZERO,
+    );
+    gone.make_removal();
+    let hours = (session.expires_at - crate::db::ingest_runs::now())
+        .num_seconds()
+        .max(0);
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, safe_next(next)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie(
+            req,
+            SESSION_COOKIE,
+            session.token,
+            "/",
+            time::Duration::seconds(hours),
+        ))
+        .cookie(gone)
+        .finish()
+}
+
+async fn audit(
+    state: &AppState,
+    actor: String,
+    action: &'static str,
+    outcome: &'static str,
+    detail: String,
+) {
+    let pool = state.pool.clone();
+    let result = web::block(move || -> Result<(), crate::db::DbError> {
+        let mut conn = pool.get()?;
+        crate::audit::record_as(&mut conn, &actor, action, "session", outcome, &detail)
+    })
+    .await;
+    if !matches!(result, Ok(Ok(()))) {
+        tracing::warn!(action, "could not write the audit log");
+    }
+}
+
+pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    let next = form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| "/".to_string());
+    if guard::identity_of(&req).is_some() {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, safe_next(&next)))
+            .finish());
+    }
+    render_form(&req, &state, actix_web::http::StatusCode::OK, &next, "", "").map_err(HtmlError)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    use actix_web::http::StatusCode;
+    super::pages::sources::same_origin(&req).map_err(HtmlError)?;
+    let username = field(&body, "username").trim().to_ascii_lowercase();
+    let password = field(&body, "password");
+    let next = field(&body, "next");
+    if !login_token_ok(&req, &body) {
+        return render_form(
+            &req,
+            &state,
+            StatusCode::FORBIDDEN,
+            &next,
+            &username,
+            "The sign-in form expired. Please sign in again.",
+        )
+        .map_err(HtmlError);
+    }
+    if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 1024 {
+        return render_form(
+            &req,
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &next,
+            &username,
+            "Enter your user name and password.",
+        )
+        .map_err(HtmlError);
+    }
+    let address = req
+        .connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_string();
+    if let Some(wait) = state.throttle.blocked(&username, &address, Instant::now()) {
+        audit(
+            &state,
+            username.clone(),
+            "sign-in",
+            crate::audit::REFUSED,
+            format!("rate limited ({address})"),
+        )
+        .await;
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let mut res = render_form(
+            &req,
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &next,
+            &username,
+            &format!("Too many failed sign-ins. Try again in {minutes} minute(s)."),
+        )
+        .map_err(HtmlError)?;
+        if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(res);
+    }
+    let pool = state.pool.clone();
+    let hours = state.session_hours;
+    let name = username.clone();
+    let outcome = web::block(move || -> Result<_, WebError> {
+        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        Ok(sessions::sign_in(&mut conn, &name, &password, hours)?)
+    })
+    .await
+    .map_err(|e| HtmlError(WebError::from(e)))?
+    .map_err(HtmlError)?;
+    match outcome {
+        Some((session, role)) => {
+            state.throttle.succeeded(&username);
+            audit(
+                &state,
+                username.clone(),
+                "sign-in",
+                crate::audit::OK,
+                format!("as {} from {address}", role.as_str()),
+            )
+            .await;
+            Ok(signed_in(&req, session, &next))
+        }
+        None => {
+            state.throttle.failed(&username, &address, Instant::now());
+            audit(
+                &state,
+                username.clone(),
+                "sign-in",
+                crate::audit::FAILED,
+                format!("wrong user name or password ({address})"),
+            )
+            .await;
+            render_form(
+                &req,
+                &state,
+                StatusCode::UNAUTHORIZED,
+                &next,
+                &username,
+                "The user name or password is wrong.",
+            )
+            .map_err(HtmlError)
+        }
+    }
+}
+
+/// The demo sign-in: only with `serve --demo` on a database without its
+/// own users.
+pub async fn demo(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    if !state.demo_sign_in {
+        return Err(HtmlError(WebError::NotFound(
+            "The demo sign-in is off: this service was not started with --demo.".to_string(),
+        )));
+    }
+    super::pages::sources::same_origin(&req).map_err(HtmlError)?;
+    if !login_token_ok(&req, &body) {
+        return render_form(
+            &req,
+            &state,
+            actix_web::http::StatusCode::FORBIDDEN,
+            "/",
+            "",
+            "The sign-in form expired. Please sign in again.",
+        )
+        .map_err(HtmlError);
+    }
+    let role = Role::parse(&field(&body, "role")).ok_or_else(|| {
+        HtmlError(WebError::BadRequest(
+            "Choose viewer, analyst or admin.".to_string(),
+        ))
+    })?;
+    let pool = state.pool.clone();
+    let hours = state.session_hours;
+    let session = web::block(move || -> Result<_, WebError> {
+        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        Ok(sessions::demo_sign_in(&mut conn, role, hours)?)
+    })
+    .await
+    .map_err(|e| HtmlError(WebError::from(e)))?
+    .map_err(HtmlError)?;
+    audit(
+        &state,
+        sessions::demo_user(role),
+        "sign-in",
+        crate::audit::OK,
+        "demo sign-in".to_string(),
+    )
+    .await;
+    Ok(signed_in(&req, session, &field(&body, "next")))
+}
+
+pub async fn sign_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    super::pages::sources::same_origin(&req).map_err(HtmlError)?;
+    guard::check_csrf(&req, guard::form_csrf(&body).as_deref()).map_err(HtmlError)?;
+    let Some(identity) = guard::identity_of(&req) else {
+        return Err(HtmlError(WebError::Unauthorized(
+            "You are not signed in.".to_string(),
+        )));
+    };
+    if let crate::auth::Via::Session { token_hash, .. } = &identity.via {
+        let pool = state.pool.clone();
+        let hash = token_hash.clone();
+        web::block(move || -> Result<(), WebError> {
+            let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+            Ok(sessions::sign_out(&mut conn, &hash)?)
+        })
+        .await
+        .map_err(|e| HtmlError(WebError::from(e)))?
+        .map_err(HtmlError)?;
+        state.identities.forget(token_hash);
+        audit(
+            &state,
+            identity.name.clone(),
+            "sign-out",
+            crate::audit::OK,
+            String::new(),
+        )
+        .await;
+    }
+    let mut gone = cookie(
+        &req,
+        SESSION_COOKIE,
+        String::new(),
+        "/",
+        time::Duration::ZERO,
+    );
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login?signed_out=1"))
+        .cookie(gone)
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/month?month=2026-10"), "/month?month=2026-10");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/login",
+            "/logout",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}
