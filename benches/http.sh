@@ -4,6 +4,8 @@
 # on SQLite and on PostgreSQL, with 24 months of demo data. Loopback only;
 # every measurement is bounded by DURATION seconds and CONNECTIONS
 # connections. Prints one table; the ratio column is page ÷ /healthz.
+# Pages need sign-in: the script makes a viewer API token and sends it as
+# `Authorization: Bearer` (so the figures include the sign-in check).
 #
 #   benches/http.sh                      # both backends, 10 s, 16 connections
 #   DURATION=20 CONNECTIONS=50 benches/http.sh
@@ -37,7 +39,7 @@ trap cleanup EXIT
 # "Requests/sec" and the 99th percentile (ms) from wrk --latency output.
 measure() {
   local url=$1 out rps p99 errors
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$auth" "$url")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; printf "%.1f", v}' <<<"$out")
   errors=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")
@@ -55,6 +57,8 @@ for backend in $BACKENDS; do
     *) echo "unknown backend $backend" >&2; exit 2 ;;
   esac
   "$BIN" --database "$url" demo --months 24 --end "$END" 2>"$work/demo-$backend.log"
+  token=$("$BIN" --database "$url" token add "bench-$backend" --role viewer 2>/dev/null)
+  auth="Authorization: Bearer $token"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   FINOPS_LOG=warn "$BIN" --database "$url" serve --bind "127.0.0.1:$port" 2>"$work/serve-$backend.log" &
   server_pid=$!
@@ -70,12 +74,12 @@ for backend in $BACKENDS; do
       else
         p="/month?month=$mm"
       fi
-      times="$times $(curl -sf -o /dev/null -w '%{time_total}' "$base$p")"
+      times="$times $(curl -sf -H "$auth" -o /dev/null -w '%{time_total}' "$base$p")"
     done
     cold=$(tr ' ' '\n' <<<"$times" | grep . | sort -n | awk '{a[NR]=$1} END {printf "median %.1f ms, max %.1f ms", a[int((NR+1)/2)]*1000, a[NR]*1000}')
     printf '%-9s %-28s %s\n' "$backend" "cold $page (12 months)" "$cold"
   done
-  for path in "/" "/month?month=$MONTH"; do curl -sf -o /dev/null "$base$path"; done
+  for path in "/" "/month?month=$MONTH"; do curl -sf -H "$auth" -o /dev/null "$base$path"; done
   read -r h_rps h_p99 h_err <<<"$(measure "$base/healthz")"
   printf '%-9s %-28s %12s %10s %10s  %s\n' "$backend" "/healthz" "$h_rps" "$h_p99" "1.00" "$h_err"
   for path in "/" "/month?month=$MONTH"; do

@@ -13,9 +13,16 @@ pub enum Access {
     AtLeast(Role),
 }
 
-/// The access `method path` needs. `metrics_public` is the
+/// Whether a query string asks for CSV (`format=csv`): the API's data as a
+/// file is an export.
+pub fn asks_for_csv(query: &str) -> bool {
+    form_urlencoded::parse(query.as_bytes())
+        .any(|(k, v)| k == "format" && v.eq_ignore_ascii_case("csv"))
+}
+
+/// The access `method path?query` needs. `metrics_public` is the
 /// `metrics_public` setting.
-pub fn required(method: &str, path: &str, metrics_public: bool) -> Access {
+pub fn required(method: &str, path: &str, query: &str, metrics_public: bool) -> Access {
     let read = method == "GET" || method == "HEAD";
     match path {
         "/login" | "/login/demo" => return Access::Public,
@@ -33,7 +40,9 @@ pub fn required(method: &str, path: &str, metrics_public: bool) -> Access {
     }
     if read {
         // Exports leave the service for finance: analysts and admins.
-        let export = path.starts_with("/export/") || path.ends_with(".csv");
+        let export = path.starts_with("/export/")
+            || path.ends_with(".csv")
+            || (path.starts_with("/api/") && asks_for_csv(query));
         return Access::AtLeast(if export { Role::Analyst } else { Role::Viewer });
     }
     match path {
@@ -76,8 +85,19 @@ mod tests {
             ("GET", "/static/../x", Public),
         ];
         for (method, path, want) in cases {
-            assert_eq!(required(method, path, true), want, "{method} {path}");
+            assert_eq!(required(method, path, "", true), want, "{method} {path}");
         }
-        assert_eq!(required("GET", "/metrics", false), AtLeast(Role::Viewer));
+        assert_eq!(
+            required("GET", "/metrics", "", false),
+            AtLeast(Role::Viewer)
+        );
+        assert_eq!(
+            required("GET", "/api/v1/costs", "from=2026-10-01&format=CSV", true),
+            AtLeast(Role::Analyst)
+        );
+        assert_eq!(
+            required("GET", "/api/v1/costs", "format=json", true),
+            AtLeast(Role::Viewer)
+        );
     }
 }

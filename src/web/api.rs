@@ -24,7 +24,8 @@ fn amount(m: Micros) -> Value {
 /// `GET /api/v1/costs?from&to&group_by&granularity&platform&region&service&metric&currency[&format=csv]`
 pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
-    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
+    let st = state.clone();
+    let response = answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
         let mut known: Vec<&str> = pages::explorer::PARAMS.to_vec();
         known.push("format");
         params.allow_only(&known).map_err(WebError::BadRequest)?;
@@ -96,7 +97,13 @@ pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         }))
     })
     .await
-    .map_err(ApiError)
+    .map_err(ApiError)?;
+    if crate::auth::policy::asks_for_csv(req.query_string()) {
+        super::audit_export(&st, &req, "costs CSV".to_string())
+            .await
+            .map_err(ApiError)?;
+    }
+    Ok(response)
 }
 
 /// `GET /api/v1/overview?from&to&platform&region&metric&currency`

@@ -200,7 +200,12 @@ pub async fn guard(
             WebError::Internal("no application state".to_string()),
         ));
     };
-    let access = policy::required(req.method().as_str(), req.path(), state.metrics_public);
+    let access = policy::required(
+        req.method().as_str(),
+        req.path(),
+        req.query_string(),
+        state.metrics_public,
+    );
     let identity = match credential(&req) {
         None => None,
         Some(cred) => {

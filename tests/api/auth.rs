@@ -222,7 +222,11 @@ async fn each_role_can_do_exactly_its_part() {
             }
             // Exports: analysts and admins.
             let export_ok = role >= Role::Analyst;
-            for path in ["/export/monthly.csv?month=2026-10", "/recommendations.csv"] {
+            for path in [
+                "/export/monthly.csv?month=2026-10",
+                "/recommendations.csv",
+                "/api/v1/costs?format=csv",
+            ] {
                 let status = status_of(client, &app, path).await;
                 assert_eq!(
                     status,
@@ -293,8 +297,8 @@ async fn each_role_can_do_exactly_its_part() {
                 .unwrap()
             })
             .await;
-        // Viewer: 2 exports, upload, calendar, rules, admin; analyst: rules, admin.
-        assert_eq!(denied.len(), 8, "{denied:?}");
+        // Viewer: 3 exports, upload, calendar, rules, admin; analyst: rules, admin.
+        assert_eq!(denied.len(), 9, "{denied:?}");
         assert!(denied
             .iter()
             .any(|e| e.target == "POST /rules" && e.detail == "role analyst needs admin"));
