@@ -128,3 +128,41 @@ async fn hostile_values_never_cause_a_server_error() {
         assert!(!body.contains("<script>alert(1)</script>"));
     }
 }
+
+#[tokio::test]
+async fn no_path_traversal_and_bodies_are_bounded() {
+    for app in apps().await {
+        for path in [
+            "/static/../Cargo.toml",
+            "/static/..%2F..%2FCargo.toml",
+            "/static/%2e%2e%2fsrc%2fmain.rs",
+            "/static/..%5c..%5cCargo.toml",
+            "/static/finops.css%00.toml",
+            "/static//etc/passwd",
+        ] {
+            let (status, body) = app.get_text(path).await;
+            assert!(status == 404 || status == 400, "{path}: {status}");
+            assert!(
+                !body.contains("[package]") && !body.contains("fn main"),
+                "{path}"
+            );
+        }
+        // Form bodies over 256 KiB are refused before they are read whole.
+        let big = format!("name={}", "x".repeat(300 * 1024));
+        for path in ["/calendar", "/rules", "/login", "/logout"] {
+            let r = app
+                .client
+                .post(format!("{}{path}", app.address))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(big.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 413, "{path}");
+        }
+        let events = app
+            .with_conn(|conn| finops::db::calendar::all_events(conn).unwrap().len())
+            .await;
+        assert_eq!(events, 0);
+    }
+}
