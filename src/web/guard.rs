@@ -164,29 +164,19 @@ fn login_redirect(req: ServiceRequest) -> ServiceResponse<BoxBody> {
     req.into_response(res)
 }
 
-async fn audit_refusal(
-    state: &web::Data<AppState>,
-    identity: &Identity,
-    what: String,
-    needs: &str,
-) {
-    let pool = state.pool.clone();
-    let actor = identity.name.clone();
+async fn audit_refusal(state: &AppState, identity: &Identity, what: String, needs: &str) {
     let detail = format!("role {} needs {needs}", identity.role.as_str());
-    let result = web::block(move || -> Result<(), crate::db::DbError> {
-        let mut conn = pool.get()?;
-        crate::audit::record_as(
-            &mut conn,
-            &actor,
-            "access.denied",
-            &what,
-            crate::audit::REFUSED,
-            &detail,
-        )
-    })
+    let written = super::audit(
+        state,
+        identity.name.clone(),
+        "access.denied",
+        what,
+        crate::audit::REFUSED,
+        detail,
+    )
     .await;
-    if !matches!(result, Ok(Ok(()))) {
-        tracing::warn!("a refused request could not be audited");
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "a refused request could not be audited");
     }
 }
 
@@ -316,9 +306,41 @@ pub fn check_csrf(req: &actix_web::HttpRequest, sent: Option<&str>) -> Result<()
     }
 }
 
-/// The `csrf` field of a URL-encoded form body.
-pub fn form_csrf(body: &[u8]) -> Option<String> {
+/// A field of a URL-encoded form body.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     form_urlencoded::parse(body)
-        .find(|(k, _)| k == "csrf")
+        .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// What every URL-encoded form post must pass: it comes from this site and
+/// carries the session's CSRF token.
+pub fn check_form(req: &actix_web::HttpRequest, body: &[u8]) -> Result<(), WebError> {
+    same_origin(req)?;
+    check_csrf(req, form_field(body, "csrf").as_deref())
+}
+
+/// A form post must come from this site (a cross-site form cannot import
+/// into or change the database).
+pub fn same_origin(req: &actix_web::HttpRequest) -> Result<(), WebError> {
+    let host = req.connection_info().host().to_string();
+    let origin = req
+        .headers()
+        .get("origin")
+        .or_else(|| req.headers().get("referer"))
+        .and_then(|v| v.to_str().ok());
+    match origin {
+        None => Ok(()),
+        Some(o) => {
+            let rest = o.split_once("://").map(|(_, r)| r).unwrap_or(o);
+            let origin_host = rest.split('/').next().unwrap_or("");
+            if origin_host.eq_ignore_ascii_case(&host) {
+                Ok(())
+            } else {
+                Err(WebError::Forbidden(
+                    "This form can only be sent from finops' own pages.".to_string(),
+                ))
+            }
+        }
+    }
 }

@@ -131,8 +131,26 @@ pub fn cache_key(req: &HttpRequest) -> String {
     format!("{who}#{}?{}", req.path(), req.query_string())
 }
 
-/// Records in the audit log that the signed-in user downloaded an export
-/// (`what`: the file); an export that cannot be audited is not answered.
+/// Writes one audit log entry from a handler (in the blocking pool).
+pub async fn audit(
+    state: &AppState,
+    actor: String,
+    action: &'static str,
+    target: String,
+    outcome: &'static str,
+    detail: String,
+) -> Result<(), WebError> {
+    let pool = state.pool.clone();
+    web::block(move || -> Result<(), WebError> {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        crate::audit::record_as(&mut conn, &actor, action, &target, outcome, &detail)?;
+        Ok(())
+    })
+    .await?
+}
+
+/// Records that the signed-in user downloaded an export (`what`: the
+/// file); an export that cannot be audited is not answered.
 pub async fn audit_export(
     state: &AppState,
     req: &HttpRequest,
@@ -142,20 +160,7 @@ pub async fn audit_export(
         .map(|i| i.name)
         .unwrap_or_else(|| "anonymous".to_string());
     let detail = format!("{}?{}", req.path(), req.query_string());
-    let pool = state.pool.clone();
-    web::block(move || -> Result<(), WebError> {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        crate::audit::record_as(
-            &mut conn,
-            &actor,
-            "export",
-            &what,
-            crate::audit::OK,
-            &detail,
-        )?;
-        Ok(())
-    })
-    .await?
+    audit(state, actor, "export", what, crate::audit::OK, detail).await
 }
 
 /// A built server bound to its port, not yet running.

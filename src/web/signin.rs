@@ -112,10 +112,7 @@ fn render_form(
 }
 
 fn field(body: &[u8], name: &str) -> String {
-    form_urlencoded::parse(body)
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    guard::form_field(body, name).unwrap_or_default()
 }
 
 /// The login form's token matches its cookie.
@@ -151,6 +148,7 @@ fn signed_in(req: &HttpRequest, session: sessions::NewSession, next: &str) -> Ht
         .finish()
 }
 
+/// Audits a sign-in event; a failure to write is logged, not shown.
 async fn audit(
     state: &AppState,
     actor: String,
@@ -158,14 +156,9 @@ async fn audit(
     outcome: &'static str,
     detail: String,
 ) {
-    let pool = state.pool.clone();
-    let result = web::block(move || -> Result<(), crate::db::DbError> {
-        let mut conn = pool.get()?;
-        crate::audit::record_as(&mut conn, &actor, action, "session", outcome, &detail)
-    })
-    .await;
-    if !matches!(result, Ok(Ok(()))) {
-        tracing::warn!(action, "could not write the audit log");
+    let written = super::audit(state, actor, action, "session".to_string(), outcome, detail).await;
+    if let Err(e) = written {
+        tracing::warn!(action, error = %e, "could not write the audit log");
     }
 }
 
@@ -188,7 +181,7 @@ pub async fn submit(
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
     use actix_web::http::StatusCode;
-    super::pages::sources::same_origin(&req).map_err(HtmlError)?;
+    guard::same_origin(&req).map_err(HtmlError)?;
     let username = field(&body, "username").trim().to_ascii_lowercase();
     let password = field(&body, "password");
     let next = field(&body, "next");
@@ -301,7 +294,7 @@ pub async fn demo(
             "The demo sign-in is off: this service was not started with --demo.".to_string(),
         )));
     }
-    super::pages::sources::same_origin(&req).map_err(HtmlError)?;
+    guard::same_origin(&req).map_err(HtmlError)?;
     if !login_token_ok(&req, &body) {
         return render_form(
             &req,
@@ -343,8 +336,7 @@ pub async fn sign_out(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
-    super::pages::sources::same_origin(&req).map_err(HtmlError)?;
-    guard::check_csrf(&req, guard::form_csrf(&body).as_deref()).map_err(HtmlError)?;
+    guard::check_form(&req, &body).map_err(HtmlError)?;
     let Some(identity) = guard::identity_of(&req) else {
         return Err(HtmlError(WebError::Unauthorized(
             "You are not signed in.".to_string(),

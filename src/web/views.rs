@@ -32,16 +32,6 @@ impl Viewer {
     pub fn may(&self, role: Role) -> bool {
         self.role.is_some_and(|r| r >= role)
     }
-
-    /// Part of a cache key: pages differ by who is looking.
-    pub fn cache_key(&self) -> String {
-        format!(
-            "{}|{}|{}",
-            self.user,
-            self.role.map(Role::as_str).unwrap_or(""),
-            self.session
-        )
-    }
 }
 
 /// Data the base layout shows on every page.

@@ -378,9 +378,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
-    super::sources::same_origin(&req).map_err(HtmlError)?;
-    crate::web::guard::check_csrf(&req, crate::web::guard::form_csrf(&body).as_deref())
-        .map_err(HtmlError)?;
+    crate::web::guard::check_form(&req, &body).map_err(HtmlError)?;
     let id: i64 = form_urlencoded::parse(&body)
         .find(|(k, _)| k == "id")
         .and_then(|(_, v)| v.trim().parse().ok())

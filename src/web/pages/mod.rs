@@ -75,14 +75,12 @@ where
         + Send
         + 'static,
 {
-    sources::same_origin(req).map_err(HtmlError)?;
     if body.len() > max_len {
         return Err(HtmlError(WebError::TooLarge(
             "The form is too large.".to_string(),
         )));
     }
-    crate::web::guard::check_csrf(req, crate::web::guard::form_csrf(body).as_deref())
-        .map_err(HtmlError)?;
+    crate::web::guard::check_form(req, body).map_err(HtmlError)?;
     let viewer = viewer(req, &state);
     let actor = viewer.user.clone();
     let state = state.into_inner();

@@ -148,31 +148,6 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     .map_err(HtmlError)
 }
 
-/// A form post must come from this site (a cross-site form cannot import
-/// into or change the database).
-pub fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
-    let host = req.connection_info().host().to_string();
-    let origin = req
-        .headers()
-        .get("origin")
-        .or_else(|| req.headers().get("referer"))
-        .and_then(|v| v.to_str().ok());
-    match origin {
-        None => Ok(()),
-        Some(o) => {
-            let rest = o.split_once("://").map(|(_, r)| r).unwrap_or(o);
-            let origin_host = rest.split('/').next().unwrap_or("");
-            if origin_host.eq_ignore_ascii_case(&host) {
-                Ok(())
-            } else {
-                Err(WebError::Forbidden(
-                    "This form can only be sent from finops' own pages.".to_string(),
-                ))
-            }
-        }
-    }
-}
-
 /// What came in with the upload form.
 struct Upload {
     kind: Option<String>,
@@ -353,7 +328,7 @@ pub async fn upload(
     state: web::Data<AppState>,
     form: Multipart,
 ) -> Result<HttpResponse, HtmlError> {
-    same_origin(&req).map_err(HtmlError)?;
+    crate::web::guard::same_origin(&req).map_err(HtmlError)?;
     let limit = state.upload_limit;
     let settings = PageSettings {
         upload_limit: limit,
