@@ -122,10 +122,10 @@ async fn identify(
 /// Whether an anonymous request should be sent to the login form (a page
 /// a browser asked for) rather than answered 401.
 fn wants_login_form(req: &ServiceRequest) -> bool {
-    let path = req.path();
-    req.method() == actix_web::http::Method::GET && !path.starts_with("/api/") && path != "/metrics"
+    req.method() == actix_web::http::Method::GET && !is_api(req)
 }
 
+/// Answered in JSON, for programs.
 fn is_api(req: &ServiceRequest) -> bool {
     req.path().starts_with("/api/") || req.path() == "/metrics"
 }

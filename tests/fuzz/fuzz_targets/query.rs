@@ -1,5 +1,7 @@
 #![no_main]
-//! Query-string parsing and the typed readers every page uses.
+//! Query-string parsing and the typed readers every page uses; the audit
+//! log's filter; the access policy; and where sign-in may send a browser
+//! (always a path on this site).
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -10,4 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = p.dimension_values("region");
     let _ = p.month("month");
     let _ = p.one("from");
+    let _ = finops::web::admin::filter_of(&p);
+    let _ = finops::auth::policy::required("GET", &query, &query, false);
+    let next = finops::web::signin::safe_next(&query);
+    assert!(
+        next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'),
+        "{next:?}"
+    );
 });
