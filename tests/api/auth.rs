@@ -6,7 +6,9 @@
 use finops::auth::{secret, Role};
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{apps, client_with_token, set_cookie, Backend, TestApp};
+use crate::helpers::{
+    apps, client_with_token, finops_cli, login_form, set_cookie, Backend, TestApp,
+};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -284,19 +286,7 @@ async fn each_role_can_do_exactly_its_part() {
         assert!(d_rules.contains("id=\"save-rules\"") && d_rules.contains("id=\"nav-admin\""));
 
         // Refusals are audited with who tried what.
-        let denied = app
-            .with_conn(|conn| {
-                finops::db::audit::list(
-                    conn,
-                    &finops::db::audit::AuditFilter {
-                        action: Some("access.denied".into()),
-                        limit: 100,
-                        ..Default::default()
-                    },
-                )
-                .unwrap()
-            })
-            .await;
+        let denied = app.audit_entries("access.denied").await;
         // Viewer: 3 exports, upload, calendar, rules, admin; analyst: rules, admin.
         assert_eq!(denied.len(), 9, "{denied:?}");
         assert!(denied
@@ -459,14 +449,7 @@ async fn a_session_signs_in_carries_csrf_on_every_form_and_signs_out() {
         // Behind a TLS proxy the cookie is Secure.
         let r = {
             let anon = client_with_token("");
-            let form = anon
-                .get(format!("{}/login", app.address))
-                .send()
-                .await
-                .unwrap();
-            let login_cookie = set_cookie(&form, "finops_login").unwrap();
-            let html = form.text().await.unwrap();
-            let token = crate::helpers::input_value(&html, "csrf").unwrap();
+            let (login_cookie, token) = login_form(&app.address).await;
             anon.post(format!("{}/login", app.address))
                 .header("cookie", login_cookie)
                 .header("x-forwarded-proto", "https")
@@ -524,19 +507,7 @@ async fn failed_sign_ins_are_rate_limited() {
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     assert!(set_cookie(&r, "finops_session").is_none());
     assert!(r.text().await.unwrap().contains("Too many failed sign-ins"));
-    let log = app
-        .with_conn(|conn| {
-            finops::db::audit::list(
-                conn,
-                &finops::db::audit::AuditFilter {
-                    action: Some("sign-in".into()),
-                    limit: 100,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-        })
-        .await;
+    let log = app.audit_entries("sign-in").await;
     let failed = log.iter().filter(|e| e.outcome == "failed").count();
     let refused = log.iter().filter(|e| e.outcome == "refused").count();
     assert_eq!((failed, refused), (finops::auth::throttle::PER_USER, 1));
@@ -546,18 +517,11 @@ async fn failed_sign_ins_are_rate_limited() {
 #[tokio::test]
 async fn api_tokens_are_stored_hashed_act_with_their_role_and_can_be_revoked() {
     for app in apps().await {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args([
-                "--database",
-                app.db.url(),
-                "token",
-                "add",
-                "nightly-export",
-                "--role",
-                "analyst",
-            ])
-            .output()
-            .unwrap();
+        let out = finops_cli(
+            app.db.url(),
+            &["token", "add", "nightly-export", "--role", "analyst"],
+            "",
+        );
         assert!(
             out.status.success(),
             "{}",
@@ -595,23 +559,13 @@ async fn api_tokens_are_stored_hashed_act_with_their_role_and_can_be_revoked() {
             .any(|t| t.name == "nightly-export" && t.last_used_at.is_some()));
 
         // A second token, revoked before its first use: refused at once.
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args([
-                "--database",
-                app.db.url(),
-                "token",
-                "add",
-                "old",
-                "--role",
-                "viewer",
-            ])
-            .output()
-            .unwrap();
+        let out = finops_cli(
+            app.db.url(),
+            &["token", "add", "old", "--role", "viewer"],
+            "",
+        );
         let old = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args(["--database", app.db.url(), "token", "revoke", "old"])
-            .output()
-            .unwrap();
+        let out = finops_cli(app.db.url(), &["token", "revoke", "old"], "");
         assert!(out.status.success());
         let r = client_with_token(&old)
             .get(format!("{}/api/v1/costs", app.address))
@@ -619,10 +573,7 @@ async fn api_tokens_are_stored_hashed_act_with_their_role_and_can_be_revoked() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 401);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args(["--database", app.db.url(), "token", "list", "--json"])
-            .output()
-            .unwrap();
+        let out = finops_cli(app.db.url(), &["token", "list", "--json"], "");
         let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let names: Vec<&str> = listed
             .as_array()
@@ -666,43 +617,14 @@ async fn the_audit_log_says_who_did_what_and_admins_can_read_it() {
             .await,
             303
         );
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args([
-                "--database",
-                app.db.url(),
-                "user",
-                "add",
-                "cy",
-                "--role",
-                "viewer",
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(format!("{PASSWORD}\n").as_bytes())?;
-                child.wait_with_output()
-            })
-            .unwrap();
+        let out = finops_cli(
+            app.db.url(),
+            &["user", "add", "cy", "--role", "viewer"],
+            &format!("{PASSWORD}\n"),
+        );
         assert!(out.status.success());
 
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args([
-                "--database",
-                app.db.url(),
-                "audit",
-                "--json",
-                "--limit",
-                "100",
-            ])
-            .output()
-            .unwrap();
+        let out = finops_cli(app.db.url(), &["audit", "--json", "--limit", "100"], "");
         assert!(out.status.success());
         let log: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
         let find = |action: &str, target: &str| {
@@ -761,22 +683,10 @@ async fn a_changed_password_or_removed_user_ends_their_sessions() {
     );
     // A role change applies to the live session.
     let run = |args: &[&str], stdin: &str| {
-        use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args(["--database", app.db.url()])
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "{args:?}");
+        assert!(
+            finops_cli(app.db.url(), args, stdin).status.success(),
+            "{args:?}"
+        );
     };
     run(&["user", "role", "dee", "viewer"], "");
     assert_eq!(
@@ -873,22 +783,7 @@ async fn passwords_tokens_and_session_ids_never_reach_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("logs.db").display());
     let finops = |args: &[&str], stdin: &str| {
-        use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args(["--database", &url])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = finops_cli(&url, args, stdin);
         assert!(out.status.success(), "{args:?}");
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
@@ -928,9 +823,7 @@ async fn passwords_tokens_and_session_ids_never_reach_the_log() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(up, "the server starts");
-    let form = anon.get(format!("{base}/login")).send().await.unwrap();
-    let login_cookie = set_cookie(&form, "finops_login").unwrap();
-    let login_token = crate::helpers::input_value(&form.text().await.unwrap(), "csrf").unwrap();
+    let (login_cookie, login_token) = login_form(&base).await;
     let r = anon
         .post(format!("{base}/login"))
         .header("cookie", &login_cookie)

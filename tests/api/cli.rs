@@ -132,22 +132,9 @@ fn demo_and_export_write_a_file() {
 
 /// `finops user …` with the password on standard input.
 fn user_cmd(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
-        .args(["--database", url, "user"])
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut all = vec!["user"];
+    all.extend_from_slice(args);
+    crate::helpers::finops_cli(url, &all, stdin)
 }
 
 #[test]

@@ -329,6 +329,40 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_string())
 }
 
+/// Opens the login form at `base`: its own cookie (`name=value`) and the
+/// token the form carries.
+pub async fn login_form(base: &str) -> (String, String) {
+    let form = client_with_token("")
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login form");
+    let login_cookie = set_cookie(&form, "finops_login").expect("login cookie");
+    let html = form.text().await.expect("login page");
+    let token = input_value(&html, "csrf").expect("login token");
+    (login_cookie, token)
+}
+
+/// Runs `finops --database URL ARGS…` with `stdin` on standard input.
+pub fn finops_cli(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args(["--database", url])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("finops runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("finops finishes")
+}
+
 /// `name=value` of a Set-Cookie header with that name.
 pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
@@ -365,16 +399,9 @@ impl TestApp {
     /// The login form's result for a user name and password: the answer
     /// to the POST (a 303 with the session cookie when it worked).
     pub async fn post_login(&self, user: &str, password: &str) -> reqwest::Response {
-        let anon = client_with_token("");
-        let form = anon
-            .get(format!("{}/login", self.address))
-            .send()
-            .await
-            .expect("login form");
-        let login_cookie = set_cookie(&form, "finops_login").expect("login cookie");
-        let html = form.text().await.expect("login page");
-        let token = input_value(&html, "csrf").expect("login token");
-        anon.post(format!("{}/login", self.address))
+        let (login_cookie, token) = login_form(&self.address).await;
+        client_with_token("")
+            .post(format!("{}/login", self.address))
             .header("Cookie", login_cookie)
             .form(&[
                 ("username", user),
@@ -385,6 +412,23 @@ impl TestApp {
             .send()
             .await
             .expect("login post")
+    }
+
+    /// The audit log's entries for `action`, newest first.
+    pub async fn audit_entries(&self, action: &str) -> Vec<finops::db::audit::AuditEntry> {
+        let action = action.to_string();
+        self.with_conn(move |conn| {
+            finops::db::audit::list(
+                conn,
+                &finops::db::audit::AuditFilter {
+                    action: Some(action),
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .expect("audit log")
+        })
+        .await
     }
 
     /// Signs in through the login form; the session's cookie and the CSRF
