@@ -7,7 +7,8 @@ use finops::auth::{secret, Role};
 use reqwest::multipart::{Form, Part};
 
 use crate::helpers::{
-    apps, client_with_token, finops_cli, login_form, set_cookie, Backend, TestApp,
+    apps, client_with_token, finops_cli, login_form, set_cookie, set_cookie_header, Backend,
+    TestApp,
 };
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -316,13 +317,7 @@ async fn a_session_signs_in_carries_csrf_on_every_form_and_signs_out() {
         let r = app.post_login("ana", PASSWORD).await;
         assert_eq!(r.status().as_u16(), 303);
         assert_eq!(r.headers()["location"], "/");
-        let raw = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .find(|v| v.starts_with("finops_session="))
-            .unwrap();
+        let raw = set_cookie_header(&r, "finops_session").unwrap();
         assert!(raw.contains("HttpOnly"), "{raw}");
         assert!(raw.contains("SameSite=Lax"), "{raw}");
         assert!(raw.contains("Path=/"), "{raw}");
@@ -435,13 +430,7 @@ async fn a_session_signs_in_carries_csrf_on_every_form_and_signs_out() {
             .unwrap();
         assert_eq!(r.status().as_u16(), 303);
         assert_eq!(r.headers()["location"], "/login?signed_out=1");
-        let cleared = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .find(|v| v.starts_with("finops_session="))
-            .unwrap();
+        let cleared = set_cookie_header(&r, "finops_session").unwrap();
         assert!(cleared.contains("Max-Age=0"), "{cleared}");
         let r = with_cookie("/calendar").await.unwrap();
         assert_eq!(r.status().as_u16(), 303, "the old cookie no longer works");
@@ -465,13 +454,7 @@ async fn a_session_signs_in_carries_csrf_on_every_form_and_signs_out() {
         };
         assert_eq!(r.status().as_u16(), 303);
         assert_eq!(r.headers()["location"], "/", "no open redirect");
-        let raw = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .find(|v| v.starts_with("finops_session="))
-            .unwrap();
+        let raw = set_cookie_header(&r, "finops_session").unwrap();
         assert!(raw.contains("Secure"), "{raw}");
 
         // The login form's own token: a post without it is refused.

@@ -363,14 +363,19 @@ pub fn finops_cli(url: &str, args: &[&str], stdin: &str) -> std::process::Output
     child.wait_with_output().expect("finops finishes")
 }
 
-/// `name=value` of a Set-Cookie header with that name.
-pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+/// The whole Set-Cookie header (with its attributes) for cookie `name`.
+pub fn set_cookie_header(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
+        .map(str::to_string)
+}
+
+/// `name=value` of a Set-Cookie header with that name.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookie_header(r, name).map(|v| v.split(';').next().unwrap_or("").to_string())
 }
 
 impl TestApp {
