@@ -29,7 +29,7 @@ pub fn required(method: &str, path: &str, query: &str, metrics_public: bool) -> 
         "/healthz" | "/readyz" | "/favicon.ico" if read => return Access::Public,
         "/metrics" if read && metrics_public => return Access::Public,
         "/metrics" if read => return Access::AtLeast(Role::Viewer),
-        "/logout" => return Access::AtLeast(Role::Viewer),
+        "/logout" | "/account" | "/account/password" => return Access::AtLeast(Role::Viewer),
         _ => {}
     }
     if read && path.starts_with("/static/") {
@@ -81,6 +81,8 @@ mod tests {
             ("GET", "/admin", AtLeast(Role::Admin)),
             ("GET", "/admin/audit", AtLeast(Role::Admin)),
             ("POST", "/logout", AtLeast(Role::Viewer)),
+            ("GET", "/account", AtLeast(Role::Viewer)),
+            ("POST", "/account/password", AtLeast(Role::Viewer)),
             ("DELETE", "/", AtLeast(Role::Admin)),
             ("GET", "/static/../x", Public),
         ];

@@ -139,6 +139,45 @@ pub fn from_api_token(
     }))
 }
 
+/// Why a password change was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordChange {
+    Changed { other_sessions_ended: usize },
+    WrongCurrent,
+    Mismatch,
+    Invalid(super::AuthError),
+}
+
+/// A signed-in user changes their own password: the current one must
+/// match, the new one typed twice; the user's other sessions end.
+pub fn change_own_password(
+    conn: &mut DbConnection,
+    username: &str,
+    keep_token_hash: &str,
+    current: &str,
+    new: &str,
+    repeated: &str,
+) -> Result<PasswordChange, DbError> {
+    let Some(user) = users::find(conn, username)? else {
+        return Ok(PasswordChange::WrongCurrent);
+    };
+    if !password::verify(current, &user.password_hash) {
+        return Ok(PasswordChange::WrongCurrent);
+    }
+    if new != repeated {
+        return Ok(PasswordChange::Mismatch);
+    }
+    let hash = match password::hash(new) {
+        Ok(h) => h,
+        Err(e) => return Ok(PasswordChange::Invalid(e)),
+    };
+    users::update(conn, username, Some(&hash), None)?;
+    let ended = sessions::delete_others(conn, username, keep_token_hash)?;
+    Ok(PasswordChange::Changed {
+        other_sessions_ended: ended,
+    })
+}
+
 /// Ends the session with this cookie digest.
 pub fn sign_out(conn: &mut DbConnection, token_hash: &str) -> Result<(), DbError> {
     sessions::delete(conn, token_hash)

@@ -87,3 +87,18 @@ pub fn delete(conn: &mut DbConnection, token_hash: &str) -> Result<(), DbError> 
 pub fn delete_for_user(conn: &mut DbConnection, username: &str) -> Result<usize, DbError> {
     Ok(diesel::delete(sessions::table.filter(sessions::username.eq(username))).execute(conn)?)
 }
+
+/// Ends every session of a user but one (a password changed from that
+/// session); returns how many ended.
+pub fn delete_others(
+    conn: &mut DbConnection,
+    username: &str,
+    keep_token_hash: &str,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        sessions::table
+            .filter(sessions::username.eq(username))
+            .filter(sessions::token_hash.ne(keep_token_hash)),
+    )
+    .execute(conn)?)
+}

@@ -6,8 +6,20 @@ use actix_web::{web, HttpResponse};
 
 use super::errors::{HtmlError, WebError};
 
-/// Appended to asset links so browsers refetch after an upgrade.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Appended to asset links so browsers refetch when a file changes: a
+/// digest (FNV-1a) of the files built in.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (_, _, body) in FILES {
+            for b in body.bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{:012x}", h >> 16)
+    })
+}
 
 const FILES: [(&str, &str, &str); 2] = [
     (

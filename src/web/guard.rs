@@ -64,6 +64,13 @@ impl IdentityCache {
         }
     }
 
+    /// Forgets every credential (a password changed in this process).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.clear();
+        }
+    }
+
     /// Forgets a credential now (sign-out in this process).
     pub fn forget(&self, digest: &str) {
         if let Ok(mut map) = self.entries.lock() {

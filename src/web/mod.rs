@@ -1,6 +1,7 @@
 //! The web service: HTML pages, the JSON API, the CSV export and health
 //! endpoints. Handlers are thin; reports live in `crate::report`.
 
+pub mod account;
 pub mod admin;
 pub mod api;
 pub mod assets;
@@ -181,6 +182,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login/demo", web::post().to(signin::demo))
         .route("/logout", web::post().to(signin::sign_out))
         .route("/admin", web::get().to(admin::page))
+        .route("/account", web::get().to(account::page))
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
         .route("/", web::get().to(pages::overview::page))
         .route("/month", web::get().to(pages::month::page))
         .route("/costs", web::get().to(pages::explorer::page))

@@ -86,7 +86,7 @@ impl Layout {
             title: title.to_string(),
             active: "",
             data_note: String::new(),
-            asset_version: super::assets::VERSION,
+            asset_version: super::assets::version(),
             user: String::new(),
             role: "",
             session: false,

@@ -866,3 +866,104 @@ async fn passwords_tokens_and_session_ids_never_reach_the_log() {
         );
     }
 }
+
+#[tokio::test]
+async fn people_change_their_own_password_and_their_other_sessions_end() {
+    for app in apps().await {
+        app.add_user("eve", Role::Viewer, PASSWORD).await;
+        let here = app.sign_in("eve", PASSWORD).await;
+        let elsewhere = app.sign_in("eve", PASSWORD).await;
+        let browser = client_with_token("");
+        let page = browser
+            .get(format!("{}/account", app.address))
+            .header("cookie", &here.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("id=\"account-role\">viewer") && html.contains("id=\"change-password\"")
+        );
+        let change = |body: String| {
+            browser
+                .post(format!("{}/account/password", app.address))
+                .header("cookie", &here.cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        let new = "a much longer passphrase";
+        let form = |current: &str, new: &str, repeat: &str, csrf: &str| {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("current", current)
+                .append_pair("new", new)
+                .append_pair("repeat", repeat)
+                .append_pair("csrf", csrf)
+                .finish()
+        };
+        // Without the CSRF token, with a wrong current password, a
+        // mismatch or a short one: refused, nothing changes.
+        assert_eq!(
+            change(form(PASSWORD, new, new, "")).await.unwrap().status(),
+            403
+        );
+        let r = change(form("not my password", new, new, &here.csrf))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("current password is not right"));
+        let r = change(form(PASSWORD, new, "something else entirely", &here.csrf))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        let r = change(form(PASSWORD, "short", "short", &here.csrf))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(r.text().await.unwrap().contains("at least 12 characters"));
+        assert_eq!(app.post_login("eve", PASSWORD).await.status(), 303);
+
+        let r = change(form(PASSWORD, new, new, &here.csrf)).await.unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        // Two other sessions: `elsewhere` and the check just above.
+        assert_eq!(r.headers()["location"], "/account?changed=2");
+        let still = |cookie: String| {
+            let url = format!("{}/account", app.address);
+            async move {
+                client_with_token("")
+                    .get(url)
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(still(here.cookie.clone()).await, 200, "this session stays");
+        assert_eq!(still(elsewhere.cookie.clone()).await, 303, "the others end");
+        assert_eq!(app.post_login("eve", PASSWORD).await.status(), 401);
+        assert_eq!(app.post_login("eve", new).await.status(), 303);
+        let log = app.audit_entries("user.passwd").await;
+        assert_eq!(
+            log.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
+            ["ok", "failed", "failed", "failed"]
+        );
+        assert!(log.iter().all(|e| e.actor == "eve" && e.target == "eve"));
+        // An API token has no password to change.
+        let r = app
+            .client
+            .post(format!("{}/account/password", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(PASSWORD, new, new, ""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+    }
+}
