@@ -15,6 +15,11 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Keys tracked at most; the oldest are dropped beyond this.
 const MAX_KEYS: usize = 10_000;
 
+/// Whole minutes to tell someone to wait (at least 1).
+pub fn minutes(wait: Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
+}
+
 #[derive(Default)]
 pub struct LoginThrottle {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
@@ -98,6 +103,8 @@ mod tests {
         }
         let wait = t.blocked("ana", "10.0.0.1", start + Duration::from_secs(10));
         assert_eq!(wait, Some(WINDOW - Duration::from_secs(10)));
+        assert_eq!(minutes(WINDOW - Duration::from_secs(10)), 15);
+        assert_eq!(minutes(Duration::from_secs(1)), 1);
         // Another user from the same address is not blocked yet.
         assert_eq!(t.blocked("bo", "10.0.0.1", start), None);
         // The window slides: the first failure has left it.

@@ -15,7 +15,7 @@ use super::pages::viewer;
 use super::state::AppState;
 use super::views::{Layout, Viewer};
 use crate::auth::sessions::{self, PasswordChange};
-use crate::auth::{password, Role, Via};
+use crate::auth::{password, throttle, Role, Via};
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -104,11 +104,7 @@ pub async fn change_password(
         )));
     };
     let viewer = viewer(&req, &state);
-    let address = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_string();
+    let address = guard::client_address(&req);
     let refuse = |status: StatusCode, message: String| {
         let viewer = viewer.clone();
         let state = state.clone();
@@ -122,7 +118,7 @@ pub async fn change_password(
         .throttle
         .blocked(&identity.name, &address, Instant::now())
     {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let minutes = throttle::minutes(wait);
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
             format!("Too many wrong passwords. Try again in {minutes} minute(s)."),
@@ -176,7 +172,7 @@ pub async fn change_password(
             Some(format!("The new password cannot be used: {e}.")),
         ),
     };
-    let written = super::audit(
+    super::audit_or_warn(
         &state,
         identity.name.clone(),
         "user.passwd",
@@ -185,9 +181,6 @@ pub async fn change_password(
         detail,
     )
     .await;
-    if let Err(e) = written {
-        tracing::warn!(error = %e, "could not write the audit log");
-    }
     match (outcome, refusal) {
         (
             PasswordChange::Changed {

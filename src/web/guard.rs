@@ -173,7 +173,7 @@ fn login_redirect(req: ServiceRequest) -> ServiceResponse<BoxBody> {
 
 async fn audit_refusal(state: &AppState, identity: &Identity, what: String, needs: &str) {
     let detail = format!("role {} needs {needs}", identity.role.as_str());
-    let written = super::audit(
+    super::audit_or_warn(
         state,
         identity.name.clone(),
         "access.denied",
@@ -182,9 +182,6 @@ async fn audit_refusal(state: &AppState, identity: &Identity, what: String, need
         detail,
     )
     .await;
-    if let Err(e) = written {
-        tracing::warn!(error = %e, "a refused request could not be audited");
-    }
 }
 
 pub async fn guard(
@@ -311,6 +308,15 @@ pub fn check_csrf(req: &actix_web::HttpRequest, sent: Option<&str>) -> Result<()
                 .to_string(),
         )),
     }
+}
+
+/// The client's address, for the sign-in rate limit: the first
+/// `Forwarded`/`X-Forwarded-For` entry behind a proxy, else the peer.
+pub fn client_address(req: &actix_web::HttpRequest) -> String {
+    req.connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_string()
 }
 
 /// A field of a URL-encoded form body.

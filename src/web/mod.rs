@@ -150,6 +150,21 @@ pub async fn audit(
     .await?
 }
 
+/// As `audit`, for entries that must not fail the request they describe
+/// (sign-ins, refusals): a failure to write is logged.
+pub async fn audit_or_warn(
+    state: &AppState,
+    actor: String,
+    action: &'static str,
+    target: String,
+    outcome: &'static str,
+    detail: String,
+) {
+    if let Err(e) = audit(state, actor, action, target, outcome, detail).await {
+        tracing::warn!(action, error = %e, "could not write the audit log");
+    }
+}
+
 /// Records that the signed-in user downloaded an export (`what`: the
 /// file); an export that cannot be audited is not answered.
 pub async fn audit_export(

@@ -156,10 +156,7 @@ async fn audit(
     outcome: &'static str,
     detail: String,
 ) {
-    let written = super::audit(state, actor, action, "session".to_string(), outcome, detail).await;
-    if let Err(e) = written {
-        tracing::warn!(action, error = %e, "could not write the audit log");
-    }
+    super::audit_or_warn(state, actor, action, "session".to_string(), outcome, detail).await;
 }
 
 pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
@@ -207,11 +204,7 @@ pub async fn submit(
         )
         .map_err(HtmlError);
     }
-    let address = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_string();
+    let address = guard::client_address(&req);
     if let Some(wait) = state.throttle.blocked(&username, &address, Instant::now()) {
         audit(
             &state,
@@ -221,7 +214,7 @@ pub async fn submit(
             format!("rate limited ({address})"),
         )
         .await;
-        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let minutes = crate::auth::throttle::minutes(wait);
         let mut res = render_form(
             &req,
             &state,
