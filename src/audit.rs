@@ -88,6 +88,20 @@ pub fn record_as(
     audit::insert(conn, actor, action, target, outcome, detail)
 }
 
+/// Records an event that may repeat many times (a refused sign-in flood)
+/// as one entry per `group_key`, counting the repeats.
+pub fn record_grouped(
+    conn: &mut DbConnection,
+    actor: &str,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    detail: &str,
+    group_key: &str,
+) -> Result<(), DbError> {
+    audit::insert_grouped(conn, actor, action, target, outcome, detail, group_key)
+}
+
 /// The audit action of a run recorded by `ingest_runs::record`.
 pub fn action_of_source(source: &str) -> &'static str {
     match source {

@@ -635,13 +635,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let settings = settings(&cli, None)?;
             let pool = open(&settings)?;
             let mut conn = pool.get().map_err(DbError::from)?;
-            crate::cli_recommend::catalog(&mut conn, command)
+            crate::cli_recommend::catalog(&mut conn, command, settings.decompress_limits())
         }
         Command::Ingest(command) => {
             let settings = settings(&cli, None)?;
             let pool = open(&settings)?;
             let mut conn = pool.get().map_err(DbError::from)?;
-            crate::cli_ingest::run(&mut conn, command)
+            crate::cli_ingest::run(&mut conn, command, settings.decompress_limits())
         }
     }
 }

@@ -1,16 +1,21 @@
 //! `finops ingest …`: imports files one by one with a progress bar, prints
 //! what each did, and lists every problem of a refused file.
 
-use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{CliError, IngestCommand, IngestFiles};
 use crate::db::DbConnection;
-use crate::ingest::{self, activity, utilisation, BillingFormat, ImportError, Progress};
+use crate::ingest::{
+    self, activity, utilisation, BillingFormat, ImportError, Input, Limits, Progress,
+};
 
-pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliError> {
+pub fn run(
+    conn: &mut DbConnection,
+    command: &IngestCommand,
+    limits: Limits,
+) -> Result<(), CliError> {
     let (files, what): (&IngestFiles, &str) = match command {
         IngestCommand::Focus(f) => (f, "focus"),
         IngestCommand::Cur(f) => (f, "cur"),
@@ -22,31 +27,33 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
     };
     let mut failures: Vec<ImportError> = Vec::new();
     for path in &files.files {
+        let input = Input::new(path).with_limits(limits);
+        let input = &input;
         let outcome = match what {
-            "focus" => billing(conn, BillingFormat::Focus, path),
-            "cur" => billing(conn, BillingFormat::Cur, path),
-            "utilisation" => utilisation::import(conn, path, None).and_then(|s| {
+            "focus" => billing(conn, BillingFormat::Focus, input),
+            "cur" => billing(conn, BillingFormat::Cur, input),
+            "utilisation" => utilisation::import(conn, input).and_then(|s| {
                 eprintln!(
                     "imported {}: {} rows, {} resources, {} to {} ({}), replaced {} earlier rows",
                     s.file, s.rows, s.resources, s.first, s.last, s.granularity, s.replaced_rows
                 );
                 json(&s)
             }),
-            "calendar" => crate::ingest::calendar::import(conn, path, None).and_then(|s| {
+            "calendar" => crate::ingest::calendar::import(conn, input).and_then(|s| {
                 eprintln!(
                     "imported {}: {} events (replacing {} from the same file)",
                     s.file, s.events, s.replaced
                 );
                 json(&s)
             }),
-            "commitments" => crate::ingest::commitments::import(conn, path, None).and_then(|s| {
+            "commitments" => crate::ingest::commitments::import(conn, input).and_then(|s| {
                 eprintln!(
                     "imported {}: {} commitment(s), replacing {} stored",
                     s.file, s.commitments, s.replaced
                 );
                 json(&s)
             }),
-            "scenario" => crate::ingest::scenario::import(conn, path, None).and_then(|s| {
+            "scenario" => crate::ingest::scenario::import(conn, input).and_then(|s| {
                 eprintln!(
                     "imported {}: scenario '{}' with {} change(s){}",
                     s.file,
@@ -56,7 +63,7 @@ pub fn run(conn: &mut DbConnection, command: &IngestCommand) -> Result<(), CliEr
                 );
                 json(&s)
             }),
-            _ => activity::import(conn, path, None).and_then(|s| {
+            _ => activity::import(conn, input).and_then(|s| {
                 eprintln!(
                     "imported {}: {} rows, {} to {}, replaced {} earlier rows; shared costs re-split",
                     s.file, s.rows, s.first_day, s.last_day, s.replaced_rows
@@ -98,7 +105,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Option<String>, ImportError> {
 fn billing(
     conn: &mut DbConnection,
     format: BillingFormat,
-    path: &Path,
+    input: &Input,
 ) -> Result<Option<String>, ImportError> {
     let bar = ProgressBar::new(0);
     let bytes_style = ProgressStyle::with_template(
@@ -112,9 +119,9 @@ fn billing(
             .progress_chars("=> ");
     let spinner_style = ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    let name = path.display().to_string();
+    let name = input.label.clone();
     let mut phase = 0;
-    let summary = ingest::import_billing(conn, format, path, None, &mut |p| match p {
+    let summary = ingest::import_billing(conn, format, input, &mut |p| match p {
         Progress::Reading { bytes, total } => {
             if phase != 1 {
                 phase = 1;

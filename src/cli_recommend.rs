@@ -198,7 +198,11 @@ fn print(recs: &[Recommendation], format: OutputFormat) -> Result<(), CliError> 
         .map_err(|e| CliError::Runtime(format!("standard output: {e}")))
 }
 
-pub fn catalog(conn: &mut DbConnection, command: &CatalogCommand) -> Result<(), CliError> {
+pub fn catalog(
+    conn: &mut DbConnection,
+    command: &CatalogCommand,
+    limits: crate::ingest::Limits,
+) -> Result<(), CliError> {
     match command {
         CatalogCommand::Import(files) => {
             let Some(path) = files.files.last() else {
@@ -211,7 +215,8 @@ pub fn catalog(conn: &mut DbConnection, command: &CatalogCommand) -> Result<(), 
                     "a catalog import replaces the whole catalog: give one file".to_string(),
                 ));
             }
-            match crate::ingest::catalog::import(conn, path, None) {
+            let input = crate::ingest::Input::new(path).with_limits(limits);
+            match crate::ingest::catalog::import(conn, &input) {
                 Ok(s) => {
                     eprintln!(
                         "imported {}: {} types, {} prices; it replaces the previous catalog",

@@ -56,6 +56,20 @@ pub fn run(conn: &mut DbConnection, command: &UserCommand) -> Result<(), CliErro
                 &format!("role {}", r.as_str()),
             )?;
             eprintln!("added {name} ({})", r.as_str());
+            // Real users end the demo sign-in, in running servers too.
+            let retired = auth_sessions::retire_demo_users(conn)?;
+            if retired > 0 {
+                audit::record(
+                    conn,
+                    "user.remove",
+                    "demo sign-in",
+                    audit::OK,
+                    &format!("{retired} demo user(s) and their sessions removed: real users exist"),
+                )?;
+                eprintln!(
+                    "the demo sign-in is off: its {retired} user(s) and their sessions are removed"
+                );
+            }
         }
         UserCommand::Passwd { name } => {
             let hash = hashed(&read_password()?)?;
@@ -196,7 +210,7 @@ pub fn audit_log(conn: &mut DbConnection, args: &AuditArgs) -> Result<(), CliErr
             e.action,
             e.outcome,
             e.target,
-            e.detail
+            e.detail_with_repeats()
         );
     }
     Ok(())

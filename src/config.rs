@@ -5,9 +5,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::auth::policy::MetricsAccess;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://finops.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_CONFIG_FILE: &str = "finops.toml";
+/// Default of `max_compression_ratio`: CSV billing exports compress 5–50×;
+/// a crafted file a thousand times or more.
+pub const DEFAULT_MAX_COMPRESSION_RATIO: u64 = 200;
 /// How long a browser session lasts unless `session_hours` says otherwise.
 pub const DEFAULT_SESSION_HOURS: u32 = 12;
 
@@ -35,8 +40,19 @@ pub struct Settings {
     pub log_format: crate::telemetry::LogFormat,
     /// Serve `GET /metrics` (Prometheus text format).
     pub metrics: bool,
-    /// `GET /metrics` without sign-in (else a signed-in user or API token).
-    pub metrics_public: bool,
+    /// Who reads `GET /metrics` without signing in: `loopback` (default:
+    /// programs on this machine, not through a proxy), `public` or
+    /// `signed-in` (users and API tokens only).
+    pub metrics_access: MetricsAccess,
+    /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are believed
+    /// (addresses or CIDR blocks; none by default).
+    pub trusted_proxies: Vec<String>,
+    /// Largest size a compressed input may expand to, in MiB (uploads,
+    /// CLI files, pulls); default 32 × `upload_limit_mb`.
+    pub max_decompressed_mb: Option<u64>,
+    /// Largest expansion of a compressed input (decompressed ÷ compressed
+    /// bytes), once it is past 16 MiB.
+    pub max_compression_ratio: u64,
     /// How long a browser session lasts, in hours.
     pub session_hours: u32,
     /// The labelled one-click demo sign-in (`serve --demo` only; never from
@@ -58,9 +74,25 @@ impl Default for Settings {
             cost_explorer_account: "aws".to_string(),
             log_format: crate::telemetry::LogFormat::Text,
             metrics: true,
-            metrics_public: true,
+            metrics_access: MetricsAccess::Loopback,
+            trusted_proxies: Vec::new(),
+            max_decompressed_mb: None,
+            max_compression_ratio: DEFAULT_MAX_COMPRESSION_RATIO,
             session_hours: DEFAULT_SESSION_HOURS,
             demo_sign_in: false,
+        }
+    }
+}
+
+impl Settings {
+    /// How far a compressed input may expand (uploads, CLI files, pulls).
+    pub fn decompress_limits(&self) -> crate::ingest::file::Limits {
+        crate::ingest::file::Limits {
+            max_bytes: self
+                .max_decompressed_mb
+                .unwrap_or(self.upload_limit_mb.saturating_mul(32))
+                .saturating_mul(1024 * 1024),
+            max_ratio: self.max_compression_ratio,
         }
     }
 }
@@ -80,8 +112,13 @@ struct FileSettings {
     cost_explorer_account: Option<String>,
     log_format: Option<String>,
     metrics: Option<bool>,
+    metrics_access: Option<String>,
+    /// Before `metrics_access`: `true` is `public`, `false` `signed-in`.
     metrics_public: Option<bool>,
     session_hours: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
+    max_decompressed_mb: Option<u64>,
+    max_compression_ratio: Option<u64>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -174,7 +211,22 @@ impl Settings {
                 s.metrics = v;
             }
             if let Some(v) = f.metrics_public {
-                s.metrics_public = v;
+                s.metrics_access = legacy_metrics_public(v);
+            }
+            if let Some(v) = f.metrics_access {
+                s.metrics_access = MetricsAccess::parse(&v).ok_or_else(|| ConfigError::File {
+                    file: file.clone(),
+                    message: format!("metrics_access: '{v}' is not loopback, public or signed-in"),
+                })?;
+            }
+            if let Some(v) = f.trusted_proxies {
+                s.trusted_proxies = v;
+            }
+            if let Some(v) = f.max_decompressed_mb {
+                s.max_decompressed_mb = Some(v);
+            }
+            if let Some(v) = f.max_compression_ratio {
+                s.max_compression_ratio = v;
             }
             if let Some(v) = f.session_hours {
                 s.session_hours = v;
@@ -206,7 +258,27 @@ impl Settings {
             s.metrics = on_off("FINOPS_METRICS", &v)?;
         }
         if let Some(v) = env("FINOPS_METRICS_PUBLIC") {
-            s.metrics_public = on_off("FINOPS_METRICS_PUBLIC", &v)?;
+            s.metrics_access = legacy_metrics_public(on_off("FINOPS_METRICS_PUBLIC", &v)?);
+        }
+        if let Some(v) = env("FINOPS_METRICS_ACCESS") {
+            s.metrics_access = MetricsAccess::parse(&v).ok_or_else(|| ConfigError::Env {
+                name: "FINOPS_METRICS_ACCESS".into(),
+                message: format!("'{v}' is not loopback, public or signed-in"),
+            })?;
+        }
+        if let Some(v) = env("FINOPS_TRUSTED_PROXIES") {
+            s.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(v) = env("FINOPS_MAX_DECOMPRESSED_MB") {
+            s.max_decompressed_mb = Some(whole("FINOPS_MAX_DECOMPRESSED_MB", &v)?);
+        }
+        if let Some(v) = env("FINOPS_MAX_COMPRESSION_RATIO") {
+            s.max_compression_ratio = whole("FINOPS_MAX_COMPRESSION_RATIO", &v)?;
         }
         if let Some(v) = env("FINOPS_SESSION_HOURS") {
             s.session_hours = v.trim().parse().map_err(|_| ConfigError::Env {
@@ -253,8 +325,37 @@ impl Settings {
                 message: "must be at least 1".into(),
             });
         }
+        if s.max_decompressed_mb == Some(0) || s.max_compression_ratio < 2 {
+            return Err(ConfigError::Env {
+                name: "max_decompressed_mb / max_compression_ratio".into(),
+                message: "must be at least 1 MiB and a ratio of at least 2".into(),
+            });
+        }
+        crate::web::client::TrustedProxies::parse(&s.trusted_proxies).map_err(|message| {
+            ConfigError::Env {
+                name: "trusted_proxies".into(),
+                message,
+            }
+        })?;
         Ok(s)
     }
+}
+
+/// `metrics_public` as it was before `metrics_access`.
+fn legacy_metrics_public(public: bool) -> MetricsAccess {
+    if public {
+        MetricsAccess::Public
+    } else {
+        MetricsAccess::SignedIn
+    }
+}
+
+/// A whole-number environment value.
+fn whole(name: &str, v: &str) -> Result<u64, ConfigError> {
+    v.trim().parse().map_err(|_| ConfigError::Env {
+        name: name.into(),
+        message: format!("'{v}' is not a whole number"),
+    })
 }
 
 /// An on/off environment value.
@@ -296,6 +397,44 @@ mod tests {
         };
         let s = Settings::load_from(Some(&file), &o, &env).unwrap();
         assert_eq!(s.database_url, "postgres://x@y/z");
+    }
+
+    #[test]
+    fn access_proxies_and_decompression_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("finops.toml");
+        std::fs::write(
+            &file,
+            "metrics_access = \"public\"\ntrusted_proxies = [\"10.0.0.0/8\"]\nupload_limit_mb = 4\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Some(&file), &Overrides::default(), &|_| None).unwrap();
+        assert_eq!(s.metrics_access, MetricsAccess::Public);
+        assert_eq!(s.trusted_proxies, vec!["10.0.0.0/8"]);
+        assert_eq!(s.decompress_limits().max_bytes, 128 * 1024 * 1024);
+        assert_eq!(s.decompress_limits().max_ratio, 200);
+        let env = |name: &str| match name {
+            "FINOPS_METRICS_PUBLIC" => Some("off".to_string()),
+            "FINOPS_TRUSTED_PROXIES" => Some("127.0.0.1, ::1".to_string()),
+            "FINOPS_MAX_DECOMPRESSED_MB" => Some("10".to_string()),
+            _ => None,
+        };
+        let s = Settings::load_from(Some(&file), &Overrides::default(), &env).unwrap();
+        assert_eq!(s.metrics_access, MetricsAccess::SignedIn);
+        assert_eq!(s.trusted_proxies, vec!["127.0.0.1", "::1"]);
+        assert_eq!(s.decompress_limits().max_bytes, 10 * 1024 * 1024);
+        assert_eq!(Settings::default().metrics_access, MetricsAccess::Loopback);
+        let bad = |name: &'static str, value: &'static str| {
+            move |n: &str| (n == name).then(|| value.to_string())
+        };
+        for (name, value) in [
+            ("FINOPS_TRUSTED_PROXIES", "10.0.0.0/40"),
+            ("FINOPS_METRICS_ACCESS", "sometimes"),
+            ("FINOPS_MAX_COMPRESSION_RATIO", "1"),
+        ] {
+            let e = Settings::load_from(None, &Overrides::default(), &bad(name, value));
+            assert!(e.is_err(), "{name}={value}");
+        }
     }
 
     #[test]

@@ -50,17 +50,21 @@ pub fn sign_in(
 }
 
 /// Signs in as the demo user of `role` (`demo-viewer`, …), made on first
-/// use with a hash no password matches.
+/// use with a hash no password matches. `None` when the database has real
+/// users: then the demo users and their sessions are removed instead.
 pub fn demo_sign_in(
     conn: &mut DbConnection,
     role: Role,
     hours: u32,
-) -> Result<NewSession, DbError> {
+) -> Result<Option<NewSession>, DbError> {
+    if demo_closed(conn, true)? {
+        return Ok(None);
+    }
     let name = demo_user(role);
     if users::find(conn, &name)?.is_none() {
         users::add(conn, &name, role.as_str(), DEMO_PASSWORD_HASH)?;
     }
-    start(conn, &name, hours)
+    start(conn, &name, hours).map(Some)
 }
 
 pub fn demo_user(role: Role) -> String {
@@ -73,6 +77,36 @@ pub fn has_real_users(conn: &mut DbConnection) -> Result<bool, DbError> {
     Ok(users::all(conn)?
         .iter()
         .any(|u| u.password_hash != DEMO_PASSWORD_HASH))
+}
+
+/// Whether the demo sign-in is off: it was not asked for (`serve` without
+/// `--demo`), or the database has real users. When it is off, the demo
+/// users and their sessions are removed, so nothing signed in through it
+/// outlives it.
+pub fn demo_closed(conn: &mut DbConnection, asked_for: bool) -> Result<bool, DbError> {
+    if asked_for && !has_real_users(conn)? {
+        return Ok(false);
+    }
+    retire_demo_users(conn)?;
+    Ok(true)
+}
+
+/// Removes the demo sign-in's users and ends their sessions; returns how
+/// many users there were.
+pub fn retire_demo_users(conn: &mut DbConnection) -> Result<usize, DbError> {
+    let demo: Vec<String> = users::all(conn)?
+        .into_iter()
+        .filter(|u| u.password_hash == DEMO_PASSWORD_HASH)
+        .map(|u| u.username)
+        .collect();
+    for name in &demo {
+        sessions::delete_for_user(conn, name)?;
+        users::remove(conn, name)?;
+    }
+    if !demo.is_empty() {
+        tracing::info!(users = demo.len(), "demo sign-in users removed");
+    }
+    Ok(demo.len())
 }
 
 fn start(conn: &mut DbConnection, username: &str, hours: u32) -> Result<NewSession, DbError> {

@@ -16,6 +16,24 @@ pub struct AuditEntry {
     pub target: String,
     pub outcome: String,
     pub detail: String,
+    /// How many times this happened (repeated refusals are one entry).
+    pub repeats: i64,
+    /// When it last happened, if more than once.
+    pub last_at: Option<NaiveDateTime>,
+}
+
+impl AuditEntry {
+    /// The detail, with how often it happened when more than once.
+    pub fn detail_with_repeats(&self) -> String {
+        match (self.repeats, self.last_at) {
+            (n, Some(last)) if n > 1 => format!(
+                "{} ({n} times, last {} UTC)",
+                self.detail,
+                last.format("%Y-%m-%d %H:%M:%S")
+            ),
+            _ => self.detail.clone(),
+        }
+    }
 }
 
 #[derive(Insertable)]
@@ -27,6 +45,7 @@ struct NewEntry<'a> {
     target: &'a str,
     outcome: &'a str,
     detail: &'a str,
+    group_key: Option<&'a str>,
 }
 
 /// Appends an entry stamped now.
@@ -46,8 +65,42 @@ pub fn insert(
             target,
             outcome,
             detail,
+            group_key: None,
         })
         .execute(conn)?;
+    Ok(())
+}
+
+/// Appends an entry, or counts one more of the entry with the same
+/// `group_key` (one row per kind of repeated event and window).
+pub fn insert_grouped(
+    conn: &mut DbConnection,
+    actor: &str,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    detail: &str,
+    group_key: &str,
+) -> Result<(), DbError> {
+    let now = super::ingest_runs::now();
+    let entry = NewEntry {
+        at: now,
+        actor,
+        action,
+        target,
+        outcome,
+        detail,
+        group_key: Some(group_key),
+    };
+    crate::with_backend!(conn, |c| diesel::insert_into(audit_log::table)
+        .values(&entry)
+        .on_conflict(audit_log::group_key)
+        .do_update()
+        .set((
+            audit_log::repeats.eq(audit_log::repeats + 1),
+            audit_log::last_at.eq(now),
+        ))
+        .execute(c))?;
     Ok(())
 }
 

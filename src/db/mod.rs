@@ -16,6 +16,7 @@ pub mod resource_costs;
 pub mod scenarios;
 pub mod schema;
 pub mod sessions;
+pub mod sign_in_limits;
 pub mod sql;
 pub mod users;
 pub mod utilisation;

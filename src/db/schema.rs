@@ -261,6 +261,19 @@ diesel::table! {
         target -> Text,
         outcome -> Text,
         detail -> Text,
+        repeats -> BigInt,
+        last_at -> Nullable<Timestamp>,
+        group_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_limits (key) {
+        key -> Text,
+        attempts -> BigInt,
+        window_start -> Timestamp,
+        next_at -> Timestamp,
+        version -> BigInt,
     }
 }
 
@@ -282,4 +295,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     api_tokens,
     audit_log,
+    sign_in_limits,
 );

@@ -11,12 +11,11 @@
 //! (`ps5`, `steam`, …). Re-importing replaces the activity of the days the
 //! file covers; shared costs are then re-split with the new activity.
 
-use std::path::Path;
-
 use chrono::NaiveDate;
 use diesel::Connection;
 
 use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::file::Input;
 use super::small::{Cells, SmallTable};
 use crate::db::activity::{self, NewActivity};
 use crate::db::ingest_runs;
@@ -44,8 +43,9 @@ pub struct ActivitySummary {
 }
 
 /// Reads and validates an activity file (all rows, or the first problems).
-pub fn read(label: &str, path: &Path) -> Result<Vec<NewActivity>, ImportError> {
-    let table = SmallTable::read(label, path, &[DAY, PLATFORM, REGION, PEAK, HOURS])?;
+pub fn read(input: &Input) -> Result<Vec<NewActivity>, ImportError> {
+    let label = input.label.as_str();
+    let table = SmallTable::read(input, &[DAY, PLATFORM, REGION, PEAK, HOURS])?;
     let mut out = Vec::with_capacity(table.rows());
     let mut problems: Vec<RowProblem> = Vec::new();
     let mut bad = 0u64;
@@ -101,24 +101,20 @@ pub fn read(label: &str, path: &Path) -> Result<Vec<NewActivity>, ImportError> {
 
 /// Imports an activity file in one transaction, replacing the stored
 /// activity of the days it covers, then re-splits shared costs.
-pub fn import(
-    conn: &mut DbConnection,
-    path: &Path,
-    name: Option<&str>,
-) -> Result<ActivitySummary, ImportError> {
-    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
-        import_inner(conn, path, label, started_at)
+pub fn import(conn: &mut DbConnection, input: &Input) -> Result<ActivitySummary, ImportError> {
+    super::recorded(conn, SOURCE, input, |conn, started_at| {
+        import_inner(conn, input, started_at)
     })
 }
 
 fn import_inner(
     conn: &mut DbConnection,
-    path: &Path,
-    label: &str,
+    input: &Input,
     started_at: chrono::NaiveDateTime,
 ) -> Result<ActivitySummary, ImportError> {
-    let hash = super::file::prepare(path, &mut |_| {})?.sha256;
-    let rows = read(label, path)?;
+    let label = input.label.as_str();
+    let hash = super::file::prepare(input, &mut |_| {})?.sha256;
+    let rows = read(input)?;
     let Some((first_day, last_day)) = super::day_span(rows.iter().map(|r| &r.day)) else {
         return Err(ImportError::NoRows {
             file: label.to_string(),

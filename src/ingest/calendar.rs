@@ -2,11 +2,10 @@
 //! format of `forecasts/*.toml`, see `crate::calendar`) replaces the events
 //! stored from the file of the same name, in one transaction.
 
-use std::path::Path;
-
 use diesel::Connection;
 
 use super::errors::ImportError;
+use super::file::Input;
 use crate::calendar::{self, CalendarEvent};
 use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
@@ -21,23 +20,19 @@ pub struct CalendarSummary {
     pub replaced: usize,
 }
 
-pub fn import(
-    conn: &mut DbConnection,
-    path: &Path,
-    name: Option<&str>,
-) -> Result<CalendarSummary, ImportError> {
-    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
-        import_inner(conn, path, label, started_at)
+pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CalendarSummary, ImportError> {
+    super::recorded(conn, SOURCE, input, |conn, started_at| {
+        import_inner(conn, input, started_at)
     })
 }
 
 fn import_inner(
     conn: &mut DbConnection,
-    path: &Path,
-    label: &str,
+    input: &Input,
     started_at: chrono::NaiveDateTime,
 ) -> Result<CalendarSummary, ImportError> {
-    let (prepared, text) = super::file::prepared_text(path, label)?;
+    let label = input.label.as_str();
+    let (prepared, text) = super::file::prepared_text(input)?;
     let events =
         calendar::parse_calendar(label, &text).map_err(|e| super::file::format_error(label, e))?;
     let source = calendar::file_label(label);

@@ -2,11 +2,10 @@
 //! prices, the format of `src/recommend/data/aws-instances.csv`) as a
 //! whole. A file with any bad cell changes nothing.
 
-use std::path::Path;
-
 use diesel::Connection;
 
 use super::errors::ImportError;
+use super::file::Input;
 use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 use crate::recommend::catalog::{self, Catalog};
@@ -21,13 +20,10 @@ pub struct CatalogSummary {
     pub prices: usize,
 }
 
-pub fn import(
-    conn: &mut DbConnection,
-    path: &Path,
-    name: Option<&str>,
-) -> Result<CatalogSummary, ImportError> {
-    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
-        let (prepared, text) = super::file::prepared_text(path, label)?;
+pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CatalogSummary, ImportError> {
+    super::recorded(conn, SOURCE, input, |conn, started_at| {
+        let label = input.label.as_str();
+        let (prepared, text) = super::file::prepared_text(input)?;
         let parsed =
             catalog::parse(label, &text).map_err(|e| super::file::format_error(label, e))?;
         conn.transaction::<_, DbError, _>(|conn| {

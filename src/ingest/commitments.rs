@@ -12,11 +12,10 @@
 //! `region`, `family` and `instance_type` may be empty where the offer is
 //! not scoped to them (a Compute Savings Plan).
 
-use std::path::Path;
-
 use diesel::Connection;
 
 use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::file::Input;
 use super::small::{Cells, SmallTable};
 use crate::db::commitments::{self, Commitment};
 use crate::db::ingest_runs;
@@ -46,8 +45,9 @@ pub struct CommitmentsSummary {
     pub replaced: usize,
 }
 
-pub fn read(label: &str, path: &Path) -> Result<Vec<Commitment>, ImportError> {
-    let table = SmallTable::read(label, path, &[ID, KIND, HOURLY, TERM, PAYMENT, START, END])?;
+pub fn read(input: &Input) -> Result<Vec<Commitment>, ImportError> {
+    let label = input.label.as_str();
+    let table = SmallTable::read(input, &[ID, KIND, HOURLY, TERM, PAYMENT, START, END])?;
     let mut out = Vec::with_capacity(table.rows());
     let mut problems: Vec<RowProblem> = Vec::new();
     let mut bad = 0u64;
@@ -171,14 +171,11 @@ pub fn read(label: &str, path: &Path) -> Result<Vec<Commitment>, ImportError> {
     Ok(out)
 }
 
-pub fn import(
-    conn: &mut DbConnection,
-    path: &Path,
-    name: Option<&str>,
-) -> Result<CommitmentsSummary, ImportError> {
-    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
-        let hash = super::file::prepare(path, &mut |_| {})?.sha256;
-        let rows = read(label, path)?;
+pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CommitmentsSummary, ImportError> {
+    super::recorded(conn, SOURCE, input, |conn, started_at| {
+        let label = input.label.as_str();
+        let hash = super::file::prepare(input, &mut |_| {})?.sha256;
+        let rows = read(input)?;
         conn.transaction::<_, DbError, _>(|conn| {
             let replaced = commitments::replace_source(conn, SOURCE, &rows)?;
             let ingest_run_id = ingest_runs::record(

@@ -71,6 +71,8 @@ pub enum ImportError {
     },
     #[error("{file}: {message}")]
     Format { file: String, message: String },
+    #[error("{file}: refused: {message}")]
+    Expands { file: String, message: String },
     #[error("{file}: {source}")]
     Db {
         file: String,
@@ -80,6 +82,28 @@ pub enum ImportError {
 }
 
 impl ImportError {
+    /// The file the error names.
+    pub fn file(&self) -> &str {
+        match self {
+            ImportError::Io { file, .. }
+            | ImportError::Empty { file }
+            | ImportError::NoRows { file }
+            | ImportError::Encoding { file, .. }
+            | ImportError::Gzip { file, .. }
+            | ImportError::MissingColumns { file, .. }
+            | ImportError::ColumnType { file, .. }
+            | ImportError::BadRows { file, .. }
+            | ImportError::Format { file, .. }
+            | ImportError::Expands { file, .. }
+            | ImportError::Db { file, .. } => file,
+        }
+    }
+
+    /// The input is larger than this service takes (HTTP 413).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, ImportError::Expands { .. })
+    }
+
     /// Whether the input is at fault (exit code 2) rather than the system.
     pub fn is_bad_input(&self) -> bool {
         !matches!(self, ImportError::Io { .. } | ImportError::Db { .. })

@@ -1,16 +1,99 @@
 //! Opening an input file: format detection (CSV, gzip'd CSV, Parquet), a
 //! streaming gzip decoder, the SHA-256 of the file, and a UTF-8 and line
 //! count pass that names the line of the first bad byte. Memory stays
-//! bounded whatever the file size.
+//! bounded whatever the file size, and a compressed file may not expand
+//! beyond its [`Limits`] (a gzip or Parquet "bomb" is refused early).
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use super::errors::ImportError;
+
+/// Below this many expanded bytes the ratio is not checked (a small file
+/// of repeated values compresses very well and harms nothing).
+pub const RATIO_FLOOR: u64 = 16 * 1024 * 1024;
+
+/// How far a compressed input may expand: past `max_bytes`, or (beyond
+/// [`RATIO_FLOOR`]) to more than `max_ratio` times its compressed size, it
+/// is refused. `Settings::decompress_limits` gives the configured ones.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_bytes: u64,
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    /// 32 × the default upload limit (1 GiB), and 200 : 1.
+    fn default() -> Limits {
+        Limits {
+            max_bytes: 32 * 1024 * 1024 * 1024,
+            max_ratio: crate::config::DEFAULT_MAX_COMPRESSION_RATIO,
+        }
+    }
+}
+
+impl Limits {
+    /// Why `expanded` bytes from `compressed` is too much, if it is.
+    fn exceeded(&self, expanded: u64, compressed: u64) -> Option<String> {
+        if expanded > self.max_bytes {
+            return Some(format!(
+                "it expands to more than {} (max_decompressed_mb)",
+                mib(self.max_bytes)
+            ));
+        }
+        if expanded > RATIO_FLOOR && expanded / compressed.max(1) > self.max_ratio {
+            return Some(format!(
+                "it expands more than {} times ({} from {}; max_compression_ratio)",
+                self.max_ratio,
+                mib(expanded),
+                mib(compressed)
+            ));
+        }
+        None
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// A file to read: where it is, what messages call it (an upload's own
+/// name, never its temporary path) and how far it may expand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub path: PathBuf,
+    pub label: String,
+    pub limits: Limits,
+}
+
+impl Input {
+    /// A file called by its path, with the default limits.
+    pub fn new(path: impl Into<PathBuf>) -> Input {
+        let path = path.into();
+        Input {
+            label: label(&path),
+            path,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Called `label` in messages and in the list of imports.
+    pub fn named(mut self, label: impl Into<String>) -> Input {
+        self.label = label.into();
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Input {
+        self.limits = limits;
+        self
+    }
+}
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -61,10 +144,11 @@ impl Prepared {
 /// file is read once by polars while it is hashed. Call [`locate_invalid_utf8`]
 /// when polars refuses the text.
 pub fn prepare_deferred(
-    path: &Path,
+    input: &Input,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Prepared, ImportError> {
-    let file = label(path);
+    let path = input.path.as_path();
+    let file = input.label.clone();
     let io = |e: std::io::Error| ImportError::Io {
         file: file.clone(),
         message: e.to_string(),
@@ -77,12 +161,16 @@ pub fn prepare_deferred(
     let mut magic = [0u8; 2];
     let n = f.read(&mut magic).map_err(io)?;
     if n == 2 && magic == [0x1f, 0x8b] {
-        return prepare(path, progress);
+        return prepare(input, progress);
+    }
+    let parquet = is_parquet(path);
+    if parquet {
+        check_parquet(input, size)?;
     }
     let owned = path.to_path_buf();
     let handle = std::thread::spawn(move || hash_file(&owned, &mut |_| {}));
     Ok(Prepared {
-        format: if is_parquet(path) {
+        format: if parquet {
             Format::Parquet
         } else {
             Format::Csv
@@ -95,6 +183,34 @@ pub fn prepare_deferred(
         checked: false,
         pending_hash: Some(handle),
     })
+}
+
+/// Refuses a Parquet file whose column data would expand beyond the
+/// limits (as its footer declares; polars decompresses it in memory).
+/// A footer that cannot be read is left for the reader to explain.
+fn check_parquet(input: &Input, size: u64) -> Result<(), ImportError> {
+    use polars::prelude::ParquetReader;
+    use polars::prelude::SerReader;
+    let Ok(file) = File::open(&input.path) else {
+        return Ok(());
+    };
+    let mut reader = ParquetReader::new(file);
+    let Ok(meta) = reader.get_metadata() else {
+        return Ok(());
+    };
+    let expanded: u64 = meta
+        .row_groups
+        .iter()
+        .flat_map(|rg| rg.parquet_columns())
+        .map(|c| c.uncompressed_size().max(0) as u64)
+        .fold(0u64, u64::saturating_add);
+    match input.limits.exceeded(expanded, size) {
+        Some(message) => Err(ImportError::Expands {
+            file: input.label.clone(),
+            message,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn is_parquet(path: &Path) -> bool {
@@ -121,10 +237,11 @@ pub fn label(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Opens, checks and (for gzip) decompresses `path`. `progress(bytes)` is
-/// called as the file is read.
-pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, ImportError> {
-    let file = label(path);
+/// Opens, checks and (for gzip) decompresses the input. `progress(bytes)`
+/// is called as the file is read.
+pub fn prepare(input: &Input, progress: &mut dyn FnMut(u64)) -> Result<Prepared, ImportError> {
+    let path = input.path.as_path();
+    let file = input.label.clone();
     let io = |e: std::io::Error| ImportError::Io {
         file: file.clone(),
         message: e.to_string(),
@@ -141,6 +258,7 @@ pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, I
     let parquet = n == 4 && &magic == b"PAR1";
 
     if parquet {
+        check_parquet(input, size)?;
         let sha256 = hash_file(path, progress).map_err(io)?;
         return Ok(Prepared {
             format: Format::Parquet,
@@ -154,13 +272,19 @@ pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, I
         });
     }
 
+    let compressed_read = Arc::new(AtomicU64::new(0));
     let hashing = HashingReader {
         inner: BufReader::with_capacity(CHUNK, File::open(path).map_err(io)?),
         hasher: Sha256::new(),
-        read: 0,
+        read: compressed_read.clone(),
     };
     if gzip {
-        let mut decoder = MultiGzDecoder::new(hashing);
+        let mut decoder = Capped {
+            inner: MultiGzDecoder::new(hashing),
+            compressed: compressed_read,
+            expanded: 0,
+            limits: input.limits,
+        };
         let temp = tempfile::Builder::new()
             .prefix("finops-import-")
             .suffix(".csv")
@@ -169,7 +293,7 @@ pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, I
         let (mut out, temp_path) = temp.into_parts();
         let lines = check_text(&file, &mut decoder, Some(&mut out), progress, true)?;
         out.flush().map_err(io)?;
-        let hashing = decoder.into_inner();
+        let hashing = decoder.inner.into_inner();
         Ok(Prepared {
             format: Format::Csv,
             path: temp_path.to_path_buf(),
@@ -196,17 +320,51 @@ pub fn prepare(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Prepared, I
     }
 }
 
+/// Why a decompressing read stopped: the limits.
+#[derive(Debug)]
+struct Expansion(String);
+
+impl std::fmt::Display for Expansion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Expansion {}
+
+/// A decompressing reader that stops at the limits, counting what it gave
+/// against what was read from the file (`compressed`).
+struct Capped<R> {
+    inner: R,
+    compressed: Arc<AtomicU64>,
+    expanded: u64,
+    limits: Limits,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.expanded += n as u64;
+        let compressed = self.compressed.load(Ordering::Relaxed);
+        match self.limits.exceeded(self.expanded, compressed) {
+            Some(why) => Err(std::io::Error::other(Expansion(why))),
+            None => Ok(n),
+        }
+    }
+}
+
 struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
-    read: u64,
+    /// Bytes read so far (shared with the decompressing reader).
+    read: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
-        self.read += n as u64;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -251,6 +409,12 @@ fn check_text(
     loop {
         let n = match reader.read(&mut buf) {
             Ok(n) => n,
+            Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Expansion>()) => {
+                return Err(ImportError::Expands {
+                    file: file.to_string(),
+                    message: e.to_string(),
+                })
+            }
             Err(e) if gzip => {
                 return Err(ImportError::Gzip {
                     file: file.to_string(),
@@ -322,10 +486,10 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 
 /// A small text file (a calendar, a scenario), checked like any import,
 /// and its text.
-pub fn prepared_text(path: &Path, label: &str) -> Result<(Prepared, String), ImportError> {
-    let prepared = prepare(path, &mut |_| {})?;
+pub fn prepared_text(input: &Input) -> Result<(Prepared, String), ImportError> {
+    let prepared = prepare(input, &mut |_| {})?;
     let text = std::fs::read_to_string(&prepared.path).map_err(|e| ImportError::Io {
-        file: label.to_string(),
+        file: input.label.clone(),
         message: e.to_string(),
     })?;
     Ok((prepared, text))
@@ -357,18 +521,21 @@ mod tests {
     #[test]
     fn counts_lines_and_hashes() {
         let f = write(b"a,b\n1,2\n3,4\n", ".csv");
-        let p = prepare(f.path(), &mut |_| {}).unwrap();
+        let p = prepare(&Input::new(f.path()), &mut |_| {}).unwrap();
         assert_eq!(p.format, Format::Csv);
         assert_eq!(p.lines, 2);
         assert_eq!(p.sha256.len(), 64);
         let f = write(b"a,b\n1,2", ".csv");
-        assert_eq!(prepare(f.path(), &mut |_| {}).unwrap().lines, 1);
+        assert_eq!(
+            prepare(&Input::new(f.path()), &mut |_| {}).unwrap().lines,
+            1
+        );
     }
 
     #[test]
     fn names_the_line_of_invalid_utf8() {
         let f = write(b"a,b\n1,2\n3,\xff\n", ".csv");
-        let e = prepare(f.path(), &mut |_| {}).err().unwrap();
+        let e = prepare(&Input::new(f.path()), &mut |_| {}).err().unwrap();
         assert!(
             matches!(
                 e,
@@ -388,21 +555,63 @@ mod tests {
         enc.write_all(b"a,b\n1,2\n3,4\n").unwrap();
         let gz = enc.finish().unwrap();
         let f = write(&gz, ".csv.gz");
-        let p = prepare(f.path(), &mut |_| {}).unwrap();
+        let p = prepare(&Input::new(f.path()), &mut |_| {}).unwrap();
         assert_eq!(std::fs::read_to_string(&p.path).unwrap(), "a,b\n1,2\n3,4\n");
         assert_eq!(p.lines, 2);
         let f = write(&gz[..gz.len() - 9], ".csv.gz");
         assert!(matches!(
-            prepare(f.path(), &mut |_| {}),
+            prepare(&Input::new(f.path()), &mut |_| {}),
             Err(ImportError::Gzip { .. })
         ));
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_ratio_and_names_the_file() {
+        let f = write(&gzip(&vec![b'0'; 40 << 20]), ".csv.gz");
+        let input = Input::new(f.path()).named("bomb.csv.gz");
+        match prepare(&input, &mut |_| {}) {
+            Err(ImportError::Expands { file, message }) => {
+                assert_eq!(file, "bomb.csv.gz");
+                assert!(message.contains("more than 200 times"), "{message}");
+            }
+            other => panic!("{:?}", other.map(|p| p.lines)),
+        }
+        // The same file under a looser ratio passes.
+        let loose = input.clone().with_limits(Limits {
+            max_ratio: 1_000_000,
+            ..Limits::default()
+        });
+        assert!(prepare(&loose, &mut |_| {}).is_ok());
+    }
+
+    #[test]
+    fn a_size_cap_holds_whatever_the_ratio() {
+        let text: String = (0..200_000).map(|i| format!("{i},{}\n", i * 7)).collect();
+        let f = write(&gzip(text.as_bytes()), ".csv.gz");
+        let tight = Input::new(f.path()).with_limits(Limits {
+            max_bytes: 1 << 20,
+            max_ratio: 200,
+        });
+        assert!(matches!(
+            prepare(&tight, &mut |_| {}),
+            Err(ImportError::Expands { .. })
+        ));
+        assert!(prepare(&Input::new(f.path()), &mut |_| {}).is_ok());
+        // Small files are not judged by their ratio.
+        assert_eq!(Limits::default().exceeded(RATIO_FLOOR, 1), None);
     }
 
     #[test]
     fn refuses_empty_files() {
         let f = write(b"", ".csv");
         assert!(matches!(
-            prepare(f.path(), &mut |_| {}),
+            prepare(&Input::new(f.path()), &mut |_| {}),
             Err(ImportError::Empty { .. })
         ));
     }

@@ -25,7 +25,6 @@ pub mod small;
 pub mod table;
 pub mod utilisation;
 
-use std::path::Path;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -36,6 +35,7 @@ use crate::db::resource_costs::{self, Scope};
 use crate::db::{costs, DbConnection, DbError};
 use crate::money::Micros;
 pub use errors::{ImportError, RowProblem};
+pub use file::{Input, Limits};
 
 /// What can stop the storing transaction.
 enum StoreError {
@@ -124,16 +124,13 @@ pub struct CurrencyTotal {
 pub fn import_billing(
     conn: &mut DbConnection,
     format: BillingFormat,
-    path: &Path,
-    name: Option<&str>,
+    input: &Input,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let started_at = ingest_runs::now();
-    let label = name
-        .map(str::to_string)
-        .unwrap_or_else(|| file::label(path));
-    let result = import_billing_inner(conn, format, path, &label, progress, started_at);
+    let label = input.label.clone();
+    let result = import_billing_inner(conn, format, input, progress, started_at);
     match result {
         Ok(mut summary) => {
             summary.seconds = started.elapsed().as_secs_f64();
@@ -152,23 +149,18 @@ pub fn import_billing(
     }
 }
 
-/// Runs an import of `path` (shown as `name`, else the path) and records
-/// a failed attempt as a failed `ingest_runs` row. `run` gets the label and
-/// the start time.
+/// Runs an import of `input` and records a failed attempt as a failed
+/// `ingest_runs` row. `run` gets the start time.
 pub fn recorded<T>(
     conn: &mut DbConnection,
     source: &str,
-    path: &Path,
-    name: Option<&str>,
-    run: impl FnOnce(&mut DbConnection, &str, chrono::NaiveDateTime) -> Result<T, ImportError>,
+    input: &Input,
+    run: impl FnOnce(&mut DbConnection, chrono::NaiveDateTime) -> Result<T, ImportError>,
 ) -> Result<T, ImportError> {
     let started_at = ingest_runs::now();
-    let label = name
-        .map(str::to_string)
-        .unwrap_or_else(|| file::label(path));
-    let result = run(conn, &label, started_at);
+    let result = run(conn, started_at);
     if let Err(e) = &result {
-        record_failure(conn, source, &label, started_at, e);
+        record_failure(conn, source, &input.label, started_at, e);
     }
     result
 }
@@ -207,17 +199,16 @@ pub fn record_failure(
 fn import_billing_inner(
     conn: &mut DbConnection,
     format: BillingFormat,
-    path: &Path,
-    label: &str,
+    input: &Input,
     progress: &mut dyn FnMut(Progress),
     started_at: chrono::NaiveDateTime,
 ) -> Result<ImportSummary, ImportError> {
-    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let label = input.label.as_str();
+    let total = std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0);
     let clock = Instant::now();
-    let mut prepared = file::prepare_deferred(path, &mut |bytes| {
+    let mut prepared = file::prepare_deferred(input, &mut |bytes| {
         progress(Progress::Reading { bytes, total })
-    })
-    .map_err(|e| relabel(e, path, label))?;
+    })?;
     if prepared.checked && prepared.format == file::Format::Csv && prepared.lines == 0 {
         return Err(ImportError::NoRows {
             file: label.to_string(),
@@ -325,6 +316,11 @@ fn import_billing_inner(
                     },
                 )?;
                 merged.add(allocation.costs);
+                tracing::debug!(
+                    stored = end,
+                    total = aggregated.len(),
+                    "stored a slice of resource-days"
+                );
                 start = end;
             }
             let costs = merged.into_costs();
@@ -370,34 +366,6 @@ fn import_billing_inner(
         totals: totals.into_values().collect(),
         seconds: 0.0,
     })
-}
-
-/// Messages name the file as the user knows it (an upload's original name,
-/// not its temporary path).
-fn relabel(error: ImportError, path: &Path, label: &str) -> ImportError {
-    let from = file::label(path);
-    if from == label {
-        return error;
-    }
-    match error {
-        ImportError::Io { message, .. } => ImportError::Io {
-            file: label.to_string(),
-            message,
-        },
-        ImportError::Empty { .. } => ImportError::Empty {
-            file: label.to_string(),
-        },
-        ImportError::Encoding { line, offset, .. } => ImportError::Encoding {
-            file: label.to_string(),
-            line,
-            offset,
-        },
-        ImportError::Gzip { message, .. } => ImportError::Gzip {
-            file: label.to_string(),
-            message,
-        },
-        other => other,
-    }
 }
 
 /// First and last day of a set of rows.

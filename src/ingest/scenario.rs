@@ -3,11 +3,10 @@
 //! validated and stored by name, replacing the scenario of the same name
 //! or from the same file.
 
-use std::path::Path;
-
 use diesel::Connection;
 
 use super::errors::ImportError;
+use super::file::Input;
 use crate::calendar;
 use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
@@ -24,13 +23,10 @@ pub struct ScenarioSummary {
     pub replaced: usize,
 }
 
-pub fn import(
-    conn: &mut DbConnection,
-    path: &Path,
-    name: Option<&str>,
-) -> Result<ScenarioSummary, ImportError> {
-    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
-        let (prepared, text) = super::file::prepared_text(path, label)?;
+pub fn import(conn: &mut DbConnection, input: &Input) -> Result<ScenarioSummary, ImportError> {
+    super::recorded(conn, SOURCE, input, |conn, started_at| {
+        let label = input.label.as_str();
+        let (prepared, text) = super::file::prepared_text(input)?;
         let scenario =
             parse_scenario(label, &text).map_err(|e| super::file::format_error(label, e))?;
         let source = calendar::file_label(label);

@@ -2,12 +2,11 @@
 //! with per-cell validation that names the line and column of every
 //! problem.
 
-use std::path::Path;
-
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
 use super::errors::{ImportError, RowProblem};
+use super::file::Input;
 use super::table::{polars_error, scan};
 
 pub struct SmallTable {
@@ -19,8 +18,9 @@ pub struct SmallTable {
 impl SmallTable {
     /// Reads `path` (CSV, gzip'd CSV or Parquet). Each entry of `required`
     /// lists a column's accepted names; a missing one is an error.
-    pub fn read(label: &str, path: &Path, required: &[&[&str]]) -> Result<SmallTable, ImportError> {
-        let prepared = super::file::prepare(path, &mut |_| {})?;
+    pub fn read(input: &Input, required: &[&[&str]]) -> Result<SmallTable, ImportError> {
+        let label = input.label.as_str();
+        let prepared = super::file::prepare(input, &mut |_| {})?;
         if prepared.format == super::file::Format::Csv && prepared.lines == 0 {
             return Err(ImportError::NoRows {
                 file: label.to_string(),

@@ -33,10 +33,21 @@ impl Table {
 
 pub fn polars_error(file: &str, error: PolarsError) -> ImportError {
     let message = error.to_string();
-    let message = message.lines().next().unwrap_or("unreadable").to_string();
+    let message = without_paths(message.lines().next().unwrap_or("unreadable"));
     ImportError::Format {
         file: file.to_string(),
         message: format!("cannot read the file as a table: {message}"),
+    }
+}
+
+/// A reader's message without the server's file paths in it (an upload
+/// is read from a temporary file whose path means nothing to the user and
+/// should not be shown to them).
+fn without_paths(message: &str) -> String {
+    static PATH: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    match PATH.get_or_init(|| regex::Regex::new(r#"(^|[\s'"(\[=:])/[^\s'")\]]+"#).ok()) {
+        Some(re) => re.replace_all(message, "${1}(the file)").into_owned(),
+        None => message.to_string(),
     }
 }
 
@@ -181,5 +192,23 @@ pub fn require(
             missing,
             hint: hint.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_messages_lose_server_paths() {
+        assert_eq!(
+            without_paths("failed to open '/tmp/finops-upload-Ab12': no such file"),
+            "failed to open '(the file)': no such file"
+        );
+        assert_eq!(without_paths("/var/tmp/x.csv: bad"), "(the file) bad");
+        assert_eq!(
+            without_paths("date 2024/01/02 is odd"),
+            "date 2024/01/02 is odd"
+        );
     }
 }

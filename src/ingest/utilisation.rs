@@ -15,12 +15,12 @@
 //! file is read as a CloudWatch GetMetricData answer (see `cloudwatch`).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use chrono::{NaiveDateTime, Timelike};
 use diesel::Connection;
 
 use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::file::Input;
 use super::small::{Cells, SmallTable};
 use crate::db::ingest_runs;
 use crate::db::schema::utilisation;
@@ -59,8 +59,9 @@ fn percent(v: &str) -> Result<f64, String> {
 
 /// Reads and validates a utilisation file: CSV (or gzip'd CSV, Parquet),
 /// or a CloudWatch GetMetricData answer as JSON.
-pub fn read(label: &str, path: &Path) -> Result<Vec<NewUtilisation>, ImportError> {
-    let prepared = super::file::prepare(path, &mut |_| {})?;
+pub fn read(input: &Input) -> Result<Vec<NewUtilisation>, ImportError> {
+    let label = input.label.as_str();
+    let prepared = super::file::prepare(input, &mut |_| {})?;
     if prepared.format == super::file::Format::Csv {
         let mut head = [0u8; 64];
         let n = std::fs::File::open(&prepared.path)
@@ -78,11 +79,7 @@ pub fn read(label: &str, path: &Path) -> Result<Vec<NewUtilisation>, ImportError
         }
     }
     drop(prepared);
-    let table = SmallTable::read(
-        label,
-        path,
-        &[TIMESTAMP, ID, TYPE, REGION, CPU_AVG, CPU_MAX],
-    )?;
+    let table = SmallTable::read(input, &[TIMESTAMP, ID, TYPE, REGION, CPU_AVG, CPU_MAX])?;
     let fleet_ids = table.has("fleet_id") && !table.has("instance_id");
     let mut out = Vec::with_capacity(table.rows());
     let mut problems: Vec<RowProblem> = Vec::new();
@@ -180,24 +177,20 @@ pub fn read(label: &str, path: &Path) -> Result<Vec<NewUtilisation>, ImportError
 
 /// Imports a utilisation file in one transaction, replacing the stored
 /// rows of the same resources over the period the file covers.
-pub fn import(
-    conn: &mut DbConnection,
-    path: &Path,
-    name: Option<&str>,
-) -> Result<UtilisationSummary, ImportError> {
-    super::recorded(conn, SOURCE, path, name, |conn, label, started_at| {
-        import_inner(conn, path, label, started_at)
+pub fn import(conn: &mut DbConnection, input: &Input) -> Result<UtilisationSummary, ImportError> {
+    super::recorded(conn, SOURCE, input, |conn, started_at| {
+        import_inner(conn, input, started_at)
     })
 }
 
 fn import_inner(
     conn: &mut DbConnection,
-    path: &Path,
-    label: &str,
+    input: &Input,
     started_at: NaiveDateTime,
 ) -> Result<UtilisationSummary, ImportError> {
-    let hash = super::file::prepare(path, &mut |_| {})?.sha256;
-    let rows = read(label, path)?;
+    let label = input.label.as_str();
+    let hash = super::file::prepare(input, &mut |_| {})?.sha256;
+    let rows = read(input)?;
     let first = rows.iter().map(|r| r.period_start).min();
     let last = rows.iter().map(|r| r.period_start).max();
     let (Some(first), Some(last)) = (first, last) else {

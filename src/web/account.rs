@@ -3,8 +3,6 @@
 //! first; counts towards the sign-in rate limit when wrong). Your other
 //! sessions end; this one stays.
 
-use std::time::Instant;
-
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -114,35 +112,49 @@ pub async fn change_password(
                 .map_err(HtmlError)
         }
     };
-    if let Some(wait) = state
-        .throttle
-        .blocked(&identity.name, &address, Instant::now())
-    {
-        let minutes = throttle::minutes(wait);
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many wrong passwords. Try again in {minutes} minute(s)."),
-        )
-        .await;
-    }
     let field = |name: &str| guard::form_field(&body, name).unwrap_or_default();
     let (current, new, repeated) = (field("current"), field("new"), field("repeat"));
     let pool = state.pool.clone();
     let name = identity.name.clone();
-    let outcome = web::block(move || -> Result<PasswordChange, WebError> {
-        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        Ok(sessions::change_own_password(
-            &mut conn,
-            &name,
-            &token_hash,
-            &current,
-            &new,
-            &repeated,
-        )?)
-    })
+    let addr = address.clone();
+    // Counted like a sign-in before the current password is checked.
+    let outcome = web::block(
+        move || -> Result<Result<PasswordChange, std::time::Duration>, WebError> {
+            let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+            let now = crate::db::ingest_runs::now();
+            let claim = match throttle::claim(&mut conn, &name, &addr, now)? {
+                throttle::Verdict::Wait(wait) => return Ok(Err(wait)),
+                throttle::Verdict::Go(claim) => claim,
+            };
+            let outcome = sessions::change_own_password(
+                &mut conn,
+                &name,
+                &token_hash,
+                &current,
+                &new,
+                &repeated,
+            )?;
+            let right = !matches!(outcome, PasswordChange::WrongCurrent);
+            throttle::settle(&mut conn, &claim, right, now)?;
+            Ok(Ok(outcome))
+        },
+    )
     .await
     .map_err(|e| HtmlError(WebError::from(e)))?
     .map_err(HtmlError)?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(wait) => {
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many wrong passwords. Try again in {}.",
+                    throttle::wait_text(wait)
+                ),
+            )
+            .await
+        }
+    };
     let (outcome_text, detail, refusal) = match &outcome {
         PasswordChange::Changed {
             other_sessions_ended,
@@ -151,16 +163,11 @@ pub async fn change_password(
             format!("own password; {other_sessions_ended} other session(s) ended"),
             None,
         ),
-        PasswordChange::WrongCurrent => {
-            state
-                .throttle
-                .failed(&identity.name, &address, Instant::now());
-            (
-                crate::audit::FAILED,
-                "own password: the current password was wrong".to_string(),
-                Some("Your current password is not right.".to_string()),
-            )
-        }
+        PasswordChange::WrongCurrent => (
+            crate::audit::FAILED,
+            format!("own password: the current password was wrong ({address})"),
+            Some("Your current password is not right.".to_string()),
+        ),
         PasswordChange::Mismatch => (
             crate::audit::FAILED,
             "own password: the new password was not repeated exactly".to_string(),

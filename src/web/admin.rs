@@ -139,13 +139,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             entries: entries
                 .into_iter()
                 .map(|e| EntryRow {
+                    detail: e.detail_with_repeats(),
                     id: e.id,
                     at: stamp(e.at),
                     actor: e.actor,
                     action: e.action,
                     target: e.target,
                     outcome: e.outcome,
-                    detail: e.detail,
                 })
                 .collect(),
             actions: audit::actions(conn)?

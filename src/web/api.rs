@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::errors::{ApiError, WebError};
 use super::pages;
-use super::params::{default_month, Params};
+use super::params::{default_month, OutputFormat, Params};
 use super::state::AppState;
 use super::{answer, cache_key, Payload};
 use crate::db::sql::Granularity;
@@ -24,20 +24,13 @@ fn amount(m: Micros) -> Value {
 /// `GET /api/v1/costs?from&to&group_by&granularity&platform&region&service&metric&currency[&format=csv]`
 pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
+    let format = OutputFormat::of_request(&req).map_err(|e| ApiError(WebError::BadRequest(e)))?;
+    let csv = format == OutputFormat::Csv;
     let st = state.clone();
     let response = answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
         let mut known: Vec<&str> = pages::explorer::PARAMS.to_vec();
         known.push("format");
         params.allow_only(&known).map_err(WebError::BadRequest)?;
-        let csv = match params.one("format").map_err(WebError::BadRequest)? {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(other) => {
-                return Err(WebError::BadRequest(format!(
-                    "parameter 'format': '{other}' is not json or csv"
-                )))
-            }
-        };
         let request = pages::explorer::request_from(&params, catalog, Granularity::Month, &[])
             .map_err(WebError::BadRequest)?;
         let result = explore(conn, &request)?;
@@ -98,7 +91,7 @@ pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     })
     .await
     .map_err(ApiError)?;
-    if crate::auth::policy::asks_for_csv(req.query_string()) {
+    if csv {
         super::audit_export(&st, &req, "costs CSV".to_string())
             .await
             .map_err(ApiError)?;

@@ -14,27 +14,26 @@ pub async fn monthly(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HtmlError> {
     let params = Params::parse(req.query_string());
+    let month = params
+        .allow_only(&["month"])
+        .and_then(|_| params.month("month"))
+        .map_err(|e| HtmlError(WebError::BadRequest(e)))?
+        .ok_or_else(|| {
+            HtmlError(WebError::BadRequest(
+                "parameter 'month' is required (YYYY-MM)".into(),
+            ))
+        })?;
     let st = state.clone();
     let response = answer(
         state.into_inner(),
         cache_key(&req),
         move |conn, _catalog| {
-            params
-                .allow_only(&["month"])
-                .map_err(WebError::BadRequest)?;
-            let month = params
-                .month("month")
-                .map_err(WebError::BadRequest)?
-                .ok_or_else(|| {
-                    WebError::BadRequest("parameter 'month' is required (YYYY-MM)".into())
-                })?;
             let body = monthly_csv(conn, month)?;
             Ok(Payload::csv(file_name(month), body))
         },
     )
     .await
     .map_err(HtmlError)?;
-    let month = req.query_string().replace("month=", "");
     super::audit_export(&st, &req, format!("monthly CSV {month}"))
         .await
         .map_err(HtmlError)?;

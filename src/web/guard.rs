@@ -1,7 +1,10 @@
-//! Sign-in and roles for every request: who is asking (a session cookie or
-//! an `Authorization: Bearer` API token), whether the route allows them
-//! (`auth::policy`), and the session's CSRF token written into the forms
-//! of the HTML answered to them.
+//! Sign-in and roles for every request. `enforce` runs on every route
+//! after the router chose it (and on the answer for no route): it finds who
+//! is asking (a session cookie or an `Authorization: Bearer` API token) and
+//! asks `auth::policy` whether the route that will run allows them, so the
+//! decision never depends on how the client spelled the path. `finish`
+//! runs around everything: it writes the session's CSRF token into the
+//! forms of an HTML answer and keeps signed-in answers out of caches.
 //!
 //! Anonymous requests for pages are sent to the login form; anonymous API,
 //! export and form requests get 401. A signed-in user whose role is too
@@ -18,8 +21,9 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 
 use super::errors::{ApiError, HtmlError, WebError};
+use super::params::OutputFormat;
 use super::state::AppState;
-use crate::auth::policy::{self, Access};
+use crate::auth::policy::{self, Access, Rule};
 use crate::auth::{secret, sessions, Identity};
 
 /// The session cookie.
@@ -37,21 +41,43 @@ pub const IDENTITY_TTL: Duration = Duration::from_secs(5);
 /// Credentials remembered at most.
 const MAX_IDENTITIES: usize = 10_000;
 
-/// Identities by credential digest, for `IDENTITY_TTL`.
+/// The credential a request carries. A token is only ever looked up as
+/// what it was sent as: an API token in a cookie is not a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Credential {
+    Bearer(String),
+    Cookie(String),
+}
+
+impl Credential {
+    /// The cache key: the kind and the digest, never the secret.
+    fn cache_key(&self) -> String {
+        match self {
+            Credential::Bearer(t) => format!("bearer:{}", secret::digest(t)),
+            Credential::Cookie(t) => cookie_key(&secret::digest(t)),
+        }
+    }
+}
+
+fn cookie_key(digest: &str) -> String {
+    format!("cookie:{digest}")
+}
+
+/// Identities by credential kind and digest, for `IDENTITY_TTL`.
 #[derive(Default)]
 pub struct IdentityCache {
     entries: Mutex<HashMap<String, (Option<Identity>, Instant)>>,
 }
 
 impl IdentityCache {
-    fn get(&self, digest: &str, now: Instant) -> Option<Option<Identity>> {
+    fn get(&self, key: &str, now: Instant) -> Option<Option<Identity>> {
         let map = self.entries.lock().ok()?;
-        map.get(digest)
+        map.get(key)
             .filter(|(_, at)| now.duration_since(*at) < IDENTITY_TTL)
             .map(|(id, _)| id.clone())
     }
 
-    fn put(&self, digest: String, identity: Option<Identity>, now: Instant) {
+    fn put(&self, key: String, identity: Option<Identity>, now: Instant) {
         if let Ok(mut map) = self.entries.lock() {
             if map.len() >= MAX_IDENTITIES {
                 map.retain(|_, (_, at)| now.duration_since(*at) < IDENTITY_TTL);
@@ -60,7 +86,7 @@ impl IdentityCache {
                     map.clear();
                 }
             }
-            map.insert(digest, (identity, now));
+            map.insert(key, (identity, now));
         }
     }
 
@@ -71,18 +97,13 @@ impl IdentityCache {
         }
     }
 
-    /// Forgets a credential now (sign-out in this process).
-    pub fn forget(&self, digest: &str) {
+    /// Forgets the session whose cookie has this digest (sign-out in this
+    /// process).
+    pub fn forget_session(&self, digest: &str) {
         if let Ok(mut map) = self.entries.lock() {
-            map.remove(digest);
+            map.remove(&cookie_key(digest));
         }
     }
-}
-
-/// The credential a request carries.
-enum Credential {
-    Bearer(String),
-    Cookie(String),
 }
 
 fn credential(req: &ServiceRequest) -> Option<Credential> {
@@ -99,46 +120,28 @@ fn credential(req: &ServiceRequest) -> Option<Credential> {
 }
 
 /// Who the credential stands for (`None`: not valid), through the cache.
-async fn identify(
-    state: &web::Data<AppState>,
-    cred: Credential,
-) -> Result<Option<Identity>, WebError> {
-    let (digest, text, bearer) = match cred {
-        Credential::Bearer(t) => (secret::digest(&t), t, true),
-        Credential::Cookie(t) => (secret::digest(&t), t, false),
-    };
+async fn identify(state: &AppState, cred: Credential) -> Result<Option<Identity>, WebError> {
+    let key = cred.cache_key();
     let now = Instant::now();
-    if let Some(hit) = state.identities.get(&digest, now) {
+    if let Some(hit) = state.identities.get(&key, now) {
         return Ok(hit);
     }
     let pool = state.pool.clone();
     let found = web::block(move || -> Result<Option<Identity>, WebError> {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
         let at = crate::db::ingest_runs::now();
-        Ok(if bearer {
-            sessions::from_api_token(&mut conn, &text, at)?
-        } else {
-            sessions::from_cookie(&mut conn, &text, at)?
+        Ok(match &cred {
+            Credential::Bearer(t) => sessions::from_api_token(&mut conn, t, at)?,
+            Credential::Cookie(t) => sessions::from_cookie(&mut conn, t, at)?,
         })
     })
     .await??;
-    state.identities.put(digest, found.clone(), now);
+    state.identities.put(key, found.clone(), now);
     Ok(found)
 }
 
-/// Whether an anonymous request should be sent to the login form (a page
-/// a browser asked for) rather than answered 401.
-fn wants_login_form(req: &ServiceRequest) -> bool {
-    req.method() == actix_web::http::Method::GET && !is_api(req)
-}
-
-/// Answered in JSON, for programs.
-fn is_api(req: &ServiceRequest) -> bool {
-    req.path().starts_with("/api/") || req.path() == "/metrics"
-}
-
-fn refuse(req: ServiceRequest, error: WebError) -> ServiceResponse<BoxBody> {
-    let mut res = if is_api(&req) {
+fn refuse(req: ServiceRequest, pattern: Option<&str>, error: WebError) -> ServiceResponse<BoxBody> {
+    let mut res = if policy::for_programs(pattern) {
         ApiError(error).error_response()
     } else {
         HtmlError(error).error_response()
@@ -184,22 +187,44 @@ async fn audit_refusal(state: &AppState, identity: &Identity, what: String, need
     .await;
 }
 
-pub async fn guard(
+/// What a route is called in the audit log: its pattern (the route that
+/// ran, however the client spelled the path).
+pub fn route_name(req: &actix_web::HttpRequest) -> String {
+    req.match_pattern()
+        .unwrap_or_else(|| "(no route)".to_string())
+}
+
+/// The access check of the route the router chose (wrapped around every
+/// route and the answer for no route).
+pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let pattern = req.match_pattern();
+    let pattern = pattern.as_deref();
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(refuse(
             req,
+            pattern,
             WebError::Internal("no application state".to_string()),
         ));
     };
-    let access = policy::required(
-        req.method().as_str(),
-        req.path(),
-        req.query_string(),
-        state.metrics_public,
-    );
+    let rule = policy::rule(req.method().as_str(), pattern);
+    // The one parse of `format` that the policy, the audit and the handler
+    // all read.
+    let csv = if rule == Rule::ExportAsCsv {
+        match OutputFormat::of(req.query_string()) {
+            Ok(format) => {
+                req.extensions_mut().insert(format);
+                format == OutputFormat::Csv
+            }
+            Err(message) => return Ok(refuse(req, pattern, WebError::BadRequest(message))),
+        }
+    } else {
+        false
+    };
+    let client = super::client::of(req.request());
+    let access = policy::required(rule, csv, state.metrics_access, client.is_local());
     let identity = match credential(&req) {
         None => None,
         Some(cred) => {
@@ -209,6 +234,7 @@ pub async fn guard(
                 Ok(None) if bearer && access != Access::Public => {
                     return Ok(refuse(
                         req,
+                        pattern,
                         WebError::Unauthorized(
                             "The API token is not valid: it was revoked or mistyped.".to_string(),
                         ),
@@ -219,16 +245,21 @@ pub async fn guard(
                     tracing::warn!(error = %e, "could not check a credential on a public route");
                     None
                 }
-                Err(e) => return Ok(refuse(req, e)),
+                Err(e) => return Ok(refuse(req, pattern, e)),
             }
         }
     };
     if let Access::AtLeast(needed) = access {
         match &identity {
-            None if wants_login_form(&req) => return Ok(login_redirect(req)),
+            None if req.method() == actix_web::http::Method::GET
+                && !policy::for_programs(pattern) =>
+            {
+                return Ok(login_redirect(req))
+            }
             None => {
                 return Ok(refuse(
                     req,
+                    pattern,
                     WebError::Unauthorized(
                         "Sign in first: this needs a session or an API token (Authorization: Bearer …)."
                             .to_string(),
@@ -236,10 +267,15 @@ pub async fn guard(
                 ))
             }
             Some(id) if !id.may(needed) => {
-                let what = format!("{} {}", req.method(), req.path());
+                let what = format!(
+                    "{} {}",
+                    req.method(),
+                    pattern.unwrap_or("(no route)")
+                );
                 audit_refusal(&state, id, what, needed.as_str()).await;
                 return Ok(refuse(
                     req,
+                    pattern,
                     WebError::Forbidden(format!(
                         "You are signed in as {} ({}); this needs the {} role. Ask an admin if you need it.",
                         id.name,
@@ -251,15 +287,42 @@ pub async fn guard(
             Some(_) => {}
         }
     }
-    let csrf = identity
-        .as_ref()
-        .and_then(|id| id.csrf().map(str::to_string))
-        .unwrap_or_default();
     if let Some(id) = identity {
         req.extensions_mut().insert(id);
     }
-    let res = next.call(req).await?;
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Around every answer: the session's CSRF token in an HTML answer's
+/// forms, and `Cache-Control: no-store` on whatever is not a static file
+/// (signed-in pages and data must not stay in shared or browser caches).
+pub async fn finish(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let static_file = res.request().match_pattern().as_deref() == Some("/static/{name}");
+    if !static_file && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    let csrf = res
+        .request()
+        .extensions()
+        .get::<Identity>()
+        .and_then(|id| id.csrf().map(str::to_string))
+        .unwrap_or_default();
     fill_csrf_slot(res, &csrf).await
+}
+
+/// The exact text a template writes for a form's CSRF field. Only this is
+/// filled: imported text shown on a page is escaped (its quotes become
+/// `&quot;`), so it can never spell it, and a bare slot elsewhere stays
+/// empty.
+fn csrf_field(value: &str) -> String {
+    format!("name=\"csrf\" value=\"{value}\"")
 }
 
 /// Writes the session's CSRF token into an HTML answer's forms.
@@ -280,8 +343,11 @@ async fn fill_csrf_slot(
     let bytes = actix_web::body::to_bytes(body)
         .await
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
+    let slot = csrf_field(CSRF_SLOT);
     let body = match std::str::from_utf8(&bytes) {
-        Ok(text) if text.contains(CSRF_SLOT) => web::Bytes::from(text.replace(CSRF_SLOT, csrf)),
+        Ok(text) if text.contains(&slot) => {
+            web::Bytes::from(text.replace(&slot, &csrf_field(csrf)))
+        }
         _ => bytes,
     };
     let mut res = res.set_body(BoxBody::new(body));
@@ -310,13 +376,10 @@ pub fn check_csrf(req: &actix_web::HttpRequest, sent: Option<&str>) -> Result<()
     }
 }
 
-/// The client's address, for the sign-in rate limit: the first
-/// `Forwarded`/`X-Forwarded-For` entry behind a proxy, else the peer.
+/// The client's address, for the sign-in limits and the audit log: the
+/// peer, or what a trusted proxy says (`trusted_proxies`).
 pub fn client_address(req: &actix_web::HttpRequest) -> String {
-    req.connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_string()
+    super::client::of(req).address()
 }
 
 /// A field of a URL-encoded form body.
@@ -336,7 +399,7 @@ pub fn check_form(req: &actix_web::HttpRequest, body: &[u8]) -> Result<(), WebEr
 /// A form post must come from this site (a cross-site form cannot import
 /// into or change the database).
 pub fn same_origin(req: &actix_web::HttpRequest) -> Result<(), WebError> {
-    let host = req.connection_info().host().to_string();
+    let host = super::client::of(req).host;
     let origin = req
         .headers()
         .get("origin")
@@ -347,7 +410,7 @@ pub fn same_origin(req: &actix_web::HttpRequest) -> Result<(), WebError> {
         Some(o) => {
             let rest = o.split_once("://").map(|(_, r)| r).unwrap_or(o);
             let origin_host = rest.split('/').next().unwrap_or("");
-            if origin_host.eq_ignore_ascii_case(&host) {
+            if !host.is_empty() && origin_host.eq_ignore_ascii_case(&host) {
                 Ok(())
             } else {
                 Err(WebError::Forbidden(

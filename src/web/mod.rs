@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod cache;
+pub mod client;
 pub mod errors;
 pub mod export;
 pub mod guard;
@@ -13,6 +14,7 @@ pub mod health;
 pub mod observe;
 pub mod pages;
 pub mod params;
+pub mod routes;
 pub mod signin;
 pub mod state;
 pub mod views;
@@ -32,6 +34,8 @@ use state::AppState;
 pub enum StartError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("settings: {0}")]
+    Settings(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -124,12 +128,13 @@ where
 }
 
 /// The cache key of a request: who asks (pages show their name and the
-/// actions their role allows), the path and the query string.
+/// actions their role allows), the path as the router read it (however the
+/// client spelled it) and the query string.
 pub fn cache_key(req: &HttpRequest) -> String {
     let who = guard::identity_of(req)
         .map(|i| format!("{}|{}|{}", i.name, i.role.as_str(), i.csrf().is_some()))
         .unwrap_or_default();
-    format!("{who}#{}?{}", req.path(), req.query_string())
+    format!("{who}#{}?{}", req.match_info().as_str(), req.query_string())
 }
 
 /// Writes one audit log entry from a handler (in the blocking pool).
@@ -175,7 +180,7 @@ pub async fn audit_export(
     let actor = guard::identity_of(req)
         .map(|i| i.name)
         .unwrap_or_else(|| "anonymous".to_string());
-    let detail = format!("{}?{}", req.path(), req.query_string());
+    let detail = format!("{}?{}", guard::route_name(req), req.query_string());
     audit(state, actor, "export", what, crate::audit::OK, detail).await
 }
 
@@ -190,58 +195,6 @@ pub struct Application {
 /// so the policy needs no `unsafe-inline`.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::get().to(signin::form))
-        .route("/login", web::post().to(signin::submit))
-        .route("/login/demo", web::post().to(signin::demo))
-        .route("/logout", web::post().to(signin::sign_out))
-        .route("/admin", web::get().to(admin::page))
-        .route("/account", web::get().to(account::page))
-        .route(
-            "/account/password",
-            web::post().to(account::change_password),
-        )
-        .route("/", web::get().to(pages::overview::page))
-        .route("/month", web::get().to(pages::month::page))
-        .route("/costs", web::get().to(pages::explorer::page))
-        .route("/sources", web::get().to(pages::sources::page))
-        .route("/sources/upload", web::post().to(pages::sources::upload))
-        .route("/forecast", web::get().to(pages::forecast::page))
-        .route("/capacity", web::get().to(pages::capacity::page))
-        .route("/scenarios", web::get().to(pages::scenarios::page))
-        .route(
-            "/recommendations",
-            web::get().to(pages::recommendations::page),
-        )
-        .route(
-            "/recommendations.csv",
-            web::get().to(pages::recommendations::csv),
-        )
-        .route(
-            "/recommendations/detail",
-            web::get().to(pages::recommendations::detail),
-        )
-        .route(
-            "/api/v1/recommendations",
-            web::get().to(pages::recommendations::json),
-        )
-        .route("/calendar", web::get().to(pages::calendar::page))
-        .route("/calendar", web::post().to(pages::calendar::save))
-        .route("/calendar/delete", web::post().to(pages::calendar::delete))
-        .route("/calendar.toml", web::get().to(pages::calendar::download))
-        .route("/rules", web::get().to(pages::rules::page))
-        .route("/rules", web::post().to(pages::rules::save))
-        .route("/export/monthly.csv", web::get().to(export::monthly))
-        .route("/api/v1/costs", web::get().to(api::costs))
-        .route("/api/v1/overview", web::get().to(api::overview_json))
-        .route("/api/v1/month", web::get().to(api::month_json))
-        .route("/api/v1/forecast", web::get().to(api::forecast_json))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(observe::metrics))
-        .route("/static/{name}", web::get().to(assets::static_file));
-}
 
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, HtmlError> {
     Err(HtmlError(WebError::NotFound(format!(
@@ -280,15 +233,26 @@ impl Application {
         );
         state.pull_every_hours = settings.pull_every_hours;
         state.metrics = settings.metrics;
-        state.metrics_public = settings.metrics_public;
+        state.metrics_access = settings.metrics_access;
+        state.trusted_proxies = client::TrustedProxies::parse(&settings.trusted_proxies)
+            .map_err(StartError::Settings)?;
+        state.decompress = settings.decompress_limits();
         state.session_hours = settings.session_hours;
         state.demo_sign_in = settings.demo_sign_in;
+        {
+            // The demo sign-in ends for good once real users exist, and
+            // its users and sessions go with it when it is not on.
+            let mut conn = state.pool.get().map_err(DbError::from)?;
+            if crate::auth::sessions::demo_closed(&mut conn, settings.demo_sign_in)? {
+                state.demo_sign_in = false;
+            }
+        }
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(256 * 1024))
-                .wrap(actix_web::middleware::from_fn(guard::guard))
+                .wrap(actix_web::middleware::from_fn(guard::finish))
                 .wrap(Compress::default())
                 .wrap(
                     DefaultHeaders::new()
@@ -298,8 +262,10 @@ impl Application {
                         .add(("Referrer-Policy", "same-origin")),
                 )
                 .wrap(actix_web::middleware::from_fn(observe::observe))
-                .configure(routes)
-                .default_service(web::to(not_found))
+                .configure(routes::configure)
+                .default_service(
+                    web::to(not_found).wrap(actix_web::middleware::from_fn(guard::enforce)),
+                )
         })
         .listen(listener)
         .map_err(bind_err)?

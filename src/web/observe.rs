@@ -56,16 +56,25 @@ pub async fn observe(
         .map(str::to_string)
         .unwrap_or_else(new_id);
     let method = req.method().to_string();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
     let path = req.path().to_string();
-    let quiet = path == "/healthz" || path == "/readyz" || path == "/metrics";
-    let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %method,
+        route = tracing::field::Empty
+    );
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let seconds = started.elapsed().as_secs_f64();
     let status = res.status().as_u16();
+    // The route the router chose (known once it has run), however the
+    // client spelled the path.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    span.record("route", route.as_str());
+    let quiet = route == "/healthz" || route == "/readyz" || route == "/metrics";
     crate::metrics::request(&route, &method, status, seconds);
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut()

@@ -12,6 +12,37 @@ use crate::report::{Catalog, Metric};
 /// Most values one parameter may repeat.
 const MAX_VALUES: usize = 200;
 
+/// What the data of an API route comes as (`format=json|csv`, any case,
+/// spaces around it ignored). Parsed once per request by the guard, which
+/// decides on it (CSV is an export); the handler and the audit read that
+/// same value with [`OutputFormat::of_request`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Json,
+    Csv,
+}
+
+impl OutputFormat {
+    pub fn of(query: &str) -> Result<OutputFormat, String> {
+        match Params::parse(query).one("format")? {
+            None => Ok(OutputFormat::Json),
+            Some(v) if v.eq_ignore_ascii_case("json") => Ok(OutputFormat::Json),
+            Some(v) if v.eq_ignore_ascii_case("csv") => Ok(OutputFormat::Csv),
+            Some(other) => Err(format!("parameter 'format': '{other}' is not json or csv")),
+        }
+    }
+
+    /// The format the guard parsed for this request.
+    pub fn of_request(req: &actix_web::HttpRequest) -> Result<OutputFormat, String> {
+        use actix_web::HttpMessage;
+        let parsed = req.extensions().get::<OutputFormat>().copied();
+        match parsed {
+            Some(f) => Ok(f),
+            None => OutputFormat::of(req.query_string()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
@@ -278,6 +309,27 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn the_format_is_read_one_way_however_it_is_spelled() {
+        for q in [
+            "format=csv",
+            "format=CSV",
+            "format=csv%20",
+            "format=+csv",
+            "format=csv+",
+            "for%6Dat=csv",
+            "from=2026-01-01&format=%63sv",
+        ] {
+            assert_eq!(OutputFormat::of(q), Ok(OutputFormat::Csv), "{q}");
+        }
+        for q in ["", "format=json", "format=", "format=%20"] {
+            assert_eq!(OutputFormat::of(q), Ok(OutputFormat::Json), "{q}");
+        }
+        for q in ["format=xml", "format=csv&format=json", "format=c%00sv"] {
+            assert!(OutputFormat::of(q).is_err(), "{q}");
+        }
     }
 
     #[test]

@@ -6,8 +6,6 @@
 //! session cookie is HttpOnly, SameSite=Lax, and Secure when the request
 //! came over TLS (directly or through a proxy that says so).
 
-use std::time::Instant;
-
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,6 +15,7 @@ use super::errors::{HtmlError, WebError};
 use super::guard::{self, SESSION_COOKIE};
 use super::state::AppState;
 use super::views::Layout;
+use crate::auth::throttle::{self, Verdict};
 use crate::auth::{secret, sessions, Role};
 
 /// The login form's own CSRF cookie.
@@ -51,8 +50,9 @@ pub fn safe_next(next: &str) -> String {
     }
 }
 
+/// Over HTTPS, directly or through a trusted proxy that says so.
 fn secure(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+    super::client::of(req).https
 }
 
 fn cookie<'a>(
@@ -72,9 +72,10 @@ fn cookie<'a>(
 }
 
 /// Renders the form with a fresh login token (also set as a cookie).
+/// `demo`: offer the demo sign-in.
 fn render_form(
     req: &HttpRequest,
-    state: &AppState,
+    demo: bool,
     status: actix_web::http::StatusCode,
     next: &str,
     username: &str,
@@ -92,7 +93,7 @@ fn render_form(
         username: username.to_string(),
         message: message.to_string(),
         notice,
-        demo: state.demo_sign_in,
+        demo,
         demo_roles: Role::ALL
             .into_iter()
             .map(|r| (r.as_str(), sessions::demo_user(r)))
@@ -159,6 +160,84 @@ async fn audit(
     super::audit_or_warn(state, actor, action, "session".to_string(), outcome, detail).await;
 }
 
+/// Whether the login form offers the demo sign-in: `serve --demo`, and
+/// the database has no real users yet.
+async fn demo_open(state: &AppState) -> bool {
+    if !state.demo_sign_in {
+        return false;
+    }
+    let pool = state.pool.clone();
+    let open = web::block(move || -> Result<bool, WebError> {
+        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        Ok(!sessions::has_real_users(&mut conn)?)
+    })
+    .await;
+    matches!(open, Ok(Ok(true)))
+}
+
+/// The name a sign-in attempt is recorded under: what was typed if it can
+/// be a user name, else a fixed label (typed text never reaches the log).
+fn actor_name(typed: &str) -> String {
+    if crate::auth::check_name(typed).is_ok() {
+        typed.to_string()
+    } else {
+        "(not a user name)".to_string()
+    }
+}
+
+/// Records a sign-in refused by the rate limit: one entry per name,
+/// address and window, counting the refusals.
+async fn audit_limited(state: &AppState, actor: String, address: &str) {
+    let pool = state.pool.clone();
+    let window =
+        crate::db::ingest_runs::now().and_utc().timestamp() / (throttle::WINDOW_MINUTES * 60);
+    let group = format!("sign-in.limited|{actor}|{address}|{window}");
+    let detail = format!("rate limited ({address})");
+    let written = web::block(move || -> Result<(), WebError> {
+        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        crate::audit::record_grouped(
+            &mut conn,
+            &actor,
+            "sign-in",
+            "session",
+            crate::audit::REFUSED,
+            &detail,
+            &group,
+        )?;
+        Ok(())
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        tracing::warn!("could not write the audit log (rate-limited sign-in)");
+    }
+}
+
+/// A refusal by the rate limit: 429 with `Retry-After`.
+fn too_many(
+    req: &HttpRequest,
+    demo: bool,
+    next: &str,
+    username: &str,
+    wait: std::time::Duration,
+) -> Result<HttpResponse, HtmlError> {
+    let mut res = render_form(
+        req,
+        demo,
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        next,
+        username,
+        &format!(
+            "Too many failed sign-ins. Try again in {}.",
+            throttle::wait_text(wait)
+        ),
+    )
+    .map_err(HtmlError)?;
+    if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Ok(res)
+}
+
 pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     let next = form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "next")
@@ -169,7 +248,14 @@ pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             .insert_header((header::LOCATION, safe_next(&next)))
             .finish());
     }
-    render_form(&req, &state, actix_web::http::StatusCode::OK, &next, "", "").map_err(HtmlError)
+    let demo = demo_open(&state).await;
+    render_form(&req, demo, actix_web::http::StatusCode::OK, &next, "", "").map_err(HtmlError)
+}
+
+/// What became of a sign-in attempt.
+enum Attempt {
+    Limited(std::time::Duration),
+    Done(Option<(sessions::NewSession, Role)>),
 }
 
 pub async fn submit(
@@ -182,10 +268,11 @@ pub async fn submit(
     let username = field(&body, "username").trim().to_ascii_lowercase();
     let password = field(&body, "password");
     let next = field(&body, "next");
+    let demo = demo_open(&state).await;
     if !login_token_ok(&req, &body) {
         return render_form(
             &req,
-            &state,
+            demo,
             StatusCode::FORBIDDEN,
             &next,
             &username,
@@ -196,7 +283,7 @@ pub async fn submit(
     if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 1024 {
         return render_form(
             &req,
-            &state,
+            demo,
             StatusCode::UNPROCESSABLE_ENTITY,
             &next,
             &username,
@@ -205,43 +292,33 @@ pub async fn submit(
         .map_err(HtmlError);
     }
     let address = guard::client_address(&req);
-    if let Some(wait) = state.throttle.blocked(&username, &address, Instant::now()) {
-        audit(
-            &state,
-            username.clone(),
-            "sign-in",
-            crate::audit::REFUSED,
-            format!("rate limited ({address})"),
-        )
-        .await;
-        let minutes = crate::auth::throttle::minutes(wait);
-        let mut res = render_form(
-            &req,
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            &next,
-            &username,
-            &format!("Too many failed sign-ins. Try again in {minutes} minute(s)."),
-        )
-        .map_err(HtmlError)?;
-        if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(res);
-    }
+    let actor = actor_name(&username);
     let pool = state.pool.clone();
     let hours = state.session_hours;
-    let name = username.clone();
-    let outcome = web::block(move || -> Result<_, WebError> {
+    let (name, addr) = (username.clone(), address.clone());
+    // The attempt is counted before the password is checked, so any number
+    // of simultaneous tries get no more than the limit between them.
+    let attempt = web::block(move || -> Result<Attempt, WebError> {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        Ok(sessions::sign_in(&mut conn, &name, &password, hours)?)
+        let now = crate::db::ingest_runs::now();
+        match throttle::claim(&mut conn, &name, &addr, now)? {
+            Verdict::Wait(wait) => Ok(Attempt::Limited(wait)),
+            Verdict::Go(claim) => {
+                let outcome = sessions::sign_in(&mut conn, &name, &password, hours)?;
+                throttle::settle(&mut conn, &claim, outcome.is_some(), now)?;
+                Ok(Attempt::Done(outcome))
+            }
+        }
     })
     .await
     .map_err(|e| HtmlError(WebError::from(e)))?
     .map_err(HtmlError)?;
-    match outcome {
-        Some((session, role)) => {
-            state.throttle.succeeded(&username);
+    match attempt {
+        Attempt::Limited(wait) => {
+            audit_limited(&state, actor, &address).await;
+            too_many(&req, demo, &next, &username, wait)
+        }
+        Attempt::Done(Some((session, role))) => {
             audit(
                 &state,
                 username.clone(),
@@ -252,11 +329,10 @@ pub async fn submit(
             .await;
             Ok(signed_in(&req, session, &next))
         }
-        None => {
-            state.throttle.failed(&username, &address, Instant::now());
+        Attempt::Done(None) => {
             audit(
                 &state,
-                username.clone(),
+                actor,
                 "sign-in",
                 crate::audit::FAILED,
                 format!("wrong user name or password ({address})"),
@@ -264,7 +340,7 @@ pub async fn submit(
             .await;
             render_form(
                 &req,
-                &state,
+                demo,
                 StatusCode::UNAUTHORIZED,
                 &next,
                 &username,
@@ -276,22 +352,27 @@ pub async fn submit(
 }
 
 /// The demo sign-in: only with `serve --demo` on a database without its
-/// own users.
+/// own users. Whether real users exist is decided on every demo sign-in;
+/// once they do, the demo users and their sessions are removed.
 pub async fn demo(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
+    let closed = || {
+        HtmlError(WebError::NotFound(
+            "The demo sign-in is off: this service was not started with --demo, or the database has its own users."
+                .to_string(),
+        ))
+    };
     if !state.demo_sign_in {
-        return Err(HtmlError(WebError::NotFound(
-            "The demo sign-in is off: this service was not started with --demo.".to_string(),
-        )));
+        return Err(closed());
     }
     guard::same_origin(&req).map_err(HtmlError)?;
     if !login_token_ok(&req, &body) {
         return render_form(
             &req,
-            &state,
+            demo_open(&state).await,
             actix_web::http::StatusCode::FORBIDDEN,
             "/",
             "",
@@ -313,6 +394,11 @@ pub async fn demo(
     .await
     .map_err(|e| HtmlError(WebError::from(e)))?
     .map_err(HtmlError)?;
+    let Some(session) = session else {
+        // Sessions of the removed demo users may be remembered here.
+        state.identities.clear();
+        return Err(closed());
+    };
     audit(
         &state,
         sessions::demo_user(role),
@@ -345,7 +431,7 @@ pub async fn sign_out(
         .await
         .map_err(|e| HtmlError(WebError::from(e)))?
         .map_err(HtmlError)?;
-        state.identities.forget(token_hash);
+        state.identities.forget_session(token_hash);
         audit(
             &state,
             identity.name.clone(),

@@ -27,15 +27,17 @@ pub struct AppState {
     pub pull_every_hours: u32,
     /// Whether `GET /metrics` answers.
     pub metrics: bool,
-    /// Whether `GET /metrics` answers without sign-in.
-    pub metrics_public: bool,
+    /// Who reads `GET /metrics` without signing in.
+    pub metrics_access: crate::auth::policy::MetricsAccess,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: super::client::TrustedProxies,
+    /// How far an uploaded compressed file may expand.
+    pub decompress: crate::ingest::file::Limits,
     /// How long a browser session lasts.
     pub session_hours: u32,
     /// `serve --demo` on a database without its own users: the login form
     /// offers a labelled one-click sign-in per role.
     pub demo_sign_in: bool,
-    /// Failed sign-ins per user name and address.
-    pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
     /// Identities by credential, briefly.
     pub identities: Arc<super::guard::IdentityCache>,
     catalog: Arc<Mutex<Option<CachedCatalog>>>,
@@ -49,10 +51,11 @@ impl AppState {
             upload_limit,
             pull_every_hours: 0,
             metrics: true,
-            metrics_public: true,
+            metrics_access: crate::auth::policy::MetricsAccess::Loopback,
+            trusted_proxies: Default::default(),
+            decompress: crate::ingest::file::Limits::default(),
             session_hours: crate::config::DEFAULT_SESSION_HOURS,
             demo_sign_in: false,
-            throttle: Arc::new(crate::auth::throttle::LoginThrottle::new()),
             identities: Arc::new(super::guard::IdentityCache::default()),
             cache: Arc::new(ResponseCache::new(VERSION_RECHECK, 1024, 128 * 1024 * 1024)),
             catalog: Arc::new(Mutex::new(None)),

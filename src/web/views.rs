@@ -10,7 +10,8 @@ use crate::report::{Catalog, Change};
 /// actions their role offers.
 #[derive(Clone, Debug)]
 pub struct Viewer {
-    /// The database label shown in the footer.
+    /// The database label shown in the footer: admins only, and never with
+    /// a password (empty for everyone else).
     pub database: String,
     /// User name (or `token:NAME`); empty when no one is signed in.
     pub user: String,
@@ -22,7 +23,11 @@ pub struct Viewer {
 impl Viewer {
     pub fn new(database: &str, identity: Option<&Identity>) -> Viewer {
         Viewer {
-            database: database.to_string(),
+            database: if identity.is_some_and(|i| i.may(Role::Admin)) {
+                database.to_string()
+            } else {
+                String::new()
+            },
             user: identity.map(|i| i.name.clone()).unwrap_or_default(),
             role: identity.map(|i| i.role),
             session: identity.is_some_and(|i| i.csrf().is_some()),
@@ -58,17 +63,19 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(title: &str, active: &'static str, catalog: &Catalog, viewer: &Viewer) -> Layout {
-        let database = &viewer.database;
-        let data_note = match (catalog.first_day, catalog.last_day) {
+        let mut data_note = match (catalog.first_day, catalog.last_day) {
             (Some(first), Some(last)) => format!(
-                "Data {} to {} · {} · {}",
+                "Data {} to {} · {}",
                 short_date(first),
                 short_date(last),
                 catalog.currencies.join(", "),
-                database
             ),
-            _ => format!("No data yet · {database}"),
+            _ => "No data yet".to_string(),
         };
+        if !viewer.database.is_empty() {
+            data_note.push_str(" · ");
+            data_note.push_str(&viewer.database);
+        }
         Layout {
             data_note,
             user: viewer.user.clone(),

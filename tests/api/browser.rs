@@ -20,14 +20,13 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 fn browser_available() -> bool {
-    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
-    if !present {
-        if std::env::var("FINOPS_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("the browser test is required (FINOPS_REQUIRE_BROWSER=1) but {CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium chromium-driver");
-        }
-        eprintln!("skipping the browser test: install chromium and chromium-driver (or set FINOPS_REQUIRE_BROWSER=1 to fail instead)");
-    }
-    present
+    Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()
+        || crate::helpers::require_or_skip(
+            crate::helpers::Need::Browser,
+            &format!(
+                "{CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium chromium-driver"
+            ),
+        )
 }
 
 struct Driver(Child);

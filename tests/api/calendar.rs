@@ -1,7 +1,7 @@
 //! The marketing calendar: `finops ingest calendar` and the Calendar page
 //! (add, edit, delete, validation, TOML download), on both backends.
 
-use finops::ingest::calendar;
+use finops::ingest::{calendar, Input};
 
 use crate::helpers::apps;
 use crate::ingest::databases;
@@ -43,17 +43,17 @@ fn calendar_files_import_replace_and_are_validated() {
     .unwrap();
     for db in databases() {
         let mut conn = db.pool.get().unwrap();
-        let s = calendar::import(&mut conn, &good, None).expect("imports");
+        let s = calendar::import(&mut conn, &Input::new(&good)).expect("imports");
         assert_eq!((s.events, s.replaced), (2, 0));
-        let again = calendar::import(&mut conn, &good, None).expect("re-imports");
+        let again = calendar::import(&mut conn, &Input::new(&good)).expect("re-imports");
         assert_eq!((again.events, again.replaced), (2, 2));
         let events = finops::db::calendar::all_events(&mut conn).unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].platforms, vec!["PC", "PlayStation"]);
 
-        let e = calendar::import(&mut conn, &bad, None).expect_err("end before start");
+        let e = calendar::import(&mut conn, &Input::new(&bad)).expect_err("end before start");
         assert!(e.to_string().contains("bad.toml: event 1 ('Oops'): field 'end' (2027-05-01) is before 'start' (2027-05-10)"), "{e}");
-        let e = calendar::import(&mut conn, &dup, None).expect_err("duplicate");
+        let e = calendar::import(&mut conn, &Input::new(&dup)).expect_err("duplicate");
         assert!(
             e.to_string()
                 .contains("other.toml: event 1 ('Spring sale'): duplicates 'Spring sale'"),

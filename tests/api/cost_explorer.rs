@@ -39,10 +39,10 @@ impl Moto {
     /// `FINOPS_REQUIRE_MOTO` is not set.
     pub fn start() -> Option<Moto> {
         let Some(bin) = moto_binary() else {
-            if std::env::var("FINOPS_REQUIRE_MOTO").as_deref() == Ok("1") {
-                panic!("moto_server is required (FINOPS_REQUIRE_MOTO=1): install moto[server] (see .ci/run) or set FINOPS_MOTO_SERVER");
-            }
-            eprintln!("skipping: moto_server not found (pip install 'moto[server]' into ~/.cache/finops-venv)");
+            crate::helpers::require_or_skip(
+                crate::helpers::Need::Moto,
+                "moto_server not found: pip install 'moto[server]' into ~/.cache/finops-venv (see .ci/run) or set FINOPS_MOTO_SERVER",
+            );
             return None;
         };
         let port = TcpListener::bind("127.0.0.1:0")

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::helpers::{Backend, TestApp, TestDb};
+use crate::helpers::{require_or_skip, Backend, Need, TestApp, TestDb};
 
 /// The directory of PostgreSQL's server programs, if installed.
 fn postgres_bin() -> Option<PathBuf> {
@@ -40,29 +40,38 @@ impl PrivatePostgres {
             .unwrap_or(false)
     }
 
-    fn start_new() -> Option<PrivatePostgres> {
-        let bin = postgres_bin()?;
-        let data = tempfile::tempdir().ok()?;
+    /// A new server, or why there cannot be one here.
+    fn start_new() -> Result<PrivatePostgres, String> {
+        let bin = postgres_bin().ok_or("no pg_ctl under /usr/lib/postgresql")?;
+        let data = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("a free port: {e}"))?
             .port();
-        Command::new("chown")
+        let chown = Command::new("chown")
             .args(["-R", "postgres:postgres"])
             .arg(data.path())
             .status()
-            .ok()?;
+            .map_err(|e| format!("chown: {e}"))?;
+        if !chown.success() {
+            return Err("cannot hand a directory to the postgres user (not root?)".to_string());
+        }
         let pg = PrivatePostgres { bin, data, port };
         let dir = pg.data.path().join("db");
-        let dir = dir.to_str()?;
+        let dir = dir.to_str().ok_or("a temporary path that is not UTF-8")?;
         if !pg.run_as_postgres(
             "initdb",
             &["-D", dir, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
         ) {
-            return None;
+            return Err(
+                "initdb as the postgres user failed (runuser missing or not root?)".to_string(),
+            );
         }
-        pg.start().then_some(pg)
+        if pg.start() {
+            Ok(pg)
+        } else {
+            Err("pg_ctl start of a private server failed".to_string())
+        }
     }
 
     fn start(&self) -> bool {
@@ -111,9 +120,15 @@ impl Drop for PrivatePostgres {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_service_recovers_when_postgresql_comes_back_without_a_restart() {
-    let Some(pg) = PrivatePostgres::start_new() else {
-        eprintln!("skipped: cannot run a private PostgreSQL server here");
-        return;
+    let pg = match PrivatePostgres::start_new() {
+        Ok(pg) => pg,
+        Err(why) => {
+            require_or_skip(
+                Need::Postgres,
+                &format!("cannot run a private PostgreSQL server: {why}"),
+            );
+            return;
+        }
     };
     let url = pg.url();
     let app = TestApp::spawn_on(&url).await;
@@ -149,27 +164,31 @@ async fn the_service_recovers_when_postgresql_comes_back_without_a_restart() {
     assert_eq!(status, 200, "{html}");
 }
 
-/// A FOCUS file of `copies` × the sample's rows (the copies add up in
-/// the daily totals; the import has `copies` times the rows to read).
-fn big_focus(dir: &Path, copies: usize) -> PathBuf {
-    let sample = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/focus-1.0-sample.csv"),
-    )
-    .expect("the shared FOCUS sample");
-    let mut lines = sample.lines();
-    let header = lines.next().unwrap().to_string();
-    let rows: Vec<&str> = lines.collect();
-    let mut out = String::with_capacity(sample.len() * copies);
-    out.push_str(&header);
-    out.push('\n');
-    for _ in 0..copies {
-        for r in &rows {
-            out.push_str(r);
-            out.push('\n');
+/// A FOCUS file of `resources` × `days` usage lines, each its own
+/// resource-day, so the import stores that many rows (in slices of
+/// 50,000). Made here: the test needs nothing beside the project.
+fn generated_focus(dir: &Path, resources: usize, days: u32) -> PathBuf {
+    use std::fmt::Write as _;
+    let platforms = ["PC", "PlayStation", "Xbox", "Switch", "iOS", "Android"];
+    let mut out = String::from(
+        "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ProviderName,RegionId,ServiceName,SubAccountId,ResourceId,Tags\n",
+    );
+    for r in 0..resources {
+        let platform = platforms[r % platforms.len()];
+        for d in 1..=days {
+            let cents = 100 + (r * 7 + d as usize * 13) % 900;
+            let _ = writeln!(
+                out,
+                "{}.{:02},{}.{:02},100,USD,2026-03-01,Usage,2026-03-{d:02}T00:00:00Z,2026-03-{d:02}T01:00:00Z,AWS,eu-west-1,Amazon EC2,200,i-{r:05},\"{{\"\"platform\"\": \"\"{platform}\"\"}}\"",
+                cents / 100,
+                cents % 100,
+                cents / 100,
+                cents % 100,
+            );
         }
     }
-    let path = dir.join("big-focus.csv");
-    std::fs::write(&path, out).unwrap();
+    let path = dir.join(format!("focus-{resources}x{days}.csv"));
+    std::fs::write(&path, out).expect("the generated FOCUS file is written");
     path
 }
 
@@ -181,6 +200,39 @@ fn cost_rows(url: &str) -> i64 {
     finops::db::costs::count_rows(&mut conn).unwrap()
 }
 
+/// Starts `finops ingest focus FILE` on `url`, logging at debug level to
+/// a pipe.
+fn spawn_import(url: &str, file: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_finops"))
+        .args(["--database", url, "ingest", "focus"])
+        .arg(file)
+        .env("FINOPS_LOG", "finops=debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("finops runs")
+}
+
+/// Kills `child` as soon as it logs that it stored a slice of rows (inside
+/// the import's transaction, before the commit). `true` when it was killed
+/// there; `false` when it finished first.
+fn kill_after_first_slice(mut child: std::process::Child) -> bool {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut reached = false;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        if line.contains("stored a slice of resource-days") {
+            reached = true;
+            break;
+        }
+    }
+    let finished = child.try_wait().ok().flatten().is_some();
+    let _ = child.kill();
+    let _ = child.wait();
+    reached && !finished
+}
+
 #[test]
 fn an_import_killed_at_any_moment_leaves_all_or_nothing() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -189,46 +241,23 @@ fn an_import_killed_at_any_moment_leaves_all_or_nothing() {
         }
         let db = TestDb::create(backend);
         let dir = tempfile::tempdir().unwrap();
-        let file = big_focus(dir.path(), 60);
-        let finops = |args: &[&str]| {
-            Command::new(env!("CARGO_BIN_EXE_finops"))
-                .args(["--database", db.url()])
-                .args(args)
-                .current_dir(dir.path())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap()
-        };
+        // 3,600 resources × 31 days: three slices of rows to store.
+        let file = generated_focus(dir.path(), 3_600, 31);
         // The whole file, imported undisturbed: what "all" is.
-        let mut full = finops(&["ingest", "focus", file.to_str().unwrap()]);
-        assert!(full.wait().unwrap().success());
+        let full = spawn_import(db.url(), &file).wait_with_output().unwrap();
+        assert!(
+            full.status.success(),
+            "{}",
+            String::from_utf8_lossy(&full.stderr)
+        );
         let all = cost_rows(db.url());
         assert!(all > 0);
         let empty = TestDb::create(backend);
-        // The import takes about 0.3 s here: kills spread over all of it,
-        // parsing, aggregating and writing.
         let mut outcomes = (0, 0);
-        for delay_ms in (10..=490).step_by(40) {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_finops"))
-                .args([
-                    "--database",
-                    empty.url(),
-                    "ingest",
-                    "focus",
-                    file.to_str().unwrap(),
-                ])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(delay_ms));
-            let _ = child.kill();
-            let _ = child.wait();
-            let n = cost_rows(empty.url());
+        let check = |n: i64, when: &str, outcomes: &mut (i32, i32)| {
             assert!(
                 n == 0 || n == all,
-                "{}: killed after {delay_ms} ms, {n} rows of {all}",
+                "{}: killed {when}, {n} rows of {all}",
                 backend.name()
             );
             if n == 0 {
@@ -240,27 +269,44 @@ fn an_import_killed_at_any_moment_leaves_all_or_nothing() {
                 let mut conn = pool.get().unwrap();
                 finops::db::costs::delete_source(&mut conn, "focus").unwrap();
             }
+        };
+        // Kills spread over the whole import: parsing, aggregating, writing.
+        for delay_ms in (50..=2_450).step_by(200) {
+            let mut child = spawn_import(empty.url(), &file);
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            let _ = child.kill();
+            let _ = child.wait();
+            check(
+                cost_rows(empty.url()),
+                &format!("after {delay_ms} ms"),
+                &mut outcomes,
+            );
         }
+        // Kills that land while rows are being written, before the commit.
+        let mut mid_write = 0;
+        for _ in 0..3 {
+            let killed = kill_after_first_slice(spawn_import(empty.url(), &file));
+            let n = cost_rows(empty.url());
+            if killed {
+                assert_eq!(n, 0, "{}: killed mid-write, rows left", backend.name());
+                mid_write += 1;
+            }
+            check(n, "after the first stored slice", &mut outcomes);
+        }
+        assert!(
+            mid_write >= 1,
+            "{}: no kill landed while rows were being written",
+            backend.name()
+        );
         eprintln!(
-            "{}: {} kills left nothing, {} came after the import finished",
+            "{}: {} kills left nothing ({mid_write} of them mid-write), {} came after the import finished",
             backend.name(),
             outcomes.0,
             outcomes.1
         );
         // And the database takes the file again as if nothing happened.
-        let mut again = Command::new(env!("CARGO_BIN_EXE_finops"))
-            .args([
-                "--database",
-                empty.url(),
-                "ingest",
-                "focus",
-                file.to_str().unwrap(),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        assert!(again.wait().unwrap().success());
+        let again = spawn_import(empty.url(), &file).wait_with_output().unwrap();
+        assert!(again.status.success());
         assert_eq!(cost_rows(empty.url()), all, "{}", backend.name());
     }
 }

@@ -37,8 +37,48 @@ pub fn postgres_admin_url() -> String {
     })
 }
 
-fn required(var: &str) -> bool {
-    std::env::var(var).map(|v| v == "1").unwrap_or(false)
+/// What a test may need from the machine. On a user's fresh clone a test
+/// without it is skipped with the reason; where the matching
+/// `FINOPS_REQUIRE_*` variable is 1 (CI), it fails instead.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A PostgreSQL server (and, for the fault tests, root to run a
+    /// private one).
+    Postgres,
+    /// Chromium and ChromeDriver.
+    Browser,
+    /// `../shared/data` (or `FINOPS_SHARED_DATA`).
+    SharedData,
+    /// moto's server mode.
+    Moto,
+}
+
+impl Need {
+    pub fn variable(self) -> &'static str {
+        match self {
+            Need::Postgres => "FINOPS_REQUIRE_POSTGRES",
+            Need::Browser => "FINOPS_REQUIRE_BROWSER",
+            Need::SharedData => "FINOPS_REQUIRE_SHARED_DATA",
+            Need::Moto => "FINOPS_REQUIRE_MOTO",
+        }
+    }
+
+    pub fn required(self) -> bool {
+        std::env::var(self.variable()).is_ok_and(|v| v == "1")
+    }
+}
+
+/// The one way a test skips: prints why, or fails when `need` is required.
+/// Returns `false` so callers can `return` on it.
+pub fn require_or_skip(need: Need, why: &str) -> bool {
+    if need.required() {
+        panic!("{why} ({}=1 makes this required)", need.variable());
+    }
+    eprintln!(
+        "skipping: {why} (set {}=1 to fail instead)",
+        need.variable()
+    );
+    false
 }
 
 /// Whether PostgreSQL tests can run. In CI (`FINOPS_REQUIRE_POSTGRES=1`) an
@@ -46,14 +86,30 @@ fn required(var: &str) -> bool {
 pub fn postgres_available() -> bool {
     match PgConnection::establish(&postgres_admin_url()) {
         Ok(_) => true,
-        Err(e) => {
-            if required("FINOPS_REQUIRE_POSTGRES") {
-                panic!("PostgreSQL is required (FINOPS_REQUIRE_POSTGRES=1) but unreachable: {e}");
-            }
-            eprintln!("skipping PostgreSQL test: {e} (set FINOPS_TEST_POSTGRES_URL, or FINOPS_REQUIRE_POSTGRES=1 to fail instead)");
-            false
-        }
+        Err(e) => require_or_skip(
+            Need::Postgres,
+            &format!("PostgreSQL is unreachable: {e} (FINOPS_TEST_POSTGRES_URL sets where)"),
+        ),
     }
+}
+
+/// A file of the shared test data (`../shared/data/`, or the directory
+/// `FINOPS_SHARED_DATA` names), or `None` after `require_or_skip`.
+pub fn shared_data(name: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::var("FINOPS_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+        });
+    let path = dir.join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    require_or_skip(
+        Need::SharedData,
+        &format!("{} is not here (shared test data)", path.display()),
+    );
+    None
 }
 
 /// A database that disappears with the test.

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use finops::db::{self, DbConnection, DbPool};
 use finops::ingest::{
-    self, activity, allocate::RuleInput, rules, utilisation, BillingFormat, ImportError,
+    self, activity, allocate::RuleInput, rules, utilisation, BillingFormat, ImportError, Input,
 };
 
 use crate::helpers::{postgres_available, Backend, TestDb};
@@ -40,24 +40,7 @@ pub fn databases() -> Vec<Db> {
     out
 }
 
-/// A file of `../shared/data/`, or `None` (skip) when the checkout has no
-/// shared data and `FINOPS_REQUIRE_SHARED_DATA` is not set.
-pub fn shared_data(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(name);
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var("FINOPS_REQUIRE_SHARED_DATA").as_deref() == Ok("1") {
-        panic!(
-            "{} is required (FINOPS_REQUIRE_SHARED_DATA=1)",
-            path.display()
-        );
-    }
-    eprintln!("skipping: {} not found", path.display());
-    None
-}
+pub use crate::helpers::shared_data;
 
 /// Exact decimal (with optional exponent) in 1e-12 units, written
 /// independently of the importer.
@@ -184,7 +167,7 @@ fn import(
     format: BillingFormat,
     path: &Path,
 ) -> Result<ingest::ImportSummary, ImportError> {
-    ingest::import_billing(conn, format, path, None, &mut |_| {})
+    ingest::import_billing(conn, format, &Input::new(path), &mut |_| {})
 }
 
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
@@ -788,7 +771,7 @@ fn allocation_rules_apply_in_order_and_reapply_to_stored_data() {
         assert_eq!(before.values().sum::<i64>(), 14_750_000);
         assert_eq!(before["PC"], 10_500_000 + 708_334);
         // Activity arrives: shared cost re-splits 3:1 by player-hours.
-        activity::import(&mut conn, &activity_path, None).expect("activity imports");
+        activity::import(&mut conn, &Input::new(&activity_path)).expect("activity imports");
         let after = by(&mut conn);
         assert_eq!(after["PC"], 10_500_000 + 3_187_500);
         assert_eq!(after["PlayStation"], 1_062_500);
@@ -860,11 +843,11 @@ fn activity_and_utilisation_files_import_and_bad_rows_are_named() {
     );
     for db in databases() {
         let mut conn = db.pool.get().unwrap();
-        let a = activity::import(&mut conn, &good_activity, None).expect("activity");
+        let a = activity::import(&mut conn, &Input::new(&good_activity)).expect("activity");
         assert_eq!(a.rows, 2);
-        let again = activity::import(&mut conn, &good_activity, None).expect("again");
+        let again = activity::import(&mut conn, &Input::new(&good_activity)).expect("again");
         assert_eq!(again.replaced_rows, 2);
-        let u = utilisation::import(&mut conn, &good_util, None).expect("utilisation");
+        let u = utilisation::import(&mut conn, &Input::new(&good_util)).expect("utilisation");
         assert_eq!(
             (u.rows, u.resources, u.granularity.as_str()),
             (2, 1, "hour")
@@ -872,7 +855,7 @@ fn activity_and_utilisation_files_import_and_bad_rows_are_named() {
         let before = fingerprint(&mut conn);
         assert_eq!((before.3, before.4), (2, 2));
 
-        let e = activity::import(&mut conn, &bad_activity, None).expect_err("bad activity");
+        let e = activity::import(&mut conn, &Input::new(&bad_activity)).expect_err("bad activity");
         let lines = e.details();
         assert!(
             lines[0].contains(
@@ -898,7 +881,8 @@ fn activity_and_utilisation_files_import_and_bad_rows_are_named() {
                 .any(|l| l.contains("line 3, column player_hours: 'x' is not a number")),
             "{lines:?}"
         );
-        let e = utilisation::import(&mut conn, &bad_util, None).expect_err("bad utilisation");
+        let e =
+            utilisation::import(&mut conn, &Input::new(&bad_util)).expect_err("bad utilisation");
         assert!(
             e.to_string()
                 .contains("line 2, column cpu_avg: '141' is not a percentage"),
@@ -950,7 +934,7 @@ fn cloudwatch_metric_data_imports_as_utilisation() {
     let path = write_file(dir.path(), "cw.json", answer.to_string().as_bytes());
     for db in databases() {
         let mut conn = db.pool.get().unwrap();
-        let s = utilisation::import(&mut conn, &path, None).expect("imports");
+        let s = utilisation::import(&mut conn, &Input::new(&path)).expect("imports");
         assert_eq!((s.rows, s.resources, s.granularity.as_str()), (2, 1, "day"));
         assert_eq!(fingerprint(&mut conn).4, 2);
     }

@@ -52,7 +52,7 @@ async fn requests_have_ids_and_metrics_count_routes_imports_and_forecasts() {
     let bad = dir.path().join("activity.csv");
     std::fs::write(&bad, "day,platform,region,peak_concurrent_players,player_hours\n2026-10-01,Dreamcast,eu-west-1,5,10\n").unwrap();
     app.with_conn(move |conn| {
-        assert!(finops::ingest::activity::import(conn, &bad, None).is_err());
+        assert!(finops::ingest::activity::import(conn, &finops::ingest::Input::new(&bad)).is_err());
     })
     .await;
 

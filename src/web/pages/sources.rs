@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use crate::db::ingest_runs::{self, IngestRun};
 use crate::db::DbConnection;
-use crate::ingest::{self, activity, utilisation, BillingFormat, ImportError};
+use crate::ingest::{self, activity, utilisation, BillingFormat, ImportError, Input};
 use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::state::AppState;
@@ -269,8 +269,7 @@ fn sanitise_name(name: &str) -> String {
 fn run_import(
     conn: &mut DbConnection,
     kind: &str,
-    path: &std::path::Path,
-    name: &str,
+    input: &Input,
 ) -> Result<Vec<String>, ImportError> {
     match kind {
         "focus" | "cur" => {
@@ -279,7 +278,7 @@ fn run_import(
             } else {
                 BillingFormat::Cur
             };
-            let s = ingest::import_billing(conn, format, path, Some(name), &mut |_| {})?;
+            let s = ingest::import_billing(conn, format, input, &mut |_| {})?;
             let mut lines = vec![format!(
                 "{} rows read in {:.1} s; {} billing period(s): {}; {} earlier rows replaced.",
                 s.rows_read,
@@ -307,14 +306,14 @@ fn run_import(
             Ok(lines)
         }
         "utilisation" => {
-            let s = utilisation::import(conn, path, Some(name))?;
+            let s = utilisation::import(conn, input)?;
             Ok(vec![format!(
                 "{} rows for {} resources, {} to {} ({}); {} earlier rows replaced.",
                 s.rows, s.resources, s.first, s.last, s.granularity, s.replaced_rows
             )])
         }
         _ => {
-            let s = activity::import(conn, path, Some(name))?;
+            let s = activity::import(conn, input)?;
             Ok(vec![format!(
                 "{} rows, {} to {}; {} earlier rows replaced; shared costs re-split.",
                 s.rows, s.first_day, s.last_day, s.replaced_rows
@@ -330,6 +329,7 @@ pub async fn upload(
 ) -> Result<HttpResponse, HtmlError> {
     crate::web::guard::same_origin(&req).map_err(HtmlError)?;
     let limit = state.upload_limit;
+    let limits = state.decompress;
     let settings = PageSettings {
         upload_limit: limit,
         pull_every_hours: state.pull_every_hours,
@@ -355,7 +355,10 @@ pub async fn upload(
         let _acting = crate::audit::Actor::enter(&viewer.user);
         let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
         tracing::info!(file = %name, bytes = size, kind = %kind, "upload received");
-        let result = run_import(&mut conn, &kind, temp.path(), &name);
+        let input = Input::new(temp.path())
+            .named(name.clone())
+            .with_limits(limits);
+        let result = run_import(&mut conn, &kind, &input);
         drop(temp);
         st.cache.invalidate();
         let (status, outcome) = match result {
@@ -368,7 +371,9 @@ pub async fn upload(
                 },
             ),
             Err(e) => (
-                if e.is_bad_input() {
+                if e.is_too_large() {
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                } else if e.is_bad_input() {
                     actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
                 } else {
                     actix_web::http::StatusCode::INTERNAL_SERVER_ERROR

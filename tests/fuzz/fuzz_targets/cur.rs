@@ -9,8 +9,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = finops::ingest::import_billing(
                 conn,
                 finops::ingest::BillingFormat::Cur,
-                path,
-                Some("fuzz.csv"),
+                &finops::ingest::Input::new(path).named("fuzz.csv"),
                 &mut |_| {},
             );
         });

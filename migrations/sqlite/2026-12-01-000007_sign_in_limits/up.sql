@@ -1,0 +1,17 @@
+-- Sign-in limits shared by every process on this database: failed (and
+-- in-flight) attempts per user name and address, per address and per user
+-- name, each counted in its own window, claimed before a password is
+-- checked. `version` makes every change a compare-and-swap.
+CREATE TABLE sign_in_limits (
+    key TEXT PRIMARY KEY,
+    attempts INTEGER NOT NULL,
+    window_start TEXT NOT NULL,
+    next_at TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+
+-- Repeated entries (a refused sign-in flood) are one row with a count.
+ALTER TABLE audit_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit_log ADD COLUMN last_at TEXT;
+ALTER TABLE audit_log ADD COLUMN group_key TEXT;
+CREATE UNIQUE INDEX audit_log_group ON audit_log (group_key);
