@@ -12,6 +12,7 @@
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+pub use crate::db::audit::NewAudit;
 use crate::db::{audit, DbConnection, DbError};
 
 pub const OK: &str = "ok";
@@ -73,33 +74,32 @@ pub fn record(
     outcome: &str,
     detail: &str,
 ) -> Result<(), DbError> {
-    audit::insert(conn, &current_actor(), action, target, outcome, detail)
+    audit::insert(
+        conn,
+        &NewAudit {
+            actor: current_actor(),
+            action: action.to_string(),
+            target: target.to_string(),
+            outcome: outcome.to_string(),
+            detail: detail.to_string(),
+            group: None,
+        },
+    )
 }
 
-/// Records an action by a named actor.
-pub fn record_as(
-    conn: &mut DbConnection,
-    actor: &str,
-    action: &str,
-    target: &str,
-    outcome: &str,
-    detail: &str,
-) -> Result<(), DbError> {
-    audit::insert(conn, actor, action, target, outcome, detail)
+/// Records an entry that names its own actor (and maybe its group).
+pub fn record_entry(conn: &mut DbConnection, entry: &NewAudit) -> Result<(), DbError> {
+    audit::insert(conn, entry)
 }
 
-/// Records an event that may repeat many times (a refused sign-in flood)
-/// as one entry per `group_key`, counting the repeats.
-pub fn record_grouped(
-    conn: &mut DbConnection,
-    actor: &str,
-    action: &str,
-    target: &str,
-    outcome: &str,
-    detail: &str,
-    group_key: &str,
-) -> Result<(), DbError> {
-    audit::insert_grouped(conn, actor, action, target, outcome, detail, group_key)
+/// Minutes in which repeats of one event share an entry.
+pub const GROUP_MINUTES: i64 = 15;
+
+/// The group of a repeated event: its parts and the current window of
+/// [`GROUP_MINUTES`].
+pub fn group_key(parts: &[&str]) -> String {
+    let window = crate::db::ingest_runs::now().and_utc().timestamp() / (GROUP_MINUTES * 60);
+    format!("{}|{window}", parts.join("|"))
 }
 
 /// The audit action of a run recorded by `ingest_runs::record`.

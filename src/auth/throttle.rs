@@ -229,9 +229,12 @@ pub fn settle(
     let known = known_key(user, address);
     sign_in_limits::delete(conn, &known)?;
     sign_in_limits::get_or_create(conn, &known, now)?;
+    // Housekeeping, on successful sign-ins: counters idle for a day, and
+    // addresses not used for longer than they are remembered.
     sign_in_limits::delete_idle(
         conn,
-        now - Duration::days(KNOWN_FOR_DAYS) - Duration::days(1),
+        now - Duration::days(1),
+        now - Duration::days(KNOWN_FOR_DAYS),
     )?;
     Ok(())
 }

@@ -36,9 +36,23 @@ impl AuditEntry {
     }
 }
 
+/// An entry to append. Entries with the same `group` are one row that
+/// counts its repeats and names its actor while only one acted (else
+/// `(several)`): a refused sign-in flood is one row per address and
+/// window, a viewer hammering an admin page one row per route and window.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewAudit {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub detail: String,
+    pub group: Option<String>,
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = audit_log)]
-struct NewEntry<'a> {
+struct Row<'a> {
     at: NaiveDateTime,
     actor: &'a str,
     action: &'a str,
@@ -48,57 +62,36 @@ struct NewEntry<'a> {
     group_key: Option<&'a str>,
 }
 
-/// Appends an entry stamped now.
-pub fn insert(
-    conn: &mut DbConnection,
-    actor: &str,
-    action: &str,
-    target: &str,
-    outcome: &str,
-    detail: &str,
-) -> Result<(), DbError> {
-    diesel::insert_into(audit_log::table)
-        .values(NewEntry {
-            at: super::ingest_runs::now(),
-            actor,
-            action,
-            target,
-            outcome,
-            detail,
-            group_key: None,
-        })
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Appends an entry, or counts one more of the entry with the same
-/// `group_key` (one row per kind of repeated event and window).
-pub fn insert_grouped(
-    conn: &mut DbConnection,
-    actor: &str,
-    action: &str,
-    target: &str,
-    outcome: &str,
-    detail: &str,
-    group_key: &str,
-) -> Result<(), DbError> {
+/// Appends an entry stamped now, or counts one more of its group.
+pub fn insert(conn: &mut DbConnection, entry: &NewAudit) -> Result<(), DbError> {
     let now = super::ingest_runs::now();
-    let entry = NewEntry {
+    let row = Row {
         at: now,
-        actor,
-        action,
-        target,
-        outcome,
-        detail,
-        group_key: Some(group_key),
+        actor: &entry.actor,
+        action: &entry.action,
+        target: &entry.target,
+        outcome: &entry.outcome,
+        detail: &entry.detail,
+        group_key: entry.group.as_deref(),
     };
+    if entry.group.is_none() {
+        diesel::insert_into(audit_log::table)
+            .values(&row)
+            .execute(conn)?;
+        return Ok(());
+    }
     crate::with_backend!(conn, |c| diesel::insert_into(audit_log::table)
-        .values(&entry)
+        .values(&row)
         .on_conflict(audit_log::group_key)
         .do_update()
         .set((
             audit_log::repeats.eq(audit_log::repeats + 1),
             audit_log::last_at.eq(now),
+            // One actor stays named; repeats by others say so.
+            audit_log::actor.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "CASE WHEN audit_log.actor = excluded.actor THEN audit_log.actor \
+                 ELSE '(several)' END",
+            )),
         ))
         .execute(c))?;
     Ok(())

@@ -74,12 +74,25 @@ pub fn delete(conn: &mut DbConnection, key: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Drops counters whose last activity is older than `cutoff`.
-pub fn delete_idle(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, DbError> {
-    Ok(diesel::delete(
+/// Drops counters idle since `counters_before`, and remembered addresses
+/// (`known:` keys) idle since `known_before`.
+pub fn delete_idle(
+    conn: &mut DbConnection,
+    counters_before: NaiveDateTime,
+    known_before: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let counters = diesel::delete(
         sign_in_limits::table
-            .filter(sign_in_limits::window_start.lt(cutoff))
-            .filter(sign_in_limits::next_at.lt(cutoff)),
+            .filter(sign_in_limits::key.not_like("known:%"))
+            .filter(sign_in_limits::window_start.lt(counters_before))
+            .filter(sign_in_limits::next_at.lt(counters_before)),
     )
-    .execute(conn)?)
+    .execute(conn)?;
+    let known = diesel::delete(
+        sign_in_limits::table
+            .filter(sign_in_limits::key.like("known:%"))
+            .filter(sign_in_limits::window_start.lt(known_before)),
+    )
+    .execute(conn)?;
+    Ok(counters + known)
 }

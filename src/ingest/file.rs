@@ -185,9 +185,12 @@ pub fn prepare_deferred(
     })
 }
 
-/// Refuses a Parquet file whose column data would expand beyond the
-/// limits (as its footer declares; polars decompresses it in memory).
-/// A footer that cannot be read is left for the reader to explain.
+/// Refuses a Parquet file whose data would expand beyond the limits, as
+/// its footer declares: the larger of the column chunks' uncompressed
+/// size (general compression) and 8 bytes for every value (run-length and
+/// dictionary encoding, which a constant column a billion rows long
+/// shrinks to a few bytes). A footer that cannot be read is left for the
+/// reader to explain.
 fn check_parquet(input: &Input, size: u64) -> Result<(), ImportError> {
     use polars::prelude::ParquetReader;
     use polars::prelude::SerReader;
@@ -198,12 +201,18 @@ fn check_parquet(input: &Input, size: u64) -> Result<(), ImportError> {
     let Ok(meta) = reader.get_metadata() else {
         return Ok(());
     };
-    let expanded: u64 = meta
+    let pages: u64 = meta
         .row_groups
         .iter()
         .flat_map(|rg| rg.parquet_columns())
         .map(|c| c.uncompressed_size().max(0) as u64)
         .fold(0u64, u64::saturating_add);
+    let values: u64 = meta
+        .row_groups
+        .iter()
+        .map(|rg| (rg.num_rows() as u64).saturating_mul(rg.parquet_columns().len() as u64))
+        .fold(0u64, u64::saturating_add);
+    let expanded = pages.max(values.saturating_mul(8));
     match input.limits.exceeded(expanded, size) {
         Some(message) => Err(ImportError::Expands {
             file: input.label.clone(),
@@ -279,12 +288,7 @@ pub fn prepare(input: &Input, progress: &mut dyn FnMut(u64)) -> Result<Prepared,
         read: compressed_read.clone(),
     };
     if gzip {
-        let mut decoder = Capped {
-            inner: MultiGzDecoder::new(hashing),
-            compressed: compressed_read,
-            expanded: 0,
-            limits: input.limits,
-        };
+        let mut decoder = Capped::new(MultiGzDecoder::new(hashing), compressed_read, input.limits);
         let temp = tempfile::Builder::new()
             .prefix("finops-import-")
             .suffix(".csv")
@@ -334,11 +338,29 @@ impl std::error::Error for Expansion {}
 
 /// A decompressing reader that stops at the limits, counting what it gave
 /// against what was read from the file (`compressed`).
+///
+/// The ratio is checked over the whole file so far and over every window
+/// of [`RATIO_FLOOR`] expanded bytes, so an ordinary-looking start (random
+/// text) cannot buy room for gigabytes of zeros after it.
 struct Capped<R> {
     inner: R,
     compressed: Arc<AtomicU64>,
     expanded: u64,
     limits: Limits,
+    /// Expanded and compressed bytes when the current window began.
+    window: (u64, u64),
+}
+
+impl<R> Capped<R> {
+    fn new(inner: R, compressed: Arc<AtomicU64>, limits: Limits) -> Capped<R> {
+        Capped {
+            inner,
+            compressed,
+            expanded: 0,
+            limits,
+            window: (0, 0),
+        }
+    }
 }
 
 impl<R: Read> Read for Capped<R> {
@@ -346,7 +368,22 @@ impl<R: Read> Read for Capped<R> {
         let n = self.inner.read(buf)?;
         self.expanded += n as u64;
         let compressed = self.compressed.load(Ordering::Relaxed);
-        match self.limits.exceeded(self.expanded, compressed) {
+        let mut why = self.limits.exceeded(self.expanded, compressed);
+        let (start_out, start_in) = self.window;
+        let window_out = self.expanded - start_out;
+        if why.is_none() && window_out > RATIO_FLOOR {
+            let window_in = compressed.saturating_sub(start_in);
+            if window_out / window_in.max(1) > self.limits.max_ratio {
+                why = Some(format!(
+                    "it expands more than {} times ({} from {} in one stretch; max_compression_ratio)",
+                    self.limits.max_ratio,
+                    mib(window_out),
+                    mib(window_in)
+                ));
+            }
+            self.window = (self.expanded, compressed);
+        }
+        match why {
             Some(why) => Err(std::io::Error::other(Expansion(why))),
             None => Ok(n),
         }
@@ -588,6 +625,52 @@ mod tests {
             ..Limits::default()
         });
         assert!(prepare(&loose, &mut |_| {}).is_ok());
+    }
+
+    #[test]
+    fn a_parquet_file_of_one_value_repeated_is_refused() {
+        use polars::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.parquet");
+        let mut df = df!("BilledCost" => vec![0i64; 4_000_000]).unwrap();
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size < 200_000, "{size} bytes");
+        let input = Input::new(&path).named("bomb.parquet");
+        assert!(matches!(
+            prepare(&input, &mut |_| {}),
+            Err(ImportError::Expands { .. })
+        ));
+        assert!(matches!(
+            prepare_deferred(&input, &mut |_| {}),
+            Err(ImportError::Expands { .. })
+        ));
+        // A real file's shape (distinct values) passes.
+        let mut df = df!("BilledCost" => (0..400_000i64).collect::<Vec<_>>()).unwrap();
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        assert!(prepare(&input, &mut |_| {}).is_ok());
+    }
+
+    #[test]
+    fn an_ordinary_start_buys_no_room_for_a_bomb_after_it() {
+        // 2 MiB of varied text (ratio ~3), then 60 MiB of zeros: the whole
+        // file stays under 200 : 1 for a long while, one stretch does not.
+        let mut text: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("{},{}\n", i.wrapping_mul(2_654_435_761), i).into_bytes())
+            .collect();
+        text.truncate(2 << 20);
+        text.extend(std::iter::repeat_n(b'0', 60 << 20));
+        let f = write(&gzip(&text), ".csv.gz");
+        match prepare(&Input::new(f.path()), &mut |_| {}) {
+            Err(ImportError::Expands { message, .. }) => {
+                assert!(message.contains("in one stretch"), "{message}")
+            }
+            other => panic!("{:?}", other.map(|p| p.lines)),
+        }
     }
 
     #[test]

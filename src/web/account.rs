@@ -102,7 +102,8 @@ pub async fn change_password(
         )));
     };
     let viewer = viewer(&req, &state);
-    let address = guard::client_address(&req);
+    let client = super::client::of(&req);
+    let address = client.address();
     let refuse = |status: StatusCode, message: String| {
         let viewer = viewer.clone();
         let state = state.clone();
@@ -116,7 +117,7 @@ pub async fn change_password(
     let (current, new, repeated) = (field("current"), field("new"), field("repeat"));
     let pool = state.pool.clone();
     let name = identity.name.clone();
-    let addr = address.clone();
+    let addr = client.limit_key();
     // Counted like a sign-in before the current password is checked.
     let outcome = web::block(
         move || -> Result<Result<PasswordChange, std::time::Duration>, WebError> {
@@ -179,15 +180,15 @@ pub async fn change_password(
             Some(format!("The new password cannot be used: {e}.")),
         ),
     };
-    super::audit_or_warn(
-        &state,
-        identity.name.clone(),
-        "user.passwd",
-        identity.name.clone(),
-        outcome_text,
+    let entry = crate::audit::NewAudit {
+        actor: identity.name.clone(),
+        action: "user.passwd".to_string(),
+        target: identity.name.clone(),
+        outcome: outcome_text.to_string(),
         detail,
-    )
-    .await;
+        group: None,
+    };
+    super::audit_or_warn(&state, entry).await;
     match (outcome, refusal) {
         (
             PasswordChange::Changed {

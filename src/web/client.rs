@@ -116,7 +116,38 @@ impl Client {
     pub fn is_local(&self) -> bool {
         !self.forwarded && self.ip.is_some_and(|ip| canonical(ip).is_loopback())
     }
+
+    /// What the sign-in limits count by: the address, or for IPv6 its /64
+    /// network (one subscriber usually holds a whole /64, so counting single
+    /// addresses would give them 2^64 tries).
+    pub fn limit_key(&self) -> String {
+        match self.ip.map(canonical) {
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(v4) => v4.to_string(),
+            None => "unknown".to_string(),
+        }
+    }
 }
+
+/// Headers that only a proxy adds: a request that carries any of them came
+/// through one (so it is not "local", whatever its peer).
+const PROXY_HEADERS: [&str; 12] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-real-ip",
+    "via",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+];
 
 /// The hops a `Forwarded` or `X-Forwarded-For` header lists, nearest last,
 /// and the proto the nearest proxy saw (`Forwarded: proto=`).
@@ -177,7 +208,7 @@ pub fn resolve(
         .unwrap_or("")
         .to_string();
     let hops = forwarded_hops(headers);
-    let forwarded = hops.is_some() || headers.contains_key("x-forwarded-host");
+    let forwarded = PROXY_HEADERS.iter().any(|h| headers.contains_key(*h));
     let from_proxy = peer.is_some_and(|p| trusted.trusts(p));
     if !from_proxy {
         return Client {
@@ -187,9 +218,19 @@ pub fn resolve(
             forwarded,
         };
     }
-    // Walk back from the nearest hop while the hops are trusted proxies.
+    // Walk back from the nearest hop while the hops are trusted proxies;
+    // without a chain, a proxy's `X-Real-IP` names the client.
     let mut ip = peer;
     let mut proto_seen = None;
+    if hops.is_none() {
+        if let Some(real) = headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_node)
+        {
+            ip = Some(real);
+        }
+    }
     if let Some((list, proto)) = hops {
         proto_seen = proto;
         for hop in list.iter().rev() {
@@ -296,6 +337,16 @@ mod tests {
         assert!(!c.is_local());
         let local = resolve(ip("127.0.0.1"), &h, false, &none);
         assert!(!local.is_local(), "a forwarded request is not local");
+        for header in ["x-real-ip", "via", "x-forwarded-proto"] {
+            let one = resolve(
+                ip("127.0.0.1"),
+                &headers(&[(header, "1.2.3.4")]),
+                false,
+                &none,
+            );
+            assert!(!one.is_local(), "{header}");
+            assert_eq!(one.address(), "127.0.0.1", "{header}");
+        }
         let plain = resolve(ip("127.0.0.1"), &headers(&[]), false, &none);
         assert!(plain.is_local());
     }
@@ -325,6 +376,24 @@ mod tests {
         let c = resolve(ip("10.0.0.9"), &r, false, &trusted);
         assert_eq!(c.address(), "10.0.0.3");
         assert_eq!(parse_node("1.2.3.4:8080"), ip("1.2.3.4"));
+        // nginx's usual `X-Real-IP`, from a trusted proxy.
+        let real = headers(&[("x-real-ip", "203.0.113.50")]);
+        assert_eq!(
+            resolve(ip("10.0.0.9"), &real, false, &trusted).address(),
+            "203.0.113.50"
+        );
+    }
+
+    #[test]
+    fn the_limits_count_an_ipv6_subscriber_as_one() {
+        let none = TrustedProxies::default();
+        let a = resolve(ip("2001:db8:1:2::1"), &headers(&[]), false, &none);
+        let b = resolve(ip("2001:db8:1:2:ffff::9"), &headers(&[]), false, &none);
+        assert_eq!(a.limit_key(), "2001:db8:1:2::/64");
+        assert_eq!(a.limit_key(), b.limit_key());
+        assert_ne!(a.address(), b.address());
+        let v4 = resolve(ip("::ffff:192.0.2.1"), &headers(&[]), false, &none);
+        assert_eq!(v4.limit_key(), "192.0.2.1");
         assert_eq!(parse_node("unknown"), None);
     }
 }

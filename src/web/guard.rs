@@ -174,17 +174,19 @@ fn login_redirect(req: ServiceRequest) -> ServiceResponse<BoxBody> {
     req.into_response(res)
 }
 
+/// Records a refusal: one entry per person, route and window, counting
+/// repeats (a script hammering a page is one line, not thousands).
 async fn audit_refusal(state: &AppState, identity: &Identity, what: String, needs: &str) {
-    let detail = format!("role {} needs {needs}", identity.role.as_str());
-    super::audit_or_warn(
-        state,
-        identity.name.clone(),
-        "access.denied",
-        what,
-        crate::audit::REFUSED,
-        detail,
-    )
-    .await;
+    let group = crate::audit::group_key(&["access.denied", &identity.name, &what]);
+    let entry = crate::audit::NewAudit {
+        actor: identity.name.clone(),
+        action: "access.denied".to_string(),
+        target: what,
+        outcome: crate::audit::REFUSED.to_string(),
+        detail: format!("role {} needs {needs}", identity.role.as_str()),
+        group: Some(group),
+    };
+    super::audit_or_warn(state, entry).await;
 }
 
 /// What a route is called in the audit log: its pattern (the route that
@@ -374,12 +376,6 @@ pub fn check_csrf(req: &actix_web::HttpRequest, sent: Option<&str>) -> Result<()
                 .to_string(),
         )),
     }
-}
-
-/// The client's address, for the sign-in limits and the audit log: the
-/// peer, or what a trusted proxy says (`trusted_proxies`).
-pub fn client_address(req: &actix_web::HttpRequest) -> String {
-    super::client::of(req).address()
 }
 
 /// A field of a URL-encoded form body.

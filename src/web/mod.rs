@@ -138,18 +138,11 @@ pub fn cache_key(req: &HttpRequest) -> String {
 }
 
 /// Writes one audit log entry from a handler (in the blocking pool).
-pub async fn audit(
-    state: &AppState,
-    actor: String,
-    action: &'static str,
-    target: String,
-    outcome: &'static str,
-    detail: String,
-) -> Result<(), WebError> {
+pub async fn audit(state: &AppState, entry: crate::audit::NewAudit) -> Result<(), WebError> {
     let pool = state.pool.clone();
     web::block(move || -> Result<(), WebError> {
         let mut conn = pool.get().map_err(DbError::from)?;
-        crate::audit::record_as(&mut conn, &actor, action, &target, outcome, &detail)?;
+        crate::audit::record_entry(&mut conn, &entry)?;
         Ok(())
     })
     .await?
@@ -157,15 +150,9 @@ pub async fn audit(
 
 /// As `audit`, for entries that must not fail the request they describe
 /// (sign-ins, refusals): a failure to write is logged.
-pub async fn audit_or_warn(
-    state: &AppState,
-    actor: String,
-    action: &'static str,
-    target: String,
-    outcome: &'static str,
-    detail: String,
-) {
-    if let Err(e) = audit(state, actor, action, target, outcome, detail).await {
+pub async fn audit_or_warn(state: &AppState, entry: crate::audit::NewAudit) {
+    let action = entry.action.clone();
+    if let Err(e) = audit(state, entry).await {
         tracing::warn!(action, error = %e, "could not write the audit log");
     }
 }
@@ -180,8 +167,15 @@ pub async fn audit_export(
     let actor = guard::identity_of(req)
         .map(|i| i.name)
         .unwrap_or_else(|| "anonymous".to_string());
-    let detail = format!("{}?{}", guard::route_name(req), req.query_string());
-    audit(state, actor, "export", what, crate::audit::OK, detail).await
+    let entry = crate::audit::NewAudit {
+        actor,
+        action: "export".to_string(),
+        target: what,
+        outcome: crate::audit::OK.to_string(),
+        detail: format!("{}?{}", guard::route_name(req), req.query_string()),
+        group: None,
+    };
+    audit(state, entry).await
 }
 
 /// A built server bound to its port, not yet running.

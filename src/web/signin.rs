@@ -150,14 +150,24 @@ fn signed_in(req: &HttpRequest, session: sessions::NewSession, next: &str) -> Ht
 }
 
 /// Audits a sign-in event; a failure to write is logged, not shown.
+/// `group`: repeats of it count on one entry.
 async fn audit(
     state: &AppState,
     actor: String,
     action: &'static str,
     outcome: &'static str,
     detail: String,
+    group: Option<String>,
 ) {
-    super::audit_or_warn(state, actor, action, "session".to_string(), outcome, detail).await;
+    let entry = crate::audit::NewAudit {
+        actor,
+        action: action.to_string(),
+        target: "session".to_string(),
+        outcome: outcome.to_string(),
+        detail,
+        group,
+    };
+    super::audit_or_warn(state, entry).await;
 }
 
 /// Whether the login form offers the demo sign-in: `serve --demo`, and
@@ -185,31 +195,20 @@ fn actor_name(typed: &str) -> String {
     }
 }
 
-/// Records a sign-in refused by the rate limit: one entry per name,
-/// address and window, counting the refusals.
-async fn audit_limited(state: &AppState, actor: String, address: &str) {
-    let pool = state.pool.clone();
-    let window =
-        crate::db::ingest_runs::now().and_utc().timestamp() / (throttle::WINDOW_MINUTES * 60);
-    let group = format!("sign-in.limited|{actor}|{address}|{window}");
-    let detail = format!("rate limited ({address})");
-    let written = web::block(move || -> Result<(), WebError> {
-        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        crate::audit::record_grouped(
-            &mut conn,
-            &actor,
-            "sign-in",
-            "session",
-            crate::audit::REFUSED,
-            &detail,
-            &group,
-        )?;
-        Ok(())
-    })
+/// Records a sign-in refused by the rate limit: one entry per address (an
+/// IPv6 /64) and window, counting the refusals (and naming the user while only one name
+/// was tried).
+async fn audit_limited(state: &AppState, actor: String, address: &str, limit_key: &str) {
+    let group = crate::audit::group_key(&["sign-in.limited", limit_key]);
+    audit(
+        state,
+        actor,
+        "sign-in",
+        crate::audit::REFUSED,
+        format!("rate limited ({address})"),
+        Some(group),
+    )
     .await;
-    if !matches!(written, Ok(Ok(()))) {
-        tracing::warn!("could not write the audit log (rate-limited sign-in)");
-    }
 }
 
 /// A refusal by the rate limit: 429 with `Retry-After`.
@@ -291,11 +290,12 @@ pub async fn submit(
         )
         .map_err(HtmlError);
     }
-    let address = guard::client_address(&req);
+    let client = super::client::of(&req);
+    let address = client.address();
     let actor = actor_name(&username);
     let pool = state.pool.clone();
     let hours = state.session_hours;
-    let (name, addr) = (username.clone(), address.clone());
+    let (name, addr) = (username.clone(), client.limit_key());
     // The attempt is counted before the password is checked, so any number
     // of simultaneous tries get no more than the limit between them.
     let attempt = web::block(move || -> Result<Attempt, WebError> {
@@ -315,7 +315,7 @@ pub async fn submit(
     .map_err(HtmlError)?;
     match attempt {
         Attempt::Limited(wait) => {
-            audit_limited(&state, actor, &address).await;
+            audit_limited(&state, actor, &address, &client.limit_key()).await;
             too_many(&req, demo, &next, &username, wait)
         }
         Attempt::Done(Some((session, role))) => {
@@ -325,6 +325,7 @@ pub async fn submit(
                 "sign-in",
                 crate::audit::OK,
                 format!("as {} from {address}", role.as_str()),
+                None,
             )
             .await;
             Ok(signed_in(&req, session, &next))
@@ -336,6 +337,7 @@ pub async fn submit(
                 "sign-in",
                 crate::audit::FAILED,
                 format!("wrong user name or password ({address})"),
+                None,
             )
             .await;
             render_form(
@@ -405,6 +407,7 @@ pub async fn demo(
         "sign-in",
         crate::audit::OK,
         "demo sign-in".to_string(),
+        None,
     )
     .await;
     Ok(signed_in(&req, session, &field(&body, "next")))
@@ -438,6 +441,7 @@ pub async fn sign_out(
             "sign-out",
             crate::audit::OK,
             String::new(),
+            None,
         )
         .await;
     }

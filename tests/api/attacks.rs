@@ -11,7 +11,6 @@ use std::io::{Read, Write};
 use finops::auth::policy::{MetricsAccess, Rule, ROUTES};
 use finops::auth::Role;
 use finops::config::Settings;
-use reqwest::multipart::{Form, Part};
 
 use crate::helpers::{
     apps, client_with_token, finops_cli, input_value, login_form, set_cookie, Backend, TestApp,
@@ -451,6 +450,16 @@ async fn forwarding_headers_from_strangers_change_nothing() {
         )
         .await;
         assert_eq!(status, 401);
+        for header in ["X-Real-IP", "Via"] {
+            let (status, _) = raw(
+                &app.address,
+                "GET",
+                "/metrics",
+                &[(header, "1.1 proxy".to_string())],
+            )
+            .await;
+            assert_eq!(status, 401, "{header}");
+        }
         let (status, _) = raw(&app.address, "GET", "/metrics", &[]).await;
         assert_eq!(status, 200);
     }
@@ -535,18 +544,8 @@ async fn a_gzip_bomb_is_refused_on_upload_and_on_the_command_line() {
     for app in apps_with(|s| s.upload_limit_mb = 4).await {
         let bomb = gzip_of_zeros(256 << 20);
         assert!(bomb.len() < 4 << 20, "{} bytes", bomb.len());
-        let form = Form::new()
-            .text("kind", "focus")
-            .part("file", Part::bytes(bomb.clone()).file_name("bomb.csv.gz"));
-        let r = app
-            .client
-            .post(format!("{}/sources/upload", app.address))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 413);
-        let html = r.text().await.unwrap();
+        let (status, html) = app.upload("focus", "bomb.csv.gz", bomb.clone()).await;
+        assert_eq!(status, 413);
         assert!(
             html.contains("bomb.csv.gz: refused: it expands more than 200 times"),
             "{html}"
@@ -605,11 +604,40 @@ async fn a_flood_of_refused_sign_ins_is_one_audit_entry_with_a_count() {
         assert_eq!(refused.len(), 1, "{refused:?}");
         assert_eq!(refused[0].repeats, 60);
         assert!(refused[0].last_at.is_some());
-        // Names that cannot be users are not written as typed.
-        app.post_login("<script>alert(1)</script>", "x").await;
+        assert_eq!(refused[0].actor, "dee");
+        // A new name each time is no way round it: still one entry, for the
+        // address, now saying several names were tried.
+        for i in 0..40 {
+            let r = app
+                .post_login(&format!("flood{i}"), "not-the-password")
+                .await;
+            assert!(r.status() == 401 || r.status() == 429);
+        }
         let log = app.audit_entries("sign-in").await;
+        let refused: Vec<_> = log.iter().filter(|e| e.outcome == "refused").collect();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].actor, "(several)");
+        assert!(refused[0].repeats > 60);
+        // Names that cannot be users are not written as typed.
+        let other = TestApp::spawn(app.backend).await.unwrap();
+        other.post_login("<script>alert(1)</script>", "x").await;
+        let log = other.audit_entries("sign-in").await;
         assert!(log.iter().all(|e| !e.actor.contains("<script>")));
         assert!(log.iter().any(|e| e.actor == "(not a user name)"));
+        // A viewer hammering the admin page is one entry too.
+        let viewer = app.client_as(Role::Viewer).await;
+        for _ in 0..50 {
+            let r = viewer
+                .get(format!("{}/admin", app.address))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403);
+        }
+        let denied = app.audit_entries("access.denied").await;
+        assert_eq!(denied.len(), 1, "{denied:?}");
+        assert_eq!(denied[0].repeats, 50);
+        assert_eq!(denied[0].target, "GET /admin");
     }
 }
 
@@ -656,18 +684,8 @@ async fn the_csrf_token_goes_only_where_the_template_puts_it() {
              2.00,2.00,100,USD,2026-10-01,Usage,2026-10-02T00:00:00Z,2026-10-02T01:00:00Z,AWS,eu-west-1,\"{}\",200,i-2,\"{{\"\"platform\"\": \"\"PC\"\"}}\"\n",
             field.replace('"', "\"\"")
         );
-        let form = Form::new().text("kind", "focus").part(
-            "file",
-            Part::bytes(focus.into_bytes()).file_name("marker.csv"),
-        );
-        let r = app
-            .client
-            .post(format!("{}/sources/upload", app.address))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+        let (status, html) = app.upload("focus", "marker.csv", focus.into_bytes()).await;
+        assert_eq!(status, 200, "{html}");
         app.add_user("eve", Role::Analyst, PASSWORD).await;
         let session = app.sign_in("eve", PASSWORD).await;
         let page = client_with_token("")
@@ -709,19 +727,8 @@ async fn nothing_leaks_paths_database_urls_or_cacheable_pages() {
         };
         let truncated = good[..good.len() - 6].to_vec();
         for kind in ["focus", "cur", "utilisation", "activity"] {
-            let form = Form::new().text("kind", kind).part(
-                "file",
-                Part::bytes(truncated.clone()).file_name("broken.csv.gz"),
-            );
-            let r = app
-                .client
-                .post(format!("{}/sources/upload", app.address))
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 422, "{kind}");
-            let html = r.text().await.unwrap();
+            let (status, html) = app.upload(kind, "broken.csv.gz", truncated.clone()).await;
+            assert_eq!(status, 422, "{kind}");
             assert!(
                 html.contains("broken.csv.gz: the gzip data"),
                 "{kind}: {html}"

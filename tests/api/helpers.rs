@@ -445,6 +445,26 @@ impl TestApp {
         client_with_token(&make_token(&self.pool, &name, role).await)
     }
 
+    /// Uploads `bytes` as file `name` of `kind` on the Data sources page
+    /// (as the admin token); the status and the page.
+    pub async fn upload(&self, kind: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        let r = self
+            .client
+            .post(format!("{}/sources/upload", self.address))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
     /// Adds a user with a password.
     pub async fn add_user(&self, name: &str, role: Role, password: &str) {
         let hash = finops::auth::password::hash(password).expect("hash");

@@ -9,21 +9,6 @@ const GOOD: &str = "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,Bi
 10.50,10.50,100,USD,2026-03-01,Usage,2026-03-02T00:00:00Z,2026-03-02T01:00:00Z,AWS,eu-west-1,Amazon EC2,200,i-1,\"{\"\"platform\"\": \"\"PC\"\"}\"\n\
 4.25,4.25,100,USD,2026-03-01,Usage,2026-03-02T00:00:00Z,2026-03-02T01:00:00Z,AWS,eu-west-1,Amazon S3,200,bucket-1,\n";
 
-async fn upload(app: &TestApp, kind: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
-    let form = Form::new()
-        .text("kind", kind.to_string())
-        .part("file", Part::bytes(bytes).file_name(name.to_string()));
-    let r = app
-        .client
-        .post(format!("{}/sources/upload", app.address))
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    let status = r.status().as_u16();
-    (status, r.text().await.expect("body"))
-}
-
 async fn billed_total(app: &TestApp) -> i64 {
     app.with_conn(|conn| crate::ingest::fingerprint(conn).1)
         .await
@@ -37,7 +22,9 @@ async fn analysts_upload_files_and_see_every_import() {
         assert!(html.contains("No pull yet"), "{html}");
         assert!(html.contains("Nothing imported yet"));
 
-        let (status, html) = upload(&app, "focus", "march.csv", GOOD.as_bytes().to_vec()).await;
+        let (status, html) = app
+            .upload("focus", "march.csv", GOOD.as_bytes().to_vec())
+            .await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("Imported march.csv"), "{html}");
         assert!(html.contains("USD: billed 14.75"), "{html}");
@@ -52,7 +39,7 @@ async fn analysts_upload_files_and_see_every_import() {
 
         // A bad file: 422, the rows named, nothing stored.
         let bad = GOOD.replace("4.25,4.25", "4.25,abc");
-        let (status, html) = upload(&app, "focus", "bad.csv", bad.into_bytes()).await;
+        let (status, html) = app.upload("focus", "bad.csv", bad.into_bytes()).await;
         assert_eq!(status, 422, "{html}");
         assert!(
             html.contains("bad.csv was not imported; nothing was stored"),
@@ -103,7 +90,7 @@ async fn uploads_over_the_limit_are_refused() {
         return;
     };
     let big = vec![b'a'; 1024 * 1024 + 10];
-    let (status, html) = upload(&app, "focus", "huge.csv", big).await;
+    let (status, html) = app.upload("focus", "huge.csv", big).await;
     assert_eq!(status, 413, "{html}");
     assert!(
         html.contains("huge.csv is larger than the upload limit of 1 MiB"),
@@ -114,7 +101,8 @@ async fn uploads_over_the_limit_are_refused() {
 #[tokio::test]
 async fn admins_edit_allocation_rules_and_they_reapply() {
     for app in apps().await {
-        upload(&app, "focus", "march.csv", GOOD.as_bytes().to_vec()).await;
+        app.upload("focus", "march.csv", GOOD.as_bytes().to_vec())
+            .await;
         let (status, html) = app.get_text("/rules?from=2026-03-01&to=2026-03-31").await;
         assert_eq!(status, 200);
         assert!(
