@@ -36,10 +36,10 @@ impl AuditEntry {
     }
 }
 
-/// An entry to append. Entries with the same `group` are one row that
-/// counts its repeats and names its actor while only one acted (else
-/// `(several)`): a refused sign-in flood is one row per address and
-/// window, a viewer hammering an admin page one row per route and window.
+/// An entry to append. Entries with the same `group` (which includes the
+/// actor) are one row that counts its repeats and keeps the latest detail:
+/// a sign-in flood is one row per user name and window, a viewer hammering
+/// an admin page one row per route and window.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewAudit {
     pub actor: String,
@@ -87,11 +87,7 @@ pub fn insert(conn: &mut DbConnection, entry: &NewAudit) -> Result<(), DbError> 
         .set((
             audit_log::repeats.eq(audit_log::repeats + 1),
             audit_log::last_at.eq(now),
-            // One actor stays named; repeats by others say so.
-            audit_log::actor.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
-                "CASE WHEN audit_log.actor = excluded.actor THEN audit_log.actor \
-                 ELSE '(several)' END",
-            )),
+            audit_log::detail.eq(diesel::upsert::excluded(audit_log::detail)),
         ))
         .execute(c))?;
     Ok(())

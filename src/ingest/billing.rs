@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
 use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
-use super::table::{polars_error, Table, ROW};
+use super::table::{column_u64, polars_error, Table, ROW};
 use crate::money::{parse_scaled, Micros};
 
 /// Decimal places amounts are read with (FOCUS allows more; the rest is
@@ -678,15 +678,6 @@ pub fn aggregate(
         effective,
         list,
     })
-}
-
-fn column_u64(file: &str, df: &DataFrame, name: &str) -> Result<Vec<u64>, ImportError> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.cast(&DataType::UInt64))
-        .map_err(|e| polars_error(file, e))?;
-    let ca = c.u64().map_err(|e| polars_error(file, e))?;
-    Ok(ca.iter().map(|v| v.unwrap_or(0)).collect())
 }
 
 fn texts(file: &str, df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, ImportError> {

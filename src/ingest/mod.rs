@@ -225,6 +225,7 @@ fn import_billing_inner(
             BillingFormat::Cur => cur::fields(label, &table)?,
         };
         let numbered = || table::scan(label, &prepared, true);
+        table::check_cell_sizes(label, &table, &numbered)?;
         billing::aggregate(label, &table, &numbered, &fields)
     };
     let aggregated = match read() {

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::errors::{ImportError, RowProblem};
 use super::file::Input;
-use super::table::{polars_error, scan};
+use super::table::{check_cell_sizes, polars_error, scan, text, Expect};
 
 pub struct SmallTable {
     /// Column name as written → its values.
@@ -40,10 +40,16 @@ impl SmallTable {
                 hint: " (see the README for the format)".to_string(),
             });
         }
-        let exprs: Vec<Expr> = names
-            .iter()
-            .map(|n| col(n.as_str()).cast(DataType::String))
-            .collect();
+        let mut exprs: Vec<Expr> = Vec::with_capacity(names.len());
+        for n in &names {
+            exprs.push(match table.columns.get(n) {
+                // Read through `text` so that its size is checked.
+                Some(DataType::String) => text(&table, label, n, Expect::Text)?,
+                _ => col(n.as_str()).cast(DataType::String),
+            });
+        }
+        let numbered = || scan(label, &prepared, true);
+        check_cell_sizes(label, &table, &numbered)?;
         let df = table
             .frame
             .select(exprs)

@@ -18,6 +18,9 @@ pub struct Table {
     pub frame: LazyFrame,
     pub columns: BTreeMap<String, DataType>,
     pub format: Format,
+    /// The text columns read through [`text`] so far (for
+    /// [`check_cell_sizes`]).
+    used: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Table {
@@ -49,6 +52,95 @@ fn without_paths(message: &str) -> String {
         Some(re) => re.replace_all(message, "${1}(the file)").into_owned(),
         None => message.to_string(),
     }
+}
+
+/// A column of whole numbers (nulls as 0).
+pub fn column_u64(file: &str, df: &DataFrame, name: &str) -> Result<Vec<u64>, ImportError> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .map_err(|e| polars_error(file, e))?;
+    let ca = c.u64().map_err(|e| polars_error(file, e))?;
+    Ok(ca.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+/// Longest text a cell may hold. Real cells (tags JSON included) hold at
+/// most a few KiB. A Parquet file can store one huge value once, in a
+/// column's dictionary, and repeat it on every row for almost nothing;
+/// every row would then carry it through the import.
+pub const MAX_CELL_BYTES: u32 = 64 * 1024;
+
+/// Refuses a Parquet table with a text value longer than
+/// [`MAX_CELL_BYTES`] in a text column the import reads (through [`text`]),
+/// naming the first such row, before the import reads any further. A CSV
+/// cannot do this cheaply: its size is its text, and compressed it meets
+/// the decompression limits.
+pub fn check_cell_sizes(
+    file: &str,
+    table: &Table,
+    numbered: &dyn Fn() -> Result<Table, ImportError>,
+) -> Result<(), ImportError> {
+    let columns: Vec<(String, Expr)> = table
+        .used
+        .borrow()
+        .iter()
+        .map(|c| (c.clone(), col(c.as_str())))
+        .collect();
+    if table.format != Format::Parquet || columns.is_empty() {
+        return Ok(());
+    }
+    let too_long = |e: &Expr| e.clone().str().len_bytes().gt(lit(MAX_CELL_BYTES));
+    let counts: Vec<Expr> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, e))| {
+            too_long(e)
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(format!("__long{i}"))
+        })
+        .collect();
+    let df = table
+        .frame
+        .clone()
+        .select(counts)
+        .collect()
+        .map_err(|e| polars_error(file, e))?;
+    for (i, (name, expr)) in columns.iter().enumerate() {
+        let count = column_u64(file, &df, &format!("__long{i}"))?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        if count == 0 {
+            continue;
+        }
+        let first = numbered()?
+            .frame
+            .select([col(ROW), expr.clone().str().len_bytes().alias("__len")])
+            .filter(col("__len").gt(lit(MAX_CELL_BYTES)))
+            .limit(1)
+            .collect()
+            .map_err(|e| polars_error(file, e))?;
+        let row = column_u64(file, &first, ROW)?.first().copied().unwrap_or(0);
+        let bytes = column_u64(file, &first, "__len")?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        return Err(ImportError::BadRows {
+            file: file.to_string(),
+            problems: vec![super::errors::RowProblem {
+                line: row + 2,
+                column: name.clone(),
+                value: format!("{bytes} bytes of text"),
+                reason: format!(
+                    "is longer than the {} KiB a cell may hold",
+                    MAX_CELL_BYTES / 1024
+                ),
+            }],
+            count,
+        });
+    }
+    Ok(())
 }
 
 /// Scans `prepared` lazily. `with_row` adds the row-number column.
@@ -91,6 +183,7 @@ pub fn scan(file: &str, prepared: &Prepared, with_row: bool) -> Result<Table, Im
         frame,
         columns,
         format: prepared.format,
+        used: Default::default(),
     })
 }
 
@@ -149,7 +242,10 @@ pub fn text(table: &Table, file: &str, column: &str, expect: Expect) -> Result<E
         });
     }
     Ok(match dtype {
-        DataType::String => col(column),
+        DataType::String => {
+            table.used.borrow_mut().insert(column.to_string());
+            col(column)
+        }
         DataType::Datetime(_, _) => col(column)
             .dt()
             .to_string("%Y-%m-%dT%H:%M:%S%.f")
@@ -198,6 +294,39 @@ pub fn require(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parquet_cell_longer_than_the_limit_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.parquet");
+        let long = "A".repeat(MAX_CELL_BYTES as usize + 1);
+        let tags: Vec<&str> = (0..100)
+            .map(|i| if i < 3 { "{}" } else { long.as_str() })
+            .collect();
+        let mut df = df!("Tags" => tags, "Other" => vec![long.as_str(); 100]).unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let prepared =
+            super::super::file::prepare(&super::super::file::Input::new(&path), &mut |_| {})
+                .unwrap();
+        let t = scan("long.parquet", &prepared, false).unwrap();
+        let numbered = || scan("long.parquet", &prepared, true);
+        // Columns the import does not read are not judged.
+        assert!(check_cell_sizes("long.parquet", &t, &numbered).is_ok());
+        let _ = text(&t, "long.parquet", "Tags", Expect::Text).unwrap();
+        match check_cell_sizes("long.parquet", &t, &numbered) {
+            Err(ImportError::BadRows {
+                problems, count, ..
+            }) => {
+                assert_eq!(count, 97);
+                assert_eq!(problems[0].line, 5);
+                assert_eq!(problems[0].column, "Tags");
+                assert!(problems[0].reason.contains("64 KiB"), "{}", problems[0]);
+            }
+            other => panic!("{:?}", other.err()),
+        }
+    }
 
     #[test]
     fn reader_messages_lose_server_paths() {

@@ -132,22 +132,29 @@ impl Client {
     }
 }
 
-/// Headers that only a proxy adds: a request that carries any of them came
-/// through one (so it is not "local", whatever its peer).
-const PROXY_HEADERS: [&str; 12] = [
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-    "x-forwarded-port",
-    "x-real-ip",
-    "via",
-    "true-client-ip",
-    "cf-connecting-ip",
-    "x-client-ip",
-    "x-cluster-client-ip",
-    "fastly-client-ip",
-];
+/// Whether a header is one that proxies and load balancers add (so a
+/// request carrying it came through one, and is not "local" whatever its
+/// peer): `Forwarded`, `Via`, any `*forwarded*`, `*real-ip`, `*client-ip`
+/// or `*connecting-ip`, and the vendor families (`X-Envoy-*`,
+/// `X-Original-*`, `X-Amzn-*`, `X-Azure-*`, `X-AppEngine-*`, `CF-*`).
+fn is_proxy_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "via"
+        || n.contains("forwarded")
+        || n.ends_with("real-ip")
+        || n.ends_with("client-ip")
+        || n.ends_with("connecting-ip")
+        || [
+            "x-envoy-",
+            "x-original-",
+            "x-amzn-",
+            "x-azure-",
+            "x-appengine-",
+            "cf-",
+        ]
+        .iter()
+        .any(|p| n.starts_with(p))
+}
 
 /// The hops a `Forwarded` or `X-Forwarded-For` header lists, nearest last,
 /// and the proto the nearest proxy saw (`Forwarded: proto=`).
@@ -208,7 +215,7 @@ pub fn resolve(
         .unwrap_or("")
         .to_string();
     let hops = forwarded_hops(headers);
-    let forwarded = PROXY_HEADERS.iter().any(|h| headers.contains_key(*h));
+    let forwarded = headers.keys().any(|h| is_proxy_header(h.as_str()));
     let from_proxy = peer.is_some_and(|p| trusted.trusts(p));
     if !from_proxy {
         return Client {
@@ -337,7 +344,20 @@ mod tests {
         assert!(!c.is_local());
         let local = resolve(ip("127.0.0.1"), &h, false, &none);
         assert!(!local.is_local(), "a forwarded request is not local");
-        for header in ["x-real-ip", "via", "x-forwarded-proto"] {
+        for header in [
+            "x-real-ip",
+            "via",
+            "x-forwarded-proto",
+            "x-forwarded-server",
+            "x-original-forwarded-for",
+            "client-ip",
+            "x-forwarded",
+            "forwarded-for",
+            "x-envoy-external-address",
+            "x-amzn-trace-id",
+            "x-original-url",
+            "cf-connecting-ip",
+        ] {
             let one = resolve(
                 ip("127.0.0.1"),
                 &headers(&[(header, "1.2.3.4")]),

@@ -185,31 +185,19 @@ async fn demo_open(state: &AppState) -> bool {
     matches!(open, Ok(Ok(true)))
 }
 
-/// The name a sign-in attempt is recorded under: what was typed if it can
-/// be a user name, else a fixed label (typed text never reaches the log).
-fn actor_name(typed: &str) -> String {
-    if crate::auth::check_name(typed).is_ok() {
+/// The name a sign-in attempt is recorded under: the user's, or one label
+/// for every name that is no user (typed text never reaches the log, and
+/// a flood of made-up names is one entry).
+fn actor_name(typed: &str, user_exists: bool) -> String {
+    if user_exists {
         typed.to_string()
     } else {
-        "(not a user name)".to_string()
+        NO_SUCH_USER.to_string()
     }
 }
 
-/// Records a sign-in refused by the rate limit: one entry per address (an
-/// IPv6 /64) and window, counting the refusals (and naming the user while only one name
-/// was tried).
-async fn audit_limited(state: &AppState, actor: String, address: &str, limit_key: &str) {
-    let group = crate::audit::group_key(&["sign-in.limited", limit_key]);
-    audit(
-        state,
-        actor,
-        "sign-in",
-        crate::audit::REFUSED,
-        format!("rate limited ({address})"),
-        Some(group),
-    )
-    .await;
-}
+/// The actor of sign-in attempts for names that are no user.
+pub const NO_SUCH_USER: &str = "(no such user)";
 
 /// A refusal by the rate limit: 429 with `Retry-After`.
 fn too_many(
@@ -253,8 +241,14 @@ pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 /// What became of a sign-in attempt.
 enum Attempt {
-    Limited(std::time::Duration),
-    Done(Option<(sessions::NewSession, Role)>),
+    Limited {
+        wait: std::time::Duration,
+        user_exists: bool,
+    },
+    SignedIn(sessions::NewSession, Role),
+    Failed {
+        user_exists: bool,
+    },
 }
 
 pub async fn submit(
@@ -292,7 +286,6 @@ pub async fn submit(
     }
     let client = super::client::of(&req);
     let address = client.address();
-    let actor = actor_name(&username);
     let pool = state.pool.clone();
     let hours = state.session_hours;
     let (name, addr) = (username.clone(), client.limit_key());
@@ -301,12 +294,23 @@ pub async fn submit(
     let attempt = web::block(move || -> Result<Attempt, WebError> {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
         let now = crate::db::ingest_runs::now();
+        let exists = |conn: &mut crate::db::DbConnection| -> Result<bool, WebError> {
+            Ok(crate::db::users::find(conn, &name)?.is_some())
+        };
         match throttle::claim(&mut conn, &name, &addr, now)? {
-            Verdict::Wait(wait) => Ok(Attempt::Limited(wait)),
+            Verdict::Wait(wait) => Ok(Attempt::Limited {
+                wait,
+                user_exists: exists(&mut conn)?,
+            }),
             Verdict::Go(claim) => {
                 let outcome = sessions::sign_in(&mut conn, &name, &password, hours)?;
                 throttle::settle(&mut conn, &claim, outcome.is_some(), now)?;
-                Ok(Attempt::Done(outcome))
+                Ok(match outcome {
+                    Some((session, role)) => Attempt::SignedIn(session, role),
+                    None => Attempt::Failed {
+                        user_exists: exists(&mut conn)?,
+                    },
+                })
             }
         }
     })
@@ -314,11 +318,21 @@ pub async fn submit(
     .map_err(|e| HtmlError(WebError::from(e)))?
     .map_err(HtmlError)?;
     match attempt {
-        Attempt::Limited(wait) => {
-            audit_limited(&state, actor, &address, &client.limit_key()).await;
+        Attempt::Limited { wait, user_exists } => {
+            let actor = actor_name(&username, user_exists);
+            let group = crate::audit::group_key(&["sign-in.limited", &actor]);
+            audit(
+                &state,
+                actor,
+                "sign-in",
+                crate::audit::REFUSED,
+                format!("rate limited (last from {address})"),
+                Some(group),
+            )
+            .await;
             too_many(&req, demo, &next, &username, wait)
         }
-        Attempt::Done(Some((session, role))) => {
+        Attempt::SignedIn(session, role) => {
             audit(
                 &state,
                 username.clone(),
@@ -330,14 +344,21 @@ pub async fn submit(
             .await;
             Ok(signed_in(&req, session, &next))
         }
-        Attempt::Done(None) => {
+        Attempt::Failed { user_exists } => {
+            let actor = actor_name(&username, user_exists);
+            let group = crate::audit::group_key(&["sign-in.failed", &actor]);
+            let why = if user_exists {
+                "wrong password"
+            } else {
+                "no such user"
+            };
             audit(
                 &state,
                 actor,
                 "sign-in",
                 crate::audit::FAILED,
-                format!("wrong user name or password ({address})"),
-                None,
+                format!("{why} (last from {address})"),
+                Some(group),
             )
             .await;
             render_form(
