@@ -795,21 +795,12 @@ async fn nothing_leaks_paths_database_urls_or_cacheable_pages() {
 
 #[tokio::test]
 async fn metrics_access_is_configurable() {
-    let signed_in = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.metrics_access = MetricsAccess::SignedIn
-    })
-    .await
-    .unwrap();
-    assert_eq!(raw(&signed_in.address, "GET", "/metrics", &[]).await.0, 401);
-    assert_eq!(signed_in.get_text("/metrics").await.0, 200);
-    let public = TestApp::spawn_with(Backend::Sqlite, |s| {
-        s.metrics_access = MetricsAccess::Public
-    })
-    .await
-    .unwrap();
-    let forwarded = [("X-Forwarded-For", "203.0.113.1".to_string())];
-    assert_eq!(
-        raw(&public.address, "GET", "/metrics", &forwarded).await.0,
-        200
-    );
+    for signed_in in apps_with(|s| s.metrics_access = MetricsAccess::SignedIn).await {
+        assert_eq!(raw(&signed_in.address, "GET", "/metrics", &[]).await.0, 401);
+        assert_eq!(signed_in.get_text("/metrics").await.0, 200);
+    }
+    for public in apps_with(|s| s.metrics_access = MetricsAccess::Public).await {
+        let forwarded = [("X-Forwarded-For", "203.0.113.1".to_string())];
+        assert_eq!(raw(&public.address, "GET", "/metrics", &forwarded).await.0, 200);
+    }
 }
