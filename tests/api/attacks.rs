@@ -801,6 +801,9 @@ async fn metrics_access_is_configurable() {
     }
     for public in apps_with(|s| s.metrics_access = MetricsAccess::Public).await {
         let forwarded = [("X-Forwarded-For", "203.0.113.1".to_string())];
-        assert_eq!(raw(&public.address, "GET", "/metrics", &forwarded).await.0, 200);
+        assert_eq!(
+            raw(&public.address, "GET", "/metrics", &forwarded).await.0,
+            200
+        );
     }
 }

@@ -19,4 +19,5 @@ mod ingest;
 mod observability;
 mod pages;
 mod recommend;
+mod snapshots;
 mod sources_pages;
