@@ -1,6 +1,6 @@
 //! The audit log: who did what, when. Imports, pulls, calendar, rule and
 //! scenario changes are recorded where every one of them already leaves a
-//! trace (`db::ingest_runs::record`, in the same transaction); user and
+//! trace (`runs::record`, in the same transaction); user and
 //! token changes, exports, sign-ins and refused requests are recorded where
 //! they happen.
 //!
@@ -98,22 +98,8 @@ pub const GROUP_MINUTES: i64 = 15;
 /// The group of a repeated event: its parts and the current window of
 /// [`GROUP_MINUTES`].
 pub fn group_key(parts: &[&str]) -> String {
-    let window = crate::db::ingest_runs::now().and_utc().timestamp() / (GROUP_MINUTES * 60);
+    let window = crate::clock::now().and_utc().timestamp() / (GROUP_MINUTES * 60);
     format!("{}|{window}", parts.join("|"))
-}
-
-/// The audit action of a run recorded by `ingest_runs::record`.
-pub fn action_of_source(source: &str) -> &'static str {
-    match source {
-        "cost-explorer" => "pull",
-        "calendar" => "calendar.change",
-        "rules" => "rules.change",
-        "scenario" => "scenario.change",
-        "catalog" => "catalog.import",
-        "commitments" => "commitments.import",
-        "demo" => "demo.load",
-        _ => "import",
-    }
 }
 
 #[cfg(test)]
@@ -133,7 +119,5 @@ mod tests {
             assert_eq!(current_actor(), "ana");
         }
         assert_eq!(current_actor(), outer);
-        assert_eq!(action_of_source("cost-explorer"), "pull");
-        assert_eq!(action_of_source("focus"), "import");
     }
 }

@@ -58,6 +58,9 @@ pub struct Settings {
     /// The labelled one-click demo sign-in (`serve --demo` only; never from
     /// a file or the environment).
     pub demo_sign_in: bool,
+    /// Load the 24-month demo into a database without costs at start
+    /// (`serve --demo` only).
+    pub demo_data: bool,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Default for Settings {
             max_compression_ratio: DEFAULT_MAX_COMPRESSION_RATIO,
             session_hours: DEFAULT_SESSION_HOURS,
             demo_sign_in: false,
+            demo_data: false,
         }
     }
 }

@@ -142,7 +142,7 @@ pub fn import(source: &str, status: &str, rows_kept: i64) {
         ],
         1,
     );
-    if status == "ok" {
+    if status == crate::runs::Status::Ok.as_str() {
         count(
             "finops_import_rows_total",
             vec![("source", source.to_string())],

@@ -112,7 +112,7 @@ pub fn retire_demo_users(conn: &mut DbConnection) -> Result<usize, DbError> {
 fn start(conn: &mut DbConnection, username: &str, hours: u32) -> Result<NewSession, DbError> {
     let token = secret::random_hex();
     let csrf = secret::random_hex();
-    let expires_at = crate::db::ingest_runs::now() + Duration::hours(i64::from(hours.max(1)));
+    let expires_at = crate::clock::now() + Duration::hours(i64::from(hours.max(1)));
     sessions::create(conn, &secret::digest(&token), username, &csrf, expires_at)?;
     Ok(NewSession {
         token,

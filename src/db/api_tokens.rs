@@ -52,7 +52,7 @@ pub fn add(
             token_hash,
             role,
             created_by,
-            created_at: super::ingest_runs::now(),
+            created_at: crate::clock::now(),
         })
         .execute(conn)?;
     Ok(true)

@@ -64,7 +64,7 @@ struct Row<'a> {
 
 /// Appends an entry stamped now, or counts one more of its group.
 pub fn insert(conn: &mut DbConnection, entry: &NewAudit) -> Result<(), DbError> {
-    let now = super::ingest_runs::now();
+    let now = crate::clock::now();
     let row = Row {
         at: now,
         actor: &entry.actor,

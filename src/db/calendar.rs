@@ -57,7 +57,7 @@ pub fn replace_source(
 ) -> Result<usize, DbError> {
     diesel::delete(calendar_events::table.filter(calendar_events::source.eq(source)))
         .execute(conn)?;
-    let now = super::ingest_runs::now();
+    let now = crate::clock::now();
     let rows: Vec<NewEventRow> = events
         .iter()
         .map(|e| NewEventRow {
@@ -134,7 +134,7 @@ pub fn save_event(conn: &mut DbConnection, event: &CalendarEvent) -> Result<i64,
         ramp_days: event.ramp_days.map(|d| d as i32),
         notes: event.notes.clone(),
         source: event.source.clone(),
-        updated_at: super::ingest_runs::now(),
+        updated_at: crate::clock::now(),
     };
     match event.id {
         Some(id) => {

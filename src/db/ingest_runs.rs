@@ -1,7 +1,7 @@
 //! The log of imports: one row per file or pull, shown on the Data sources
 //! page and used to tell where the data came from.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::ingest_runs;
@@ -43,10 +43,10 @@ impl NewIngestRun {
             rows_read: rows as i64,
             rows_kept: rows as i64,
             rows_rejected: 0,
-            status: "ok".to_string(),
+            status: crate::runs::Status::Ok.as_str().to_string(),
             message,
             started_at,
-            finished_at: Some(now()),
+            finished_at: Some(crate::clock::now()),
         }
     }
 }
@@ -68,45 +68,13 @@ pub struct IngestRun {
     pub finished_at: Option<NaiveDateTime>,
 }
 
-/// Now, truncated to microseconds (what both backends store).
-pub fn now() -> NaiveDateTime {
-    use chrono::Timelike;
-    let t = Utc::now().naive_utc();
-    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
-}
-
-/// Records a finished run, and who ran it in the audit log (in the caller's
-/// transaction, so an import and its audit entry land together); returns
-/// its id.
-pub fn record(conn: &mut DbConnection, run: &NewIngestRun) -> Result<i64, DbError> {
-    let id = diesel::insert_into(ingest_runs::table)
+/// Stores a finished run; returns its id. (`runs::record` is what writers
+/// call: it also writes the audit entry and the metrics.)
+pub fn insert(conn: &mut DbConnection, run: &NewIngestRun) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(ingest_runs::table)
         .values(run)
         .returning(ingest_runs::id)
-        .get_result(conn)?;
-    let target = if run.file_name.is_empty() {
-        run.source.clone()
-    } else {
-        format!("{} {}", run.source, run.file_name)
-    };
-    let first_line = run.message.lines().next().unwrap_or("");
-    let detail = if run.billing_period.is_empty() {
-        format!("run {id}: {first_line}")
-    } else {
-        format!("run {id}, {}: {first_line}", run.billing_period)
-    };
-    crate::audit::record(
-        conn,
-        crate::audit::action_of_source(&run.source),
-        &target,
-        if run.status == "ok" {
-            crate::audit::OK
-        } else {
-            crate::audit::FAILED
-        },
-        &detail,
-    )?;
-    crate::metrics::import(&run.source, &run.status, run.rows_kept);
-    Ok(id)
+        .get_result(conn)?)
 }
 
 pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<IngestRun>, DbError> {

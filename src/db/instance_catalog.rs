@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::schema::{instance_prices, instance_types};
 use super::{DbConnection, DbError};
 use crate::money::Micros;
-use crate::recommend::catalog::{Catalog, Offer, Payment, RegionPrices, TypeSpec};
+use crate::pricing::{Offer, Payment, PriceCatalog, RegionPrices, TypeSpec};
 
 #[derive(Insertable, Queryable)]
 #[diesel(table_name = instance_types)]
@@ -35,7 +35,7 @@ struct PriceRow {
 }
 
 /// Replaces the stored catalog with `catalog`. Call inside a transaction.
-pub fn replace(conn: &mut DbConnection, catalog: &Catalog) -> Result<usize, DbError> {
+pub fn replace(conn: &mut DbConnection, catalog: &PriceCatalog) -> Result<usize, DbError> {
     diesel::delete(instance_prices::table).execute(conn)?;
     diesel::delete(instance_types::table).execute(conn)?;
     let types: Vec<TypeRow> = catalog
@@ -81,7 +81,7 @@ pub fn replace(conn: &mut DbConnection, catalog: &Catalog) -> Result<usize, DbEr
 }
 
 /// The stored catalog, or `None` when none was imported.
-pub fn load(conn: &mut DbConnection, source: &str) -> Result<Option<Catalog>, DbError> {
+pub fn load(conn: &mut DbConnection, source: &str) -> Result<Option<PriceCatalog>, DbError> {
     let types: Vec<TypeRow> = instance_types::table
         .select((
             instance_types::service,
@@ -107,9 +107,9 @@ pub fn load(conn: &mut DbConnection, source: &str) -> Result<Option<Catalog>, Db
             instance_prices::hourly_micros,
         ))
         .load(conn)?;
-    let mut catalog = Catalog {
+    let mut catalog = PriceCatalog {
         source: source.to_string(),
-        ..Catalog::default()
+        ..PriceCatalog::default()
     };
     for t in types {
         catalog.types.insert(

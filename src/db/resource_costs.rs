@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::{cost_daily, cost_resource_daily};
 use super::{DbConnection, DbError};
-use crate::ingest::billing::ResourceDay;
+use crate::model::ResourceDay;
 use crate::money::Micros;
 
 #[derive(Clone, Debug, PartialEq, Insertable)]

@@ -41,7 +41,7 @@ pub fn save(
             name,
             source,
             body,
-            updated_at: super::ingest_runs::now(),
+            updated_at: crate::clock::now(),
         })
         .execute(conn)?;
     Ok(replaced)

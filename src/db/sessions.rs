@@ -34,7 +34,7 @@ pub fn create(
     csrf_token: &str,
     expires_at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let now = super::ingest_runs::now();
+    let now = crate::clock::now();
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?;
     diesel::insert_into(sessions::table)
         .values(NewSession {

@@ -44,7 +44,7 @@ pub fn add(
     if find(conn, username)?.is_some() {
         return Ok(false);
     }
-    let now = super::ingest_runs::now();
+    let now = crate::clock::now();
     diesel::insert_into(users::table)
         .values(NewUser {
             username,
@@ -72,7 +72,7 @@ pub fn update(
         .set((
             users::password_hash.eq(password_hash.unwrap_or(&user.password_hash)),
             users::role.eq(role.unwrap_or(&user.role)),
-            users::updated_at.eq(super::ingest_runs::now()),
+            users::updated_at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     Ok(true)

@@ -11,7 +11,7 @@ use super::noise::Noise;
 use crate::db::costs::NewCost;
 use crate::dims::{Platform, UNALLOCATED};
 
-pub const SOURCE: &str = "demo";
+pub const SOURCE: &str = crate::runs::Source::Demo.as_str();
 const PROVIDER: &str = "AWS";
 const CURRENCY: &str = "USD";
 

@@ -17,7 +17,7 @@ use crate::calendar::{self, CalendarEvent};
 use crate::db::activity::{self, NewActivity};
 use crate::db::budgets::{self, NewBudget};
 use crate::db::costs::{self as cost_store, NewCost};
-use crate::db::ingest_runs::{self, NewIngestRun};
+use crate::db::ingest_runs::NewIngestRun;
 use crate::db::utilisation::{self as util_store, NewUtilisation};
 use crate::db::{self, DbConnection, DbError};
 use crate::dims::{Platform, UNALLOCATED};
@@ -292,7 +292,7 @@ pub fn load(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<DemoSummary, DemoError> {
     let total = data.costs.len() + data.activity.len() + data.utilisation.len();
-    let started_at = ingest_runs::now();
+    let started_at = crate::clock::now();
     conn.transaction::<_, DemoError, _>(|conn| {
         cost_store::delete_source(conn, SOURCE)?;
         activity::delete_source(conn, SOURCE)?;
@@ -319,7 +319,7 @@ pub fn load(
                 db::scenarios::save(conn, &s.name, file, text)?;
             }
         }
-        ingest_runs::record(
+        crate::runs::record(
             conn,
             &NewIngestRun {
                 source: SOURCE.to_string(),
@@ -332,7 +332,7 @@ pub fn load(
                 rows_read: total as i64,
                 rows_kept: total as i64,
                 rows_rejected: 0,
-                status: "ok".to_string(),
+                status: crate::runs::Status::Ok.as_str().to_string(),
                 message: format!(
                     "{} cost rows, {} activity rows, {} utilisation rows",
                     data.costs.len(),
@@ -340,7 +340,7 @@ pub fn load(
                     data.utilisation.len()
                 ),
                 started_at,
-                finished_at: Some(ingest_runs::now()),
+                finished_at: Some(crate::clock::now()),
             },
         )?;
         Ok(())

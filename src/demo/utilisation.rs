@@ -9,7 +9,7 @@ use super::noise::{hash_str, mix, Noise};
 use crate::db::utilisation::NewUtilisation;
 use crate::dims::Platform;
 
-pub const SOURCE: &str = "demo";
+pub const SOURCE: &str = crate::runs::Source::Demo.as_str();
 
 /// What an instance does, and so how busy it is.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -133,11 +133,15 @@ fn compute_cost(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<f64, DbError> {
+    // One currency: the reporting one (never a sum of several).
+    let currency = crate::report::currency::reporting(conn)?;
     let mut sql = Sql::new(conn.dialect());
     sql.push(
         "SELECT COALESCE(CAST(SUM(effective_micros) AS DOUBLE PRECISION), 0) / 1000000.0 AS value FROM cost_daily \
-         WHERE (service LIKE '%Compute%' OR service LIKE '%GameLift%' OR service LIKE '%EC2%') AND region = ",
+         WHERE (service LIKE '%Compute%' OR service LIKE '%GameLift%' OR service LIKE '%EC2%') AND currency = ",
     )
+    .bind_text(&currency)
+    .push(" AND region = ")
     .bind_text(region)
     .push(" AND day >= ")
     .bind_date(from)

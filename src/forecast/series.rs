@@ -56,12 +56,6 @@ struct DayValue {
 }
 
 #[derive(QueryableByName)]
-struct CurrencyRow {
-    #[diesel(sql_type = Text)]
-    currency: String,
-}
-
-#[derive(QueryableByName)]
 struct DimDayValue {
     #[diesel(sql_type = Text)]
     platform: String,
@@ -86,15 +80,8 @@ fn metric_query(
     let unit = match metric {
         Metric::Cost => {
             let day = dialect.date_text("day");
-            // The most used currency (reports never mix currencies).
-            let mut q = Sql::new(dialect);
-            q.push("SELECT currency FROM cost_daily GROUP BY currency ORDER BY COUNT(*) DESC, currency LIMIT 1");
-            let currency = q
-                .load::<CurrencyRow>(conn)?
-                .into_iter()
-                .next()
-                .map(|r| r.currency)
-                .unwrap_or_else(|| "USD".to_string());
+            // One currency, never a sum of several.
+            let currency = crate::report::currency::reporting(conn)?;
             sql.push(&format!(
                 "SELECT {dims}{day} AS day, CAST(SUM(effective_micros) AS DOUBLE PRECISION) / 1000000.0 AS value FROM cost_daily WHERE currency = "
             ))

@@ -23,7 +23,7 @@ use crate::db::schema::player_activity;
 use crate::db::{DbConnection, DbError};
 use crate::dims::Platform;
 
-pub const SOURCE: &str = "activity";
+pub const SOURCE: &str = crate::runs::Source::Activity.as_str();
 
 const DAY: &[&str] = &["day", "date"];
 const PLATFORM: &[&str] = &["platform"];
@@ -133,7 +133,7 @@ fn import_inner(
                 .filter(player_activity::day.le(last_day)),
         )
         .execute(conn)?;
-        let run_id = ingest_runs::record(
+        let run_id = crate::runs::record(
             conn,
             &ingest_runs::NewIngestRun::succeeded(
                 SOURCE,

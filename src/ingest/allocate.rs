@@ -198,7 +198,7 @@ impl Rule {
             },
             driver: self.driver.as_str().to_string(),
             note: note.trim().to_string(),
-            updated_at: crate::db::ingest_runs::now(),
+            updated_at: crate::clock::now(),
         }
     }
 }

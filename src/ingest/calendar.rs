@@ -10,7 +10,7 @@ use crate::calendar::{self, CalendarEvent};
 use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 
-pub const SOURCE: &str = "calendar";
+pub const SOURCE: &str = crate::runs::Source::Calendar.as_str();
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct CalendarSummary {
@@ -60,7 +60,7 @@ fn import_inner(
             .filter(|e| e.source == source)
             .count();
         crate::db::calendar::replace_source(conn, &source, &events)?;
-        let ingest_run_id = ingest_runs::record(
+        let ingest_run_id = crate::runs::record(
             conn,
             &ingest_runs::NewIngestRun::succeeded(
                 SOURCE,

@@ -8,9 +8,9 @@ use super::errors::ImportError;
 use super::file::Input;
 use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
-use crate::recommend::catalog::{self, Catalog};
+use crate::pricing;
 
-pub const SOURCE: &str = "catalog";
+pub const SOURCE: &str = crate::runs::Source::Catalog.as_str();
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct CatalogSummary {
@@ -25,10 +25,10 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CatalogSummary, 
         let label = input.label.as_str();
         let (prepared, text) = super::file::prepared_text(input)?;
         let parsed =
-            catalog::parse(label, &text).map_err(|e| super::file::format_error(label, e))?;
+            pricing::parse(label, &text).map_err(|e| super::file::format_error(label, e))?;
         conn.transaction::<_, DbError, _>(|conn| {
             let prices = crate::db::instance_catalog::replace(conn, &parsed)?;
-            let ingest_run_id = ingest_runs::record(
+            let ingest_run_id = crate::runs::record(
                 conn,
                 &ingest_runs::NewIngestRun::succeeded(
                     SOURCE,
@@ -52,12 +52,4 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CatalogSummary, 
             source: e,
         })
     })
-}
-
-/// The catalog in use: the last imported one, or the built-in one.
-pub fn current(conn: &mut DbConnection) -> Result<Catalog, DbError> {
-    let label = ingest_runs::latest_succeeded_of(conn, SOURCE)?
-        .map(|r| r.file_name)
-        .unwrap_or_else(|| catalog::BUILT_IN_NAME.to_string());
-    Ok(crate::db::instance_catalog::load(conn, &label)?.unwrap_or_else(catalog::built_in))
 }

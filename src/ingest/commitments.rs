@@ -21,9 +21,9 @@ use crate::db::commitments::{self, Commitment};
 use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 use crate::money::Micros;
-use crate::recommend::catalog::{Offer, Payment};
+use crate::pricing::{Offer, Payment};
 
-pub const SOURCE: &str = "commitments";
+pub const SOURCE: &str = crate::runs::Source::Commitments.as_str();
 
 const ID: &[&str] = &["commitment_id", "id"];
 const KIND: &[&str] = &["kind", "type"];
@@ -178,7 +178,7 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CommitmentsSumma
         let rows = read(input)?;
         conn.transaction::<_, DbError, _>(|conn| {
             let replaced = commitments::replace_source(conn, SOURCE, &rows)?;
-            let ingest_run_id = ingest_runs::record(
+            let ingest_run_id = crate::runs::record(
                 conn,
                 &ingest_runs::NewIngestRun::succeeded(
                     SOURCE,

@@ -19,6 +19,7 @@ pub mod cur;
 pub mod errors;
 pub mod file;
 pub mod focus;
+pub mod registry;
 pub mod rules;
 pub mod scenario;
 pub mod small;
@@ -75,8 +76,8 @@ impl BillingFormat {
     /// The `source` its rows are stored under.
     pub fn source(self) -> &'static str {
         match self {
-            BillingFormat::Focus => "focus",
-            BillingFormat::Cur => "cur",
+            BillingFormat::Focus => crate::runs::Source::Focus.as_str(),
+            BillingFormat::Cur => crate::runs::Source::Cur.as_str(),
         }
     }
 }
@@ -128,7 +129,7 @@ pub fn import_billing(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
-    let started_at = ingest_runs::now();
+    let started_at = crate::clock::now();
     let label = input.label.clone();
     let result = import_billing_inner(conn, format, input, progress, started_at);
     match result {
@@ -157,7 +158,7 @@ pub fn recorded<T>(
     input: &Input,
     run: impl FnOnce(&mut DbConnection, chrono::NaiveDateTime) -> Result<T, ImportError>,
 ) -> Result<T, ImportError> {
-    let started_at = ingest_runs::now();
+    let started_at = crate::clock::now();
     let result = run(conn, started_at);
     if let Err(e) = &result {
         record_failure(conn, source, &input.label, started_at, e);
@@ -186,12 +187,12 @@ pub fn record_failure(
         rows_read: 0,
         rows_kept: 0,
         rows_rejected: rejected,
-        status: "failed".to_string(),
+        status: crate::runs::Status::Failed.as_str().to_string(),
         message: error.details().join("\n"),
         started_at,
-        finished_at: Some(ingest_runs::now()),
+        finished_at: Some(crate::clock::now()),
     };
-    if let Err(e) = ingest_runs::record(conn, &run) {
+    if let Err(e) = crate::runs::record(conn, &run) {
         tracing::warn!(error = %e, "could not record the failed import");
     }
 }
@@ -278,7 +279,7 @@ fn import_billing_inner(
     let stored_total = aggregated.len() as u64;
     let outcome = conn
         .transaction::<_, StoreError, _>(|conn| {
-            let run_id = ingest_runs::record(
+            let run_id = crate::runs::record(
                 conn,
                 &ingest_runs::NewIngestRun::succeeded(
                     source,

@@ -88,7 +88,7 @@ pub fn reapply(conn: &mut DbConnection, why: &str) -> Result<Reapplied, RulesErr
 }
 
 fn reapply_in(conn: &mut DbConnection, rules: &[Rule], why: &str) -> Result<Reapplied, RulesError> {
-    let started_at = ingest_runs::now();
+    let started_at = crate::clock::now();
     let scopes = resource_costs::all_scopes(conn)?;
     let mut resource_rows = 0;
     for scope in &scopes {
@@ -119,10 +119,10 @@ fn reapply_in(conn: &mut DbConnection, rules: &[Rule], why: &str) -> Result<Reap
         }
     }
     // A run row bumps the data version, so cached reports refresh.
-    let ingest_run_id = ingest_runs::record(
+    let ingest_run_id = crate::runs::record(
         conn,
         &ingest_runs::NewIngestRun::succeeded(
-            "rules",
+            crate::runs::Source::Rules.as_str(),
             "",
             "",
             "",

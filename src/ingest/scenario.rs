@@ -12,7 +12,7 @@ use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 use crate::forecast::scenario::parse_scenario;
 
-pub const SOURCE: &str = "scenario";
+pub const SOURCE: &str = crate::runs::Source::Scenario.as_str();
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ScenarioSummary {
@@ -32,7 +32,7 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<ScenarioSummary,
         let source = calendar::file_label(label);
         conn.transaction::<_, DbError, _>(|conn| {
             let replaced = crate::db::scenarios::save(conn, &scenario.name, &source, &text)?;
-            let ingest_run_id = ingest_runs::record(
+            let ingest_run_id = crate::runs::record(
                 conn,
                 &ingest_runs::NewIngestRun::succeeded(
                     SOURCE,

@@ -28,7 +28,7 @@ use crate::db::utilisation::{insert_utilisation, NewUtilisation};
 use crate::db::{DbConnection, DbError};
 use crate::dims::{Platform, UNALLOCATED};
 
-pub const SOURCE: &str = "utilisation";
+pub const SOURCE: &str = crate::runs::Source::Utilisation.as_str();
 
 const TIMESTAMP: &[&str] = &["timestamp", "period_start", "time", "hour", "day"];
 const ID: &[&str] = &["instance_id", "resource_id", "fleet_id"];
@@ -215,7 +215,7 @@ fn import_inner(
             )
             .execute(conn)?;
         }
-        let run_id = ingest_runs::record(
+        let run_id = crate::runs::record(
             conn,
             &ingest_runs::NewIngestRun::succeeded(
                 SOURCE,

@@ -8,7 +8,39 @@ use aws_sdk_costexplorer::types::{
 };
 
 use super::cost_explorer::{client, PullError, PullOptions};
+use crate::db::{DbConnection, DbError};
 use crate::money::Micros;
+
+/// The `source` runs of stored advice are recorded under.
+pub const SOURCE: &str = crate::runs::Source::AwsAdvice.as_str();
+
+/// Stores AWS's advice of one kind (replacing what was stored for the same
+/// parameters) and records the run in the same transaction, so pages built
+/// on the old advice are not served from a cache afterwards.
+pub fn store(
+    conn: &mut DbConnection,
+    kind: &str,
+    parameters: &str,
+    rows: &[crate::db::aws_advice::Advice],
+    started_at: chrono::NaiveDateTime,
+) -> Result<i64, DbError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let stored = crate::db::aws_advice::replace(conn, kind, parameters, rows)?;
+        crate::runs::record(
+            conn,
+            &crate::db::ingest_runs::NewIngestRun::succeeded(
+                SOURCE,
+                kind,
+                "",
+                "",
+                stored,
+                started_at,
+                parameters.to_string(),
+            ),
+        )
+    })
+}
 
 /// What a recommendation is for.
 #[derive(Clone, Debug, PartialEq)]

@@ -32,7 +32,7 @@ use chrono::NaiveDate;
 use crate::ingest::billing::{ResourceDay, GLOBAL_REGION};
 use crate::money::{parse_scaled, Micros};
 
-pub const SOURCE: &str = "cost-explorer";
+pub const SOURCE: &str = crate::runs::Source::CostExplorer.as_str();
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {

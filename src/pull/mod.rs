@@ -74,7 +74,7 @@ pub fn store(
             opts.from,
             opts.to,
         )?;
-        let run_id = ingest_runs::record(
+        let run_id = crate::runs::record(
             conn,
             &ingest_runs::NewIngestRun::succeeded(
                 SOURCE,
@@ -134,12 +134,12 @@ pub fn record_failure(
         rows_read: 0,
         rows_kept: 0,
         rows_rejected: 0,
-        status: "failed".to_string(),
+        status: crate::runs::Status::Failed.as_str().to_string(),
         message: error.to_string(),
         started_at,
-        finished_at: Some(ingest_runs::now()),
+        finished_at: Some(crate::clock::now()),
     };
-    if let Err(e) = ingest_runs::record(conn, &run) {
+    if let Err(e) = crate::runs::record(conn, &run) {
         tracing::warn!(error = %e, "could not record the failed pull");
     }
 }

@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
-
 use super::cost_explorer::{self, PullOptions};
-use crate::db::{ingest_runs, DbPool};
+use crate::db::DbPool;
 
 /// Settings of the scheduled pull.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,8 +21,8 @@ pub struct Schedule {
 /// Runs one pull now: fetch, then store in the blocking pool. Returns a
 /// one-line status for the log.
 pub async fn pull_once(pool: &DbPool, schedule: &Schedule) -> String {
-    let started_at = ingest_runs::now();
-    let today = Utc::now().date_naive();
+    let started_at = crate::clock::now();
+    let today = crate::clock::today();
     let pool2 = pool.clone();
     let from = match actix_web::rt::task::spawn_blocking(move || {
         let mut conn = pool2.get().map_err(crate::db::DbError::from)?;

@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::catalog::Catalog;
-use super::rightsizing::{self, Decision, InstanceType, Period, Policy};
+use super::rightsizing::{self, Decision, InstanceType, Period, Policy, Statistic};
 use super::{Kind, Recommendation, Scope, Status};
 use crate::calendar::CalendarEvent;
 use crate::db::schema::utilisation;
 use crate::db::{DbConnection, DbError};
 use crate::money::Micros;
+use crate::pricing::PriceCatalog;
 
 /// Lookbacks offered, in days (AWS Compute Optimizer's choices).
 pub const LOOKBACKS: [i64; 3] = [14, 32, 93];
@@ -27,6 +27,58 @@ pub struct FleetOptions {
     /// Events starting within this many days of the last data day hold
     /// the capacity they need.
     pub event_window_days: i64,
+}
+
+/// A lookback the rightsizing review offers, from text.
+pub fn parse_lookback(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(d) if LOOKBACKS.contains(&d) => Ok(d),
+        _ => Err(format!("'{text}' is not a lookback: use 14, 32 or 93 days")),
+    }
+}
+
+impl FleetOptions {
+    /// Options from what a person asks for (the CLI's flags, the page's
+    /// form), checked.
+    pub fn from_parts(
+        lookback: i64,
+        statistic: &str,
+        headroom_percent: f64,
+        across_families: bool,
+        event_window: i64,
+    ) -> Result<FleetOptions, String> {
+        let statistic = match statistic {
+            "p90" => Statistic::P90,
+            "p95" => Statistic::P95,
+            "p99.5" | "p995" => Statistic::P99_5,
+            "max" => Statistic::Max,
+            other => {
+                return Err(format!(
+                    "'{other}' is not a statistic: use p90, p95, p99.5 or max"
+                ))
+            }
+        };
+        if !(0.0..=200.0).contains(&headroom_percent) {
+            return Err(format!(
+                "headroom {headroom_percent} % is out of range 0..=200"
+            ));
+        }
+        if !(0..=365).contains(&event_window) {
+            return Err(format!(
+                "event window {event_window} days is out of range 0..=365"
+            ));
+        }
+        Ok(FleetOptions {
+            lookback_days: lookback,
+            policy: Policy {
+                statistic,
+                headroom: headroom_percent / 100.0,
+                across_families,
+                ..Policy::default()
+            },
+            event_window_days: event_window,
+        })
+    }
 }
 
 impl Default for FleetOptions {
@@ -136,7 +188,7 @@ fn service_of(resource_kind: &str) -> &'static str {
 }
 
 fn instance_type(
-    catalog: &Catalog,
+    catalog: &PriceCatalog,
     service: &str,
     name: &str,
     region: &str,
@@ -199,7 +251,7 @@ pub struct ResourceDecision {
 /// Decides every resource.
 pub fn decide_all(
     usage: Vec<ResourceUsage>,
-    catalog: &Catalog,
+    catalog: &PriceCatalog,
     events: &[CalendarEvent],
     last: NaiveDate,
     options: &FleetOptions,
@@ -539,7 +591,7 @@ mod tests {
     }
 
     fn decide(events: &[CalendarEvent]) -> Decision {
-        let catalog = crate::recommend::catalog::built_in();
+        let catalog = crate::pricing::built_in();
         decide_all(
             vec![backend(20.0)],
             &catalog,
@@ -592,7 +644,7 @@ mod tests {
 
     #[test]
     fn alike_decisions_are_one_recommendation_and_savings_are_in_cents() {
-        let catalog = crate::recommend::catalog::built_in();
+        let catalog = crate::pricing::built_in();
         let mut usage = vec![backend(20.0), backend(20.0), backend(0.5)];
         usage[1].resource_id = "i-2".into();
         usage[2].resource_id = "i-3".into();
@@ -615,7 +667,7 @@ mod tests {
 
     #[test]
     fn a_gamelift_fleet_is_priced_as_a_fleet() {
-        let catalog = crate::recommend::catalog::built_in();
+        let catalog = crate::pricing::built_in();
         let mut fleet = backend(20.0);
         fleet.resource_kind = "fleet".into();
         let d = decide_all(

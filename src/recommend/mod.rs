@@ -8,7 +8,6 @@
 //! and the CSV download show.
 
 pub mod aws;
-pub mod catalog;
 pub mod commitment;
 pub mod fleet;
 pub mod output;
@@ -178,4 +177,15 @@ impl Recommendation {
 /// amounts to the cent, so a total is the sum of what is shown.
 pub fn to_cents(units: f64) -> Micros {
     Micros(Micros::from_units_f64(units).round_to_cents() * 10_000)
+}
+
+/// The price catalog in use: the last one imported (`finops catalog
+/// import`), or the built-in one.
+pub fn price_catalog(
+    conn: &mut crate::db::DbConnection,
+) -> Result<crate::pricing::PriceCatalog, crate::db::DbError> {
+    let label = crate::db::ingest_runs::latest_succeeded_of(conn, crate::ingest::catalog::SOURCE)?
+        .map(|r| r.file_name)
+        .unwrap_or_else(|| crate::pricing::BUILT_IN_NAME.to_string());
+    Ok(crate::db::instance_catalog::load(conn, &label)?.unwrap_or_else(crate::pricing::built_in))
 }

@@ -82,9 +82,14 @@ pub fn csv(recs: &[Recommendation]) -> String {
     out
 }
 
-/// Savings of the actionable recommendations, by what they are.
+/// Savings of the actionable recommendations, by what they are, in one
+/// currency (`report::currency`: amounts in different currencies are
+/// never added).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Totals {
+    pub currency: String,
+    /// Actionable recommendations in other currencies, left out.
+    pub other_currencies: usize,
     pub rightsizing: Micros,
     /// The Compute Savings Plan's.
     pub compute_plan: Micros,
@@ -95,8 +100,12 @@ pub struct Totals {
     pub combined: Micros,
 }
 
-pub fn totals(recs: &[Recommendation]) -> Totals {
-    let actionable = |r: &&Recommendation| r.status == Status::Actionable;
+pub fn totals(recs: &[Recommendation], currency: &str) -> Totals {
+    let other_currencies = recs
+        .iter()
+        .filter(|r| r.status == Status::Actionable && r.currency != currency)
+        .count();
+    let actionable = |r: &&Recommendation| r.status == Status::Actionable && r.currency == currency;
     let rightsizing: Micros = recs
         .iter()
         .filter(actionable)
@@ -127,6 +136,8 @@ pub fn totals(recs: &[Recommendation]) -> Totals {
     }
     let per_family_plan: Micros = best.values().sum();
     Totals {
+        currency: currency.to_string(),
+        other_currencies,
         rightsizing,
         compute_plan,
         per_family_plan,

@@ -13,7 +13,6 @@
 
 use chrono::NaiveDate;
 
-use super::catalog::{Catalog, Offer, Payment};
 use super::commitment::{self, Outcome, UsageForecast};
 use super::usage::{Daily, FamilyUsage};
 use super::{Kind, Recommendation, Scope, Status};
@@ -22,6 +21,7 @@ use crate::db::commitments::Commitment;
 use crate::forecast::model::ModelOptions;
 use crate::forecast::Point;
 use crate::money::Micros;
+use crate::pricing::{Offer, Payment, PriceCatalog};
 
 /// Days per month for monthly figures (365.25 / 12).
 pub const DAYS_PER_MONTH: f64 = 30.4375;
@@ -563,7 +563,7 @@ pub fn plan(
 
 /// The catalog's rate ratio of an offer, term and payment for a type in a
 /// region, for every option the catalog has.
-pub fn rates_for(catalog: &Catalog, instance_type: &str, region: &str, offer: Offer) -> Rates {
+pub fn rates_for(catalog: &PriceCatalog, instance_type: &str, region: &str, offer: Offer) -> Rates {
     let mut out = Vec::new();
     for term in [1, 3] {
         for payment in Payment::ALL {
@@ -577,7 +577,7 @@ pub fn rates_for(catalog: &Catalog, instance_type: &str, region: &str, offer: Of
 
 /// Compute Savings Plan rate ratios: weighted by where and on what the
 /// fleet runs (instance-hours × on-demand price).
-pub fn compute_rates(catalog: &Catalog, families: &[FamilyUsage]) -> Rates {
+pub fn compute_rates(catalog: &PriceCatalog, families: &[FamilyUsage]) -> Rates {
     let mut out = Vec::new();
     for term in [1, 3] {
         for payment in Payment::ALL {
@@ -752,7 +752,7 @@ pub fn start_day(plan: &Plan, option: &OptionOutcome) -> NaiveDate {
 
 /// Rate of a held commitment relative to on demand, from the catalog's
 /// typical rates for its offer, term and payment.
-pub fn held_ratio(c: &Commitment, compute: &[(i32, Payment, f64)], catalog: &Catalog) -> f64 {
+pub fn held_ratio(c: &Commitment, compute: &[(i32, Payment, f64)], catalog: &PriceCatalog) -> f64 {
     let payment = Payment::parse(&c.payment).unwrap_or(Payment::NoUpfront);
     match Offer::parse(&c.kind) {
         Some(Offer::ComputeSp) | None => compute
@@ -791,7 +791,7 @@ pub struct Inputs {
     pub profile: Option<Vec<f64>>,
 }
 
-pub fn all_plans(inputs: &Inputs, catalog: &Catalog, options: &PurchaseOptions) -> Vec<Plan> {
+pub fn all_plans(inputs: &Inputs, catalog: &PriceCatalog, options: &PurchaseOptions) -> Vec<Plan> {
     let compute = compute_rates(catalog, &inputs.families);
     let held = &inputs.held;
     let mut plans = Vec::new();

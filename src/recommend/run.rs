@@ -4,11 +4,11 @@
 
 use chrono::NaiveDate;
 
-use super::catalog::Catalog;
 use super::fleet::{self, FleetOptions, ResourceDecision};
 use super::purchase::{self, Plan, PurchaseOptions};
 use super::{usage, Recommendation};
 use crate::db::{DbConnection, DbError};
+use crate::pricing::PriceCatalog;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecommendError {
@@ -34,7 +34,7 @@ pub fn rightsizing(
     options: &FleetOptions,
 ) -> Result<Rightsizing, RecommendError> {
     let as_of = fleet::last_day(conn)?.ok_or(RecommendError::NoUtilisation)?;
-    let catalog = crate::ingest::catalog::current(conn)?;
+    let catalog = crate::recommend::price_catalog(conn)?;
     let events = crate::db::calendar::all_events(conn)?;
     let usage = fleet::load_usage(conn, as_of, options.lookback_days)?;
     let decisions = fleet::decide_all(usage, &catalog, &events, as_of, options);
@@ -58,7 +58,7 @@ pub fn rightsizing(
 /// The commitment plans and their recommendations.
 #[derive(Clone, Debug)]
 pub struct Commitments {
-    pub catalog: Catalog,
+    pub catalog: PriceCatalog,
     pub plans: Vec<Plan>,
     pub recommendations: Vec<Recommendation>,
     pub inputs_held: Vec<crate::db::commitments::Commitment>,
@@ -66,7 +66,7 @@ pub struct Commitments {
 
 pub fn purchase_inputs(
     conn: &mut DbConnection,
-    catalog: &Catalog,
+    catalog: &PriceCatalog,
 ) -> Result<purchase::Inputs, RecommendError> {
     let (eligible, currency) = usage::eligible_compute(conn)?;
     let hours = usage::instance_hours(conn)?;
@@ -84,7 +84,7 @@ pub fn commitments(
     conn: &mut DbConnection,
     options: &PurchaseOptions,
 ) -> Result<Commitments, RecommendError> {
-    let catalog = crate::ingest::catalog::current(conn)?;
+    let catalog = crate::recommend::price_catalog(conn)?;
     let inputs = purchase_inputs(conn, &catalog)?;
     let plans = purchase::all_plans(&inputs, &catalog, options);
     let advice = crate::db::aws_advice::all(conn)?;

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 
-use super::catalog::Catalog;
 use crate::db::{DbConnection, DbError, Sql};
+use crate::pricing::PriceCatalog;
 
 #[derive(QueryableByName)]
 struct DayValue {
@@ -30,7 +30,8 @@ pub type TypeHours = BTreeMap<(String, String), BTreeMap<NaiveDate, f64>>;
 pub type Daily = Vec<(NaiveDate, f64)>;
 
 /// Daily Savings-Plan-eligible compute spend at on-demand rates (list
-/// cost where the bill has it), in the most used currency.
+/// cost where the bill has it), in the reporting currency
+/// (`report::currency`).
 pub fn eligible_compute(conn: &mut DbConnection) -> Result<(Daily, String), DbError> {
     let dialect = conn.dialect();
     let day = dialect.date_text("day");
@@ -56,10 +57,8 @@ pub fn eligible_compute(conn: &mut DbConnection) -> Result<(Daily, String), DbEr
                 .push((d, r.value));
         }
     }
-    let (currency, series) = by_currency
-        .into_iter()
-        .max_by_key(|(_, s)| s.len())
-        .unwrap_or_else(|| ("USD".to_string(), Vec::new()));
+    let currency = crate::report::currency::reporting(conn)?;
+    let series = by_currency.remove(&currency).unwrap_or_default();
     Ok((series, currency))
 }
 
@@ -113,7 +112,7 @@ pub struct FamilyUsage {
 
 /// Per (region, family) daily spend at the catalog's on-demand prices.
 /// Types the catalog does not price are left out.
-pub fn by_family(hours: &TypeHours, catalog: &Catalog) -> Vec<FamilyUsage> {
+pub fn by_family(hours: &TypeHours, catalog: &PriceCatalog) -> Vec<FamilyUsage> {
     let mut spend: BTreeMap<(String, String), BTreeMap<NaiveDate, f64>> = BTreeMap::new();
     let mut type_hours: BTreeMap<(String, String), BTreeMap<String, f64>> = BTreeMap::new();
     for ((region, itype), days) in hours {

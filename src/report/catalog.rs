@@ -48,11 +48,9 @@ impl Catalog {
         self.last_day.is_none()
     }
 
-    /// The currency reports use unless asked otherwise.
+    /// The currency reports use unless asked otherwise (the reporting
+    /// currency, `report::currency`).
     pub fn default_currency(&self) -> String {
-        self.currencies
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "USD".to_string())
+        super::currency::most_used(self.currencies.iter().map(|c| (c.clone(), 0)))
     }
 }

@@ -165,6 +165,15 @@ pub struct Overview {
     pub trend: TimeSeries,
 }
 
+impl Overview {
+    /// Cost per 1,000 player-hours over every platform with activity.
+    pub fn overall_cost_per_thousand(&self) -> Option<Micros> {
+        let hours: f64 = self.unit_costs.iter().map(|u| u.player_hours).sum();
+        let cost: Micros = self.unit_costs.iter().map(|u| u.cost).sum();
+        per_thousand(cost, hours)
+    }
+}
+
 type Key3 = (String, String, String);
 
 fn sums_by_key3(sums: &[CostSum]) -> BTreeMap<Key3, Amounts> {

@@ -118,11 +118,11 @@ pub async fn change_password(
     let pool = state.pool.clone();
     let name = identity.name.clone();
     let addr = client.limit_key();
+    let now = state.clock.now();
     // Counted like a sign-in before the current password is checked.
     let outcome = web::block(
         move || -> Result<Result<PasswordChange, std::time::Duration>, WebError> {
             let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-            let now = crate::db::ingest_runs::now();
             let claim = match throttle::claim(&mut conn, &name, &addr, now)? {
                 throttle::Verdict::Wait(wait) => return Ok(Err(wait)),
                 throttle::Verdict::Go(claim) => claim,

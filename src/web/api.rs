@@ -2,7 +2,6 @@
 //! never JSON numbers; errors are `{ "error": { "code", "message" } }`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde_json::{json, Map, Value};
 
 use super::errors::{ApiError, WebError};
@@ -109,7 +108,7 @@ pub async fn overview_json(
         params
             .allow_only(&pages::overview::PARAMS)
             .map_err(WebError::BadRequest)?;
-        let month = default_month(catalog, Utc::now().date_naive());
+        let month = default_month(catalog, crate::clock::today());
         let (from, to) = params
             .range((month.first_day(), month.last_day()))
             .map_err(WebError::BadRequest)?;
@@ -143,7 +142,7 @@ pub async fn month_json(
         let month = params
             .month("month")
             .map_err(WebError::BadRequest)?
-            .unwrap_or_else(|| default_month(catalog, Utc::now().date_naive()));
+            .unwrap_or_else(|| default_month(catalog, crate::clock::today()));
         let platform = params
             .platforms()
             .map_err(WebError::BadRequest)?

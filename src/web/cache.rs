@@ -9,6 +9,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::clock::SharedClock;
+
 use super::Payload as Cached;
 
 #[derive(Debug)]
@@ -23,14 +25,21 @@ struct Inner {
 #[derive(Debug)]
 pub struct ResponseCache {
     inner: Mutex<Inner>,
+    clock: SharedClock,
     recheck: Duration,
     max_entries: usize,
     max_bytes: usize,
 }
 
 impl ResponseCache {
-    pub fn new(recheck: Duration, max_entries: usize, max_bytes: usize) -> ResponseCache {
+    pub fn new(
+        clock: SharedClock,
+        recheck: Duration,
+        max_entries: usize,
+        max_bytes: usize,
+    ) -> ResponseCache {
         ResponseCache {
+            clock,
             inner: Mutex::new(Inner {
                 version: None,
                 checked_at: None,
@@ -48,7 +57,7 @@ impl ResponseCache {
     pub fn get_fresh(&self, key: &str) -> Option<Cached> {
         let inner = self.inner.lock().ok()?;
         let checked = inner.checked_at?;
-        if checked.elapsed() > self.recheck {
+        if self.clock.instant().saturating_duration_since(checked) > self.recheck {
             return None;
         }
         inner.entries.get(key).cloned()
@@ -63,7 +72,7 @@ impl ResponseCache {
                 inner.bytes = 0;
                 inner.version = version;
             }
-            inner.checked_at = Some(Instant::now());
+            inner.checked_at = Some(self.clock.instant());
         }
     }
 
@@ -122,12 +131,13 @@ mod tests {
 
     #[test]
     fn serves_entries_only_while_the_version_is_confirmed() {
-        let c = ResponseCache::new(Duration::from_millis(50), 10, 1000);
+        let clock = crate::clock::Clock::system();
+        let c = ResponseCache::new(clock.clone(), Duration::from_secs(1), 10, 1000);
         assert!(c.get_fresh("/a").is_none());
         c.confirm_version(Some(1));
         c.put("/a".into(), Some(1), body(3));
         assert!(c.get_fresh("/a").is_some());
-        std::thread::sleep(Duration::from_millis(60));
+        clock.offset(Duration::from_secs(2));
         assert!(c.get_fresh("/a").is_none(), "stale until re-confirmed");
         c.confirm_version(Some(1));
         assert!(c.get_fresh("/a").is_some(), "same version keeps entries");
@@ -137,7 +147,12 @@ mod tests {
 
     #[test]
     fn ignores_answers_from_an_older_version_and_bounds_its_size() {
-        let c = ResponseCache::new(Duration::from_secs(1), 2, 1000);
+        let c = ResponseCache::new(
+            crate::clock::Clock::system(),
+            Duration::from_secs(1),
+            2,
+            1000,
+        );
         c.confirm_version(Some(5));
         c.put("/old".into(), Some(4), body(1));
         assert!(c.get("/old").is_none());

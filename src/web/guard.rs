@@ -122,14 +122,14 @@ fn credential(req: &ServiceRequest) -> Option<Credential> {
 /// Who the credential stands for (`None`: not valid), through the cache.
 async fn identify(state: &AppState, cred: Credential) -> Result<Option<Identity>, WebError> {
     let key = cred.cache_key();
-    let now = Instant::now();
+    let now = state.clock.instant();
     if let Some(hit) = state.identities.get(&key, now) {
         return Ok(hit);
     }
     let pool = state.pool.clone();
+    let at = state.clock.now();
     let found = web::block(move || -> Result<Option<Identity>, WebError> {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        let at = crate::db::ingest_runs::now();
         Ok(match &cred {
             Credential::Bearer(t) => sessions::from_api_token(&mut conn, t, at)?,
             Credential::Cookie(t) => sessions::from_cookie(&mut conn, t, at)?,

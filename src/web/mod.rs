@@ -16,33 +16,16 @@ pub mod pages;
 pub mod params;
 pub mod routes;
 pub mod signin;
+pub mod startup;
 pub mod state;
 pub mod views;
 
-use std::net::TcpListener;
+use actix_web::{web, HttpRequest};
 
-use actix_web::dev::Server;
-use actix_web::middleware::{Compress, DefaultHeaders};
-use actix_web::{web, App, HttpRequest, HttpServer};
-
-use crate::config::Settings;
-use crate::db::{self, DbError, DbPool, DbTarget};
-use errors::{HtmlError, WebError};
+use crate::db::{self, DbError};
+use errors::WebError;
+pub use startup::{Application, StartError};
 use state::AppState;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("settings: {0}")]
-    Settings(String),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 /// A response body built in the blocking pool (an `HttpResponse` cannot
 /// cross threads) and kept in the cache; `respond` turns it into the answer.
@@ -176,122 +159,4 @@ pub async fn audit_export(
         group: None,
     };
     audit(state, entry).await
-}
-
-/// A built server bound to its port, not yet running.
-pub struct Application {
-    port: u16,
-    server: Server,
-    state: AppState,
-}
-
-/// Security headers on every answer. No inline scripts or styles are used,
-/// so the policy needs no `unsafe-inline`.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, HtmlError> {
-    Err(HtmlError(WebError::NotFound(format!(
-        "There is no page at {}.",
-        req.path()
-    ))))
-}
-
-impl Application {
-    /// Opens the database, applies migrations and binds the listener
-    /// (`bind` may use port 0; `port()` tells the real one).
-    pub fn build(settings: &Settings) -> Result<Application, StartError> {
-        let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
-        {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            db::run_migrations(&mut conn)?;
-        }
-        Application::build_with_pool(settings, pool)
-    }
-
-    /// As `build`, on a pool whose database is already migrated.
-    pub fn build_with_pool(settings: &Settings, pool: DbPool) -> Result<Application, StartError> {
-        let bind_err = |source| StartError::Bind {
-            addr: settings.bind.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&settings.bind).map_err(bind_err)?;
-        let port = listener.local_addr().map_err(bind_err)?.port();
-        let label = DbTarget::parse(&settings.database_url)
-            .map(|t| t.redacted())
-            .unwrap_or_default();
-        let mut state = AppState::new(
-            pool,
-            label,
-            settings.upload_limit_mb.saturating_mul(1024 * 1024),
-        );
-        state.pull_every_hours = settings.pull_every_hours;
-        state.metrics = settings.metrics;
-        state.metrics_access = settings.metrics_access;
-        state.trusted_proxies = client::TrustedProxies::parse(&settings.trusted_proxies)
-            .map_err(StartError::Settings)?;
-        state.decompress = settings.decompress_limits();
-        state.session_hours = settings.session_hours;
-        state.demo_sign_in = settings.demo_sign_in;
-        {
-            // The demo sign-in ends for good once real users exist, and
-            // its users and sessions go with it when it is not on.
-            let mut conn = state.pool.get().map_err(DbError::from)?;
-            if crate::auth::sessions::demo_closed(&mut conn, settings.demo_sign_in)? {
-                state.demo_sign_in = false;
-            }
-        }
-        let data = web::Data::new(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(256 * 1024))
-                .wrap(actix_web::middleware::from_fn(guard::finish))
-                .wrap(Compress::default())
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("Content-Security-Policy", CSP))
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        .add(("Referrer-Policy", "same-origin")),
-                )
-                .wrap(actix_web::middleware::from_fn(observe::observe))
-                .configure(routes::configure)
-                .default_service(
-                    web::to(not_found).wrap(actix_web::middleware::from_fn(guard::enforce)),
-                )
-        })
-        .listen(listener)
-        .map_err(bind_err)?
-        .run();
-        Ok(Application {
-            port,
-            server,
-            state,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn pool(&self) -> &DbPool {
-        &self.state.pool
-    }
-
-    /// The response cache, for code in this process that writes data.
-    pub fn cache(&self) -> std::sync::Arc<cache::ResponseCache> {
-        self.state.cache.clone()
-    }
-
-    /// Serves until the process is asked to stop (SIGINT/SIGTERM), letting
-    /// requests in flight finish.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
-
-    /// The server future, for tests that run it in the background.
-    pub fn into_server(self) -> Server {
-        self.server
-    }
 }

@@ -84,6 +84,16 @@ pub fn entries() -> Vec<Entry> {
     ]
 }
 
+/// The answer for a path that matches no route (behind the guard, so only
+/// the signed-in learn that there is nothing there).
+pub async fn not_found(
+    req: actix_web::HttpRequest,
+) -> Result<actix_web::HttpResponse, super::errors::HtmlError> {
+    Err(super::errors::HtmlError(super::errors::WebError::NotFound(
+        format!("There is no page at {}.", req.path()),
+    )))
+}
+
 /// Registers every route, one resource per pattern, each behind the guard.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut resources: Vec<(&'static str, Vec<Route>)> = Vec::new();

@@ -132,7 +132,7 @@ fn signed_in(req: &HttpRequest, session: sessions::NewSession, next: &str) -> Ht
         time::Duration::ZERO,
     );
     gone.make_removal();
-    let hours = (session.expires_at - crate::db::ingest_runs::now())
+    let hours = (session.expires_at - crate::clock::now())
         .num_seconds()
         .max(0);
     HttpResponse::SeeOther()
@@ -289,11 +289,11 @@ pub async fn submit(
     let pool = state.pool.clone();
     let hours = state.session_hours;
     let (name, addr) = (username.clone(), client.limit_key());
+    let now = state.clock.now();
     // The attempt is counted before the password is checked, so any number
     // of simultaneous tries get no more than the limit between them.
     let attempt = web::block(move || -> Result<Attempt, WebError> {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        let now = crate::db::ingest_runs::now();
         let exists = |conn: &mut crate::db::DbConnection| -> Result<bool, WebError> {
             Ok(crate::db::users::find(conn, &name)?.is_some())
         };

@@ -40,11 +40,14 @@ pub struct AppState {
     pub demo_sign_in: bool,
     /// Identities by credential, briefly.
     pub identities: Arc<super::guard::IdentityCache>,
+    /// The clock every part of the service reads (tests move it).
+    pub clock: crate::clock::SharedClock,
     catalog: Arc<Mutex<Option<CachedCatalog>>>,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, database_label: String, upload_limit: u64) -> AppState {
+        let clock = crate::clock::Clock::system();
         AppState {
             pool,
             database_label,
@@ -57,7 +60,13 @@ impl AppState {
             session_hours: crate::config::DEFAULT_SESSION_HOURS,
             demo_sign_in: false,
             identities: Arc::new(super::guard::IdentityCache::default()),
-            cache: Arc::new(ResponseCache::new(VERSION_RECHECK, 1024, 128 * 1024 * 1024)),
+            cache: Arc::new(ResponseCache::new(
+                clock.clone(),
+                VERSION_RECHECK,
+                1024,
+                128 * 1024 * 1024,
+            )),
+            clock,
             catalog: Arc::new(Mutex::new(None)),
         }
     }

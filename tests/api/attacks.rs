@@ -300,7 +300,7 @@ async fn the_demo_sign_in_ends_when_real_users_arrive_and_with_a_restart() {
         assert!(!html.contains("id=\"demo-sign-in\""));
         // The earlier demo session ends (after the identity cache's few
         // seconds at most), and the demo users are gone.
-        tokio::time::sleep(finops::web::guard::IDENTITY_TTL).await;
+        app.clock.offset(finops::web::guard::IDENTITY_TTL);
         assert_eq!(
             status_with_cookie(&app.address, "/admin", &cookie).await,
             303
@@ -516,7 +516,7 @@ async fn behind_a_trusted_proxy_a_user_name_slows_down_but_is_not_locked_out() {
                         "{retry}"
                     );
                     waited += retry;
-                    tokio::time::sleep(std::time::Duration::from_secs(retry)).await;
+                    app.clock.offset(std::time::Duration::from_secs(retry));
                 }
                 other => panic!("{other}"),
             }

@@ -666,7 +666,7 @@ async fn a_changed_password_or_removed_user_ends_their_sessions() {
     let value = session.cookie["finops_session=".len()..].to_string();
     let live = |value: String| {
         app.with_conn(move |conn| {
-            finops::auth::sessions::from_cookie(conn, &value, finops::db::ingest_runs::now())
+            finops::auth::sessions::from_cookie(conn, &value, finops::clock::now())
                 .unwrap()
                 .map(|i| (i.name, i.role))
         })

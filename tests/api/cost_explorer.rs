@@ -171,7 +171,7 @@ async fn pulls_by_tag_region_and_service_through_the_sdk() {
     assert!(fetched.warnings.is_empty(), "{:?}", fetched.warnings);
     assert_eq!(fetched.estimated_days.len(), 1);
 
-    let started = finops::db::ingest_runs::now();
+    let started = finops::clock::now();
     for db in databases() {
         let mut conn = db.pool.get().unwrap();
         let s = pull::store(&mut conn, &opts, &fetched, started).expect("stores");
@@ -280,7 +280,7 @@ async fn a_failed_pull_is_a_clear_error_and_is_recorded() {
     ));
     for db in databases() {
         let mut conn = db.pool.get().unwrap();
-        pull::record_failure(&mut conn, &opts, finops::db::ingest_runs::now(), &e);
+        pull::record_failure(&mut conn, &opts, finops::clock::now(), &e);
         let run = finops::db::ingest_runs::latest_of(&mut conn, cost_explorer::SOURCE)
             .unwrap()
             .unwrap();

@@ -201,6 +201,8 @@ pub struct TestApp {
     pub cache: std::sync::Arc<finops::web::cache::ResponseCache>,
     pub db: TestDb,
     pub backend: Backend,
+    /// The service's clock: move it forward instead of sleeping.
+    pub clock: finops::clock::SharedClock,
     /// Sends an admin API token with every request.
     pub client: reqwest::Client,
 }
@@ -230,6 +232,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let pool = app.pool().clone();
         let cache = app.cache();
+        let clock = app.clock();
         tokio::spawn(app.into_server());
         let token = make_token(&pool, "tests-admin", Role::Admin).await;
         TestApp {
@@ -240,6 +243,7 @@ impl TestApp {
                 url: url.to_string(),
             },
             backend: Backend::Postgres,
+            clock,
             client: client_with_token(&token),
         }
     }
@@ -266,6 +270,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let pool = app.pool().clone();
         let cache = app.cache();
+        let clock = app.clock();
         tokio::spawn(app.into_server());
         let token = make_token(&pool, "tests-admin", Role::Admin).await;
         Some(TestApp {
@@ -274,6 +279,7 @@ impl TestApp {
             cache,
             db,
             backend,
+            clock,
             client: client_with_token(&token),
         })
     }

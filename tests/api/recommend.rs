@@ -91,7 +91,7 @@ async fn recommendations_on(app: &TestApp) {
     );
 
     // Every resize saves exactly the catalog's price difference.
-    let catalog = finops::recommend::catalog::built_in();
+    let catalog = finops::pricing::built_in();
     let mut resized = 0;
     for r in rows.iter().filter(|r| r["kind"] == "rightsize") {
         let (count, to) = r["recommended"].split_once(" × ").expect("n × type");
@@ -320,7 +320,7 @@ fn imports_on(backend: Backend) {
     assert!(show(url).contains("built in"), "{}", show(url));
 
     // A bad cell: named by line and column; the built-in catalog stays.
-    let built_in = finops::recommend::catalog::BUILT_IN;
+    let built_in = finops::pricing::BUILT_IN;
     let header_line = built_in
         .lines()
         .position(|l| l.starts_with("service,"))

@@ -5,7 +5,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::Utc;
 use diesel::Connection;
 
 use super::FormOutcome;
@@ -238,7 +237,7 @@ fn build(
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let events = crate::db::calendar::all_events(conn)?;
-    let today = Utc::now().date_naive();
+    let today = crate::clock::today();
     let edit_id = match params.one("edit").map_err(WebError::BadRequest)? {
         None => None,
         Some(v) => Some(
@@ -326,7 +325,7 @@ fn save_event(conn: &mut DbConnection, form: &EventForm) -> Result<Result<i64, S
     }
     let id = crate::db::calendar::save_event(conn, &event)?;
     // A run row bumps the data version, so cached pages refresh.
-    crate::db::ingest_runs::record(
+    crate::runs::record(
         conn,
         &crate::db::ingest_runs::NewIngestRun::succeeded(
             "calendar",
@@ -334,7 +333,7 @@ fn save_event(conn: &mut DbConnection, form: &EventForm) -> Result<Result<i64, S
             "",
             "",
             1_usize,
-            crate::db::ingest_runs::now(),
+            crate::clock::now(),
             format!("event {id} '{}' saved", event.name),
         ),
     )?;
@@ -396,7 +395,7 @@ pub async fn delete(
         let found = conn.transaction::<_, crate::db::DbError, _>(|conn| {
             let found = crate::db::calendar::delete_event(conn, id)?;
             if found {
-                crate::db::ingest_runs::record(
+                crate::runs::record(
                     conn,
                     &crate::db::ingest_runs::NewIngestRun::succeeded(
                         "calendar",
@@ -404,7 +403,7 @@ pub async fn delete(
                         "",
                         "",
                         0_usize,
-                        crate::db::ingest_runs::now(),
+                        crate::clock::now(),
                         format!("event {id} deleted"),
                     ),
                 )?;

@@ -145,11 +145,7 @@ fn build(
             "",
         )
     });
-    let currency = catalog
-        .currencies
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "USD".to_string());
+    let currency = catalog.default_currency();
     let money = |v: f64| match crate::money::currency_symbol(&currency) {
         Some(s) => format!("{s}{}", thousands(v)),
         None => format!("{} {currency}", thousands(v)),

@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::Utc;
 
 use super::{platform_options, value_options, CheckOption};
 use crate::db::costs::Dim;
@@ -94,7 +93,7 @@ pub fn request_from(
     default_granularity: Granularity,
     default_group_by: &[Dim],
 ) -> Result<ExplorerRequest, String> {
-    let today = Utc::now().date_naive();
+    let today = crate::clock::today();
     let granularity = params.granularity(default_granularity)?;
     let filter = params.cost_filter(catalog, default_whole_periods(catalog, today, granularity))?;
     Ok(ExplorerRequest {

@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::Utc;
 
 use super::Tile;
 use crate::db::DbConnection;
@@ -102,7 +101,7 @@ fn build(
     viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let today = Utc::now().date_naive();
+    let today = crate::clock::today();
     let month = params
         .month("month")
         .map_err(WebError::BadRequest)?

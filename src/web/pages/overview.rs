@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{platform_options, CheckOption, LineView, Tile};
 use crate::db::DbConnection;
@@ -128,7 +128,7 @@ fn build(
     viewer: &Viewer,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let today = Utc::now().date_naive();
+    let today = crate::clock::today();
     let month = default_month(catalog, today);
     let (from, to) = params
         .range((month.first_day(), month.last_day()))
@@ -201,10 +201,7 @@ fn build(
         .collect();
 
     let total = o.total.get(metric);
-    let hours: f64 = o.unit_costs.iter().map(|u| u.player_hours).sum();
-    let allocated: crate::money::Micros = o.unit_costs.iter().map(|u| u.cost).sum();
-    let overall_per_k = (hours > 0.0)
-        .then(|| crate::money::Micros((allocated.0 as f64 * 1000.0 / hours).round() as i64));
+    let overall_per_k = o.overall_cost_per_thousand();
     let tiles = vec![
         Tile {
             id: "tile-total",
@@ -255,7 +252,10 @@ fn build(
             value: overall_per_k
                 .map(|m| money(m, cur))
                 .unwrap_or_else(|| "–".into()),
-            note: format!("{} player-hours", thousands(hours)),
+            note: format!(
+                "{} player-hours",
+                thousands(o.unit_costs.iter().map(|u| u.player_hours).sum())
+            ),
             note_class: "flat",
         },
     ];

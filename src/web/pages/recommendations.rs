@@ -59,13 +59,8 @@ fn fleet_options(params: &Params) -> Result<FleetOptions, WebError> {
     let get = |name: &str| params.one(name).map_err(WebError::BadRequest);
     let lookback = match get("lookback")? {
         None | Some("") => 14,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|d| crate::recommend::fleet::LOOKBACKS.contains(d))
-            .ok_or_else(|| {
-                WebError::BadRequest(format!("lookback: '{v}' must be 14, 32 or 93 days"))
-            })?,
+        Some(v) => crate::recommend::fleet::parse_lookback(v)
+            .map_err(|e| WebError::BadRequest(format!("lookback: {e}")))?,
     };
     let headroom = match get("headroom")? {
         None | Some("") => 20.0,
@@ -80,7 +75,7 @@ fn fleet_options(params: &Params) -> Result<FleetOptions, WebError> {
             WebError::BadRequest(format!("event_window: '{v}' is not a number of days"))
         })?,
     };
-    crate::cli_recommend::fleet_options(
+    FleetOptions::from_parts(
         lookback,
         get("statistic")?
             .filter(|s| !s.is_empty())
@@ -334,11 +329,8 @@ fn build(
     let r = review(conn, &options)?;
     let all = all_recommendations(&r);
     let shown = sorted(all.iter().filter(|x| keep(x, &f)).cloned().collect(), &f);
-    let totals = output::totals(&shown);
-    let currency = all
-        .first()
-        .map(|r| r.currency.clone())
-        .unwrap_or_else(|| "USD".to_string());
+    let currency = catalog.default_currency();
+    let totals = output::totals(&shown, &currency);
     let money = |m: Micros| m.display(&currency);
     let tiles = vec![
         Tile {
@@ -936,13 +928,13 @@ pub async fn detail(
 
 fn build_json(
     conn: &mut DbConnection,
-    _: &Catalog,
+    catalog: &Catalog,
     params: &Params,
     _: &str,
 ) -> Result<Payload, WebError> {
     let shown = shown(conn, params)?;
     Payload::json(&serde_json::json!({
-        "totals": output::totals(&shown),
+        "totals": output::totals(&shown, &catalog.default_currency()),
         "recommendations": shown,
     }))
 }

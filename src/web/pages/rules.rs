@@ -127,9 +127,7 @@ fn build(
     entered: Option<(Vec<RuleInput>, String)>,
 ) -> Result<Payload, WebError> {
     params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let last = catalog
-        .last_day
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let last = catalog.last_day.unwrap_or_else(crate::clock::today);
     let (from, to) = params
         .range((last - Duration::days(29), last))
         .map_err(WebError::BadRequest)?;

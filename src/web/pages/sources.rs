@@ -12,7 +12,8 @@ use futures_util::StreamExt;
 
 use crate::db::ingest_runs::{self, IngestRun};
 use crate::db::DbConnection;
-use crate::ingest::{self, activity, utilisation, BillingFormat, ImportError, Input};
+use crate::ingest::registry::{upload_importer, IMPORTERS};
+use crate::ingest::Input;
 use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::state::AppState;
@@ -53,12 +54,14 @@ struct SourcesPage {
     last_pull: Option<RunView>,
 }
 
-const KINDS: [(&str, &str); 4] = [
-    ("focus", "FOCUS billing export (CSV, .csv.gz, Parquet)"),
-    ("cur", "AWS Cost and Usage Report (CUR 2.0 or legacy)"),
-    ("utilisation", "Utilisation per instance or fleet"),
-    ("activity", "Player activity per day × platform × region"),
-];
+/// What the upload form offers: source name and what it is.
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    IMPORTERS
+        .iter()
+        .filter(|i| i.upload)
+        .map(|i| (i.source.as_str(), i.accepts))
+        .collect()
+}
 
 fn view(run: &IngestRun) -> RunView {
     RunView {
@@ -67,7 +70,7 @@ fn view(run: &IngestRun) -> RunView {
         source: run.source.clone(),
         file: run.file_name.clone(),
         periods: run.billing_period.replace(',', ", "),
-        rows: if run.status == "ok" {
+        rows: if crate::runs::Status::of(&run.status) == crate::runs::Status::Ok {
             run.rows_read.to_string()
         } else if run.rows_rejected > 0 {
             format!("{} bad", run.rows_rejected)
@@ -75,7 +78,7 @@ fn view(run: &IngestRun) -> RunView {
             String::new()
         },
         status: run.status.clone(),
-        ok: run.status == "ok",
+        ok: crate::runs::Status::of(&run.status) == crate::runs::Status::Ok,
         message: run
             .message
             .lines()
@@ -115,7 +118,7 @@ pub fn build(
         outcome,
         runs: runs.iter().map(view).collect(),
         limit_text: limit_text(limit),
-        kinds: KINDS.to_vec(),
+        kinds: kinds(),
         pull_schedule: match settings.pull_every_hours {
             0 => "Scheduled pulls are off (set pull_every_hours to turn them on).".to_string(),
             1 => "finops pulls from Cost Explorer every hour.".to_string(),
@@ -266,62 +269,6 @@ fn sanitise_name(name: &str) -> String {
     }
 }
 
-fn run_import(
-    conn: &mut DbConnection,
-    kind: &str,
-    input: &Input,
-) -> Result<Vec<String>, ImportError> {
-    match kind {
-        "focus" | "cur" => {
-            let format = if kind == "focus" {
-                BillingFormat::Focus
-            } else {
-                BillingFormat::Cur
-            };
-            let s = ingest::import_billing(conn, format, input, &mut |_| {})?;
-            let mut lines = vec![format!(
-                "{} rows read in {:.1} s; {} billing period(s): {}; {} earlier rows replaced.",
-                s.rows_read,
-                s.seconds,
-                s.scopes.len(),
-                s.scopes
-                    .iter()
-                    .map(|sc| format!(
-                        "{} {} {}",
-                        sc.provider, sc.billing_account, sc.billing_period
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                s.replaced_rows
-            )];
-            for t in &s.totals {
-                lines.push(format!(
-                    "{}: billed {}, effective {}, unallocated {}.",
-                    t.currency,
-                    t.billed.to_decimal(2),
-                    t.effective.to_decimal(2),
-                    t.unallocated_billed.to_decimal(2)
-                ));
-            }
-            Ok(lines)
-        }
-        "utilisation" => {
-            let s = utilisation::import(conn, input)?;
-            Ok(vec![format!(
-                "{} rows for {} resources, {} to {} ({}); {} earlier rows replaced.",
-                s.rows, s.resources, s.first, s.last, s.granularity, s.replaced_rows
-            )])
-        }
-        _ => {
-            let s = activity::import(conn, input)?;
-            Ok(vec![format!(
-                "{} rows, {} to {}; {} earlier rows replaced; shared costs re-split.",
-                s.rows, s.first_day, s.last_day, s.replaced_rows
-            )])
-        }
-    }
-}
-
 pub async fn upload(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -337,12 +284,13 @@ pub async fn upload(
     let csrf = crate::web::guard::identity_of(&req).and_then(|i| i.csrf().map(str::to_string));
     let upload = receive(form, limit, csrf).await.map_err(HtmlError)?;
     let kind = upload.kind.unwrap_or_default();
-    if !KINDS.iter().any(|(k, _)| *k == kind) {
+    let Some(importer) = upload_importer(&kind) else {
+        let offered: Vec<&str> = kinds().iter().map(|(k, _)| *k).collect();
         return Err(HtmlError(WebError::BadRequest(format!(
             "Choose what the file is (one of {}).",
-            KINDS.map(|(k, _)| k).join(", ")
+            offered.join(", ")
         ))));
-    }
+    };
     let Some((name, temp, size)) = upload.file else {
         return Err(HtmlError(WebError::BadRequest(
             "Choose a file to upload.".to_string(),
@@ -358,16 +306,16 @@ pub async fn upload(
         let input = Input::new(temp.path())
             .named(name.clone())
             .with_limits(limits);
-        let result = run_import(&mut conn, &kind, &input);
+        let result = (importer.import)(&mut conn, &input, &mut |_| {});
         drop(temp);
         st.cache.invalidate();
         let (status, outcome) = match result {
-            Ok(lines) => (
+            Ok(imported) => (
                 actix_web::http::StatusCode::OK,
                 Outcome {
                     ok: true,
                     title: format!("Imported {name}"),
-                    lines,
+                    lines: imported.lines,
                 },
             ),
             Err(e) => (

@@ -4,5 +4,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = finops::recommend::catalog::parse("fuzz.csv", &text);
+    let _ = finops::pricing::parse("fuzz.csv", &text);
 });

@@ -7,11 +7,10 @@ use crate::cli::{
 };
 use crate::db::DbConnection;
 use crate::money::Micros;
-use crate::recommend::catalog::Payment;
+use crate::pricing::Payment;
 use crate::recommend::fleet::FleetOptions;
 use crate::recommend::output;
 use crate::recommend::purchase::{self, PurchaseOptions};
-use crate::recommend::rightsizing::{Policy, Statistic};
 use crate::recommend::run::{self, RecommendError};
 use crate::recommend::{Kind, Recommendation, Status};
 
@@ -31,48 +30,8 @@ pub fn run(conn: &mut DbConnection, command: &RecommendCommand) -> Result<(), Cl
     }
 }
 
-pub fn fleet_options(
-    lookback: i64,
-    statistic: &str,
-    headroom_percent: f64,
-    across_families: bool,
-    event_window: i64,
-) -> Result<FleetOptions, String> {
-    let statistic = match statistic {
-        "p90" => Statistic::P90,
-        "p95" => Statistic::P95,
-        "p99.5" | "p995" => Statistic::P99_5,
-        "max" => Statistic::Max,
-        other => {
-            return Err(format!(
-                "'{other}' is not a statistic: use p90, p95, p99.5 or max"
-            ))
-        }
-    };
-    if !(0.0..=200.0).contains(&headroom_percent) {
-        return Err(format!(
-            "headroom {headroom_percent} % is out of range 0..=200"
-        ));
-    }
-    if !(0..=365).contains(&event_window) {
-        return Err(format!(
-            "event window {event_window} days is out of range 0..=365"
-        ));
-    }
-    Ok(FleetOptions {
-        lookback_days: lookback,
-        policy: Policy {
-            statistic,
-            headroom: headroom_percent / 100.0,
-            across_families,
-            ..Policy::default()
-        },
-        event_window_days: event_window,
-    })
-}
-
 fn rightsizing(conn: &mut DbConnection, args: &RightsizingArgs) -> Result<(), CliError> {
-    let options = fleet_options(
+    let options = FleetOptions::from_parts(
         args.lookback,
         &args.statistic,
         args.headroom,
@@ -174,8 +133,8 @@ fn commitments(conn: &mut DbConnection, args: &CommitmentArgs) -> Result<(), Cli
         .into_iter()
         .filter(|r| kind.is_none_or(|k| r.kind == k))
         .collect();
-    let t = output::totals(&recs);
-    let currency = recs.first().map(|r| r.currency.clone()).unwrap_or_default();
+    let currency = crate::report::currency::reporting(conn)?;
+    let t = output::totals(&recs, &currency);
     eprintln!(
         "{} scope(s); Compute Savings Plan saves {} a month, per-family EC2 Instance SP / RI plan {} (alternatives: buy one or the other)",
         recs.len(),
@@ -215,34 +174,22 @@ pub fn catalog(
                     "a catalog import replaces the whole catalog: give one file".to_string(),
                 ));
             }
-            let input = crate::ingest::Input::new(path).with_limits(limits);
-            match crate::ingest::catalog::import(conn, &input) {
-                Ok(s) => {
-                    eprintln!(
-                        "imported {}: {} types, {} prices; it replaces the previous catalog",
-                        s.file, s.types, s.prices
-                    );
-                    if files.json {
-                        println!("{}", serde_json::to_string(&s).unwrap_or_default());
-                    }
-                    Ok(())
-                }
-                Err(e) => {
-                    for line in e.details() {
-                        eprintln!("error: {line}");
-                    }
-                    let message =
-                        "the catalog was not imported (the previous one is kept)".to_string();
-                    if e.is_bad_input() {
-                        Err(CliError::BadInput(message))
-                    } else {
-                        Err(CliError::Runtime(message))
-                    }
-                }
-            }
+            super::ingest::import_files(
+                conn,
+                crate::runs::Source::Catalog,
+                std::slice::from_ref(path),
+                files.json,
+                limits,
+            )
+            .map_err(|e| match e {
+                CliError::BadInput(_) => CliError::BadInput(
+                    "the catalog was not imported (the previous one is kept)".to_string(),
+                ),
+                other => other,
+            })
         }
         CatalogCommand::Show => {
-            let c = crate::ingest::catalog::current(conn)?;
+            let c = crate::recommend::price_catalog(conn)?;
             let (types, prices) = c.counts();
             let mut regions: Vec<&str> = c.prices.keys().map(|(_, _, r)| r.as_str()).collect();
             regions.sort_unstable();

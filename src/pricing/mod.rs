@@ -3,9 +3,13 @@
 //! Compute and EC2 Instance Savings Plans and Reserved Instances for 1 and
 //! 3 years and each payment option.
 //!
-//! The project ships one (`src/recommend/data/aws-instances.csv`, its
+//! The project ships one (`src/pricing/data/aws-instances.csv`, its
 //! sources and date in its header); `finops catalog import FILE` replaces
 //! it as a whole with a file in the same format. Prices are micro-units.
+//!
+//! Plain types and parsing, below the storage layer: `db::instance_catalog`
+//! stores a catalog, `ingest::catalog` imports one, `recommend` prices with
+//! the one in use (`recommend::price_catalog`).
 
 use std::collections::BTreeMap;
 
@@ -124,7 +128,7 @@ pub struct RegionPrices {
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Catalog {
+pub struct PriceCatalog {
     /// Where it came from: a file name or the built-in one.
     pub source: String,
     /// By (service, instance type).
@@ -184,7 +188,7 @@ fn price(text: &str) -> Result<Micros, String> {
 
 /// Parses a catalog file's text (comma-separated, `#` comment lines, no
 /// quoting). `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<Catalog, CatalogError> {
+pub fn parse(file: &str, text: &str) -> Result<PriceCatalog, CatalogError> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -215,9 +219,9 @@ pub fn parse(file: &str, text: &str) -> Result<Catalog, CatalogError> {
             }
         }
     }
-    let mut catalog = Catalog {
+    let mut catalog = PriceCatalog {
         source: file.to_string(),
-        ..Catalog::default()
+        ..PriceCatalog::default()
     };
     for (line, text) in lines {
         if text.contains('"') {
@@ -340,13 +344,13 @@ pub fn parse(file: &str, text: &str) -> Result<Catalog, CatalogError> {
 }
 
 /// The built-in catalog.
-pub fn built_in() -> Catalog {
+pub fn built_in() -> PriceCatalog {
     // The file is part of the source tree and parsed by a test; a broken
     // edit fails that test rather than reaching users.
     parse(BUILT_IN_NAME, BUILT_IN).unwrap_or_default()
 }
 
-impl Catalog {
+impl PriceCatalog {
     pub fn spec(&self, service: &str, instance_type: &str) -> Option<&TypeSpec> {
         self.types
             .get(&(service.to_string(), instance_type.to_string()))

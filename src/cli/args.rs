@@ -1,0 +1,451 @@
+//! What the command line accepts: every command, its arguments and their
+//! help text (clap).
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::period::{parse_date, Month};
+
+const AFTER_HELP: &str = "\
+Configuration: finops.toml in the working directory (or --config FILE, or
+FINOPS_CONFIG), then the environment (FINOPS_DATABASE_URL, FINOPS_BIND,
+FINOPS_POOL_SIZE, FINOPS_LOG, FINOPS_LOG_FORMAT, FINOPS_METRICS), then flags. The database defaults to the
+embedded SQLite file sqlite://finops.db; a team uses postgres://USER@HOST/DB.
+
+Start on demo data:   finops serve --demo      (then open http://127.0.0.1:8080)
+Export a month:       finops export monthly --month 2026-10 --out october.csv";
+
+/// Cost and capacity planning for an online game across player platforms
+/// and cloud regions: finance review pages, monthly CSV export, JSON API.
+#[derive(Debug, Parser)]
+#[command(name = "finops", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+
+    /// Settings file (TOML); defaults to ./finops.toml when it exists
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web service: Overview, Month review, Costs explorer, the JSON
+    /// API under /api/v1/ and the monthly CSV export
+    Serve(ServeArgs),
+    /// Fill the database with the deterministic demo data set (replaces any
+    /// earlier demo data; imported data is kept)
+    Demo(DemoArgs),
+    /// Apply pending database migrations (serve also does this on start)
+    Migrate,
+    /// Export data for finance
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Import files: billing (FOCUS, AWS CUR), utilisation, player activity.
+    /// Each file is one transaction; a file with any bad row imports nothing
+    /// and its first bad rows are listed with line, column and reason
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+    /// Pull data from provider APIs
+    #[command(subcommand)]
+    Pull(PullCommand),
+    /// Forecast daily cost, peak concurrent players or capacity against the
+    /// marketing calendar, with 80 % and 95 % intervals and backtest
+    /// accuracy (MASE, WAPE, coverage, against seasonal naive). Daily for
+    /// the first 90 days, monthly beyond
+    Forecast(ForecastArgs),
+    /// Rightsizing and commitment (Savings Plans, Reserved Instances)
+    /// recommendations with their savings, risk and reasons
+    #[command(subcommand)]
+    Recommend(RecommendCommand),
+    /// The instance catalog recommendations price with (types, on-demand
+    /// and commitment rates per region)
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// People who may sign in, with a role: viewer (read), analyst (read,
+    /// import, export, edit the calendar and scenarios), admin (also users,
+    /// allocation rules, data sources). Passwords are read from standard
+    /// input (one line), never from the command line, and stored only as
+    /// Argon2id hashes
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for automation (`Authorization: Bearer TOKEN`), each with
+    /// a role. A token is printed once when made; only its SHA-256 is stored
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show the audit log: imports, pulls, calendar and rule changes, user
+    /// and token changes, exports, sign-ins and refused requests, newest
+    /// first
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it on standard output (once: store it in
+    /// your automation's secret store)
+    Add {
+        /// A name saying what uses it (`prometheus`, `nightly-export`)
+        name: String,
+        /// viewer, analyst or admin
+        #[arg(long)]
+        role: String,
+    },
+    /// Revoke a token (its users get 401 within seconds)
+    Revoke { name: String },
+    /// List tokens: name, role, who made it, when last used
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this action (`import`, `export`, `sign-in`, `user`, …; `user`
+    /// also matches `user.add`, `user.remove`, …)
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only this actor (a user name, `token:NAME`, `cli:USER`, `system`)
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Entries to show
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub limit: i64,
+    /// One JSON array on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password (12 characters or more) is the first line
+    /// of standard input
+    Add {
+        name: String,
+        /// viewer, analyst or admin
+        #[arg(long)]
+        role: String,
+    },
+    /// Set a user's password (first line of standard input)
+    Passwd { name: String },
+    /// Change a user's role
+    Role {
+        name: String,
+        /// viewer, analyst or admin
+        role: String,
+    },
+    /// Remove a user
+    Remove { name: String },
+    /// List the users and their roles
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecommendCommand {
+    /// Rightsize every instance and fleet from its utilisation over the
+    /// lookback: the cheapest type that carries the CPU statistic (and
+    /// memory where measured) plus headroom; idle ones terminated; capacity
+    /// a scheduled event needs is held, naming the event
+    Rightsizing(RightsizingArgs),
+    /// Savings Plans and Reserved Instances sized on the forecast of the
+    /// whole term, net of the commitments already held: expected savings,
+    /// utilisation, coverage, break-even month, P10/P90 savings
+    Commitments(CommitmentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RightsizingArgs {
+    /// Days of utilisation to size from: 14, 32 or 93
+    #[arg(long, default_value_t = 14, value_parser = crate::recommend::fleet::parse_lookback)]
+    pub lookback: i64,
+    /// CPU statistic of the periods' peaks: p90, p95, p99.5 or max
+    #[arg(long, default_value = "p99.5", value_parser = ["p90", "p95", "p99.5", "max"])]
+    pub statistic: String,
+    /// Headroom above the statistic, per cent
+    #[arg(long, default_value_t = 20.0)]
+    pub headroom: f64,
+    /// Consider every family, not only the instance's own
+    #[arg(long)]
+    pub across_families: bool,
+    /// Hold capacity for events starting within this many days
+    #[arg(long, default_value_t = 30)]
+    pub event_window: i64,
+    /// Include instances that need no change and those held or lacking data
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CommitmentArgs {
+    /// Terms to consider, in years (1, 3 or both)
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1, 3], value_parser = clap::value_parser!(i32).range(1..=3))]
+    pub term: Vec<i32>,
+    /// Payment options to consider: no, partial, all (comma-separated)
+    #[arg(long, value_delimiter = ',', default_values_t = vec!["no".to_string(), "partial".to_string(), "all".to_string()])]
+    pub payment: Vec<String>,
+    /// Only this kind: compute_savings_plan, ec2_instance_savings_plan or
+    /// reserved_instances
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// What if: the outcome of this hourly commitment (for the Compute
+    /// Savings Plan's recommended term and payment) instead of the optimum
+    #[arg(long, value_name = "AMOUNT_PER_HOUR")]
+    pub what_if: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Replace the catalog with FILE (the format of the built-in
+    /// src/recommend/data/aws-instances.csv); a file with a bad cell
+    /// changes nothing
+    Import(IngestFiles),
+    /// Print the catalog in use: where it came from and its size
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// What to forecast: cost (effective, billing currency), ccu (peak
+    /// concurrent players) or capacity (instance-hours)
+    #[arg(long, default_value = "cost")]
+    pub metric: String,
+    /// One platform (default: all)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// One region, such as eu-west-1 (default: all)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Days ahead, up to 548 (18 months)
+    #[arg(long, default_value_t = 90)]
+    pub horizon_days: i64,
+    /// Output: a table to read, JSON (points and backtest figures) or CSV
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Forecast this series instead of the database's: a CSV with a header
+    /// and two columns, date (YYYY-MM-DD) and value, one row per day
+    #[arg(long, value_name = "FILE")]
+    pub series_csv: Option<std::path::PathBuf>,
+    /// With --series-csv: the events, as a calendar TOML file (the format of
+    /// forecasts/*.toml); without it, the database's calendar
+    #[arg(long, value_name = "FILE", requires = "series_csv")]
+    pub calendar: Option<std::path::PathBuf>,
+    /// Apply a scenario file (forecasts/scenarios/*.toml) to the calendar
+    /// and the forecast: moved or added events, scaled uplifts, regions
+    /// opening
+    #[arg(long, value_name = "FILE", conflicts_with = "series_csv")]
+    pub scenario: Option<std::path::PathBuf>,
+    /// Model the values as they are rather than on a log scale (for a
+    /// series that is already a logarithm, or can be negative)
+    #[arg(long)]
+    pub linear: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PullCommand {
+    /// Daily cost from the AWS Cost Explorer API (GetCostAndUsage), by the
+    /// platform tag, region and service. Costs 1 + (number of regions)
+    /// requests (plus extra pages) at USD 0.01 each; says how many it made.
+    /// Credentials come from the standard AWS chain (environment, profile,
+    /// SSO, instance role). Replaces the days it covers
+    CostExplorer(PullCostExplorerArgs),
+    /// AWS's own Savings Plans purchase recommendation
+    /// (GetSavingsPlansPurchaseRecommendation): what Cost Explorer would buy
+    /// from the last 7, 30 or 60 days. One request; stored (replacing the
+    /// same pull) and shown beside finops' recommendation
+    SavingsPlansAdvice(SavingsPlansAdviceArgs),
+    /// AWS's own EC2 Reserved Instance purchase recommendation
+    /// (GetReservationPurchaseRecommendation), stored and shown beside
+    /// finops' Reserved Instances recommendations
+    ReservationAdvice(SavingsPlansAdviceArgs),
+    /// AWS's own EC2 rightsizing recommendations
+    /// (GetRightsizingRecommendation, every page), stored and shown beside
+    /// finops' rightsizing
+    RightsizingAdvice(RightsizingAdviceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RightsizingAdviceArgs {
+    /// Recommend across instance families, not only within
+    #[arg(long)]
+    pub across_families: bool,
+    /// Endpoint other than AWS's (a stub or a proxy)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Print the recommendations as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SavingsPlansAdviceArgs {
+    /// Compute Savings Plans (any instance, Fargate, Lambda) or EC2
+    /// Instance Savings Plans (one family in one region)
+    #[arg(long = "type", value_enum, default_value_t = PlanKind::Compute)]
+    pub plan: PlanKind,
+    /// Term in years
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub term: u8,
+    /// Payment option: no, partial or all upfront
+    #[arg(long, default_value = "no", value_parser = ["no", "partial", "all"])]
+    pub upfront: String,
+    /// Days AWS looks back over: 7, 30 or 60
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(7..=60))]
+    pub lookback: u32,
+    /// Endpoint other than AWS's (a stub or a proxy)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Print the recommendations as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanKind {
+    Compute,
+    Ec2Instance,
+}
+
+#[derive(Debug, Args)]
+pub struct PullCostExplorerArgs {
+    /// First day, YYYY-MM-DD (default: the first day of last month, or the
+    /// first stored estimated day if earlier)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Day after the last, YYYY-MM-DD, exclusive as in Cost Explorer
+    /// (default: today)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+    /// Endpoint other than AWS's (an emulator such as moto, a proxy)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Cost-allocation tag that names the platform (default from settings:
+    /// platform)
+    #[arg(long, value_name = "KEY")]
+    pub tag_key: Option<String>,
+    /// Only the tag × region split (1 request, no services)
+    #[arg(long)]
+    pub no_services: bool,
+    /// Print the summary as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// FOCUS 1.0–1.2 billing exports (CSV, .csv.gz or Parquet) from any
+    /// provider. Re-importing a billing period of the same provider and
+    /// billing account replaces it
+    Focus(IngestFiles),
+    /// AWS Cost and Usage Reports, CUR 2.0 or legacy column names (CSV,
+    /// .csv.gz or Parquet), amortised as Cost Explorer does
+    Cur(IngestFiles),
+    /// Utilisation per instance or fleet, hourly or daily (format in the
+    /// README)
+    Utilisation(IngestFiles),
+    /// Player activity per day × platform × region: peak concurrent players
+    /// and player-hours (format in the README)
+    Activity(IngestFiles),
+    /// Marketing calendar files (TOML, as in forecasts/): each replaces the
+    /// events stored from the file of the same name
+    Calendar(IngestFiles),
+    /// Forecast scenarios (TOML, as in forecasts/scenarios/): each is
+    /// stored by its name, replacing the scenario of the same name
+    Scenario(IngestFiles),
+    /// Commitments already bought (CSV: commitment_id, kind, region,
+    /// family, instance_type, instance_count, hourly_commitment,
+    /// term_years, payment, start_date, end_date), replacing the list
+    Commitments(IngestFiles),
+}
+
+impl IngestCommand {
+    /// The source the command imports, and its files.
+    pub fn source(&self) -> (crate::runs::Source, &IngestFiles) {
+        use crate::runs::Source;
+        match self {
+            IngestCommand::Focus(f) => (Source::Focus, f),
+            IngestCommand::Cur(f) => (Source::Cur, f),
+            IngestCommand::Utilisation(f) => (Source::Utilisation, f),
+            IngestCommand::Activity(f) => (Source::Activity, f),
+            IngestCommand::Calendar(f) => (Source::Calendar, f),
+            IngestCommand::Scenario(f) => (Source::Scenario, f),
+            IngestCommand::Commitments(f) => (Source::Commitments, f),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct IngestFiles {
+    /// Files to import, each in its own transaction
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print each file's summary as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Load the demo data first if the database has no costs, and offer a
+    /// clearly labelled one-click sign-in per role (only while the database
+    /// has no users of its own)
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the generator: the same seed gives the same data
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Months of history before the last day's month
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub months: u32,
+    /// Last day of data, YYYY-MM-DD (default: yesterday)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Monthly cost CSV: one line per platform × region × service × charge
+    /// category (and currency, provider, account, billing period), amounts
+    /// billed and effective; ties out to the pages and the database
+    Monthly(ExportMonthlyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportMonthlyArgs {
+    /// Month to export, YYYY-MM
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Month,
+    /// Write to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_month(text: &str) -> Result<Month, String> {
+    text.parse()
+}

@@ -1,0 +1,250 @@
+//! `finops pull …`: Cost Explorer costs and AWS's own recommendations
+//! (Savings Plans, Reserved Instances, rightsizing), each stored as a run.
+
+use indicatif::ProgressBar;
+
+use super::{
+    CliError, PlanKind, PullCommand, PullCostExplorerArgs, RightsizingAdviceArgs,
+    SavingsPlansAdviceArgs,
+};
+use crate::config::Settings;
+use crate::db::{DbError, DbPool};
+
+/// Runs a `pull` command.
+pub fn run(pool: &DbPool, settings: &Settings, command: &PullCommand) -> Result<(), CliError> {
+    match command {
+        PullCommand::CostExplorer(args) => pull_cost_explorer(pool, settings, args),
+        PullCommand::SavingsPlansAdvice(args) => savings_plans_advice(pool, settings, args, false),
+        PullCommand::ReservationAdvice(args) => savings_plans_advice(pool, settings, args, true),
+        PullCommand::RightsizingAdvice(args) => rightsizing_advice(pool, settings, args),
+    }
+}
+
+fn advice_error(e: crate::pull::cost_explorer::PullError) -> CliError {
+    match e {
+        crate::pull::cost_explorer::PullError::Answer(m) if m.contains("7, 30 or 60") => {
+            CliError::BadInput(format!("--lookback: {m}"))
+        }
+        other => CliError::Runtime(other.to_string()),
+    }
+}
+
+fn advice_options(
+    settings: &Settings,
+    endpoint_url: &Option<String>,
+) -> crate::pull::cost_explorer::PullOptions {
+    let today = crate::clock::today();
+    let mut opts = crate::pull::cost_explorer::PullOptions::new(today, today);
+    opts.endpoint_url = endpoint_url
+        .clone()
+        .or_else(|| settings.cost_explorer_endpoint_url.clone());
+    opts
+}
+
+fn store_advice(
+    pool: &DbPool,
+    kind: &str,
+    parameters: &str,
+    rows: &[crate::db::aws_advice::Advice],
+) -> Result<(), CliError> {
+    let mut conn = pool.get().map_err(DbError::from)?;
+    crate::pull::aws_advice::store(&mut conn, kind, parameters, rows, crate::clock::now())?;
+    Ok(())
+}
+
+fn savings_plans_advice(
+    pool: &DbPool,
+    settings: &Settings,
+    args: &SavingsPlansAdviceArgs,
+    reserved: bool,
+) -> Result<(), CliError> {
+    use crate::pull::aws_advice;
+    use crate::recommend::aws;
+    if args.term == 2 {
+        return Err(CliError::BadInput(
+            "--term: commitments last 1 or 3 years".to_string(),
+        ));
+    }
+    let opts = advice_options(settings, &args.endpoint_url);
+    let request = aws_advice::AdviceRequest {
+        compute: args.plan == PlanKind::Compute,
+        three_years: args.term == 3,
+        upfront: match args.upfront.as_str() {
+            "partial" => "partial",
+            "all" => "all",
+            _ => "no",
+        },
+        lookback_days: args.lookback,
+    };
+    let now = crate::clock::now();
+    let runtime = actix_web::rt::System::new();
+    if reserved {
+        let advice = runtime
+            .block_on(aws_advice::reserved_instances(&opts, &request))
+            .map_err(advice_error)?;
+        if advice.is_empty() {
+            eprintln!(
+                "AWS recommends no Reserved Instances for this term, payment option and lookback"
+            );
+        }
+        for a in &advice {
+            eprintln!(
+                "AWS recommends {} × {} in {} ({}, {}, from the last {} days): saves about {} {} a month, {:.1} % utilisation, break-even {:.1} months",
+                a.instances,
+                a.instance_type.as_deref().unwrap_or("?"),
+                a.region.as_deref().unwrap_or("?"),
+                a.term,
+                a.payment_option,
+                a.lookback_days,
+                a.estimated_monthly_savings.to_decimal(0),
+                a.currency,
+                a.average_utilization,
+                a.break_even_months
+            );
+        }
+        let parameters = aws::parameters(
+            None,
+            request.three_years,
+            request.upfront,
+            request.lookback_days,
+        );
+        let rows = aws::from_reservations(&advice, &parameters, now);
+        store_advice(pool, aws::RESERVED_INSTANCES, &parameters, &rows)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&advice).unwrap_or_default());
+        }
+        return Ok(());
+    }
+    let advice = runtime
+        .block_on(aws_advice::savings_plans(&opts, &request))
+        .map_err(advice_error)?;
+    if advice.is_empty() {
+        eprintln!("AWS recommends no purchase for this term, payment option and lookback");
+    }
+    for a in &advice {
+        eprintln!(
+            "AWS recommends {} {}/h of {} ({}, {}, from the last {} days){}: saves about {} {} a month ({:.1} %), expected utilisation {:.1} %, upfront {}",
+            a.hourly_commitment.to_decimal(2),
+            a.currency,
+            a.plan_type,
+            a.term,
+            a.payment_option,
+            a.lookback_days,
+            a.account_id
+                .as_deref()
+                .map(|id| format!(" in account {id}"))
+                .unwrap_or_default(),
+            a.estimated_monthly_savings.to_decimal(0),
+            a.currency,
+            a.estimated_savings_percentage,
+            a.estimated_average_utilization,
+            a.upfront_cost.to_decimal(0)
+        );
+    }
+    let parameters = aws::parameters(
+        Some(if request.compute {
+            "COMPUTE_SP"
+        } else {
+            "EC2_INSTANCE_SP"
+        }),
+        request.three_years,
+        request.upfront,
+        request.lookback_days,
+    );
+    let rows = aws::from_savings_plans(&advice, &parameters, now);
+    store_advice(pool, aws::SAVINGS_PLANS, &parameters, &rows)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&advice).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn rightsizing_advice(
+    pool: &DbPool,
+    settings: &Settings,
+    args: &RightsizingAdviceArgs,
+) -> Result<(), CliError> {
+    use crate::pull::aws_advice;
+    use crate::recommend::aws;
+    let opts = advice_options(settings, &args.endpoint_url);
+    let (advice, pages) = actix_web::rt::System::new()
+        .block_on(aws_advice::rightsizing(&opts, args.across_families))
+        .map_err(advice_error)?;
+    let savings: crate::money::Micros = advice.iter().map(|a| a.estimated_monthly_savings).sum();
+    eprintln!(
+        "AWS recommends {} rightsizing action(s) ({} page(s)), saving about {} a month",
+        advice.len(),
+        pages,
+        savings.to_decimal(0)
+    );
+    let rows = aws::from_rightsizing(&advice, crate::clock::now());
+    store_advice(pool, aws::RIGHTSIZING, "", &rows)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&advice).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn pull_cost_explorer(
+    pool: &DbPool,
+    settings: &Settings,
+    args: &PullCostExplorerArgs,
+) -> Result<(), CliError> {
+    use crate::pull::{self, cost_explorer};
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let today = crate::clock::today();
+    let from = match args.from {
+        Some(d) => d,
+        None => {
+            pull::default_from(&mut conn, today).map_err(|e| CliError::Runtime(e.to_string()))?
+        }
+    };
+    let mut opts = cost_explorer::PullOptions::new(from, args.to.unwrap_or(today));
+    opts.endpoint_url = args
+        .endpoint_url
+        .clone()
+        .or_else(|| settings.cost_explorer_endpoint_url.clone());
+    opts.tag_key = args
+        .tag_key
+        .clone()
+        .unwrap_or_else(|| settings.cost_explorer_tag_key.clone());
+    opts.billing_account = settings.cost_explorer_account.clone();
+    opts.services = !args.no_services;
+    let started_at = crate::clock::now();
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(format!(
+        "pulling {} to {} from Cost Explorer…",
+        opts.from, opts.to
+    ));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let fetched = actix_web::rt::System::new().block_on(cost_explorer::fetch(&opts));
+    spinner.finish_and_clear();
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            pull::record_failure(&mut conn, &opts, started_at, &e);
+            return Err(match e {
+                cost_explorer::PullError::Range { .. } => CliError::BadInput(e.to_string()),
+                other => CliError::Runtime(other.to_string()),
+            });
+        }
+    };
+    let summary = pull::store(&mut conn, &opts, &fetched, started_at)
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    for w in &summary.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "pulled {} to {}: {} rows ({} estimated days), replaced {} earlier rows; {} request(s) to Cost Explorer",
+        summary.from,
+        summary.to.pred_opt().unwrap_or(summary.to),
+        summary.rows,
+        summary.estimated_days,
+        summary.replaced_rows,
+        summary.requests
+    );
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    }
+    Ok(())
+}

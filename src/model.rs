@@ -1,0 +1,35 @@
+//! Records the layers hand each other: what an importer or a pull produces
+//! and the storage layer stores. Plain data, no behaviour that needs the
+//! database (so `db` may import it without pointing upwards).
+
+use chrono::NaiveDate;
+
+use crate::money::Micros;
+
+/// Imported cost at the resource × day grain, before allocation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceDay {
+    pub day: NaiveDate,
+    pub billing_period: String,
+    pub billing_account: String,
+    pub provider: String,
+    pub account_id: String,
+    pub region: String,
+    pub service: String,
+    pub charge_category: String,
+    pub currency: String,
+    pub resource: String,
+    /// JSON object text; empty when the charge has no tags.
+    pub tags: String,
+    pub billed: Micros,
+    pub effective: Micros,
+    pub list: Option<Micros>,
+    pub usage_quantity: Option<f64>,
+    pub usage_unit: Option<String>,
+    /// The commitment discount that applied (empty when none): id, type
+    /// (`Savings Plan`, `Reserved Instance`, …) and status (`Used`,
+    /// `Unused`).
+    pub commitment_id: String,
+    pub commitment_type: String,
+    pub commitment_status: String,
+}
