@@ -4,13 +4,8 @@
 # ROWS=N changes the size; KEEP=DIR keeps the generated file between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finops-target}"
-VENV="${FINOPS_VENV:-$HOME/.cache/finops-venv}"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q duckdb
-fi
-cargo build --release --locked -q
-args=(--rows "${ROWS:-5000000}" --finops "$CARGO_TARGET_DIR/release/finops")
+. benches/common.sh
+bench_setup duckdb
+args=(--rows "${ROWS:-5000000}" --finops "$FINOPS_BIN")
 [ -n "${KEEP:-}" ] && args+=(--keep "$KEEP")
 exec "$VENV/bin/python" benches/ingest_vs_duckdb.py "${args[@]}"

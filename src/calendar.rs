@@ -285,14 +285,7 @@ fn parse_event(fields: &toml::Table, file: &str) -> Result<CalendarEvent, String
     if end < start {
         return Err(format!("field 'end' ({end}) is before 'start' ({start})"));
     }
-    let platforms = string_list(fields, "platforms")?
-        .into_iter()
-        .map(|p| {
-            p.parse::<Platform>()
-                .map(|p| p.as_str().to_string())
-                .map_err(|e| format!("field 'platforms': {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let platforms = platform_list(fields, "platforms")?;
     let regions = string_list(fields, "regions")?;
     for r in &regions {
         if dims::region_name(r).is_none() {
@@ -366,6 +359,19 @@ pub(crate) fn date_field(fields: &toml::Table, key: &str) -> Result<NaiveDate, S
     };
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| format!("field '{key}' is '{text}': expected a date YYYY-MM-DD"))
+}
+
+/// A list of platform names, each written the one way the project
+/// stores it.
+pub(crate) fn platform_list(fields: &toml::Table, key: &str) -> Result<Vec<String>, String> {
+    string_list(fields, key)?
+        .into_iter()
+        .map(|p| {
+            p.parse::<Platform>()
+                .map(|p| p.as_str().to_string())
+                .map_err(|e| format!("field '{key}': {e}"))
+        })
+        .collect()
 }
 
 pub(crate) fn string_list(fields: &toml::Table, key: &str) -> Result<Vec<String>, String> {

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod currency;
 pub mod db;
 pub mod demo;
 pub mod dims;

@@ -33,3 +33,27 @@ pub struct ResourceDay {
     pub commitment_type: String,
     pub commitment_status: String,
 }
+
+/// How a run ended, as stored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn of(text: &str) -> Status {
+        if text == Status::Ok.as_str() {
+            Status::Ok
+        } else {
+            Status::Failed
+        }
+    }
+}

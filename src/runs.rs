@@ -7,6 +7,7 @@
 
 use crate::db::ingest_runs::{self, NewIngestRun};
 use crate::db::{DbConnection, DbError};
+pub use crate::model::Status;
 
 /// Where a run's data came from: each file importer, pull and edit. The
 /// text is what `ingest_runs.source` and the metrics say.
@@ -78,28 +79,19 @@ impl Source {
     }
 }
 
-/// How a run ended, as stored.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Failed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Failed => "failed",
-        }
-    }
-
-    pub fn of(text: &str) -> Status {
-        if text == Status::Ok.as_str() {
-            Status::Ok
-        } else {
-            Status::Failed
-        }
-    }
+/// Records a change that is not a file import (an edit on a page, a rules
+/// re-apply, AWS's advice): `what` names what changed, `rows` how many
+/// rows it wrote, `message` says what happened. Returns the run's id.
+pub fn record_change(
+    conn: &mut DbConnection,
+    source: Source,
+    what: &str,
+    rows: usize,
+    started_at: chrono::NaiveDateTime,
+    message: String,
+) -> Result<i64, DbError> {
+    let run = NewIngestRun::succeeded(source.as_str(), what, "", "", rows, started_at, message);
+    record(conn, &run)
 }
 
 /// Records a finished run, its audit entry (who ran it) and its metrics,

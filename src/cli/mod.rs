@@ -27,7 +27,18 @@ fn settings(cli: &Cli, bind: Option<String>) -> Result<Settings, CliError> {
     Settings::load(cli.config.as_deref(), &overrides).map_err(|e| CliError::BadInput(e.to_string()))
 }
 
-fn open(settings: &Settings) -> Result<DbPool, CliError> {
+/// One connection to the migrated database the settings name.
+fn connect(settings: &Settings) -> Result<DbConnection, CliError> {
+    let mut conn = db::connect(&settings.database_url)?;
+    let applied = db::run_migrations(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied database migrations");
+    }
+    Ok(conn)
+}
+
+/// A pool on the migrated database, for the long-running service.
+fn open_pool(settings: &Settings) -> Result<DbPool, CliError> {
     let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
     let mut conn = pool.get().map_err(DbError::from)?;
     let applied = db::run_migrations(&mut conn)?;
@@ -57,8 +68,7 @@ fn with_conn<T>(
     f: impl FnOnce(&mut DbConnection, &Settings) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
     let settings = settings(cli, None)?;
-    let pool = open(&settings)?;
-    let mut conn = pool.get().map_err(DbError::from)?;
+    let mut conn = connect(&settings)?;
     f(&mut conn, &settings)
 }
 
@@ -70,18 +80,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     });
     match &cli.command {
         Command::Serve(args) => serve::serve(&cli, args),
-        Command::Demo(args) => {
-            let settings = settings(&cli, None)?;
-            serve::demo(&open(&settings)?, args)
-        }
+        Command::Demo(args) => with_conn(&cli, |conn, _| serve::demo(conn, args)),
         Command::Migrate => migrate(&cli),
         Command::Export(ExportCommand::Monthly(args)) => {
             with_conn(&cli, |conn, _| export::monthly(conn, args))
         }
-        Command::Pull(command) => {
-            let settings = settings(&cli, None)?;
-            pull::run(&open(&settings)?, &settings, command)
-        }
+        Command::Pull(command) => with_conn(&cli, |conn, s| pull::run(conn, s, command)),
         Command::Forecast(args) if args.series_csv.is_some() => forecast::run_file(args),
         Command::Forecast(args) => with_conn(&cli, |conn, _| forecast::run(conn, args)),
         Command::Recommend(command) => with_conn(&cli, |conn, _| recommend::run(conn, command)),
@@ -100,8 +104,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 /// `finops migrate`: applies what is pending and says what it did.
 fn migrate(cli: &Cli) -> Result<(), CliError> {
     let settings = settings(cli, None)?;
-    let pool = db::connect_pool(&settings.database_url, 1)?;
-    let mut conn = pool.get().map_err(DbError::from)?;
+    let mut conn = db::connect(&settings.database_url)?;
     let applied = db::run_migrations(&mut conn)?;
     if applied.is_empty() {
         println!("database is up to date");

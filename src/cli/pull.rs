@@ -8,15 +8,19 @@ use super::{
     SavingsPlansAdviceArgs,
 };
 use crate::config::Settings;
-use crate::db::{DbError, DbPool};
+use crate::db::DbConnection;
 
 /// Runs a `pull` command.
-pub fn run(pool: &DbPool, settings: &Settings, command: &PullCommand) -> Result<(), CliError> {
+pub fn run(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    command: &PullCommand,
+) -> Result<(), CliError> {
     match command {
-        PullCommand::CostExplorer(args) => pull_cost_explorer(pool, settings, args),
-        PullCommand::SavingsPlansAdvice(args) => savings_plans_advice(pool, settings, args, false),
-        PullCommand::ReservationAdvice(args) => savings_plans_advice(pool, settings, args, true),
-        PullCommand::RightsizingAdvice(args) => rightsizing_advice(pool, settings, args),
+        PullCommand::CostExplorer(args) => pull_cost_explorer(conn, settings, args),
+        PullCommand::SavingsPlansAdvice(args) => savings_plans_advice(conn, settings, args, false),
+        PullCommand::ReservationAdvice(args) => savings_plans_advice(conn, settings, args, true),
+        PullCommand::RightsizingAdvice(args) => rightsizing_advice(conn, settings, args),
     }
 }
 
@@ -42,18 +46,17 @@ fn advice_options(
 }
 
 fn store_advice(
-    pool: &DbPool,
+    conn: &mut DbConnection,
     kind: &str,
     parameters: &str,
     rows: &[crate::db::aws_advice::Advice],
 ) -> Result<(), CliError> {
-    let mut conn = pool.get().map_err(DbError::from)?;
-    crate::pull::aws_advice::store(&mut conn, kind, parameters, rows, crate::clock::now())?;
+    crate::pull::aws_advice::store(conn, kind, parameters, rows, crate::clock::now())?;
     Ok(())
 }
 
 fn savings_plans_advice(
-    pool: &DbPool,
+    conn: &mut DbConnection,
     settings: &Settings,
     args: &SavingsPlansAdviceArgs,
     reserved: bool,
@@ -109,7 +112,7 @@ fn savings_plans_advice(
             request.lookback_days,
         );
         let rows = aws::from_reservations(&advice, &parameters, now);
-        store_advice(pool, aws::RESERVED_INSTANCES, &parameters, &rows)?;
+        store_advice(conn, aws::RESERVED_INSTANCES, &parameters, &rows)?;
         if args.json {
             println!("{}", serde_json::to_string(&advice).unwrap_or_default());
         }
@@ -152,7 +155,7 @@ fn savings_plans_advice(
         request.lookback_days,
     );
     let rows = aws::from_savings_plans(&advice, &parameters, now);
-    store_advice(pool, aws::SAVINGS_PLANS, &parameters, &rows)?;
+    store_advice(conn, aws::SAVINGS_PLANS, &parameters, &rows)?;
     if args.json {
         println!("{}", serde_json::to_string(&advice).unwrap_or_default());
     }
@@ -160,7 +163,7 @@ fn savings_plans_advice(
 }
 
 fn rightsizing_advice(
-    pool: &DbPool,
+    conn: &mut DbConnection,
     settings: &Settings,
     args: &RightsizingAdviceArgs,
 ) -> Result<(), CliError> {
@@ -178,7 +181,7 @@ fn rightsizing_advice(
         savings.to_decimal(0)
     );
     let rows = aws::from_rightsizing(&advice, crate::clock::now());
-    store_advice(pool, aws::RIGHTSIZING, "", &rows)?;
+    store_advice(conn, aws::RIGHTSIZING, "", &rows)?;
     if args.json {
         println!("{}", serde_json::to_string(&advice).unwrap_or_default());
     }
@@ -186,18 +189,15 @@ fn rightsizing_advice(
 }
 
 fn pull_cost_explorer(
-    pool: &DbPool,
+    conn: &mut DbConnection,
     settings: &Settings,
     args: &PullCostExplorerArgs,
 ) -> Result<(), CliError> {
     use crate::pull::{self, cost_explorer};
-    let mut conn = pool.get().map_err(DbError::from)?;
     let today = crate::clock::today();
     let from = match args.from {
         Some(d) => d,
-        None => {
-            pull::default_from(&mut conn, today).map_err(|e| CliError::Runtime(e.to_string()))?
-        }
+        None => pull::default_from(conn, today).map_err(|e| CliError::Runtime(e.to_string()))?,
     };
     let mut opts = cost_explorer::PullOptions::new(from, args.to.unwrap_or(today));
     opts.endpoint_url = args
@@ -222,14 +222,14 @@ fn pull_cost_explorer(
     let fetched = match fetched {
         Ok(f) => f,
         Err(e) => {
-            pull::record_failure(&mut conn, &opts, started_at, &e);
+            pull::record_failure(conn, &opts, started_at, &e);
             return Err(match e {
                 cost_explorer::PullError::Range { .. } => CliError::BadInput(e.to_string()),
                 other => CliError::Runtime(other.to_string()),
             });
         }
     };
-    let summary = pull::store(&mut conn, &opts, &fetched, started_at)
+    let summary = pull::store(conn, &opts, &fetched, started_at)
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     for w in &summary.warnings {
         eprintln!("warning: {w}");

@@ -133,7 +133,7 @@ fn commitments(conn: &mut DbConnection, args: &CommitmentArgs) -> Result<(), Cli
         .into_iter()
         .filter(|r| kind.is_none_or(|k| r.kind == k))
         .collect();
-    let currency = crate::report::currency::reporting(conn)?;
+    let currency = crate::currency::reporting(conn)?;
     let t = output::totals(&recs, &currency);
     eprintln!(
         "{} scope(s); Compute Savings Plan saves {} a month, per-family EC2 Instance SP / RI plan {} (alternatives: buy one or the other)",

@@ -4,8 +4,8 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{open, settings, Cli, CliError, DemoArgs, ServeArgs};
-use crate::db::{self, DbError, DbPool};
+use super::{open_pool, settings, Cli, CliError, DemoArgs, ServeArgs};
+use crate::db::{self, DbConnection};
 use crate::demo::{self, DemoOptions};
 use crate::web::Application;
 
@@ -24,7 +24,7 @@ fn rows_bar(message: &'static str) -> ProgressBar {
 }
 
 /// `finops demo`: generates and loads the demo data set.
-pub fn demo(pool: &DbPool, args: &DemoArgs) -> Result<(), CliError> {
+pub fn demo(conn: &mut DbConnection, args: &DemoArgs) -> Result<(), CliError> {
     let opts = DemoOptions {
         seed: args.seed,
         months: args.months,
@@ -41,8 +41,7 @@ pub fn demo(pool: &DbPool, args: &DemoArgs) -> Result<(), CliError> {
     let data = demo::generate(&opts).map_err(|e| CliError::BadInput(e.to_string()))?;
     spinner.finish_and_clear();
     let bar = rows_bar("writing demo");
-    let mut conn = pool.get().map_err(DbError::from)?;
-    let summary = demo::load(&mut conn, &data, &opts, &mut |done, total| {
+    let summary = demo::load(conn, &data, &opts, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64)
     })
@@ -66,7 +65,7 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     let mut settings = settings(cli, args.bind.clone())?;
     settings.demo_sign_in = args.demo;
     settings.demo_data = args.demo;
-    let pool = open(&settings)?;
+    let pool = open_pool(&settings)?;
     let host = settings
         .bind
         .rsplit_once(':')

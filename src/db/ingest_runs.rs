@@ -43,7 +43,7 @@ impl NewIngestRun {
             rows_read: rows as i64,
             rows_kept: rows as i64,
             rows_rejected: 0,
-            status: crate::runs::Status::Ok.as_str().to_string(),
+            status: crate::model::Status::Ok.as_str().to_string(),
             message,
             started_at,
             finished_at: Some(crate::clock::now()),

@@ -124,10 +124,12 @@ impl DbTarget {
             DbTarget::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(|e| DbError::Connect(format!("{path}: {e}")))?;
-                // WAL lets readers and one writer work at once; the busy
-                // timeout makes a writer wait instead of failing.
+                // The busy timeout comes first: switching to WAL takes a
+                // lock, and a second process opening the file at that
+                // moment must wait rather than fail. WAL then lets readers
+                // and one writer work at once.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(|e| DbError::Connect(format!("{path}: {e}")))?;
@@ -189,11 +191,18 @@ impl r2d2::HandleError<DbError> for PoolErrorLog {
     }
 }
 
-/// Opens a pool. The first connection is made eagerly, so a bad URL or an
-/// unreachable server fails here with a clear message.
-pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
+/// Opens one connection, saying clearly why when the URL is wrong, the
+/// SQLite file's directory is missing or the server does not answer.
+/// Short-lived processes (the CLI) use this: a pool's background threads
+/// would still be opening connections while the process exits.
+pub fn connect(url: &str) -> Result<DbConnection, DbError> {
     let target = DbTarget::parse(url)?;
-    if let DbTarget::Sqlite(path) = &target {
+    check_sqlite_directory(&target)?;
+    target.connect()
+}
+
+fn check_sqlite_directory(target: &DbTarget) -> Result<(), DbError> {
+    if let DbTarget::Sqlite(path) = target {
         if let Some(parent) = std::path::Path::new(path).parent() {
             if !parent.as_os_str().is_empty() && !parent.exists() {
                 return Err(DbError::Connect(format!(
@@ -203,6 +212,14 @@ pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
             }
         }
     }
+    Ok(())
+}
+
+/// Opens a pool. The first connection is made eagerly, so a bad URL or an
+/// unreachable server fails here with a clear message.
+pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
+    let target = DbTarget::parse(url)?;
+    check_sqlite_directory(&target)?;
     // Fail fast with the real error rather than a pool timeout.
     drop(target.connect()?);
     let pool = r2d2::Pool::builder()
@@ -215,14 +232,42 @@ pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
     Ok(pool)
 }
 
-/// Applies pending migrations; returns the versions applied.
+/// Applies pending migrations; returns the versions applied. Processes
+/// that start together (a service and its CLI jobs, several replicas)
+/// take turns: a lock is held while the pending list is read and applied
+/// (SQLite: an exclusive transaction; PostgreSQL: a transaction-scoped
+/// advisory lock), so each migration runs once.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    /// The advisory lock's key ("finops" in ASCII, as a number).
+    const MIGRATION_LOCK: i64 = 0x66_69_6e_6f_70_73;
     let applied = match conn {
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.exclusive_transaction(|c| apply(c, SQLITE_MIGRATIONS)),
+        DbConnection::Postgres(c) => c.transaction(|c| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .execute(c)?;
+            apply(c, POSTGRES_MIGRATIONS)
+        }),
     }
-    .map_err(|e| DbError::Migration(e.to_string()))?;
-    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+    .map_err(|e| DbError::Migration(e.0))?;
+    Ok(applied)
+}
+
+/// A migration's failure, as text (diesel's harness boxes its errors).
+struct MigrationFailure(String);
+
+impl From<diesel::result::Error> for MigrationFailure {
+    fn from(e: diesel::result::Error) -> MigrationFailure {
+        MigrationFailure(e.to_string())
+    }
+}
+
+fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, MigrationFailure>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    conn.run_pending_migrations(migrations)
+        .map(|applied| applied.into_iter().map(|v| v.to_string()).collect())
+        .map_err(|e| MigrationFailure(e.to_string()))
 }
 
 /// Refreshes the planner's statistics after a bulk load.

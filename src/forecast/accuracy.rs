@@ -114,6 +114,12 @@ impl Accuracy {
     pub fn worse_than_baseline(&self) -> bool {
         self.mase > self.baseline_mase
     }
+
+    /// The bands held more or fewer actuals than they claim (by over five
+    /// points).
+    pub fn coverage_off(&self) -> bool {
+        (self.coverage80 - 0.8).abs() > 0.05 || (self.coverage95 - 0.95).abs() > 0.05
+    }
 }
 
 struct OriginResult {

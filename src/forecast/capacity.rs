@@ -134,7 +134,7 @@ fn compute_cost(
     to: NaiveDate,
 ) -> Result<f64, DbError> {
     // One currency: the reporting one (never a sum of several).
-    let currency = crate::report::currency::reporting(conn)?;
+    let currency = crate::currency::reporting(conn)?;
     let mut sql = Sql::new(conn.dialect());
     sql.push(
         "SELECT COALESCE(CAST(SUM(effective_micros) AS DOUBLE PRECISION), 0) / 1000000.0 AS value FROM cost_daily \
@@ -244,6 +244,23 @@ fn measure(
 /// fleet yet (a scenario's new region) is planned from the median players
 /// per instance and instance-day cost of the measured regions, from zero
 /// instances.
+/// The regions that run short inside the horizon.
+pub fn short_regions(plans: &[RegionPlan]) -> Vec<&RegionPlan> {
+    plans.iter().filter(|p| p.short_on.is_some()).collect()
+}
+
+/// The region that runs short first as planned ("REGION on DATE").
+pub fn first_short(plans: &[RegionPlan]) -> Option<(&str, NaiveDate)> {
+    plans
+        .iter()
+        .find_map(|p| p.short_on.map(|d| (p.region.as_str(), d)))
+}
+
+/// What the instances above today's fleet cost over the horizon.
+pub fn extra_cost(plans: &[RegionPlan]) -> f64 {
+    plans.iter().map(|p| p.extra_cost).sum()
+}
+
 pub fn plan(
     conn: &mut DbConnection,
     ccu: &Hierarchy,

@@ -16,6 +16,7 @@
 
 pub mod accuracy;
 pub mod capacity;
+pub mod compare;
 pub mod hierarchy;
 pub mod linalg;
 pub mod model;
@@ -48,6 +49,24 @@ pub struct SeriesForecast {
     pub backtest: Option<Accuracy>,
     /// Event kinds whose effect was learned from this history.
     pub learned_kinds: Vec<String>,
+}
+
+impl SeriesForecast {
+    /// The first `days` days summed: mean and the sums of the 80 % bounds.
+    pub fn total(&self, days: usize) -> (f64, f64, f64) {
+        self.points.iter().take(days).fold((0.0, 0.0, 0.0), |a, p| {
+            (a.0 + p.mean, a.1 + p.lower80, a.2 + p.upper80)
+        })
+    }
+
+    /// The highest daily mean of the first `days` days.
+    pub fn peak(&self, days: usize) -> f64 {
+        self.points
+            .iter()
+            .take(days)
+            .map(|p| p.mean)
+            .fold(0.0, f64::max)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

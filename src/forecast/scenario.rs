@@ -32,7 +32,7 @@ use chrono::NaiveDate;
 
 use super::hierarchy::Hierarchy;
 use crate::calendar::{self, CalendarEvent, EventKind};
-use crate::dims::{self, Platform};
+use crate::dims;
 
 /// Whose uplift a `scale_uplift` change scales.
 #[derive(Clone, Debug, PartialEq)]
@@ -231,14 +231,7 @@ fn parse_change(section: &str, fields: &toml::Table, file: &str) -> Result<Chang
                     "field 'share' is {share}: expected a fraction above 0 and at most 1 (0.4 = 40 %)"
                 ));
             }
-            let platforms = calendar::string_list(fields, "platforms")?
-                .into_iter()
-                .map(|p| {
-                    p.parse::<Platform>()
-                        .map(|p| p.as_str().to_string())
-                        .map_err(|e| format!("field 'platforms': {e}"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let platforms = calendar::platform_list(fields, "platforms")?;
             Ok(Change::NewRegion {
                 region,
                 opens: calendar::date_field(fields, "opens")?,

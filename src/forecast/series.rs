@@ -81,7 +81,7 @@ fn metric_query(
         Metric::Cost => {
             let day = dialect.date_text("day");
             // One currency, never a sum of several.
-            let currency = crate::report::currency::reporting(conn)?;
+            let currency = crate::currency::reporting(conn)?;
             sql.push(&format!(
                 "SELECT {dims}{day} AS day, CAST(SUM(effective_micros) AS DOUBLE PRECISION) / 1000000.0 AS value FROM cost_daily WHERE currency = "
             ))

@@ -14,11 +14,10 @@
 use chrono::NaiveDate;
 use diesel::Connection;
 
-use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::errors::{ImportError, Problems};
 use super::file::Input;
-use super::small::{Cells, SmallTable};
+use super::small::{Cells, ReadRows, SmallTable};
 use crate::db::activity::{self, NewActivity};
-use crate::db::ingest_runs;
 use crate::db::schema::player_activity;
 use crate::db::{DbConnection, DbError};
 use crate::dims::Platform;
@@ -43,12 +42,11 @@ pub struct ActivitySummary {
 }
 
 /// Reads and validates an activity file (all rows, or the first problems).
-pub fn read(input: &Input) -> Result<Vec<NewActivity>, ImportError> {
+pub fn read(input: &Input) -> Result<ReadRows<NewActivity>, ImportError> {
     let label = input.label.as_str();
     let table = SmallTable::read(input, &[DAY, PLATFORM, REGION, PEAK, HOURS])?;
     let mut out = Vec::with_capacity(table.rows());
-    let mut problems: Vec<RowProblem> = Vec::new();
-    let mut bad = 0u64;
+    let mut problems = Problems::new(label);
     for i in 0..table.rows() {
         let mut cells = Cells::new(&table, i);
         let day = cells.date(DAY);
@@ -81,48 +79,33 @@ pub fn read(input: &Input) -> Result<Vec<NewActivity>, ImportError> {
                 });
             }
         } else {
-            bad += 1;
-            for p in row_problems {
-                if problems.len() < MAX_REPORTED_PROBLEMS {
-                    problems.push(p);
-                }
-            }
+            problems.bad_row(row_problems);
         }
     }
-    if bad > 0 {
-        return Err(ImportError::BadRows {
-            file: label.to_string(),
-            problems,
-            count: bad,
-        });
-    }
-    Ok(out)
+    problems.finish()?;
+    Ok(ReadRows {
+        rows: out,
+        sha256: table.sha256,
+    })
 }
 
 /// Imports an activity file in one transaction, replacing the stored
 /// activity of the days it covers, then re-splits shared costs.
 pub fn import(conn: &mut DbConnection, input: &Input) -> Result<ActivitySummary, ImportError> {
-    super::recorded(conn, SOURCE, input, |conn, started_at| {
-        import_inner(conn, input, started_at)
-    })
+    super::recorded(conn, SOURCE, input, store)
 }
 
-fn import_inner(
+fn store(
     conn: &mut DbConnection,
     input: &Input,
-    started_at: chrono::NaiveDateTime,
+    started: &super::Started,
 ) -> Result<ActivitySummary, ImportError> {
     let label = input.label.as_str();
-    let hash = super::file::prepare(input, &mut |_| {})?.sha256;
-    let rows = read(input)?;
+    let ReadRows { rows, sha256 } = read(input)?;
     let Some((first_day, last_day)) = super::day_span(rows.iter().map(|r| &r.day)) else {
         return Err(ImportError::NoRows {
             file: label.to_string(),
         });
-    };
-    let db_err = |e: DbError| ImportError::Db {
-        file: label.to_string(),
-        source: e,
     };
     conn.transaction::<_, DbError, _>(|conn| {
         use diesel::prelude::*;
@@ -135,15 +118,7 @@ fn import_inner(
         .execute(conn)?;
         let run_id = crate::runs::record(
             conn,
-            &ingest_runs::NewIngestRun::succeeded(
-                SOURCE,
-                label,
-                &hash,
-                &format!("{first_day}..{last_day}"),
-                rows.len(),
-                started_at,
-                String::new(),
-            ),
+            &started.succeeded(&sha256, &format!("{first_day}..{last_day}"), rows.len()),
         )?;
         let rows: Vec<NewActivity> = rows
             .iter()
@@ -163,10 +138,10 @@ fn import_inner(
             replaced_rows: replaced as u64,
         })
     })
-    .map_err(db_err)
+    .map_err(|e| started.db_error(e))
     .and_then(|summary| {
         super::rules::reapply(conn, "new player activity").map_err(|e| match e {
-            super::rules::RulesError::Db(d) => db_err(d),
+            super::rules::RulesError::Db(d) => started.db_error(d),
             other => ImportError::Format {
                 file: label.to_string(),
                 message: other.to_string(),

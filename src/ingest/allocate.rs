@@ -384,18 +384,6 @@ pub fn allocate(
     ingest_run_id: Option<i64>,
     estimated: bool,
 ) -> Allocation {
-    type Key = (
-        NaiveDate,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    );
     #[derive(Default)]
     struct Sums {
         billed: i64,
@@ -404,7 +392,7 @@ pub fn allocate(
         quantity: Option<f64>,
         unit: Option<String>,
     }
-    let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
+    let mut out: BTreeMap<CostKey, Sums> = BTreeMap::new();
     let mut tag_cache: HashMap<String, HashMap<String, String>> = HashMap::new();
     let mut allocated_to = Vec::with_capacity(rows.len());
     for row in rows {
@@ -525,6 +513,8 @@ pub struct CostSums {
     rows: BTreeMap<CostKey, NewCost>,
 }
 
+/// A report row's key: day, billing period, billing account, provider,
+/// account, platform, region, service, charge category, currency.
 type CostKey = (
     NaiveDate,
     String,

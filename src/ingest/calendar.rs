@@ -7,7 +7,6 @@ use diesel::Connection;
 use super::errors::ImportError;
 use super::file::Input;
 use crate::calendar::{self, CalendarEvent};
-use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 
 pub const SOURCE: &str = crate::runs::Source::Calendar.as_str();
@@ -21,28 +20,22 @@ pub struct CalendarSummary {
 }
 
 pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CalendarSummary, ImportError> {
-    super::recorded(conn, SOURCE, input, |conn, started_at| {
-        import_inner(conn, input, started_at)
-    })
+    super::recorded(conn, SOURCE, input, store)
 }
 
-fn import_inner(
+fn store(
     conn: &mut DbConnection,
     input: &Input,
-    started_at: chrono::NaiveDateTime,
+    started: &super::Started,
 ) -> Result<CalendarSummary, ImportError> {
     let label = input.label.as_str();
     let (prepared, text) = super::file::prepared_text(input)?;
     let events =
         calendar::parse_calendar(label, &text).map_err(|e| super::file::format_error(label, e))?;
     let source = calendar::file_label(label);
-    let db_err = |e: DbError| ImportError::Db {
-        file: label.to_string(),
-        source: e,
-    };
     // The same event must not come from two places (another file, the page).
     let stored: Vec<CalendarEvent> = crate::db::calendar::all_events(conn)
-        .map_err(db_err)?
+        .map_err(|e| started.db_error(e))?
         .into_iter()
         .filter(|e| e.source != source)
         .collect();
@@ -60,18 +53,8 @@ fn import_inner(
             .filter(|e| e.source == source)
             .count();
         crate::db::calendar::replace_source(conn, &source, &events)?;
-        let ingest_run_id = crate::runs::record(
-            conn,
-            &ingest_runs::NewIngestRun::succeeded(
-                SOURCE,
-                label,
-                &prepared.sha256,
-                "",
-                events.len(),
-                started_at,
-                String::new(),
-            ),
-        )?;
+        let ingest_run_id =
+            crate::runs::record(conn, &started.succeeded(&prepared.sha256, "", events.len()))?;
         Ok(CalendarSummary {
             file: label.to_string(),
             ingest_run_id,
@@ -79,5 +62,5 @@ fn import_inner(
             replaced,
         })
     })
-    .map_err(db_err)
+    .map_err(|e| started.db_error(e))
 }

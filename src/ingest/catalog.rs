@@ -6,7 +6,6 @@ use diesel::Connection;
 
 use super::errors::ImportError;
 use super::file::Input;
-use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 use crate::pricing;
 
@@ -21,25 +20,15 @@ pub struct CatalogSummary {
 }
 
 pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CatalogSummary, ImportError> {
-    super::recorded(conn, SOURCE, input, |conn, started_at| {
+    super::recorded(conn, SOURCE, input, |conn, input, started| {
         let label = input.label.as_str();
         let (prepared, text) = super::file::prepared_text(input)?;
         let parsed =
             pricing::parse(label, &text).map_err(|e| super::file::format_error(label, e))?;
         conn.transaction::<_, DbError, _>(|conn| {
             let prices = crate::db::instance_catalog::replace(conn, &parsed)?;
-            let ingest_run_id = crate::runs::record(
-                conn,
-                &ingest_runs::NewIngestRun::succeeded(
-                    SOURCE,
-                    label,
-                    &prepared.sha256,
-                    "",
-                    prices,
-                    started_at,
-                    String::new(),
-                ),
-            )?;
+            let ingest_run_id =
+                crate::runs::record(conn, &started.succeeded(&prepared.sha256, "", prices))?;
             Ok(CatalogSummary {
                 file: label.to_string(),
                 ingest_run_id,
@@ -47,9 +36,6 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CatalogSummary, 
                 prices,
             })
         })
-        .map_err(|e| ImportError::Db {
-            file: label.to_string(),
-            source: e,
-        })
+        .map_err(|e| started.db_error(e))
     })
 }

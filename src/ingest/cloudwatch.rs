@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{NaiveDateTime, Timelike};
 use serde::Deserialize;
 
-use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::errors::{ImportError, Problems, RowProblem};
 use crate::db::utilisation::NewUtilisation;
 use crate::dims::{Platform, UNALLOCATED};
 
@@ -87,8 +87,7 @@ pub fn read(label: &str, text: &str) -> Result<Vec<NewUtilisation>, ImportError>
             e.column()
         ),
     })?;
-    let mut problems = Vec::new();
-    let mut bad = 0u64;
+    let mut problems = Problems::new(label);
     let mut instances: HashMap<String, Instance> = HashMap::new();
     let mut points: BTreeMap<(String, NaiveDateTime), Point> = BTreeMap::new();
     for (index, series) in answer.metric_data_results.iter().enumerate() {
@@ -98,12 +97,7 @@ pub fn read(label: &str, text: &str) -> Result<Vec<NewUtilisation>, ImportError>
             .filter_map(|w| w.split_once('='))
             .collect();
         let get = |k: &str| words.get(k).map(|v| v.to_string());
-        let mut fail = |reason: String| {
-            bad += 1;
-            if problems.len() < MAX_REPORTED_PROBLEMS {
-                problems.push(problem(index, series, reason));
-            }
-        };
+        let mut fail = |reason: String| problems.bad_row([problem(index, series, reason)]);
         let (Some(id), Some(instance_type), Some(region), Some(metric), Some(stat)) = (
             get("instance_id"),
             get("instance_type"),
@@ -179,15 +173,12 @@ pub fn read(label: &str, text: &str) -> Result<Vec<NewUtilisation>, ImportError>
     let mut out = Vec::with_capacity(points.len());
     for ((id, t), p) in points {
         let (Some(cpu_avg), Some(cpu_max)) = (p.cpu_avg, p.cpu_max) else {
-            bad += 1;
-            if problems.len() < MAX_REPORTED_PROBLEMS {
-                problems.push(RowProblem {
-                    line: 0,
-                    column: format!("instance {id}"),
-                    value: t.to_string(),
-                    reason: "has no CPUUtilization Average and Maximum at this time".to_string(),
-                });
-            }
+            problems.bad_row([RowProblem {
+                line: 0,
+                column: format!("instance {id}"),
+                value: t.to_string(),
+                reason: "has no CPUUtilization Average and Maximum at this time".to_string(),
+            }]);
             continue;
         };
         let Some(i) = instances.get(&id) else {
@@ -213,13 +204,7 @@ pub fn read(label: &str, text: &str) -> Result<Vec<NewUtilisation>, ImportError>
             ingest_run_id: None,
         });
     }
-    if bad > 0 {
-        return Err(ImportError::BadRows {
-            file: label.to_string(),
-            problems,
-            count: bad,
-        });
-    }
+    problems.finish()?;
     if out.is_empty() {
         return Err(ImportError::NoRows {
             file: label.to_string(),

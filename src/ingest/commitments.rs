@@ -14,11 +14,10 @@
 
 use diesel::Connection;
 
-use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::errors::{ImportError, Problems, RowProblem};
 use super::file::Input;
-use super::small::{Cells, SmallTable};
+use super::small::{Cells, ReadRows, SmallTable};
 use crate::db::commitments::{self, Commitment};
-use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 use crate::money::Micros;
 use crate::pricing::{Offer, Payment};
@@ -45,12 +44,11 @@ pub struct CommitmentsSummary {
     pub replaced: usize,
 }
 
-pub fn read(input: &Input) -> Result<Vec<Commitment>, ImportError> {
+pub fn read(input: &Input) -> Result<ReadRows<Commitment>, ImportError> {
     let label = input.label.as_str();
     let table = SmallTable::read(input, &[ID, KIND, HOURLY, TERM, PAYMENT, START, END])?;
     let mut out = Vec::with_capacity(table.rows());
-    let mut problems: Vec<RowProblem> = Vec::new();
-    let mut bad = 0u64;
+    let mut problems = Problems::new(label);
     for i in 0..table.rows() {
         let mut cells = Cells::new(&table, i);
         let id = cells.text(ID);
@@ -151,45 +149,24 @@ pub fn read(input: &Input) -> Result<Vec<Commitment>, ImportError> {
                 end_date: e,
                 source: SOURCE.to_string(),
             }),
-            _ => {
-                bad += 1;
-                for p in row_problems {
-                    if problems.len() < MAX_REPORTED_PROBLEMS {
-                        problems.push(p);
-                    }
-                }
-            }
+            _ => problems.bad_row(row_problems),
         }
     }
-    if bad > 0 {
-        return Err(ImportError::BadRows {
-            file: label.to_string(),
-            problems,
-            count: bad,
-        });
-    }
-    Ok(out)
+    problems.finish()?;
+    Ok(ReadRows {
+        rows: out,
+        sha256: table.sha256,
+    })
 }
 
 pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CommitmentsSummary, ImportError> {
-    super::recorded(conn, SOURCE, input, |conn, started_at| {
+    super::recorded(conn, SOURCE, input, |conn, input, started| {
         let label = input.label.as_str();
-        let hash = super::file::prepare(input, &mut |_| {})?.sha256;
-        let rows = read(input)?;
+        let ReadRows { rows, sha256 } = read(input)?;
         conn.transaction::<_, DbError, _>(|conn| {
             let replaced = commitments::replace_source(conn, SOURCE, &rows)?;
-            let ingest_run_id = crate::runs::record(
-                conn,
-                &ingest_runs::NewIngestRun::succeeded(
-                    SOURCE,
-                    label,
-                    &hash,
-                    "",
-                    rows.len(),
-                    started_at,
-                    String::new(),
-                ),
-            )?;
+            let ingest_run_id =
+                crate::runs::record(conn, &started.succeeded(&sha256, "", rows.len()))?;
             Ok(CommitmentsSummary {
                 file: label.to_string(),
                 ingest_run_id,
@@ -197,9 +174,6 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<CommitmentsSumma
                 replaced,
             })
         })
-        .map_err(|e| ImportError::Db {
-            file: label.to_string(),
-            source: e,
-        })
+        .map_err(|e| started.db_error(e))
     })
 }

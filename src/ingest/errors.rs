@@ -32,6 +32,45 @@ impl std::fmt::Display for RowProblem {
     }
 }
 
+/// The bad rows of one file: the first `MAX_REPORTED_PROBLEMS` problems
+/// are kept, every bad row is counted, and `finish` refuses the file if
+/// there was any.
+#[derive(Debug)]
+pub struct Problems {
+    file: String,
+    listed: Vec<RowProblem>,
+    bad_rows: u64,
+}
+
+impl Problems {
+    pub fn new(file: &str) -> Problems {
+        Problems {
+            file: file.to_string(),
+            listed: Vec::new(),
+            bad_rows: 0,
+        }
+    }
+
+    /// One bad row and what is wrong with it.
+    pub fn bad_row(&mut self, problems: impl IntoIterator<Item = RowProblem>) {
+        self.bad_rows += 1;
+        let room = MAX_REPORTED_PROBLEMS.saturating_sub(self.listed.len());
+        self.listed.extend(problems.into_iter().take(room));
+    }
+
+    /// `BadRows` naming every problem kept, if any row was bad.
+    pub fn finish(self) -> Result<(), ImportError> {
+        if self.bad_rows == 0 {
+            return Ok(());
+        }
+        Err(ImportError::BadRows {
+            file: self.file,
+            problems: self.listed,
+            count: self.bad_rows,
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{file}: cannot read the file: {message}")]

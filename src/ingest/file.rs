@@ -148,22 +148,11 @@ pub fn prepare_deferred(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Prepared, ImportError> {
     let path = input.path.as_path();
-    let file = input.label.clone();
-    let io = |e: std::io::Error| ImportError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    };
-    let mut f = File::open(path).map_err(io)?;
-    let size = f.metadata().map_err(io)?.len();
-    if size == 0 {
-        return Err(ImportError::Empty { file });
-    }
-    let mut magic = [0u8; 2];
-    let n = f.read(&mut magic).map_err(io)?;
-    if n == 2 && magic == [0x1f, 0x8b] {
+    let (size, kind) = first_bytes(input)?;
+    if kind == Kind::Gzip {
         return prepare(input, progress);
     }
-    let parquet = is_parquet(path);
+    let parquet = kind == Kind::Parquet;
     if parquet {
         check_parquet(input, size)?;
     }
@@ -222,11 +211,44 @@ fn check_parquet(input: &Input, size: u64) -> Result<(), ImportError> {
     }
 }
 
-fn is_parquet(path: &Path) -> bool {
+/// What the first bytes of a file say it is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Gzip,
+    Parquet,
+    Text,
+}
+
+fn io_error(input: &Input, e: std::io::Error) -> ImportError {
+    ImportError::Io {
+        file: input.label.clone(),
+        message: e.to_string(),
+    }
+}
+
+/// The input's size and kind; an empty file is refused.
+fn first_bytes(input: &Input) -> Result<(u64, Kind), ImportError> {
+    let io = |e| io_error(input, e);
+    let mut f = File::open(&input.path).map_err(io)?;
+    let size = f.metadata().map_err(io)?.len();
+    if size == 0 {
+        return Err(ImportError::Empty {
+            file: input.label.clone(),
+        });
+    }
     let mut magic = [0u8; 4];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|_| &magic == b"PAR1")
+    let mut n = 0;
+    while n < magic.len() {
+        match f.read(&mut magic[n..]).map_err(io)? {
+            0 => break,
+            read => n += read,
+        }
+    }
+    Ok(match &magic[..n] {
+        [0x1f, 0x8b, ..] => (size, Kind::Gzip),
+        b"PAR1" => (size, Kind::Parquet),
+        _ => (size, Kind::Text),
+    })
 }
 
 /// The line and byte offset of the first invalid UTF-8 in a text file, if
@@ -251,22 +273,10 @@ pub fn label(path: &Path) -> String {
 pub fn prepare(input: &Input, progress: &mut dyn FnMut(u64)) -> Result<Prepared, ImportError> {
     let path = input.path.as_path();
     let file = input.label.clone();
-    let io = |e: std::io::Error| ImportError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    };
-    let mut f = File::open(path).map_err(io)?;
-    let size = f.metadata().map_err(io)?.len();
-    if size == 0 {
-        return Err(ImportError::Empty { file });
-    }
-    let mut magic = [0u8; 4];
-    let n = f.read(&mut magic).map_err(io)?;
-    drop(f);
-    let gzip = n >= 2 && magic[..2] == [0x1f, 0x8b];
-    let parquet = n == 4 && &magic == b"PAR1";
-
-    if parquet {
+    let io = |e: std::io::Error| io_error(input, e);
+    let (size, kind) = first_bytes(input)?;
+    let gzip = kind == Kind::Gzip;
+    if kind == Kind::Parquet {
         check_parquet(input, size)?;
         let sha256 = hash_file(path, progress).map_err(io)?;
         return Ok(Prepared {

@@ -150,18 +150,54 @@ pub fn import_billing(
     }
 }
 
-/// Runs an import of `input` and records a failed attempt as a failed
-/// `ingest_runs` row. `run` gets the start time.
+/// A file import under way: what it reads and when it started. It makes
+/// the import's run record and names the file in a storage error.
+pub struct Started<'a> {
+    pub source: &'a str,
+    pub label: &'a str,
+    pub at: chrono::NaiveDateTime,
+}
+
+impl Started<'_> {
+    /// The run record of a successful import of `rows` rows from a file
+    /// with this SHA-256 covering `period` ("" for none).
+    pub fn succeeded(&self, sha256: &str, period: &str, rows: usize) -> NewIngestRun {
+        NewIngestRun::succeeded(
+            self.source,
+            self.label,
+            sha256,
+            period,
+            rows,
+            self.at,
+            String::new(),
+        )
+    }
+
+    /// A storage error, naming the file.
+    pub fn db_error(&self, source: DbError) -> ImportError {
+        ImportError::Db {
+            file: self.label.to_string(),
+            source,
+        }
+    }
+}
+
+/// Runs an import of `input` (`run` reads and stores it) and records a
+/// failed attempt as a failed `ingest_runs` row.
 pub fn recorded<T>(
     conn: &mut DbConnection,
     source: &str,
     input: &Input,
-    run: impl FnOnce(&mut DbConnection, chrono::NaiveDateTime) -> Result<T, ImportError>,
+    run: impl FnOnce(&mut DbConnection, &Input, &Started) -> Result<T, ImportError>,
 ) -> Result<T, ImportError> {
-    let started_at = crate::clock::now();
-    let result = run(conn, started_at);
+    let started = Started {
+        source,
+        label: &input.label,
+        at: crate::clock::now(),
+    };
+    let result = run(conn, input, &started);
     if let Err(e) = &result {
-        record_failure(conn, source, &input.label, started_at, e);
+        record_failure(conn, source, &input.label, started.at, e);
     }
     result
 }

@@ -5,7 +5,6 @@ use diesel::Connection;
 
 use super::allocate::{self, compile_all, Drivers, Rule, RuleError, RuleInput};
 use super::billing::ResourceDay;
-use crate::db::ingest_runs;
 use crate::db::{activity, allocation_rules, costs, resource_costs, DbConnection, DbError};
 
 #[derive(Debug, thiserror::Error)]
@@ -119,17 +118,13 @@ fn reapply_in(conn: &mut DbConnection, rules: &[Rule], why: &str) -> Result<Reap
         }
     }
     // A run row bumps the data version, so cached reports refresh.
-    let ingest_run_id = crate::runs::record(
+    let ingest_run_id = crate::runs::record_change(
         conn,
-        &ingest_runs::NewIngestRun::succeeded(
-            crate::runs::Source::Rules.as_str(),
-            "",
-            "",
-            "",
-            resource_rows,
-            started_at,
-            format!("{why}; re-applied to {} billing period(s)", scopes.len()),
-        ),
+        crate::runs::Source::Rules,
+        "",
+        resource_rows,
+        started_at,
+        format!("{why}; re-applied to {} billing period(s)", scopes.len()),
     )?;
     Ok(Reapplied {
         scopes: scopes.len(),

@@ -8,7 +8,6 @@ use diesel::Connection;
 use super::errors::ImportError;
 use super::file::Input;
 use crate::calendar;
-use crate::db::ingest_runs;
 use crate::db::{DbConnection, DbError};
 use crate::forecast::scenario::parse_scenario;
 
@@ -24,7 +23,7 @@ pub struct ScenarioSummary {
 }
 
 pub fn import(conn: &mut DbConnection, input: &Input) -> Result<ScenarioSummary, ImportError> {
-    super::recorded(conn, SOURCE, input, |conn, started_at| {
+    super::recorded(conn, SOURCE, input, |conn, input, started| {
         let label = input.label.as_str();
         let (prepared, text) = super::file::prepared_text(input)?;
         let scenario =
@@ -34,15 +33,7 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<ScenarioSummary,
             let replaced = crate::db::scenarios::save(conn, &scenario.name, &source, &text)?;
             let ingest_run_id = crate::runs::record(
                 conn,
-                &ingest_runs::NewIngestRun::succeeded(
-                    SOURCE,
-                    label,
-                    &prepared.sha256,
-                    "",
-                    scenario.changes.len(),
-                    started_at,
-                    String::new(),
-                ),
+                &started.succeeded(&prepared.sha256, "", scenario.changes.len()),
             )?;
             Ok(ScenarioSummary {
                 file: label.to_string(),
@@ -52,9 +43,6 @@ pub fn import(conn: &mut DbConnection, input: &Input) -> Result<ScenarioSummary,
                 replaced,
             })
         })
-        .map_err(|e| ImportError::Db {
-            file: label.to_string(),
-            source: e,
-        })
+        .map_err(|e| started.db_error(e))
     })
 }

@@ -6,27 +6,43 @@ use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
 use super::errors::{ImportError, RowProblem};
-use super::file::Input;
+use super::file::{Input, Prepared};
 use super::table::{check_cell_sizes, polars_error, scan, text, Expect};
 
 pub struct SmallTable {
     /// Column name as written → its values.
     columns: Vec<(String, Vec<Option<String>>)>,
     rows: usize,
+    /// The file's SHA-256, for the import's run record.
+    pub sha256: String,
+}
+
+/// A small file's rows as read, and the file's SHA-256.
+pub struct ReadRows<T> {
+    pub rows: Vec<T>,
+    pub sha256: String,
 }
 
 impl SmallTable {
     /// Reads `path` (CSV, gzip'd CSV or Parquet). Each entry of `required`
     /// lists a column's accepted names; a missing one is an error.
     pub fn read(input: &Input, required: &[&[&str]]) -> Result<SmallTable, ImportError> {
-        let label = input.label.as_str();
         let prepared = super::file::prepare(input, &mut |_| {})?;
+        SmallTable::from_prepared(&input.label, &prepared, required)
+    }
+
+    /// [`SmallTable::read`] of a file already opened and checked.
+    pub fn from_prepared(
+        label: &str,
+        prepared: &Prepared,
+        required: &[&[&str]],
+    ) -> Result<SmallTable, ImportError> {
         if prepared.format == super::file::Format::Csv && prepared.lines == 0 {
             return Err(ImportError::NoRows {
                 file: label.to_string(),
             });
         }
-        let table = scan(label, &prepared, false)?;
+        let table = scan(label, prepared, false)?;
         let names: Vec<String> = table.columns.keys().cloned().collect();
         let missing: Vec<String> = required
             .iter()
@@ -48,7 +64,7 @@ impl SmallTable {
                 _ => col(n.as_str()).cast(DataType::String),
             });
         }
-        let numbered = || scan(label, &prepared, true);
+        let numbered = || scan(label, prepared, true);
         check_cell_sizes(label, &table, &numbered)?;
         let df = table
             .frame
@@ -74,6 +90,7 @@ impl SmallTable {
         Ok(SmallTable {
             columns,
             rows: df.height(),
+            sha256: prepared.sha256.clone(),
         })
     }
 

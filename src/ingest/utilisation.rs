@@ -19,10 +19,9 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDateTime, Timelike};
 use diesel::Connection;
 
-use super::errors::{ImportError, RowProblem, MAX_REPORTED_PROBLEMS};
+use super::errors::{ImportError, Problems};
 use super::file::Input;
-use super::small::{Cells, SmallTable};
-use crate::db::ingest_runs;
+use super::small::{Cells, ReadRows, SmallTable};
 use crate::db::schema::utilisation;
 use crate::db::utilisation::{insert_utilisation, NewUtilisation};
 use crate::db::{DbConnection, DbError};
@@ -59,7 +58,7 @@ fn percent(v: &str) -> Result<f64, String> {
 
 /// Reads and validates a utilisation file: CSV (or gzip'd CSV, Parquet),
 /// or a CloudWatch GetMetricData answer as JSON.
-pub fn read(input: &Input) -> Result<Vec<NewUtilisation>, ImportError> {
+pub fn read(input: &Input) -> Result<ReadRows<NewUtilisation>, ImportError> {
     let label = input.label.as_str();
     let prepared = super::file::prepare(input, &mut |_| {})?;
     if prepared.format == super::file::Format::Csv {
@@ -75,15 +74,20 @@ pub fn read(input: &Input) -> Result<Vec<NewUtilisation>, ImportError> {
                 file: label.to_string(),
                 message: e.to_string(),
             })?;
-            return super::cloudwatch::read(label, &text);
+            return Ok(ReadRows {
+                rows: super::cloudwatch::read(label, &text)?,
+                sha256: prepared.sha256,
+            });
         }
     }
-    drop(prepared);
-    let table = SmallTable::read(input, &[TIMESTAMP, ID, TYPE, REGION, CPU_AVG, CPU_MAX])?;
+    let table = SmallTable::from_prepared(
+        label,
+        &prepared,
+        &[TIMESTAMP, ID, TYPE, REGION, CPU_AVG, CPU_MAX],
+    )?;
     let fleet_ids = table.has("fleet_id") && !table.has("instance_id");
     let mut out = Vec::with_capacity(table.rows());
-    let mut problems: Vec<RowProblem> = Vec::new();
-    let mut bad = 0u64;
+    let mut problems = Problems::new(label);
     for i in 0..table.rows() {
         let mut c = Cells::new(&table, i);
         let ts = c.timestamp(TIMESTAMP);
@@ -121,9 +125,7 @@ pub fn read(input: &Input) -> Result<Vec<NewUtilisation>, ImportError> {
         });
         let row_problems = c.into_problems();
         if !row_problems.is_empty() {
-            bad += 1;
-            let room = MAX_REPORTED_PROBLEMS.saturating_sub(problems.len());
-            problems.extend(row_problems.into_iter().take(room));
+            problems.bad_row(row_problems);
             continue;
         }
         let (Some(ts), Some(id), Some(instance_type), Some(region), Some(cpu_avg), Some(cpu_max)) =
@@ -152,13 +154,7 @@ pub fn read(input: &Input) -> Result<Vec<NewUtilisation>, ImportError> {
             ingest_run_id: None,
         });
     }
-    if bad > 0 {
-        return Err(ImportError::BadRows {
-            file: label.to_string(),
-            problems,
-            count: bad,
-        });
-    }
+    problems.finish()?;
     // Rows without a granularity: daily if every timestamp is midnight.
     let daily = out
         .iter()
@@ -172,25 +168,25 @@ pub fn read(input: &Input) -> Result<Vec<NewUtilisation>, ImportError> {
             r.running_hours = if r.granularity == "day" { 24.0 } else { 1.0 };
         }
     }
-    Ok(out)
+    Ok(ReadRows {
+        rows: out,
+        sha256: table.sha256,
+    })
 }
 
 /// Imports a utilisation file in one transaction, replacing the stored
 /// rows of the same resources over the period the file covers.
 pub fn import(conn: &mut DbConnection, input: &Input) -> Result<UtilisationSummary, ImportError> {
-    super::recorded(conn, SOURCE, input, |conn, started_at| {
-        import_inner(conn, input, started_at)
-    })
+    super::recorded(conn, SOURCE, input, store)
 }
 
-fn import_inner(
+fn store(
     conn: &mut DbConnection,
     input: &Input,
-    started_at: NaiveDateTime,
+    started: &super::Started,
 ) -> Result<UtilisationSummary, ImportError> {
     let label = input.label.as_str();
-    let hash = super::file::prepare(input, &mut |_| {})?.sha256;
-    let rows = read(input)?;
+    let ReadRows { rows, sha256 } = read(input)?;
     let first = rows.iter().map(|r| r.period_start).min();
     let last = rows.iter().map(|r| r.period_start).max();
     let (Some(first), Some(last)) = (first, last) else {
@@ -217,14 +213,10 @@ fn import_inner(
         }
         let run_id = crate::runs::record(
             conn,
-            &ingest_runs::NewIngestRun::succeeded(
-                SOURCE,
-                label,
-                &hash,
+            &started.succeeded(
+                &sha256,
                 &format!("{}..{}", first.date(), last.date()),
                 rows.len(),
-                started_at,
-                String::new(),
             ),
         )?;
         let rows: Vec<NewUtilisation> = rows
@@ -247,8 +239,5 @@ fn import_inner(
             replaced_rows: replaced as u64,
         })
     })
-    .map_err(|e| ImportError::Db {
-        file: label.to_string(),
-        source: e,
-    })
+    .map_err(|e| started.db_error(e))
 }

@@ -11,9 +11,6 @@ use super::cost_explorer::{client, PullError, PullOptions};
 use crate::db::{DbConnection, DbError};
 use crate::money::Micros;
 
-/// The `source` runs of stored advice are recorded under.
-pub const SOURCE: &str = crate::runs::Source::AwsAdvice.as_str();
-
 /// Stores AWS's advice of one kind (replacing what was stored for the same
 /// parameters) and records the run in the same transaction, so pages built
 /// on the old advice are not served from a cache afterwards.
@@ -27,17 +24,13 @@ pub fn store(
     use diesel::Connection;
     conn.transaction(|conn| {
         let stored = crate::db::aws_advice::replace(conn, kind, parameters, rows)?;
-        crate::runs::record(
+        crate::runs::record_change(
             conn,
-            &crate::db::ingest_runs::NewIngestRun::succeeded(
-                SOURCE,
-                kind,
-                "",
-                "",
-                stored,
-                started_at,
-                parameters.to_string(),
-            ),
+            crate::runs::Source::AwsAdvice,
+            kind,
+            stored,
+            started_at,
+            parameters.to_string(),
         )
     })
 }

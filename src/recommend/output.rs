@@ -83,7 +83,7 @@ pub fn csv(recs: &[Recommendation]) -> String {
 }
 
 /// Savings of the actionable recommendations, by what they are, in one
-/// currency (`report::currency`: amounts in different currencies are
+/// currency (`crate::currency`: amounts in different currencies are
 /// never added).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Totals {

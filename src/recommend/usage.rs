@@ -31,7 +31,7 @@ pub type Daily = Vec<(NaiveDate, f64)>;
 
 /// Daily Savings-Plan-eligible compute spend at on-demand rates (list
 /// cost where the bill has it), in the reporting currency
-/// (`report::currency`).
+/// (`crate::currency`).
 pub fn eligible_compute(conn: &mut DbConnection) -> Result<(Daily, String), DbError> {
     let dialect = conn.dialect();
     let day = dialect.date_text("day");
@@ -57,7 +57,7 @@ pub fn eligible_compute(conn: &mut DbConnection) -> Result<(Daily, String), DbEr
                 .push((d, r.value));
         }
     }
-    let currency = crate::report::currency::reporting(conn)?;
+    let currency = crate::currency::reporting(conn)?;
     let series = by_currency.remove(&currency).unwrap_or_default();
     Ok((series, currency))
 }

@@ -49,8 +49,8 @@ impl Catalog {
     }
 
     /// The currency reports use unless asked otherwise (the reporting
-    /// currency, `report::currency`).
+    /// currency, `crate::currency`).
     pub fn default_currency(&self) -> String {
-        super::currency::most_used(self.currencies.iter().map(|c| (c.clone(), 0)))
+        crate::currency::most_used(self.currencies.iter().map(|c| (c.clone(), 0)))
     }
 }

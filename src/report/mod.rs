@@ -4,7 +4,6 @@
 
 pub mod catalog;
 pub mod chart;
-pub mod currency;
 pub mod explorer;
 pub mod export;
 pub mod month;

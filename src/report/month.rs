@@ -61,6 +61,20 @@ pub struct Drill {
     pub services: Vec<MonthLine>,
 }
 
+impl Drill {
+    /// The drilled scope's cost this month and its effective cost in the
+    /// compared range of the previous month.
+    pub fn totals(&self) -> (Amounts, Micros) {
+        let mut current = Amounts::default();
+        let mut previous = Micros::ZERO;
+        for s in &self.services {
+            current += s.current;
+            previous += s.previous.effective;
+        }
+        (current, previous)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MonthReview {
     pub month: String,
@@ -83,6 +97,21 @@ pub struct MonthReview {
     pub drill: Option<Drill>,
     /// Effective cost per day by platform.
     pub daily: TimeSeries,
+}
+
+impl MonthReview {
+    /// Effective cost as a percentage of the month's budget.
+    pub fn budget_used(&self) -> Option<f64> {
+        self.total_budget
+            .and_then(|b| self.total.effective.percent_of(b))
+    }
+
+    /// The month, projected at its run rate, ends over the budget.
+    pub fn projected_over_budget(&self) -> bool {
+        self.total_budget
+            .map(|b| self.total_projected > b)
+            .unwrap_or(false)
+    }
 }
 
 fn amounts(billed: Micros, effective: Micros) -> Amounts {

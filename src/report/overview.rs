@@ -165,12 +165,29 @@ pub struct Overview {
     pub trend: TimeSeries,
 }
 
+/// Above this share of unallocated cost the overview flags it.
+pub const UNALLOCATED_HIGH_PERCENT: f64 = 10.0;
+
 impl Overview {
     /// Cost per 1,000 player-hours over every platform with activity.
     pub fn overall_cost_per_thousand(&self) -> Option<Micros> {
-        let hours: f64 = self.unit_costs.iter().map(|u| u.player_hours).sum();
         let cost: Micros = self.unit_costs.iter().map(|u| u.cost).sum();
-        per_thousand(cost, hours)
+        per_thousand(cost, self.player_hours())
+    }
+
+    /// Player-hours over every platform with activity.
+    pub fn player_hours(&self) -> f64 {
+        self.unit_costs.iter().map(|u| u.player_hours).sum()
+    }
+
+    /// Too much of the cost has no platform.
+    pub fn unallocated_is_high(&self) -> bool {
+        self.unallocated_share.unwrap_or(0.0) > UNALLOCATED_HIGH_PERCENT
+    }
+
+    /// Nothing in the range.
+    pub fn is_empty(&self) -> bool {
+        self.total.billed.is_zero() && self.total.effective.is_zero() && self.platforms.is_empty()
     }
 }
 

@@ -90,12 +90,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
-    guard::check_form(&req, &body).map_err(HtmlError)?;
-    let Some(identity) = guard::identity_of(&req) else {
-        return Err(HtmlError(WebError::Unauthorized(
-            "Sign in first.".to_string(),
-        )));
-    };
+    let identity = guard::form_sender(&req, &body, "Sign in first.").map_err(HtmlError)?;
     let Via::Session { token_hash, .. } = identity.via.clone() else {
         return Err(HtmlError(WebError::BadRequest(
             "API tokens have no password to change.".to_string(),

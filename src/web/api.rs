@@ -5,92 +5,40 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::errors::{ApiError, WebError};
-use super::pages;
-use super::params::{default_month, OutputFormat, Params};
+use super::pages::{self, render};
+use super::params::{joined, OutputFormat};
 use super::state::AppState;
-use super::{answer, cache_key, Payload};
+use super::Payload;
 use crate::db::sql::Granularity;
 use crate::money::Micros;
-use crate::report::explorer::explore;
+use crate::report::explorer::{explore, Explorer, ExplorerRequest};
 use crate::report::export::text_cell;
-use crate::report::month::{month_review, MonthRequest};
-use crate::report::overview::{overview, OverviewRequest};
+use crate::report::month::month_review;
+use crate::report::overview::overview;
 
 fn amount(m: Micros) -> Value {
     Value::String(m.to_decimal(6))
 }
 
+/// The costs API takes the explorer's parameters and `format`.
+const COSTS_PARAMS: [&str; 10] = joined(&pages::explorer::PARAMS, &["format"]);
+
 /// `GET /api/v1/costs?from&to&group_by&granularity&platform&region&service&metric&currency[&format=csv]`
 pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(req.query_string());
     let format = OutputFormat::of_request(&req).map_err(|e| ApiError(WebError::BadRequest(e)))?;
-    let csv = format == OutputFormat::Csv;
     let st = state.clone();
-    let response = answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        let mut known: Vec<&str> = pages::explorer::PARAMS.to_vec();
-        known.push("format");
-        params.allow_only(&known).map_err(WebError::BadRequest)?;
-        let request = pages::explorer::request_from(&params, catalog, Granularity::Month, &[])
-            .map_err(WebError::BadRequest)?;
-        let result = explore(conn, &request)?;
-        let dims: Vec<&str> = request.group_by.iter().map(|d| d.as_str()).collect();
-        let f = &request.filter;
-        if csv {
-            let mut out = String::from("period");
-            for d in &dims {
-                out.push(',');
-                out.push_str(d);
-            }
-            out.push_str(",billed_cost,effective_cost,currency\r\n");
-            for r in &result.rows {
-                out.push_str(&r.period.map(|p| p.to_string()).unwrap_or_default());
-                for k in &r.keys {
-                    out.push(',');
-                    out.push_str(&text_cell(k));
-                }
-                out.push_str(&format!(
-                    ",{},{},{}\r\n",
-                    r.billed.to_decimal(6),
-                    r.effective.to_decimal(6),
-                    text_cell(&f.currency)
-                ));
-            }
-            return Ok(Payload::csv(
-                format!("finops-costs-{}-{}.csv", f.from, f.to),
-                out.into_bytes(),
-            ));
+    let response = render::<_, ApiError>(req.clone(), state, &COSTS_PARAMS, move |page| {
+        let request =
+            pages::explorer::request_from(page.params, page.catalog, Granularity::Month, &[])
+                .map_err(WebError::BadRequest)?;
+        let result = explore(page.conn, &request)?;
+        match format {
+            OutputFormat::Csv => Ok(costs_csv(&request, &result)),
+            _ => costs_json(&request, &result),
         }
-        let rows: Vec<Value> = result
-            .rows
-            .iter()
-            .map(|r| {
-                let mut m = Map::new();
-                m.insert(
-                    "period".into(),
-                    r.period.map(|p| Value::String(p.to_string())).unwrap_or(Value::Null),
-                );
-                for (d, k) in dims.iter().zip(&r.keys) {
-                    m.insert((*d).to_string(), Value::String(k.clone()));
-                }
-                m.insert("billed_cost".into(), amount(r.billed));
-                m.insert("effective_cost".into(), amount(r.effective));
-                Value::Object(m)
-            })
-            .collect();
-        Payload::json(&json!({
-            "from": f.from.to_string(),
-            "to": f.to.to_string(),
-            "currency": f.currency,
-            "granularity": request.granularity.as_str(),
-            "group_by": dims,
-            "filters": { "platform": f.platforms, "region": f.regions, "service": f.services },
-            "total": { "billed_cost": amount(result.total.billed), "effective_cost": amount(result.total.effective) },
-            "rows": rows,
-        }))
     })
-    .await
-    .map_err(ApiError)?;
-    if csv {
+    .await?;
+    if format == OutputFormat::Csv {
         super::audit_export(&st, &req, "costs CSV".to_string())
             .await
             .map_err(ApiError)?;
@@ -98,35 +46,79 @@ pub async fn costs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     Ok(response)
 }
 
+/// The explorer's rows as CSV: one line a period and group.
+fn costs_csv(request: &ExplorerRequest, result: &Explorer) -> Payload {
+    let f = &request.filter;
+    let mut out = String::from("period");
+    for d in &request.group_by {
+        out.push(',');
+        out.push_str(d.as_str());
+    }
+    out.push_str(",billed_cost,effective_cost,currency\r\n");
+    for r in &result.rows {
+        out.push_str(&r.period.map(|p| p.to_string()).unwrap_or_default());
+        for k in &r.keys {
+            out.push(',');
+            out.push_str(&text_cell(k));
+        }
+        out.push_str(&format!(
+            ",{},{},{}\r\n",
+            r.billed.to_decimal(6),
+            r.effective.to_decimal(6),
+            text_cell(&f.currency)
+        ));
+    }
+    Payload::csv(
+        format!("finops-costs-{}-{}.csv", f.from, f.to),
+        out.into_bytes(),
+    )
+}
+
+/// The explorer's rows as JSON, with the request they answer.
+fn costs_json(request: &ExplorerRequest, result: &Explorer) -> Result<Payload, WebError> {
+    let f = &request.filter;
+    let dims: Vec<&str> = request.group_by.iter().map(|d| d.as_str()).collect();
+    let rows: Vec<Value> = result
+        .rows
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert(
+                "period".into(),
+                r.period
+                    .map(|p| Value::String(p.to_string()))
+                    .unwrap_or(Value::Null),
+            );
+            for (d, k) in dims.iter().zip(&r.keys) {
+                m.insert((*d).to_string(), Value::String(k.clone()));
+            }
+            m.insert("billed_cost".into(), amount(r.billed));
+            m.insert("effective_cost".into(), amount(r.effective));
+            Value::Object(m)
+        })
+        .collect();
+    Payload::json(&json!({
+        "from": f.from.to_string(),
+        "to": f.to.to_string(),
+        "currency": f.currency,
+        "granularity": request.granularity.as_str(),
+        "group_by": dims,
+        "filters": { "platform": f.platforms, "region": f.regions, "service": f.services },
+        "total": { "billed_cost": amount(result.total.billed), "effective_cost": amount(result.total.effective) },
+        "rows": rows,
+    }))
+}
+
 /// `GET /api/v1/overview?from&to&platform&region&metric&currency`
 pub async fn overview_json(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(req.query_string());
-    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        params
-            .allow_only(&pages::overview::PARAMS)
-            .map_err(WebError::BadRequest)?;
-        let month = default_month(catalog, crate::clock::today());
-        let (from, to) = params
-            .range((month.first_day(), month.last_day()))
-            .map_err(WebError::BadRequest)?;
-        let req = OverviewRequest {
-            from,
-            to,
-            currency: params.currency(catalog).map_err(WebError::BadRequest)?,
-            metric: params.metric().map_err(WebError::BadRequest)?,
-            platforms: params.platforms().map_err(WebError::BadRequest)?,
-            regions: params
-                .dimension_values("region")
-                .map_err(WebError::BadRequest)?,
-        };
-        let o = overview(conn, &req)?;
-        Payload::json(&o)
+    render(req, state, &pages::overview::PARAMS, |page| {
+        let request = pages::overview::request_from(page.params, page.catalog)?;
+        Payload::json(&overview(page.conn, &request)?)
     })
     .await
-    .map_err(ApiError)
 }
 
 /// `GET /api/v1/month?month=YYYY-MM[&platform[&region]]`
@@ -134,38 +126,11 @@ pub async fn month_json(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(req.query_string());
-    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        params
-            .allow_only(&pages::month::PARAMS)
-            .map_err(WebError::BadRequest)?;
-        let month = params
-            .month("month")
-            .map_err(WebError::BadRequest)?
-            .unwrap_or_else(|| default_month(catalog, crate::clock::today()));
-        let platform = params
-            .platforms()
-            .map_err(WebError::BadRequest)?
-            .into_iter()
-            .next();
-        let region = params
-            .dimension_values("region")
-            .map_err(WebError::BadRequest)?
-            .into_iter()
-            .next();
-        let review = month_review(
-            conn,
-            &MonthRequest {
-                month,
-                currency: params.currency(catalog).map_err(WebError::BadRequest)?,
-                platform,
-                region,
-            },
-        )?;
-        Payload::json(&review)
+    render(req, state, &pages::month::PARAMS, |page| {
+        let request = pages::month::request_from(page.params, page.catalog)?;
+        Payload::json(&month_review(page.conn, &request)?)
     })
     .await
-    .map_err(ApiError)
 }
 
 /// `GET /api/v1/forecast?metric&platform&region&horizon&scenario`: the
@@ -175,13 +140,8 @@ pub async fn forecast_json(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(req.query_string());
-    answer(state.into_inner(), cache_key(&req), move |conn, _| {
-        params
-            .allow_only(&pages::forecast::PARAMS)
-            .map_err(WebError::BadRequest)?;
-        Payload::json(&pages::forecast::forecast_value(conn, &params)?)
+    render(req, state, &pages::forecast::PARAMS, |page| {
+        Payload::json(&pages::forecast::forecast_value(page.conn, page.params)?)
     })
     .await
-    .map_err(ApiError)
 }

@@ -392,6 +392,17 @@ pub fn check_form(req: &actix_web::HttpRequest, body: &[u8]) -> Result<(), WebEr
     check_csrf(req, form_field(body, "csrf").as_deref())
 }
 
+/// Who sent a form that only the signed-in may send, once its origin and
+/// CSRF token are checked; `anonymous` is the answer to anyone else.
+pub fn form_sender(
+    req: &actix_web::HttpRequest,
+    body: &[u8],
+    anonymous: &str,
+) -> Result<Identity, WebError> {
+    check_form(req, body)?;
+    identity_of(req).ok_or_else(|| WebError::Unauthorized(anonymous.to_string()))
+}
+
 /// A form post must come from this site (a cross-site form cannot import
 /// into or change the database).
 pub fn same_origin(req: &actix_web::HttpRequest) -> Result<(), WebError> {

@@ -48,6 +48,31 @@ pub struct Params {
     pairs: Vec<(String, String)>,
 }
 
+/// `base` then `extra` as one list of parameter names, for an address
+/// that takes another's parameters and a few of its own. `N` must be the
+/// sum of their lengths (checked when compiled).
+pub const fn joined<const N: usize>(
+    base: &[&'static str],
+    extra: &[&'static str],
+) -> [&'static str; N] {
+    assert!(
+        base.len() + extra.len() == N,
+        "joined: N must be the sum of the lengths"
+    );
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < base.len() {
+        out[i] = base[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < extra.len() {
+        out[i + j] = extra[j];
+        j += 1;
+    }
+    out
+}
+
 impl Params {
     pub fn parse(query: &str) -> Params {
         Params {

@@ -30,6 +30,7 @@ where
 
 /// Every route, in the order they are matched.
 pub fn entries() -> Vec<Entry> {
+    use pages::recommendations as recs;
     vec![
         on(Method::GET, "/login", signin::form),
         on(Method::POST, "/login", signin::submit),
@@ -46,26 +47,10 @@ pub fn entries() -> Vec<Entry> {
         on(Method::GET, "/forecast", pages::forecast::page),
         on(Method::GET, "/capacity", pages::capacity::page),
         on(Method::GET, "/scenarios", pages::scenarios::page),
-        on(
-            Method::GET,
-            "/recommendations",
-            pages::recommendations::page,
-        ),
-        on(
-            Method::GET,
-            "/recommendations.csv",
-            pages::recommendations::csv,
-        ),
-        on(
-            Method::GET,
-            "/recommendations/detail",
-            pages::recommendations::detail,
-        ),
-        on(
-            Method::GET,
-            "/api/v1/recommendations",
-            pages::recommendations::json,
-        ),
+        on(Method::GET, "/recommendations", recs::page),
+        on(Method::GET, "/recommendations.csv", recs::csv),
+        on(Method::GET, "/recommendations/detail", recs::detail),
+        on(Method::GET, "/api/v1/recommendations", recs::json),
         on(Method::GET, "/calendar", pages::calendar::page),
         on(Method::POST, "/calendar", pages::calendar::save),
         on(Method::POST, "/calendar/delete", pages::calendar::delete),

@@ -439,12 +439,7 @@ pub async fn sign_out(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
-    guard::check_form(&req, &body).map_err(HtmlError)?;
-    let Some(identity) = guard::identity_of(&req) else {
-        return Err(HtmlError(WebError::Unauthorized(
-            "You are not signed in.".to_string(),
-        )));
-    };
+    let identity = guard::form_sender(&req, &body, "You are not signed in.").map_err(HtmlError)?;
     if let crate::auth::Via::Session { token_hash, .. } = &identity.via {
         let pool = state.pool.clone();
         let hash = token_hash.clone();

@@ -143,6 +143,15 @@ impl ChangeView {
     }
 }
 
+/// A forecast amount (whole units, not stored money) in its currency:
+/// `$12,345`, or `12,345 XYZ` for a currency without a symbol.
+pub fn rounded_money(v: f64, currency: &str) -> String {
+    match crate::money::currency_symbol(currency) {
+        Some(s) => format!("{s}{}", thousands(v)),
+        None => format!("{} {currency}", thousands(v)),
+    }
+}
+
 pub fn short_date(d: NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }

@@ -259,14 +259,10 @@ async fn demo_sign_in(address: &str, role: &str) -> reqwest::Response {
 }
 
 async fn status_with_cookie(address: &str, path: &str, cookie: &str) -> u16 {
-    client_with_token("")
+    let request = client_with_token("")
         .get(format!("{address}{path}"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .header("cookie", cookie);
+    crate::helpers::status(request).await
 }
 
 #[tokio::test]
@@ -286,11 +282,7 @@ async fn the_demo_sign_in_ends_when_real_users_arrive_and_with_a_restart() {
             &["user", "add", "ops-admin", "--role", "admin"],
             &format!("{PASSWORD}\n"),
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::helpers::assert_ran(&out);
         assert!(String::from_utf8_lossy(&out.stderr).contains("demo sign-in is off"));
         // The demo button no longer signs anyone in, and is not offered.
         let r = demo_sign_in(&app.address, "admin").await;
@@ -357,27 +349,18 @@ async fn simultaneous_guesses_get_no_more_than_the_limit() {
         for _ in 0..40 {
             forms.push(login_form(&app.address).await);
         }
-        let posts = forms.into_iter().enumerate().map(|(i, (cookie, token))| {
-            let url = format!("{}/login", app.address);
+        let posts = forms.into_iter().enumerate().map(|(i, form)| {
+            let base = app.address.clone();
             async move {
                 let password = if i == 19 {
                     PASSWORD
                 } else {
                     "a-wrong-guess-1234"
                 };
-                client_with_token("")
-                    .post(url)
-                    .header("cookie", cookie)
-                    .form(&[
-                        ("username", "cy"),
-                        ("password", password),
-                        ("csrf", token.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
+                crate::helpers::status(crate::helpers::login_request(
+                    &base, &form, "cy", password, "/",
+                ))
+                .await
             }
         });
         let statuses = futures_util::future::join_all(posts).await;
@@ -398,17 +381,10 @@ async fn login_from(
     password: &str,
     forwarded_for: &str,
 ) -> reqwest::Response {
-    let (login_cookie, token) = login_form(&app.address).await;
-    client_with_token("")
-        .post(format!("{}/login", app.address))
-        .header("cookie", login_cookie)
+    let form = login_form(&app.address).await;
+    crate::helpers::login_request(&app.address, &form, user, password, "/")
         .header("x-forwarded-for", forwarded_for)
         .header("forwarded", format!("for={forwarded_for};proto=https"))
-        .form(&[
-            ("username", user),
-            ("password", password),
-            ("csrf", token.as_str()),
-        ])
         .send()
         .await
         .unwrap()

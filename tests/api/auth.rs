@@ -183,13 +183,7 @@ async fn post_form(client: &reqwest::Client, app: &TestApp, path: &str, body: &s
 }
 
 async fn status_of(client: &reqwest::Client, app: &TestApp, path: &str) -> u16 {
-    client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    crate::helpers::status(client.get(format!("{}{path}", app.address))).await
 }
 
 #[tokio::test]
@@ -516,11 +510,7 @@ async fn api_tokens_are_stored_hashed_act_with_their_role_and_can_be_revoked() {
             &["token", "add", "nightly-export", "--role", "analyst"],
             "",
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::helpers::assert_ran(&out);
         let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
         assert!(token.starts_with("finops_") && token.len() == 71, "{token}");
         let stored = app
@@ -774,8 +764,7 @@ async fn security_headers_on_the_public_pages_too() {
 #[tokio::test(flavor = "multi_thread")]
 async fn passwords_tokens_and_session_ids_never_reach_the_log() {
     use std::process::{Command, Stdio};
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let (dir, url) = crate::helpers::scratch_sqlite("logs.db");
     let finops = |args: &[&str], stdin: &str| {
         let out = finops_cli(&url, args, stdin);
         assert!(out.status.success(), "{args:?}");
@@ -817,15 +806,8 @@ async fn passwords_tokens_and_session_ids_never_reach_the_log() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(up, "the server starts");
-    let (login_cookie, login_token) = login_form(&base).await;
-    let r = anon
-        .post(format!("{base}/login"))
-        .header("cookie", &login_cookie)
-        .form(&[
-            ("username", "ana"),
-            ("password", PASSWORD),
-            ("csrf", login_token.as_str()),
-        ])
+    let form = login_form(&base).await;
+    let r = crate::helpers::login_request(&base, &form, "ana", PASSWORD, "/")
         .send()
         .await
         .unwrap();
@@ -869,7 +851,7 @@ async fn passwords_tokens_and_session_ids_never_reach_the_log() {
         ("API token", &token[7..]),
         ("session id", session_id),
         ("CSRF token", &csrf),
-        ("login token", &login_token),
+        ("login token", &form.1),
     ] {
         assert!(
             !log.contains(secret_text),

@@ -17,8 +17,7 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn migrate_applies_then_reports_up_to_date() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let (_dir, url) = crate::helpers::scratch_sqlite("m.db");
     let first = finops(&["--database", &url, "migrate"]);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(String::from_utf8_lossy(&first.stdout).contains("applied"));
@@ -29,8 +28,7 @@ fn migrate_applies_then_reports_up_to_date() {
 
 #[test]
 fn bad_input_exits_2_with_a_one_line_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let (_dir, url) = crate::helpers::scratch_sqlite("x.db");
     let o = finops(&[
         "--database",
         &url,
@@ -95,8 +93,7 @@ fn help_explains_the_commands() {
 
 #[test]
 fn demo_and_export_write_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("d.db").display());
+    let (dir, url) = crate::helpers::scratch_sqlite("d.db");
     let o = finops(&[
         "--database",
         &url,
@@ -151,11 +148,7 @@ fn users_are_added_with_a_role_and_an_argon2id_hash_only() {
             &["add", "fin.lead", "--role", "analyst"],
             "correct horse battery\n",
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::helpers::assert_ran(&out);
         // Refused: a short password, a bad name, an unknown role, a duplicate.
         for (args, stdin, needle) in [
             (

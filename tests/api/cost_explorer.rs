@@ -222,8 +222,7 @@ async fn pulls_by_tag_region_and_service_through_the_sdk() {
 
     // The CLI makes the same pull (moto answers the same requests the
     // same way) and says how many requests it made.
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let (_dir, url) = crate::helpers::scratch_sqlite("f.db");
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_finops"))
         .args([
             "--database",
@@ -501,11 +500,7 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
         "60",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json[0]["hourly_commitment"], "41.250000");
     assert!(String::from_utf8_lossy(&out.stderr).contains("AWS recommends 41.25 USD/h"));
@@ -534,11 +529,7 @@ async fn aws_savings_plans_advice_is_pulled_through_the_sdk() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let aws = json[0]["aws"].as_str().expect("AWS's view attached");
     assert!(

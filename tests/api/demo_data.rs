@@ -81,11 +81,7 @@ async fn an_import_by_another_process_shows_within_the_recheck_interval() {
             ])
             .output()
             .expect("run finops demo");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::helpers::assert_ran(&out);
         // The recheck interval passes (the service's clock moves on).
         app.clock
             .offset(finops::web::state::VERSION_RECHECK + std::time::Duration::from_millis(1));

@@ -68,11 +68,7 @@ async fn monthly_csv_ties_out_to_database_page_and_api_and_cli_matches_http() {
             ])
             .output()
             .expect("run finops");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        crate::helpers::assert_ran(&output);
         assert_eq!(
             output.stdout, http_bytes,
             "{backend}: CLI and HTTP exports differ"

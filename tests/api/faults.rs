@@ -245,11 +245,7 @@ fn an_import_killed_at_any_moment_leaves_all_or_nothing() {
         let file = generated_focus(dir.path(), 3_600, 31);
         // The whole file, imported undisturbed: what "all" is.
         let full = spawn_import(db.url(), &file).wait_with_output().unwrap();
-        assert!(
-            full.status.success(),
-            "{}",
-            String::from_utf8_lossy(&full.stderr)
-        );
+        crate::helpers::assert_ran(&full);
         let all = cost_rows(db.url());
         assert!(all > 0);
         let empty = TestDb::create(backend);

@@ -72,8 +72,7 @@ fn beats_seasonal_naive_on_a_real_event_driven_series() {
 
 #[test]
 fn the_forecast_command_gives_points_and_backtest_figures_as_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let (_dir, url) = crate::helpers::scratch_sqlite("f.db");
     let finops = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
             .args(["--database", &url])
@@ -82,11 +81,7 @@ fn the_forecast_command_gives_points_and_backtest_figures_as_json() {
             .unwrap()
     };
     let out = finops(&["demo", "--months", "8", "--end", "2026-10-31"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(&out);
     let out = finops(&[
         "forecast",
         "--metric",
@@ -98,11 +93,7 @@ fn the_forecast_command_gives_points_and_backtest_figures_as_json() {
         "--format",
         "json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let series = &json["series"][0];
     assert_eq!(series["metric"], "cost");
@@ -250,11 +241,7 @@ fn a_series_from_a_file_can_be_forecast_without_the_database() {
         "--format",
         "json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let points = json["series"][0]["points"].as_array().unwrap();
     assert_eq!(points.len(), 30);
@@ -282,11 +269,7 @@ fn finops_on(url: &str, args: &[&str]) -> std::process::Output {
 }
 
 fn json_of(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -306,14 +289,9 @@ fn means(series: &serde_json::Value) -> Vec<(String, f64)> {
 
 #[test]
 fn platforms_regions_and_the_total_add_up_and_scenarios_change_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let (dir, url) = crate::helpers::scratch_sqlite("s.db");
     let out = finops_on(&url, &["demo", "--months", "14", "--end", "2026-10-31"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(&out);
 
     // The total is the sum of the platforms, and a platform the sum of its
     // regions, point by point (daily, then monthly for cost).

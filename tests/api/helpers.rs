@@ -207,6 +207,56 @@ pub struct TestApp {
     pub client: reqwest::Client,
 }
 
+/// The settings tests start the service with: any free port, quiet logs.
+fn settings_for(url: &str) -> Settings {
+    Settings {
+        database_url: url.to_string(),
+        bind: "127.0.0.1:0".to_string(),
+        pool_size: 4,
+        log: "warn".to_string(),
+        ..Settings::default()
+    }
+}
+
+/// A command's output, after checking it succeeded (its stderr is the
+/// failure message otherwise).
+pub fn assert_ran(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A scratch directory and the URL of an SQLite database file in it.
+pub fn scratch_sqlite(file: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("scratch directory");
+    let url = format!("sqlite://{}", dir.path().join(file).display());
+    (dir, url)
+}
+
+/// The status a request is answered with.
+pub async fn status(request: reqwest::RequestBuilder) -> u16 {
+    request.send().await.expect("an answer").status().as_u16()
+}
+
+/// Every record of a CSV, as column → value.
+pub fn csv_records(data: impl std::io::Read) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(data);
+    let headers = reader.headers().expect("CSV header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("CSV record");
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
 /// The day demo data ends in tests: fixed, so tests do not depend on today.
 pub fn demo_end() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()
@@ -221,31 +271,10 @@ impl TestApp {
 
     /// Starts the server on the database at `url`, which the test manages.
     pub async fn spawn_on(url: &str) -> TestApp {
-        let settings = Settings {
-            database_url: url.to_string(),
-            bind: "127.0.0.1:0".to_string(),
-            pool_size: 4,
-            log: "warn".to_string(),
-            ..Settings::default()
+        let db = TestDb::External {
+            url: url.to_string(),
         };
-        let app = Application::build(&settings).expect("application builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let pool = app.pool().clone();
-        let cache = app.cache();
-        let clock = app.clock();
-        tokio::spawn(app.into_server());
-        let token = make_token(&pool, "tests-admin", Role::Admin).await;
-        TestApp {
-            address,
-            pool,
-            cache,
-            db: TestDb::External {
-                url: url.to_string(),
-            },
-            backend: Backend::Postgres,
-            clock,
-            client: client_with_token(&token),
-        }
+        TestApp::start(&settings_for(url), db, Backend::Postgres).await
     }
 
     /// As `spawn`, with settings changed by `adjust`.
@@ -257,23 +286,22 @@ impl TestApp {
             return None;
         }
         let db = TestDb::create(backend);
-        let settings = Settings {
-            database_url: db.url().to_string(),
-            bind: "127.0.0.1:0".to_string(),
-            pool_size: 4,
-            log: "warn".to_string(),
-            ..Settings::default()
-        };
-        let mut settings = settings;
+        let mut settings = settings_for(db.url());
         adjust(&mut settings);
-        let app = Application::build(&settings).expect("application builds");
+        Some(TestApp::start(&settings, db, backend).await)
+    }
+
+    /// Builds the service as `finops serve` does and serves it in the
+    /// background, with an admin API token for `client`.
+    async fn start(settings: &Settings, db: TestDb, backend: Backend) -> TestApp {
+        let app = Application::build(settings).expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let pool = app.pool().clone();
         let cache = app.cache();
         let clock = app.clock();
         tokio::spawn(app.into_server());
         let token = make_token(&pool, "tests-admin", Role::Admin).await;
-        Some(TestApp {
+        TestApp {
             address,
             pool,
             cache,
@@ -281,7 +309,7 @@ impl TestApp {
             backend,
             clock,
             client: client_with_token(&token),
-        })
+        }
     }
 
     /// Loads `months` months of demo data ending on `demo_end()`, as code
@@ -405,6 +433,26 @@ pub async fn login_form(base: &str) -> (String, String) {
     (login_cookie, token)
 }
 
+/// A login POST for `user` with the cookie and CSRF token of a login
+/// form (`login_form`), going on to `next`; add headers before sending.
+pub fn login_request(
+    base: &str,
+    (cookie, token): &(String, String),
+    user: &str,
+    password: &str,
+    next: &str,
+) -> reqwest::RequestBuilder {
+    client_with_token("")
+        .post(format!("{base}/login"))
+        .header("Cookie", cookie)
+        .form(&[
+            ("username", user),
+            ("password", password),
+            ("csrf", token.as_str()),
+            ("next", next),
+        ])
+}
+
 /// Runs `finops --database URL ARGS…` with `stdin` on standard input.
 pub fn finops_cli(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
@@ -486,16 +534,8 @@ impl TestApp {
     /// The login form's result for a user name and password: the answer
     /// to the POST (a 303 with the session cookie when it worked).
     pub async fn post_login(&self, user: &str, password: &str) -> reqwest::Response {
-        let (login_cookie, token) = login_form(&self.address).await;
-        client_with_token("")
-            .post(format!("{}/login", self.address))
-            .header("Cookie", login_cookie)
-            .form(&[
-                ("username", user),
-                ("password", password),
-                ("csrf", token.as_str()),
-                ("next", "/"),
-            ])
+        let form = login_form(&self.address).await;
+        login_request(&self.address, &form, user, password, "/")
             .send()
             .await
             .expect("login post")

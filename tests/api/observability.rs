@@ -95,19 +95,14 @@ async fn requests_have_ids_and_metrics_count_routes_imports_and_forecasts() {
 #[test]
 fn logs_can_be_one_json_object_per_line() {
     // A new database: the demo logs the migrations it applied.
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let (_dir, url) = crate::helpers::scratch_sqlite("fresh.db");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_finops"))
         .args(["--database", &url, "demo", "--months", "1"])
         .env("FINOPS_LOG_FORMAT", "json")
         .env("FINOPS_LOG", "info")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::assert_ran(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Log lines are JSON; the command's own summary is plain text.
     let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('{')).collect();

@@ -8,19 +8,7 @@ use std::collections::BTreeMap;
 use crate::helpers::{apps, demo_end, dollars_to_micros, element_text, Backend, TestApp, TestDb};
 
 fn csv_rows(body: &[u8]) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(body);
-    let headers = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("CSV row");
-            headers
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
+    crate::helpers::csv_records(body)
 }
 
 fn cents(text: &str) -> i64 {

@@ -35,3 +35,18 @@ pub fn with_db(f: impl FnOnce(&mut finops::db::DbConnection)) {
         f(&mut conn);
     }
 }
+
+/// A billing file of `format` made of `data`, imported into a scratch
+/// SQLite database (the focus and cur targets).
+pub fn import_billing(data: &[u8], format: finops::ingest::BillingFormat) {
+    with_file(data, "csv", |path| {
+        with_db(|conn| {
+            let _ = finops::ingest::import_billing(
+                conn,
+                format,
+                &finops::ingest::Input::new(path).named("fuzz.csv"),
+                &mut |_| {},
+            );
+        });
+    });
+}

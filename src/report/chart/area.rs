@@ -70,11 +70,7 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
         }
         Ok(())
     });
-    Chart {
-        svg,
-        legend,
-        description,
-    }
+    Chart::new(svg, legend, description)
 }
 
 /// A sentence for screen readers: range, total and the largest series.

@@ -119,9 +119,5 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
         }
         Ok(())
     });
-    Chart {
-        svg,
-        legend,
-        description,
-    }
+    Chart::new(svg, legend, description)
 }

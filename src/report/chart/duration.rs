@@ -97,9 +97,5 @@ pub fn duration_curve(
             .collect::<Vec<_>>()
             .join("; ")
     );
-    Chart {
-        svg,
-        legend,
-        description,
-    }
+    Chart::new(svg, legend, description)
 }

@@ -62,15 +62,7 @@ pub fn forecast_chart(
         let d = first + chrono::Duration::days(v.round() as i64);
         d.format("%b %Y").to_string()
     };
-    let axes = Axes {
-        x_max,
-        y_max,
-        x_labels: 9,
-        x_label: &x_label,
-        x_mesh: false,
-        y_label,
-        currency: unit,
-    };
+    let axes = Axes::over_days(x_max, y_max, &x_label, y_label, unit);
     let svg = draw_svg(Size::Wide, &axes, |chart| {
         shade_events(chart, &shown, &x, (first, last), y_max, 0.14)?;
         let band = |lower: &dyn Fn(&crate::forecast::Point) -> f64,
@@ -119,9 +111,5 @@ pub fn forecast_chart(
             .collect::<Vec<_>>()
             .join("; ")
     );
-    Chart {
-        svg,
-        legend,
-        description,
-    }
+    Chart::new(svg, legend, description)
 }

@@ -61,15 +61,7 @@ pub fn line_chart(
             d.format("%d %b").to_string()
         }
     };
-    let axes = Axes {
-        x_max,
-        y_max,
-        x_labels: 9,
-        x_label: &x_label,
-        x_mesh: false,
-        y_label,
-        currency: unit,
-    };
+    let axes = Axes::over_days(x_max, y_max, &x_label, y_label, unit);
     let svg = draw_svg(Size::Wide, &axes, |chart| {
         shade_events(chart, &shown, &x, (first, last), y_max, 0.12)?;
         if let Some((level, _)) = reference {
@@ -110,9 +102,5 @@ pub fn line_chart(
             .collect::<Vec<_>>()
             .join("; ")
     );
-    Chart {
-        svg,
-        legend,
-        description,
-    }
+    Chart::new(svg, legend, description)
 }

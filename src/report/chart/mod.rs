@@ -56,6 +56,16 @@ pub struct Chart {
     pub description: String,
 }
 
+impl Chart {
+    pub fn new(svg: String, legend: Vec<LegendItem>, description: String) -> Chart {
+        Chart {
+            svg,
+            legend,
+            description,
+        }
+    }
+}
+
 fn hex((r, g, b): (u8, u8, u8)) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
@@ -112,6 +122,28 @@ struct Axes<'a> {
     x_mesh: bool,
     y_label: &'a str,
     currency: &'a str,
+}
+
+impl<'a> Axes<'a> {
+    /// Axes with days since `first` along x, labelled by date (nine
+    /// labels, no vertical mesh).
+    fn over_days(
+        x_max: f64,
+        y_max: f64,
+        x_label: &'a dyn Fn(&f64) -> String,
+        y_label: &'a str,
+        currency: &'a str,
+    ) -> Axes<'a> {
+        Axes {
+            x_max,
+            y_max,
+            x_labels: 9,
+            x_label,
+            x_mesh: false,
+            y_label,
+            currency,
+        }
+    }
 }
 
 type Frame<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;

@@ -11,11 +11,11 @@ use super::FormOutcome;
 use crate::calendar::{self, CalendarEvent, EventKind};
 use crate::db::DbConnection;
 use crate::dims::Platform;
-use crate::report::Catalog;
+use crate::runs::Source;
 use crate::web::errors::{HtmlError, WebError};
-use crate::web::params::Params;
+use crate::web::pages::Page;
 use crate::web::state::AppState;
-use crate::web::views::{short_date, Layout, Viewer};
+use crate::web::views::{short_date, Layout};
 use crate::web::Payload;
 
 /// Source recorded for events added or edited on the page.
@@ -228,14 +228,8 @@ struct CalendarPage {
     notice: Option<String>,
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-    entered: Option<(EventForm, String)>,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+fn build(page: Page, entered: Option<(EventForm, String)>) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let events = crate::db::calendar::all_events(conn)?;
     let today = crate::clock::today();
     let edit_id = match params.one("edit").map_err(WebError::BadRequest)? {
@@ -300,10 +294,7 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, |conn, catalog, params, viewer| {
-        build(conn, catalog, params, viewer, None)
-    })
-    .await
+    super::render(req, state, &PARAMS, |page| build(page, None)).await
 }
 
 /// Validates and stores an event; `Err` holds the re-rendered form.
@@ -325,17 +316,13 @@ fn save_event(conn: &mut DbConnection, form: &EventForm) -> Result<Result<i64, S
     }
     let id = crate::db::calendar::save_event(conn, &event)?;
     // A run row bumps the data version, so cached pages refresh.
-    crate::runs::record(
+    crate::runs::record_change(
         conn,
-        &crate::db::ingest_runs::NewIngestRun::succeeded(
-            "calendar",
-            PAGE_SOURCE,
-            "",
-            "",
-            1_usize,
-            crate::clock::now(),
-            format!("event {id} '{}' saved", event.name),
-        ),
+        Source::Calendar,
+        PAGE_SOURCE,
+        1,
+        crate::clock::now(),
+        format!("event {id} '{}' saved", event.name),
     )?;
     Ok(Ok(id))
 }
@@ -359,15 +346,7 @@ pub async fn save(
                 Err(message) => FormOutcome::Refused(message),
             })
         },
-        move |conn, catalog, viewer, message| {
-            build(
-                conn,
-                catalog,
-                &Params::parse(""),
-                viewer,
-                Some((entered, message)),
-            )
-        },
+        move |page, message| build(page, Some((entered, message))),
     )
     .await
 }
@@ -395,17 +374,13 @@ pub async fn delete(
         let found = conn.transaction::<_, crate::db::DbError, _>(|conn| {
             let found = crate::db::calendar::delete_event(conn, id)?;
             if found {
-                crate::runs::record(
+                crate::runs::record_change(
                     conn,
-                    &crate::db::ingest_runs::NewIngestRun::succeeded(
-                        "calendar",
-                        PAGE_SOURCE,
-                        "",
-                        "",
-                        0_usize,
-                        crate::clock::now(),
-                        format!("event {id} deleted"),
-                    ),
+                    Source::Calendar,
+                    PAGE_SOURCE,
+                    0,
+                    crate::clock::now(),
+                    format!("event {id} deleted"),
                 )?;
             }
             Ok(found)

@@ -5,16 +5,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::Tile;
-use crate::db::DbConnection;
 use crate::forecast::capacity::{self, Policy};
 use crate::forecast::run::{self, RunError};
 use crate::forecast::series::Metric;
 use crate::report::chart::{line_chart, Chart, Line};
-use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
+use crate::web::pages::Page;
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{short_date, thousands, Layout, Viewer};
+use crate::web::views::{rounded_money, short_date, thousands, Layout};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 4] = ["target", "launch_buffer", "horizon", "scenario"];
@@ -90,13 +89,8 @@ pub fn policy_from(params: &Params, default_horizon: i64) -> Result<Policy, WebE
     })
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+fn build(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let policy = policy_from(params, 120)?;
     let (scenario_name, scenario) = super::scenarios::from_params(conn, params)?;
     let (plans, skipped, events) = match run::metric_forecast(
@@ -146,29 +140,23 @@ fn build(
         )
     });
     let currency = catalog.default_currency();
-    let money = |v: f64| match crate::money::currency_symbol(&currency) {
-        Some(s) => format!("{s}{}", thousands(v)),
-        None => format!("{} {currency}", thousands(v)),
-    };
-    let short: Vec<&capacity::RegionPlan> = plans.iter().filter(|p| p.short_on.is_some()).collect();
+    let money = |v: f64| rounded_money(v, &currency);
+    let short = capacity::short_regions(&plans);
     let tiles = vec![
         Tile {
             id: "tile-short",
             label: "Regions running short".to_string(),
             value: format!("{} of {}", short.len(), plans.len()),
-            note: short
-                .first()
-                .and_then(|p| {
-                    p.short_on
-                        .map(|d| format!("first: {} on {}", p.region, short_date(d)))
-                })
-                .unwrap_or_else(|| "none in the horizon".to_string()),
+            note: match capacity::first_short(&plans) {
+                Some((region, day)) => format!("first: {region} on {}", short_date(day)),
+                None => "none in the horizon".to_string(),
+            },
             note_class: if short.is_empty() { "down" } else { "up" },
         },
         Tile {
             id: "tile-extra-cost",
             label: format!("Extra cost, next {} days", policy.horizon_days),
-            value: money(plans.iter().map(|p| p.extra_cost).sum()),
+            value: money(capacity::extra_cost(&plans)),
             note: "instance-days above today's fleet × measured cost per instance-day".to_string(),
             note_class: "",
         },
@@ -211,5 +199,5 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build).await
+    super::render(req, state, &PARAMS, build).await
 }

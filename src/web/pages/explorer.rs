@@ -6,15 +6,15 @@ use askama::Template;
 use super::{platform_options, value_options, CheckOption};
 use crate::db::costs::Dim;
 use crate::db::sql::Granularity;
-use crate::db::DbConnection;
 use crate::dims;
 use crate::report::chart::{self, Chart};
-use crate::report::explorer::{explore, ExplorerRequest};
+use crate::report::explorer::{explore, Explorer, ExplorerRequest};
 use crate::report::{percent_text, Catalog};
 use crate::web::errors::{HtmlError, WebError};
+use crate::web::pages::Page;
 use crate::web::params::{default_whole_periods, Params};
 use crate::web::state::AppState;
-use crate::web::views::{money, query_string, range_text, short_date, Layout, Viewer};
+use crate::web::views::{money, query_string, range_text, short_date, Layout};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 9] = [
@@ -104,13 +104,63 @@ pub fn request_from(
     })
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+/// The same view as JSON and as CSV (the costs API).
+fn data_links(req: &ExplorerRequest) -> (String, String) {
+    let f = &req.filter;
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("from", f.from.to_string()),
+        ("to", f.to.to_string()),
+        ("granularity", req.granularity.as_str().to_string()),
+        ("metric", req.metric.as_str().to_string()),
+    ];
+    pairs.extend(
+        req.group_by
+            .iter()
+            .map(|d| ("group_by", d.as_str().to_string())),
+    );
+    pairs.extend(f.platforms.iter().map(|p| ("platform", p.clone())));
+    pairs.extend(f.regions.iter().map(|r| ("region", r.clone())));
+    pairs.extend(f.services.iter().map(|s| ("service", s.clone())));
+    pairs.push(("currency", f.currency.clone()));
+    let json = format!("/api/v1/costs?{}", query_string(&pairs));
+    pairs.push(("format", "csv".to_string()));
+    (json, format!("/api/v1/costs?{}", query_string(&pairs)))
+}
+
+/// A period's column heading; a period with days still to come is starred.
+fn period_label(granularity: Granularity, d: chrono::NaiveDate, partial: bool) -> String {
+    let label = match granularity {
+        Granularity::Month => d.format("%b %Y").to_string(),
+        Granularity::Week => format!("wk {}", d.format("%d %b")),
+        Granularity::Day => d.format("%d %b").to_string(),
+    };
+    if partial {
+        format!("{label} *")
+    } else {
+        label
+    }
+}
+
+fn group_views(result: &Explorer, show_periods: bool, cur: &str) -> Vec<GroupView> {
+    result
+        .groups
+        .iter()
+        .map(|g| GroupView {
+            label: g.label(),
+            billed: money(g.total.billed, cur),
+            effective: money(g.total.effective, cur),
+            share: percent_text(g.share),
+            values: if show_periods {
+                g.values.iter().map(|v| money(*v, cur)).collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect()
+}
+
+fn build(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let req = request_from(params, catalog, Granularity::Week, &[Dim::Platform])
         .map_err(WebError::BadRequest)?;
     let result = explore(conn, &req)?;
@@ -128,54 +178,8 @@ fn build(
             .join(" · ")
     };
     let show_periods = result.periods.len() <= MAX_COLUMNS && result.periods.len() > 1;
-    let period_label = |(d, partial): (&chrono::NaiveDate, &bool)| {
-        let label = match req.granularity {
-            Granularity::Month => d.format("%b %Y").to_string(),
-            Granularity::Week => format!("wk {}", d.format("%d %b")),
-            Granularity::Day => d.format("%d %b").to_string(),
-        };
-        if *partial {
-            format!("{label} *")
-        } else {
-            label
-        }
-    };
-    let groups: Vec<GroupView> = result
-        .groups
-        .iter()
-        .map(|g| GroupView {
-            label: g.label(),
-            billed: money(g.total.billed, cur),
-            effective: money(g.total.effective, cur),
-            share: percent_text(g.share),
-            values: if show_periods {
-                g.values.iter().map(|v| money(*v, cur)).collect()
-            } else {
-                Vec::new()
-            },
-        })
-        .collect();
-
-    // Links to the same view as data.
-    let mut pairs: Vec<(&str, String)> = vec![
-        ("from", f.from.to_string()),
-        ("to", f.to.to_string()),
-        ("granularity", req.granularity.as_str().to_string()),
-        ("metric", metric.as_str().to_string()),
-    ];
-    pairs.extend(
-        req.group_by
-            .iter()
-            .map(|d| ("group_by", d.as_str().to_string())),
-    );
-    pairs.extend(f.platforms.iter().map(|p| ("platform", p.clone())));
-    pairs.extend(f.regions.iter().map(|r| ("region", r.clone())));
-    pairs.extend(f.services.iter().map(|s| ("service", s.clone())));
-    pairs.push(("currency", f.currency.clone()));
-    let json_link = format!("/api/v1/costs?{}", query_string(&pairs));
-    pairs.push(("format", "csv".to_string()));
-    let csv_link = format!("/api/v1/costs?{}", query_string(&pairs));
-
+    let groups = group_views(&result, show_periods, cur);
+    let (json_link, csv_link) = data_links(&req);
     let y_label = format!("{} ({cur})", metric.label());
     let chart = chart::stacked_area(
         &result.chart_series(req.granularity, CHART_SERIES),
@@ -241,7 +245,7 @@ fn build(
                 .periods
                 .iter()
                 .zip(&result.partial)
-                .map(period_label)
+                .map(|(d, partial)| period_label(req.granularity, *d, *partial))
                 .collect()
         } else {
             Vec::new()
@@ -264,5 +268,5 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build).await
+    super::render(req, state, &PARAMS, build).await
 }

@@ -10,15 +10,17 @@ use super::Tile;
 use crate::calendar::CalendarEvent;
 use crate::db::DbConnection;
 use crate::dims::{self, Platform};
+use crate::forecast::accuracy::Accuracy;
+use crate::forecast::hierarchy::NodeForecast;
 use crate::forecast::run::{self, RunError};
 use crate::forecast::series::{self, Metric, SeriesRequest};
 use crate::forecast::{self, ForecastError};
 use crate::report::chart::{self, Chart};
-use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
+use crate::web::pages::Page;
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{query_string, short_date, thousands, Layout, Viewer};
+use crate::web::views::{query_string, short_date, thousands, Layout};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 5] = ["metric", "platform", "region", "horizon", "scenario"];
@@ -188,40 +190,212 @@ pub fn run_error(e: RunError) -> WebError {
     }
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let (req, horizon) = request_from(params)?;
-    let (metric, platform, region) = (req.metric, req.platform.clone(), req.region.clone());
+/// How a value of the metric is written: an amount in the unit for
+/// costs, a number otherwise.
+struct Shown<'a> {
+    metric: Metric,
+    unit: &'a str,
+}
 
+impl Shown<'_> {
+    fn amount(&self, v: f64) -> String {
+        amount(v, self.unit)
+    }
+
+    fn band(&self, (_, lower, upper): (f64, f64, f64)) -> String {
+        format!("80 %: {} – {}", self.amount(lower), self.amount(upper))
+    }
+}
+
+/// The series one level down, each with its forecast over the horizon and
+/// its accuracy.
+fn part_rows(
+    children: &[&NodeForecast],
+    req: &SeriesRequest,
+    horizon: i64,
+    scenario: &str,
+    shown: &Shown,
+) -> Vec<PartRow> {
+    children
+        .iter()
+        .map(|c| {
+            let f = &c.forecast;
+            let value = if req.metric == Metric::Ccu {
+                thousands(f.peak(f.points.len()))
+            } else {
+                shown.amount(f.total(f.points.len()).0)
+            };
+            let href = format!(
+                "/forecast?{}",
+                query_string(&[
+                    ("metric", req.metric.as_str().to_string()),
+                    ("platform", c.platform.clone().unwrap_or_default()),
+                    ("region", c.region.clone().unwrap_or_default()),
+                    ("horizon", horizon.to_string()),
+                    ("scenario", scenario.to_string()),
+                ])
+            );
+            PartRow {
+                name: match (&req.platform, &req.region) {
+                    (None, _) => c.platform.clone().unwrap_or_default(),
+                    _ => c.region.clone().unwrap_or_default(),
+                },
+                href,
+                value,
+                mase: f
+                    .backtest
+                    .as_ref()
+                    .map(|a| format!("{:.2} (naive {:.2})", a.mase, a.baseline_mase))
+                    .unwrap_or_else(|| "—".to_string()),
+                worse: f.backtest.as_ref().is_some_and(|a| a.worse_than_baseline()),
+                note: c.problem.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The next 30 days and the whole horizon: totals with their 80 % bands,
+/// or peaks for concurrent players.
+fn outlook_tiles(f: &forecast::SeriesForecast, horizon: i64, shown: &Shown) -> Vec<Tile> {
+    let all = f.points.len();
+    if shown.metric == Metric::Ccu {
+        return vec![
+            Tile {
+                id: "tile-next-30",
+                label: "Peak, next 30 days".to_string(),
+                value: thousands(f.peak(30)),
+                note: "highest daily peak forecast".to_string(),
+                note_class: "",
+            },
+            Tile {
+                id: "tile-horizon",
+                label: format!("Next {horizon} days"),
+                value: thousands(f.peak(all)),
+                note: "highest daily peak forecast".to_string(),
+                note_class: "",
+            },
+        ];
+    }
+    vec![
+        Tile {
+            id: "tile-next-30",
+            label: "Next 30 days".to_string(),
+            value: shown.amount(f.total(30).0),
+            note: shown.band(f.total(30)),
+            note_class: "",
+        },
+        Tile {
+            id: "tile-horizon",
+            label: format!("Next {horizon} days"),
+            value: shown.amount(f.total(all).0),
+            note: shown.band(f.total(all)),
+            note_class: "",
+        },
+    ]
+}
+
+/// How the method did on this series' own history.
+fn accuracy_tiles(a: &Accuracy) -> Vec<Tile> {
+    vec![
+        Tile {
+            id: "tile-mase",
+            label: "MASE (lower is better)".to_string(),
+            value: format!("{:.2}", a.mase),
+            note: format!("seasonal naive: {:.2}", a.baseline_mase),
+            note_class: if a.worse_than_baseline() {
+                "up"
+            } else {
+                "down"
+            },
+        },
+        Tile {
+            id: "tile-coverage",
+            label: "Interval coverage".to_string(),
+            value: format!(
+                "{:.0} % / {:.0} %",
+                a.coverage80 * 100.0,
+                a.coverage95 * 100.0
+            ),
+            note: "of actuals inside the 80 % / 95 % bands".to_string(),
+            note_class: if a.coverage_off() { "up" } else { "" },
+        },
+        Tile {
+            id: "tile-wape",
+            label: "WAPE".to_string(),
+            value: format!("{:.1} %", a.wape * 100.0),
+            note: format!("{} backtests, {} days ahead", a.origins, a.horizon_days),
+            note_class: "",
+        },
+    ]
+}
+
+/// The calendar's events inside the horizon and how each one moves the
+/// forecast.
+fn event_rows(
+    events: &[CalendarEvent],
+    f: &forecast::SeriesForecast,
+    last: NaiveDate,
+    horizon: i64,
+) -> Vec<EventRow> {
+    let until = last + chrono::Duration::days(horizon);
+    events
+        .iter()
+        .filter(|e| e.overlaps(last + chrono::Duration::days(1), until))
+        .map(|e| EventRow {
+            name: e.name.clone(),
+            kind: e.kind.label().to_string(),
+            dates: format!("{} – {}", short_date(e.start), short_date(e.end)),
+            effect: if f.learned_kinds.iter().any(|k| k == e.kind.as_str()) {
+                "learned from past events of this kind".to_string()
+            } else {
+                match e.expected_uplift {
+                    Some(u) => format!("calendar's expected uplift {:+.0} %", u * 100.0),
+                    None => "none: a new kind without an expected uplift".to_string(),
+                }
+            },
+        })
+        .collect()
+}
+
+fn title(req: &SeriesRequest) -> (&'static str, String) {
+    let what = match req.metric {
+        Metric::Cost => "Effective cost per day",
+        Metric::Ccu => "Peak concurrent players",
+        Metric::Capacity => "Instance-hours per day",
+    };
+    let scope = format!(
+        "{} · {}",
+        req.platform.as_deref().unwrap_or("all platforms"),
+        req.region.as_deref().unwrap_or("all regions")
+    );
+    (what, format!("{what}, {scope}"))
+}
+
+fn build(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
+    let (req, horizon) = request_from(params)?;
+    let (platform, region) = (req.platform.as_deref(), req.region.as_deref());
     let (scenario_name, scenario) = super::scenarios::from_params(conn, params)?;
     let stored_scenarios: Vec<String> = crate::db::scenarios::all(conn)?
         .into_iter()
         .map(|s| s.name)
         .collect();
-    let mf = run::metric_forecast(conn, metric, horizon, scenario.as_ref(), true);
-    let (mf, run_problem) = match mf {
-        Ok(mf) => (Some(mf), None),
-        Err(RunError::Db(e)) => return Err(e.into()),
-        Err(RunError::Scenario(e)) => return Err(WebError::BadRequest(e.to_string())),
-        Err(RunError::Forecast { source, .. }) => (None, Some(source)),
+    let (mf, run_problem) =
+        match run::metric_forecast(conn, req.metric, horizon, scenario.as_ref(), true) {
+            Ok(mf) => (Some(mf), None),
+            Err(RunError::Db(e)) => return Err(e.into()),
+            Err(RunError::Scenario(e)) => return Err(WebError::BadRequest(e.to_string())),
+            Err(RunError::Forecast { source, .. }) => (None, Some(source)),
+        };
+    let node = mf.as_ref().and_then(|m| m.hierarchy.find(platform, region));
+    let unit = match (&mf, req.metric) {
+        (Some(m), Metric::Cost) => m.hierarchy.unit.clone(),
+        _ => String::new(),
     };
-    let node = mf
-        .as_ref()
-        .and_then(|m| m.hierarchy.find(platform.as_deref(), region.as_deref()));
-    let unit = mf
-        .as_ref()
-        .map(|m| m.hierarchy.unit.clone())
-        .unwrap_or_default();
-    let history: Vec<(NaiveDate, f64)> = node.map(|n| n.history.clone()).unwrap_or_default();
-    let events: Vec<CalendarEvent> = mf
-        .as_ref()
-        .map(|m| series::events_for(&m.events, &req))
-        .unwrap_or_default();
+    let shown = Shown {
+        metric: req.metric,
+        unit: &unit,
+    };
     let outcome: Result<forecast::SeriesForecast, ForecastError> = match (node, run_problem) {
         (_, Some(e)) => Err(e),
         (None, None) => Err(ForecastError::TooShort(0)),
@@ -230,35 +404,21 @@ fn build(
         }
         (Some(n), None) => Ok(n.forecast.clone()),
     };
-    let what = match metric {
-        Metric::Cost => "Effective cost per day",
-        Metric::Ccu => "Peak concurrent players",
-        Metric::Capacity => "Instance-hours per day",
-    };
-    let scope = format!(
-        "{} · {}",
-        platform.as_deref().unwrap_or("all platforms"),
-        region.as_deref().unwrap_or("all regions")
-    );
-    let unit_for_amounts = if metric == Metric::Cost {
-        unit.clone()
-    } else {
-        String::new()
-    };
+    let (what, title) = title(&req);
     let mut page = ForecastPage {
         layout: Layout::new("Forecast", "forecast", catalog, viewer),
-        metric: metric.as_str(),
+        metric: req.metric.as_str(),
         metrics: vec![
             ("cost", "Cost"),
             ("ccu", "Peak concurrent players"),
             ("capacity", "Capacity (instance-hours)"),
         ],
         platforms: Platform::ALL.iter().map(|p| p.as_str()).collect(),
-        platform: platform.clone().unwrap_or_default(),
+        platform: platform.unwrap_or_default().to_string(),
         regions: catalog.regions.clone(),
-        region: region.clone().unwrap_or_default(),
+        region: region.unwrap_or_default().to_string(),
         horizon,
-        title: format!("{what}, {scope}"),
+        title,
         problem: None,
         tiles: Vec::new(),
         chart: None,
@@ -266,7 +426,10 @@ fn build(
         accuracy_note: String::new(),
         months: Vec::new(),
         events: Vec::new(),
-        parts_title: String::new(),
+        parts_title: match (platform, region) {
+            (Some(_), None) => "By region".to_string(),
+            _ => "By platform".to_string(),
+        },
         parts: Vec::new(),
         scenarios: stored_scenarios,
         scenario: scenario_name.clone(),
@@ -275,196 +438,53 @@ fn build(
             .map(|s| s.changes.iter().map(|c| c.describe()).collect())
             .unwrap_or_default(),
     };
-    if let (Some(mf), Ok(_)) = (&mf, &outcome) {
-        let children = mf
-            .hierarchy
-            .children(platform.as_deref(), region.as_deref());
-        page.parts_title = match (&platform, &region) {
-            (None, None) => "By platform".to_string(),
-            (Some(_), None) => "By region".to_string(),
-            _ => "By platform".to_string(),
-        };
-        page.parts = children
-            .iter()
-            .map(|c| {
-                let value = if metric == Metric::Ccu {
-                    thousands(c.forecast.points.iter().map(|p| p.mean).fold(0.0, f64::max))
-                } else {
-                    amount(
-                        c.forecast.points.iter().map(|p| p.mean).sum(),
-                        &unit_for_amounts,
-                    )
-                };
-                let query = format!(
-                    "/forecast?{}",
-                    query_string(&[
-                        ("metric", metric.as_str().to_string()),
-                        ("platform", c.platform.clone().unwrap_or_default()),
-                        ("region", c.region.clone().unwrap_or_default()),
-                        ("horizon", horizon.to_string()),
-                        ("scenario", scenario_name.clone()),
-                    ])
-                );
-                PartRow {
-                    name: match (&platform, &region) {
-                        (None, None) | (None, Some(_)) => c.platform.clone().unwrap_or_default(),
-                        _ => c.region.clone().unwrap_or_default(),
-                    },
-                    href: query,
-                    value,
-                    mase: c
-                        .forecast
-                        .backtest
-                        .as_ref()
-                        .map(|a| format!("{:.2} (naive {:.2})", a.mase, a.baseline_mase))
-                        .unwrap_or_else(|| "—".to_string()),
-                    worse: c
-                        .forecast
-                        .backtest
-                        .as_ref()
-                        .is_some_and(|a| a.worse_than_baseline()),
-                    note: c.problem.clone().unwrap_or_default(),
-                }
-            })
-            .collect();
-    }
-    match outcome {
+    let f = match outcome {
         Err(ForecastError::TooShort(n)) => {
             page.problem = Some(format!(
                 "There are {n} days of data for this series; a forecast needs at least 28. Import more history or widen the selection."
             ));
+            return Ok(Payload::html(page.render()?));
         }
-        Err(e) => page.problem = Some(e.to_string()),
-        Ok(f) => {
-            let shown_from = history
-                .last()
-                .map(|h| h.0 - chrono::Duration::days(365))
-                .unwrap_or_default();
-            let shown: Vec<(NaiveDate, f64)> = history
-                .iter()
-                .filter(|h| h.0 >= shown_from)
-                .cloned()
-                .collect();
-            page.chart = Some(chart::forecast_chart(
-                &shown,
-                &f.points,
-                &events,
-                what,
-                &unit_for_amounts,
-            ));
-            let sum = |n: usize| -> (f64, f64, f64) {
-                f.points.iter().take(n).fold((0.0, 0.0, 0.0), |a, p| {
-                    (a.0 + p.mean, a.1 + p.lower80, a.2 + p.upper80)
-                })
-            };
-            let peak = f.points.iter().map(|p| p.mean).fold(0.0, f64::max);
-            let (m30, l30, u30) = sum(30);
-            let (mh, lh, uh) = sum(f.points.len());
-            page.tiles.push(if metric == Metric::Ccu {
-                Tile {
-                    id: "tile-next-30",
-                    label: "Peak, next 30 days".to_string(),
-                    value: thousands(f.points.iter().take(30).map(|p| p.mean).fold(0.0, f64::max)),
-                    note: "highest daily peak forecast".to_string(),
-                    note_class: "",
-                }
-            } else {
-                Tile {
-                    id: "tile-next-30",
-                    label: "Next 30 days".to_string(),
-                    value: amount(m30, &unit_for_amounts),
-                    note: format!(
-                        "80 %: {} – {}",
-                        amount(l30, &unit_for_amounts),
-                        amount(u30, &unit_for_amounts)
-                    ),
-                    note_class: "",
-                }
-            });
-            page.tiles.push(Tile {
-                id: "tile-horizon",
-                label: format!("Next {horizon} days"),
-                value: if metric == Metric::Ccu {
-                    thousands(peak)
-                } else {
-                    amount(mh, &unit_for_amounts)
-                },
-                note: if metric == Metric::Ccu {
-                    "highest daily peak forecast".to_string()
-                } else {
-                    format!(
-                        "80 %: {} – {}",
-                        amount(lh, &unit_for_amounts),
-                        amount(uh, &unit_for_amounts)
-                    )
-                },
-                note_class: "",
-            });
-            if let Some(a) = &f.backtest {
-                page.worse = a.worse_than_baseline();
-                page.tiles.push(Tile {
-                    id: "tile-mase",
-                    label: "MASE (lower is better)".to_string(),
-                    value: format!("{:.2}", a.mase),
-                    note: format!("seasonal naive: {:.2}", a.baseline_mase),
-                    note_class: if page.worse { "up" } else { "down" },
-                });
-                page.tiles.push(Tile {
-                    id: "tile-coverage",
-                    label: "Interval coverage".to_string(),
-                    value: format!(
-                        "{:.0} % / {:.0} %",
-                        a.coverage80 * 100.0,
-                        a.coverage95 * 100.0
-                    ),
-                    note: "of actuals inside the 80 % / 95 % bands".to_string(),
-                    note_class: if (a.coverage80 - 0.8).abs() > 0.05
-                        || (a.coverage95 - 0.95).abs() > 0.05
-                    {
-                        "up"
-                    } else {
-                        ""
-                    },
-                });
-                page.tiles.push(Tile {
-                    id: "tile-wape",
-                    label: "WAPE".to_string(),
-                    value: format!("{:.1} %", a.wape * 100.0),
-                    note: format!("{} backtests, {} days ahead", a.origins, a.horizon_days),
-                    note_class: "",
-                });
-                page.accuracy_note = format!(
-                    "Measured by {} rolling-origin backtests of {} days on this series' history against seasonal naive (the same weekday a week earlier).",
-                    a.origins, a.horizon_days
-                );
-            } else {
-                page.accuracy_note = "The history is too short to measure accuracy.".to_string();
-            }
-            page.months = month_rows(&f.points, &unit_for_amounts, series::peak_metric(metric));
-            let last = history.last().map(|h| h.0).unwrap_or_default();
-            let until = last + chrono::Duration::days(horizon);
-            page.events = events
-                .iter()
-                .filter(|e| e.overlaps(last + chrono::Duration::days(1), until))
-                .map(|e| EventRow {
-                    name: e.name.clone(),
-                    kind: e.kind.label().to_string(),
-                    dates: format!("{} – {}", short_date(e.start), short_date(e.end)),
-                    effect: if f.learned_kinds.iter().any(|k| k == e.kind.as_str()) {
-                        "learned from past events of this kind".to_string()
-                    } else {
-                        match e.expected_uplift {
-                            Some(u) => format!("calendar's expected uplift {:+.0} %", u * 100.0),
-                            None => "none: a new kind without an expected uplift".to_string(),
-                        }
-                    },
-                })
-                .collect();
+        Err(e) => {
+            page.problem = Some(e.to_string());
+            return Ok(Payload::html(page.render()?));
         }
+        Ok(f) => f,
+    };
+    let (Some(mf), Some(node)) = (&mf, node) else {
+        return Ok(Payload::html(page.render()?));
+    };
+    let children = mf.hierarchy.children(platform, region);
+    page.parts = part_rows(&children, &req, horizon, &scenario_name, &shown);
+    let history = &node.history;
+    let last = history.last().map(|h| h.0).unwrap_or_default();
+    // The chart shows the last year of history before the forecast.
+    let recent: Vec<(NaiveDate, f64)> = history
+        .iter()
+        .filter(|h| h.0 >= last - chrono::Duration::days(365))
+        .cloned()
+        .collect();
+    let events = series::events_for(&mf.events, &req);
+    page.chart = Some(chart::forecast_chart(
+        &recent, &f.points, &events, what, &unit,
+    ));
+    page.tiles = outlook_tiles(&f, horizon, &shown);
+    match &f.backtest {
+        Some(a) => {
+            page.worse = a.worse_than_baseline();
+            page.tiles.extend(accuracy_tiles(a));
+            page.accuracy_note = format!(
+                "Measured by {} rolling-origin backtests of {} days on this series' history against seasonal naive (the same weekday a week earlier).",
+                a.origins, a.horizon_days
+            );
+        }
+        None => page.accuracy_note = "The history is too short to measure accuracy.".to_string(),
     }
+    page.months = month_rows(&f.points, &unit, series::peak_metric(req.metric));
+    page.events = event_rows(&events, &f, last, horizon);
     Ok(Payload::html(page.render()?))
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build).await
+    super::render(req, state, &PARAMS, build).await
 }

@@ -23,9 +23,15 @@ use crate::web::state::AppState;
 use crate::web::views::{ChangeView, Viewer};
 use crate::web::{answer, cache_key, Payload};
 
-/// Builds a page from the request's parameters, the catalog and who is
-/// looking (their role decides which actions the page offers).
-pub type BuildPage = fn(&mut DbConnection, &Catalog, &Params, &Viewer) -> Result<Payload, WebError>;
+/// What a page's `build` gets: a connection, the dimension catalog, the
+/// request's parameters (already checked against the page's list) and who
+/// is looking (their role decides which actions the page offers).
+pub struct Page<'a> {
+    pub conn: &'a mut DbConnection,
+    pub catalog: &'a Catalog,
+    pub params: &'a Params,
+    pub viewer: &'a Viewer,
+}
 
 /// Who is looking at the page this request asks for.
 pub fn viewer(req: &HttpRequest, state: &AppState) -> Viewer {
@@ -35,19 +41,32 @@ pub fn viewer(req: &HttpRequest, state: &AppState) -> Viewer {
     )
 }
 
-/// Answers a page request through the cache.
-pub async fn render(
+/// Answers a page request through the cache: refuses parameters the page
+/// does not know (`known`), then builds it in the blocking pool. Errors
+/// come as `E`: an HTML page (`HtmlError`) or the API's JSON (`ApiError`).
+pub async fn render<B, E>(
     req: HttpRequest,
     state: web::Data<AppState>,
-    build: BuildPage,
-) -> Result<HttpResponse, HtmlError> {
+    known: &'static [&'static str],
+    build: B,
+) -> Result<HttpResponse, E>
+where
+    B: FnOnce(Page<'_>) -> Result<Payload, WebError> + Send + 'static,
+    E: From<WebError>,
+{
     let params = Params::parse(req.query_string());
     let viewer = viewer(&req, &state);
     answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        build(conn, catalog, &params, &viewer)
+        params.allow_only(known).map_err(WebError::BadRequest)?;
+        build(Page {
+            conn,
+            catalog,
+            params: &params,
+            viewer: &viewer,
+        })
     })
     .await
-    .map_err(HtmlError)
+    .map_err(E::from)
 }
 
 /// What a form post's work decided: where to send the browser (303), or
@@ -59,7 +78,8 @@ pub enum FormOutcome {
 
 /// Handles a form post: checks the origin, the CSRF token and the size,
 /// runs `work` in the blocking pool as the signed-in user; on `Refused`,
-/// `rerender` rebuilds the page with the message and the entered values. A
+/// `rerender` rebuilds the page (with no query parameters) with the
+/// message and the entered values. A
 /// saved change empties the cache.
 pub async fn post_form<W, R>(
     req: &HttpRequest,
@@ -71,9 +91,7 @@ pub async fn post_form<W, R>(
 ) -> Result<HttpResponse, HtmlError>
 where
     W: FnOnce(&mut DbConnection) -> Result<FormOutcome, WebError> + Send + 'static,
-    R: FnOnce(&mut DbConnection, &Catalog, &Viewer, String) -> Result<Payload, WebError>
-        + Send
-        + 'static,
+    R: FnOnce(Page<'_>, String) -> Result<Payload, WebError> + Send + 'static,
 {
     if body.len() > max_len {
         return Err(HtmlError(WebError::TooLarge(
@@ -95,7 +113,13 @@ where
             FormOutcome::Refused(message) => {
                 let version = crate::db::ingest_runs::data_version(&mut conn)?;
                 let catalog = state.catalog(&mut conn, version)?;
-                Ok(Err(rerender(&mut conn, &catalog, &viewer, message)?))
+                let page = Page {
+                    conn: &mut conn,
+                    catalog: &catalog,
+                    params: &Params::parse(""),
+                    viewer: &viewer,
+                };
+                Ok(Err(rerender(page, message)?))
             }
         }
     })

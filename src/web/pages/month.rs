@@ -4,17 +4,19 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::Tile;
-use crate::db::DbConnection;
 use crate::dims::{self, Platform};
 use crate::money::Micros;
 use crate::report::chart::{self, Bars, Chart};
-use crate::report::month::{month_review, MonthLine, MonthRequest};
+use crate::report::month::{
+    month_review, Drill, MonthLine, MonthRequest, MonthReview, PlatformMonth,
+};
 use crate::report::period::Month;
 use crate::report::{percent_text, Catalog, Change};
 use crate::web::errors::{HtmlError, WebError};
+use crate::web::pages::Page;
 use crate::web::params::{default_month, Params};
 use crate::web::state::AppState;
-use crate::web::views::{money, query_string, short_date, ChangeView, Layout, Viewer};
+use crate::web::views::{money, query_string, short_date, ChangeView, Layout};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 4] = ["month", "platform", "region", "currency"];
@@ -94,18 +96,14 @@ fn row(l: &MonthLine, label: String, href: String, cur: &str) -> RowView {
     }
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let today = crate::clock::today();
+/// The month review a request asks for (shared with the API): a month
+/// (the latest whole one by default), a currency, and an optional platform
+/// or platform and region to drill into.
+pub fn request_from(params: &Params, catalog: &Catalog) -> Result<MonthRequest, WebError> {
     let month = params
         .month("month")
         .map_err(WebError::BadRequest)?
-        .unwrap_or_else(|| default_month(catalog, today));
+        .unwrap_or_else(|| default_month(catalog, crate::clock::today()));
     let currency = params.currency(catalog).map_err(WebError::BadRequest)?;
     let platform = match params.one("platform").map_err(WebError::BadRequest)? {
         None => None,
@@ -123,18 +121,22 @@ fn build(
             "parameter 'region' needs 'platform' too (the drill-down is per platform, or platform and region)".into(),
         ));
     }
-    let review = month_review(
-        conn,
-        &MonthRequest {
-            month,
-            currency: currency.clone(),
-            platform: platform.clone(),
-            region: region.clone(),
-        },
-    )?;
-    let cur = currency.as_str();
-    let prev = month.prev();
-    let link = |m: Month, platform: Option<&str>, region: Option<&str>| {
+    Ok(MonthRequest {
+        month,
+        currency,
+        platform,
+        region,
+    })
+}
+
+/// Links within the Month review, keeping the chosen currency.
+struct Links<'a> {
+    currency: &'a str,
+    default_currency: String,
+}
+
+impl Links<'_> {
+    fn month(&self, m: Month, platform: Option<&str>, region: Option<&str>) -> String {
         let mut pairs = vec![("month", m.to_string())];
         if let Some(p) = platform {
             pairs.push(("platform", p.to_string()));
@@ -142,31 +144,45 @@ fn build(
         if let Some(r) = region {
             pairs.push(("region", r.to_string()));
         }
-        if currency != catalog.default_currency() {
-            pairs.push(("currency", currency.clone()));
+        if self.currency != self.default_currency {
+            pairs.push(("currency", self.currency.to_string()));
         }
         format!("/month?{}", query_string(&pairs))
-    };
+    }
+}
 
-    let platforms: Vec<PlatformView> = review
+fn budget_text(budget: Option<Micros>, cur: &str) -> String {
+    budget.map(|b| money(b, cur)).unwrap_or_else(|| "–".into())
+}
+
+/// The "used" column: the projected month while it runs, the share of
+/// the budget once it is over.
+fn used_text(partial: bool, projected: Micros, used: Option<f64>, cur: &str) -> String {
+    if partial {
+        money(projected, cur)
+    } else {
+        percent_text(used)
+    }
+}
+
+fn platform_views(
+    review: &MonthReview,
+    month: Month,
+    links: &Links,
+    cur: &str,
+) -> Vec<PlatformView> {
+    review
         .platforms
         .iter()
         .map(|p| PlatformView {
             platform: p.platform.clone(),
-            href: link(month, Some(&p.platform), None),
+            href: links.month(month, Some(&p.platform), None),
             billed: money(p.current.billed, cur),
             effective: money(p.current.effective, cur),
             previous: money(p.previous.effective, cur),
             change: ChangeView::of(&p.change, cur),
-            budget: p
-                .budget
-                .map(|b| money(b, cur))
-                .unwrap_or_else(|| "–".into()),
-            used: if review.partial {
-                money(p.projected, cur)
-            } else {
-                percent_text(p.budget_used)
-            },
+            budget: budget_text(p.budget, cur),
+            used: used_text(review.partial, p.projected, p.budget_used, cur),
             over_budget: p.over_budget(),
             regions: p
                 .regions
@@ -176,14 +192,25 @@ fn build(
                         Some(n) => format!("{} · {n}", r.key),
                         None => r.key.clone(),
                     };
-                    row(r, label, link(month, Some(&p.platform), Some(&r.key)), cur)
+                    row(
+                        r,
+                        label,
+                        links.month(month, Some(&p.platform), Some(&r.key)),
+                        cur,
+                    )
                 })
                 .collect(),
         })
-        .collect();
+        .collect()
+}
 
-    let total_budget = review.total_budget;
-    let budget_used = total_budget.and_then(|b| review.total.effective.percent_of(b));
+fn tiles(review: &MonthReview, month: Month, cur: &str) -> Vec<Tile> {
+    let over = if review.projected_over_budget() {
+        "up"
+    } else {
+        "flat"
+    };
+    let gap = review.total.billed - review.total.effective;
     let mut tiles = vec![
         Tile {
             id: "tile-effective",
@@ -192,7 +219,7 @@ fn build(
             note: format!(
                 "{} vs {}",
                 review.total_change.percent_text(),
-                prev.long_name()
+                month.prev().long_name()
             ),
             note_class: review.total_change.direction(),
         },
@@ -200,37 +227,28 @@ fn build(
             id: "tile-billed",
             label: "Billed cost".into(),
             value: money(review.total.billed, cur),
-            note: {
-                let gap = review.total.billed - review.total.effective;
-                if gap.is_zero() {
-                    "equal to effective".to_string()
-                } else {
-                    format!(
-                        "{} vs effective (commitment timing)",
-                        crate::web::views::signed_money(gap, cur)
-                    )
-                }
+            note: if gap.is_zero() {
+                "equal to effective".to_string()
+            } else {
+                format!(
+                    "{} vs effective (commitment timing)",
+                    crate::web::views::signed_money(gap, cur)
+                )
             },
             note_class: "flat",
         },
         Tile {
             id: "tile-budget",
             label: "Budget".into(),
-            value: total_budget
+            value: review
+                .total_budget
                 .map(|b| money(b, cur))
                 .unwrap_or_else(|| "none set".into()),
-            note: match budget_used {
+            note: match review.budget_used() {
                 Some(u) => format!("{u:.1} % used"),
                 None => "no budget for this month".into(),
             },
-            note_class: if total_budget
-                .map(|b| review.total_projected > b)
-                .unwrap_or(false)
-            {
-                "up"
-            } else {
-                "flat"
-            },
+            note_class: over,
         },
     ];
     if review.partial {
@@ -239,114 +257,111 @@ fn build(
             label: "Projected month".into(),
             value: money(review.total_projected, cur),
             note: "at the month-to-date daily rate".into(),
-            note_class: if total_budget
-                .map(|b| review.total_projected > b)
-                .unwrap_or(false)
-            {
-                "up"
-            } else {
-                "flat"
-            },
+            note_class: over,
         });
     }
+    tiles
+}
 
-    // Budget chart: previous month, this month, budget marker per platform.
-    let chart_platforms: Vec<&crate::report::month::PlatformMonth> = review
+/// Per platform: the previous month, this month (projected when partial)
+/// and the budget as a marker.
+fn budget_chart(review: &MonthReview, month: Month, y_label: &str, cur: &str) -> Chart {
+    let shown: Vec<&PlatformMonth> = review
         .platforms
         .iter()
         .filter(|p| p.platform.parse::<Platform>().is_ok())
         .collect();
-    let categories: Vec<String> = chart_platforms.iter().map(|p| p.platform.clone()).collect();
-    let this_label = if review.partial {
-        format!("{} (projected)", month.long_name())
+    let categories: Vec<String> = shown.iter().map(|p| p.platform.clone()).collect();
+    let (this_label, previous_label) = if review.partial {
+        (format!("{} (projected)", month.long_name()), "same days")
     } else {
-        month.long_name()
+        (month.long_name(), "month")
+    };
+    let this_month = |p: &&PlatformMonth| {
+        if review.partial {
+            p.projected
+        } else {
+            p.current.effective
+        }
     };
     let bars = Bars {
         categories: &categories,
         series: vec![
             (
-                format!(
-                    "{} ({})",
-                    prev.long_name(),
-                    if review.partial { "same days" } else { "month" }
-                ),
+                format!("{} ({previous_label})", month.prev().long_name()),
                 (190, 190, 190),
-                chart_platforms
-                    .iter()
-                    .map(|p| p.previous.effective)
-                    .collect(),
+                shown.iter().map(|p| p.previous.effective).collect(),
             ),
             (
                 this_label,
                 (0, 114, 178),
-                chart_platforms
-                    .iter()
-                    .map(|p| {
-                        if review.partial {
-                            p.projected
-                        } else {
-                            p.current.effective
-                        }
-                    })
-                    .collect(),
+                shown.iter().map(this_month).collect(),
             ),
         ],
         targets: Some((
             "Budget".to_string(),
-            chart_platforms.iter().map(|p| p.budget).collect(),
+            shown.iter().map(|p| p.budget).collect(),
         )),
     };
-    let y_label = format!("Effective cost ({cur})");
-    let budget_chart = chart::grouped_bars(&bars, &y_label, cur, chart::Size::Half);
-    let daily_chart = chart::stacked_area(&review.daily, &y_label, cur, chart::Size::Half);
+    chart::grouped_bars(&bars, y_label, cur, chart::Size::Half)
+}
 
-    let drill = review.drill.as_ref().map(|d| {
-        let mut current = crate::report::Amounts::default();
-        let mut previous = Micros::ZERO;
-        for s in &d.services {
-            current += s.current;
-            previous += s.previous.effective;
-        }
-        let title = match &d.region {
+fn drill_view(d: &Drill, month: Month, links: &Links, cur: &str) -> DrillView {
+    let (current, previous) = d.totals();
+    let mut explorer_pairs = vec![
+        ("from", month.first_day().to_string()),
+        ("to", month.last_day().to_string()),
+        ("platform", d.platform.clone()),
+        ("granularity", "day".to_string()),
+        ("group_by", "service".to_string()),
+    ];
+    if let Some(r) = &d.region {
+        explorer_pairs.push(("region", r.clone()));
+    }
+    DrillView {
+        title: match &d.region {
             Some(r) => format!("{} in {r}", d.platform),
             None => d.platform.clone(),
-        };
-        let mut explorer_pairs = vec![
-            ("from", month.first_day().to_string()),
-            ("to", month.last_day().to_string()),
-            ("platform", d.platform.clone()),
-            ("granularity", "day".to_string()),
-            ("group_by", "service".to_string()),
-        ];
-        if let Some(r) = &d.region {
-            explorer_pairs.push(("region", r.clone()));
-        }
-        DrillView {
-            title,
-            close_link: link(month, None, None),
-            explorer_link: format!("/costs?{}", query_string(&explorer_pairs)),
-            services: d
-                .services
-                .iter()
-                .map(|s| {
-                    row(
-                        s,
-                        dims::service_label(&s.key).to_string(),
-                        String::new(),
-                        cur,
-                    )
-                })
-                .collect(),
-            billed: money(current.billed, cur),
-            effective: money(current.effective, cur),
-            previous: money(previous, cur),
-            change: ChangeView::of(&Change::between(current.effective, previous), cur),
-        }
-    });
+        },
+        close_link: links.month(month, None, None),
+        explorer_link: format!("/costs?{}", query_string(&explorer_pairs)),
+        services: d
+            .services
+            .iter()
+            .map(|s| {
+                row(
+                    s,
+                    dims::service_label(&s.key).to_string(),
+                    String::new(),
+                    cur,
+                )
+            })
+            .collect(),
+        billed: money(current.billed, cur),
+        effective: money(current.effective, cur),
+        previous: money(previous, cur),
+        change: ChangeView::of(&Change::between(current.effective, previous), cur),
+    }
+}
 
+fn build(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
+    let request = request_from(params, catalog)?;
+    let review = month_review(conn, &request)?;
+    let MonthRequest {
+        month,
+        currency,
+        platform,
+        region,
+    } = request;
+    let cur = currency.as_str();
+    let links = Links {
+        currency: cur,
+        default_currency: catalog.default_currency(),
+    };
+    let (prev, next) = (month.prev(), month.next());
+    let y_label = format!("Effective cost ({cur})");
     let last = catalog.last_day.map(Month::of);
-    let next = month.next();
     let page = MonthPage {
         layout: Layout::new(&format!("Month review {month}"), "month", catalog, viewer),
         month: month.to_string(),
@@ -354,9 +369,9 @@ fn build(
         previous_name: prev.long_name(),
         previous_short: prev.first_day().format("%b %Y").to_string(),
         next_name: next.long_name(),
-        prev_link: link(prev, platform.as_deref(), region.as_deref()),
+        prev_link: links.month(prev, platform.as_deref(), region.as_deref()),
         next_link: match last {
-            Some(l) if next <= l => Some(link(next, platform.as_deref(), region.as_deref())),
+            Some(l) if next <= l => Some(links.month(next, platform.as_deref(), region.as_deref())),
             _ => None,
         },
         csv_link: format!("/export/monthly.csv?month={month}"),
@@ -366,27 +381,29 @@ fn build(
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),
         data_to: catalog.last_day.map(short_date).unwrap_or_default(),
-        tiles,
-        budget_chart,
-        daily_chart,
-        platforms,
+        tiles: tiles(&review, month, cur),
+        budget_chart: budget_chart(&review, month, &y_label, cur),
+        daily_chart: chart::stacked_area(&review.daily, &y_label, cur, chart::Size::Half),
+        platforms: platform_views(&review, month, &links, cur),
         total_billed: money(review.total.billed, cur),
         total_effective: money(review.total.effective, cur),
         total_previous: money(review.previous_total.effective, cur),
         total_change: ChangeView::of(&review.total_change, cur),
-        total_budget: total_budget
-            .map(|b| money(b, cur))
-            .unwrap_or_else(|| "–".into()),
-        total_used: if review.partial {
-            money(review.total_projected, cur)
-        } else {
-            percent_text(budget_used)
-        },
-        drill,
+        total_budget: budget_text(review.total_budget, cur),
+        total_used: used_text(
+            review.partial,
+            review.total_projected,
+            review.budget_used(),
+            cur,
+        ),
+        drill: review
+            .drill
+            .as_ref()
+            .map(|d| drill_view(d, month, &links, cur)),
     };
     Ok(Payload::html(page.render()?))
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build).await
+    super::render(req, state, &PARAMS, build).await
 }

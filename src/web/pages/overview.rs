@@ -5,17 +5,18 @@ use askama::Template;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{platform_options, CheckOption, LineView, Tile};
-use crate::db::DbConnection;
 use crate::dims::{self, UNALLOCATED};
+use crate::money::Micros;
 use crate::report::chart::{self, Chart};
-use crate::report::overview::{overview, OverviewRequest};
+use crate::report::overview::{overview, BreakdownLine, Overview, OverviewRequest};
 use crate::report::period::Month;
 use crate::report::{percent_text, Catalog, Metric};
 use crate::web::errors::{HtmlError, WebError};
+use crate::web::pages::Page;
 use crate::web::params::{default_month, Params};
 use crate::web::state::AppState;
 use crate::web::views::{
-    money, query_string, range_text, short_date, thousands, ChangeView, Layout, Viewer,
+    money, query_string, range_text, short_date, thousands, ChangeView, Layout,
 };
 use crate::web::Payload;
 
@@ -121,48 +122,43 @@ fn quick_ranges(last: NaiveDate, metric: Metric, platforms: &[String]) -> Vec<(S
     out
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
-    let today = crate::clock::today();
-    let month = default_month(catalog, today);
+/// The overview a request asks for (shared with the API): a range (the
+/// latest whole month by default), a metric, a currency and filters.
+pub fn request_from(params: &Params, catalog: &Catalog) -> Result<OverviewRequest, WebError> {
+    let month = default_month(catalog, crate::clock::today());
     let (from, to) = params
         .range((month.first_day(), month.last_day()))
         .map_err(WebError::BadRequest)?;
-    let metric = params.metric().map_err(WebError::BadRequest)?;
-    let currency = params.currency(catalog).map_err(WebError::BadRequest)?;
-    let platforms = params.platforms().map_err(WebError::BadRequest)?;
-    let regions = params
-        .dimension_values("region")
-        .map_err(WebError::BadRequest)?;
-    let req = OverviewRequest {
+    Ok(OverviewRequest {
         from,
         to,
-        currency: currency.clone(),
-        metric,
-        platforms: platforms.clone(),
-        regions: regions.clone(),
-    };
-    let o = overview(conn, &req)?;
-    let cur = currency.as_str();
-    let metric_word = match metric {
-        Metric::Billed => "billed",
-        Metric::Effective => "effective",
-    };
+        currency: params.currency(catalog).map_err(WebError::BadRequest)?,
+        metric: params.metric().map_err(WebError::BadRequest)?,
+        platforms: params.platforms().map_err(WebError::BadRequest)?,
+        regions: params
+            .dimension_values("region")
+            .map_err(WebError::BadRequest)?,
+    })
+}
 
-    let explorer =
-        |platforms: &[String], regions: &[String], extra: Vec<(&'static str, String)>| {
-            let mut pairs = vec![("from", from.to_string()), ("to", to.to_string())];
-            pairs.extend(platforms.iter().map(|p| ("platform", p.clone())));
-            pairs.extend(regions.iter().map(|r| ("region", r.clone())));
-            pairs.extend(extra);
-            format!("/costs?{}", query_string(&pairs))
-        };
-    let line = |l: &crate::report::overview::BreakdownLine, href: String, label: String| LineView {
+/// Links into the Costs explorer for the overview's range.
+struct ExplorerLinks {
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+impl ExplorerLinks {
+    fn to(&self, platforms: &[String], regions: &[String], group_by: &[&str]) -> String {
+        let mut pairs = vec![("from", self.from.to_string()), ("to", self.to.to_string())];
+        pairs.extend(platforms.iter().map(|p| ("platform", p.clone())));
+        pairs.extend(regions.iter().map(|r| ("region", r.clone())));
+        pairs.extend(group_by.iter().map(|g| ("group_by", g.to_string())));
+        format!("/costs?{}", query_string(&pairs))
+    }
+}
+
+fn line(l: &BreakdownLine, href: String, label: String, cur: &str) -> LineView {
+    LineView {
         key: l.key.clone(),
         label,
         href,
@@ -170,46 +166,51 @@ fn build(
         effective: money(l.current.effective, cur),
         share: percent_text(l.share),
         change: ChangeView::of(&l.change, cur),
-    };
-    let platform_lines: Vec<LineView> = o
+    }
+}
+
+/// The breakdown by platform (each linking to its services) and by
+/// region (each linking to its platforms).
+fn breakdowns(
+    o: &Overview,
+    req: &OverviewRequest,
+    links: &ExplorerLinks,
+    cur: &str,
+) -> (Vec<LineView>, Vec<LineView>) {
+    let platforms = o
         .platforms
         .iter()
         .map(|l| {
-            let href = explorer(
-                std::slice::from_ref(&l.key),
-                &regions,
-                vec![("group_by", "service".to_string())],
-            );
-            line(l, href, l.key.clone())
+            let href = links.to(std::slice::from_ref(&l.key), &req.regions, &["service"]);
+            line(l, href, l.key.clone(), cur)
         })
         .collect();
-    let region_lines: Vec<LineView> = o
+    let regions = o
         .regions
         .iter()
         .map(|l| {
-            let href = explorer(
-                &platforms,
-                std::slice::from_ref(&l.key),
-                vec![("group_by", "platform".to_string())],
-            );
+            let href = links.to(&req.platforms, std::slice::from_ref(&l.key), &["platform"]);
             let label = match dims::region_name(&l.key) {
                 Some(name) => format!("{} · {}", l.key, name),
                 None => l.key.clone(),
             };
-            line(l, href, label)
+            line(l, href, label, cur)
         })
         .collect();
+    (platforms, regions)
+}
 
-    let total = o.total.get(metric);
-    let overall_per_k = o.overall_cost_per_thousand();
-    let tiles = vec![
+fn tiles(o: &Overview, metric: Metric, cur: &str) -> Vec<Tile> {
+    let word = metric_word(metric);
+    let (other_label, other) = match metric {
+        Metric::Effective => ("Billed cost", o.total.billed),
+        Metric::Billed => ("Effective cost", o.total.effective),
+    };
+    vec![
         Tile {
             id: "tile-total",
-            label: format!(
-                "{} cost",
-                metric_word[..1].to_uppercase() + &metric_word[1..]
-            ),
-            value: money(total, cur),
+            label: format!("{} cost", word[..1].to_uppercase() + &word[1..]),
+            value: money(o.total.get(metric), cur),
             note: format!(
                 "{} vs previous period",
                 ChangeView::of(&o.total_change, cur).percent
@@ -218,17 +219,8 @@ fn build(
         },
         Tile {
             id: "tile-other",
-            label: match metric {
-                Metric::Effective => "Billed cost".to_string(),
-                Metric::Billed => "Effective cost".to_string(),
-            },
-            value: money(
-                match metric {
-                    Metric::Effective => o.total.billed,
-                    Metric::Billed => o.total.effective,
-                },
-                cur,
-            ),
+            label: other_label.to_string(),
+            value: money(other, cur),
             note: "what the invoice says vs amortised".to_string(),
             note_class: "flat",
         },
@@ -240,7 +232,7 @@ fn build(
                 "{} without a platform",
                 money(o.unallocated.get(metric), cur)
             ),
-            note_class: if o.unallocated_share.unwrap_or(0.0) > 10.0 {
+            note_class: if o.unallocated_is_high() {
                 "up"
             } else {
                 "flat"
@@ -249,19 +241,25 @@ fn build(
         Tile {
             id: "tile-unit",
             label: "Per 1,000 player-hours".to_string(),
-            value: overall_per_k
+            value: o
+                .overall_cost_per_thousand()
                 .map(|m| money(m, cur))
                 .unwrap_or_else(|| "–".into()),
-            note: format!(
-                "{} player-hours",
-                thousands(o.unit_costs.iter().map(|u| u.player_hours).sum())
-            ),
+            note: format!("{} player-hours", thousands(o.player_hours())),
             note_class: "flat",
         },
-    ];
+    ]
+}
 
-    let movers = o
-        .movers
+fn metric_word(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Billed => "billed",
+        Metric::Effective => "effective",
+    }
+}
+
+fn mover_views(o: &Overview, cur: &str) -> Vec<MoverView> {
+    o.movers
         .iter()
         .map(|m| MoverView {
             platform: m.platform.clone(),
@@ -271,32 +269,38 @@ fn build(
             current: money(m.current, cur),
             change: ChangeView::of(&m.change, cur),
         })
-        .collect();
-    let unit_costs = o
-        .unit_costs
+        .collect()
+}
+
+fn unit_views(o: &Overview, cur: &str) -> Vec<UnitView> {
+    let or_dash = |m: Option<Micros>| m.map(|m| money(m, cur)).unwrap_or_else(|| "–".into());
+    o.unit_costs
         .iter()
         .map(|u| UnitView {
             platform: u.platform.clone(),
             cost: money(u.cost, cur),
             hours: thousands(u.player_hours),
             peak: thousands(u.peak_players as f64),
-            per_k: u
-                .per_thousand_hours
-                .map(|m| money(m, cur))
-                .unwrap_or_else(|| "–".into()),
-            per_k_prev: u
-                .previous_per_thousand_hours
-                .map(|m| money(m, cur))
-                .unwrap_or_else(|| "–".into()),
+            per_k: or_dash(u.per_thousand_hours),
+            per_k_prev: or_dash(u.previous_per_thousand_hours),
         })
-        .collect();
+        .collect()
+}
 
+fn build(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
+    let req = request_from(params, catalog)?;
+    let o = overview(conn, &req)?;
+    let (from, to, metric) = (req.from, req.to, req.metric);
+    let cur = req.currency.as_str();
+    let links = ExplorerLinks { from, to };
+    let (platform_lines, region_lines) = breakdowns(&o, &req, &links, cur);
     let y_label = format!("{} ({cur})", metric.label());
-    let trend = chart::stacked_area(&o.trend, &y_label, cur, chart::Size::Wide);
     let review_month = Month::of(to);
+    let last = catalog.last_day.unwrap_or_else(crate::clock::today);
     let page = OverviewPage {
         layout: Layout::new("Overview", "overview", catalog, viewer),
-        empty: o.total.billed.is_zero() && o.total.effective.is_zero() && o.platforms.is_empty(),
+        empty: o.is_empty(),
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),
         data_to: catalog.last_day.map(short_date).unwrap_or_default(),
@@ -306,40 +310,33 @@ fn build(
         previous_text: range_text(o.previous_from, o.previous_to),
         metric: metric.as_str(),
         metric_label: metric.label(),
-        metric_word,
-        platform_options: platform_options(catalog, &platforms),
-        quick_ranges: quick_ranges(catalog.last_day.unwrap_or(today), metric, &platforms),
-        tiles,
-        trend,
+        metric_word: metric_word(metric),
+        platform_options: platform_options(catalog, &req.platforms),
+        quick_ranges: quick_ranges(last, metric, &req.platforms),
+        tiles: tiles(&o, metric, cur),
+        trend: chart::stacked_area(&o.trend, &y_label, cur, chart::Size::Wide),
         platforms: platform_lines,
         regions: region_lines,
         total_billed: money(o.total.billed, cur),
         total_effective: money(o.total.effective, cur),
         total_change: ChangeView::of(&o.total_change, cur),
-        movers,
-        unit_costs,
+        movers: mover_views(&o, cur),
+        unit_costs: unit_views(&o, cur),
         unallocated_share: percent_text(o.unallocated_share),
         unallocated_amount: money(o.unallocated.get(metric), cur),
-        unallocated_high: o.unallocated_share.unwrap_or(0.0) > 10.0,
-        unallocated_link: explorer(
+        unallocated_high: o.unallocated_is_high(),
+        unallocated_link: links.to(
             &[UNALLOCATED.to_string()],
-            &regions,
-            vec![
-                ("group_by", "service".to_string()),
-                ("group_by", "region".to_string()),
-            ],
+            &req.regions,
+            &["service", "region"],
         ),
         month_link: format!("/month?month={review_month}"),
         month_name: review_month.long_name(),
-        explorer_link: explorer(
-            &platforms,
-            &regions,
-            vec![("group_by", "platform".to_string())],
-        ),
+        explorer_link: links.to(&req.platforms, &req.regions, &["platform"]),
     };
     Ok(Payload::html(page.render()?))
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build).await
+    super::render(req, state, &PARAMS, build).await
 }

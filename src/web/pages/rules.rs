@@ -7,16 +7,15 @@ use askama::Template;
 use chrono::Duration;
 
 use super::FormOutcome;
+use crate::db::allocation_rules;
 use crate::db::resource_costs::{self, UnallocatedResource};
-use crate::db::{allocation_rules, DbConnection};
 use crate::dims::Platform;
 use crate::ingest::allocate::RuleInput;
 use crate::ingest::rules::{self, RulesError};
-use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
-use crate::web::params::Params;
+use crate::web::pages::Page;
 use crate::web::state::AppState;
-use crate::web::views::{money, range_text, Layout, Viewer};
+use crate::web::views::{money, range_text, Layout};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 3] = ["from", "to", "saved"];
@@ -119,14 +118,8 @@ fn unallocated_view(u: &UnallocatedResource) -> UnallocatedView {
     }
 }
 
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-    entered: Option<(Vec<RuleInput>, String)>,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+fn build(page: Page, entered: Option<(Vec<RuleInput>, String)>) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let last = catalog.last_day.unwrap_or_else(crate::clock::today);
     let (from, to) = params
         .range((last - Duration::days(29), last))
@@ -161,10 +154,7 @@ fn build(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, |conn, catalog, params, viewer| {
-        build(conn, catalog, params, viewer, None)
-    })
-    .await
+    super::render(req, state, &PARAMS, |page| build(page, None)).await
 }
 
 /// Reads the posted form: rows `r{i}_kind`, `r{i}_pattern`,
@@ -239,15 +229,7 @@ pub async fn save(
             Err(RulesError::Invalid(e)) => Ok(FormOutcome::Refused(e.to_string())),
             Err(RulesError::Db(e)) => Err(e.into()),
         },
-        move |conn, catalog, viewer, message| {
-            build(
-                conn,
-                catalog,
-                &Params::parse(""),
-                viewer,
-                Some((entered, message)),
-            )
-        },
+        move |page, message| build(page, Some((entered, message))),
     )
     .await
 }

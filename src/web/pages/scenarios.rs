@@ -5,19 +5,18 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::NaiveDate;
 
 use crate::db::DbConnection;
-use crate::forecast::capacity::{self, Policy, RegionPlan};
-use crate::forecast::run::{self, RunError};
+use crate::forecast::capacity;
+use crate::forecast::compare::{compare, Outcome};
+use crate::forecast::run::RunError;
 use crate::forecast::scenario::{parse_scenario, Scenario};
-use crate::forecast::series::Metric;
 use crate::report::chart::{line_chart, Chart, Line};
-use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
+use crate::web::pages::Page;
 use crate::web::params::Params;
 use crate::web::state::AppState;
-use crate::web::views::{query_string, short_date, thousands, Layout, Viewer};
+use crate::web::views::{query_string, rounded_money, short_date, thousands, Layout};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 3] = ["horizon", "target", "launch_buffer"];
@@ -96,56 +95,8 @@ struct ScenariosPage {
     more: usize,
 }
 
-/// One scenario's figures (or the plan of record's).
-struct Outcome {
-    cost: (f64, f64, f64),
-    peak: (f64, Option<NaiveDate>),
-    daily_players: Vec<(NaiveDate, f64)>,
-    plans: Vec<RegionPlan>,
-}
-
-fn outcome(
-    conn: &mut DbConnection,
-    cost_inputs: &run::Inputs,
-    ccu_inputs: &run::Inputs,
-    scenario: Option<&Scenario>,
-    policy: &Policy,
-) -> Result<Outcome, RunError> {
-    let horizon = policy.horizon_days;
-    let cost = run::compute(cost_inputs, horizon, scenario, true)?;
-    let ccu = run::compute(ccu_inputs, horizon, scenario, true)?;
-    let total = |h: &crate::forecast::hierarchy::Hierarchy| {
-        h.find(None, None)
-            .map(|n| n.forecast.points.clone())
-            .unwrap_or_default()
-    };
-    let cost_points = total(&cost.hierarchy);
-    let players = total(&ccu.hierarchy);
-    let peak = players.iter().fold((0.0, None), |best, p| {
-        if p.mean > best.0 {
-            (p.mean, Some(p.date))
-        } else {
-            best
-        }
-    });
-    let (plans, _) = capacity::plan(conn, &ccu.hierarchy, &ccu.events, policy)?;
-    Ok(Outcome {
-        cost: cost_points.iter().fold((0.0, 0.0, 0.0), |a, p| {
-            (a.0 + p.mean, a.1 + p.lower80, a.2 + p.upper80)
-        }),
-        peak,
-        daily_players: players.iter().map(|p| (p.date, p.mean)).collect(),
-        plans,
-    })
-}
-
-fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+fn build(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let policy = super::capacity::policy_from(params, 180)?;
     let horizon = policy.horizon_days;
     let stored = crate::db::scenarios::all(conn)?;
@@ -186,87 +137,35 @@ fn build(
         problem: None,
         more,
     };
-    let cost_inputs = run::load_inputs(conn, Metric::Cost)?;
-    let ccu_inputs = run::load_inputs(conn, Metric::Ccu)?;
-    let currency = cost_inputs.unit.clone();
-    let money = |v: f64| match crate::money::currency_symbol(&currency) {
-        Some(s) => format!("{s}{}", thousands(v)),
-        None => format!("{} {currency}", thousands(v)),
-    };
-    let base = match outcome(conn, &cost_inputs, &ccu_inputs, None, &policy) {
-        Ok(o) => o,
+    let comparison = match compare(conn, &scenarios, &policy) {
+        Ok(c) => c,
         Err(RunError::Db(e)) => return Err(e.into()),
         Err(e) => {
             page.problem = Some(e.to_string());
             return Ok(Payload::html(page.render()?));
         }
     };
-    let mut outcomes: Vec<(String, Option<&Scenario>, Outcome)> =
-        vec![("Plan of record".to_string(), None, base)];
-    for s in &scenarios {
-        match outcome(conn, &cost_inputs, &ccu_inputs, Some(s), &policy) {
-            Ok(o) => outcomes.push((s.name.clone(), Some(s), o)),
-            Err(RunError::Db(e)) => return Err(e.into()),
-            Err(e) => {
-                if let Some(card) = page.cards.iter_mut().find(|c| c.name == s.name) {
-                    card.problem = Some(e.to_string());
-                }
-            }
+    for (name, problem) in &comparison.failed {
+        if let Some(card) = page.cards.iter_mut().find(|c| &c.name == name) {
+            card.problem = Some(problem.clone());
         }
     }
-    let base_cost = outcomes[0].2.cost.0;
-    for (name, scenario, o) in &outcomes {
-        let short: Vec<&RegionPlan> = o.plans.iter().filter(|p| p.short_on.is_some()).collect();
-        page.columns.push(Column {
-            name: name.clone(),
-            href: format!(
-                "/forecast?{}",
-                query_string(&[
-                    ("metric", "ccu".to_string()),
-                    ("horizon", horizon.to_string()),
-                    (
-                        "scenario",
-                        scenario.map(|s| s.name.clone()).unwrap_or_default()
-                    ),
-                ])
-            ),
-            cost: money(o.cost.0),
-            cost_range: format!("{} – {}", money(o.cost.1), money(o.cost.2)),
-            cost_delta: if scenario.is_none() {
-                "—".to_string()
-            } else {
-                let d = o.cost.0 - base_cost;
-                format!("{}{}", if d >= 0.0 { "+" } else { "−" }, money(d.abs()))
-            },
-            peak_players: thousands(o.peak.0),
-            peak_day: o.peak.1.map(short_date).unwrap_or_default(),
-            short_regions: format!("{} of {}", short.len(), o.plans.len()),
-            first_short: short
-                .first()
-                .and_then(|p| {
-                    p.short_on
-                        .map(|d| format!("{} on {}", p.region, short_date(d)))
-                })
-                .unwrap_or_else(|| "none".to_string()),
-            instances: format!(
-                "{:.0}",
-                o.plans.iter().map(|p| p.required_instances).sum::<f64>()
-            ),
-            extra_cost: money(o.plans.iter().map(|p| p.extra_cost).sum()),
-        });
-    }
-    let mut region_names: Vec<String> = outcomes
+    let currency = comparison.currency.as_str();
+    let money = |v: f64| rounded_money(v, currency);
+    let base_cost = comparison.outcomes[0].cost.0;
+    page.columns = comparison
+        .outcomes
         .iter()
-        .flat_map(|o| o.2.plans.iter().map(|p| p.region.clone()))
+        .map(|o| column(o, horizon, base_cost, &money))
         .collect();
-    region_names.sort();
-    region_names.dedup();
-    page.regions = region_names
+    page.regions = comparison
+        .regions()
         .into_iter()
         .map(|region| RegionRow {
-            cells: outcomes
+            cells: comparison
+                .outcomes
                 .iter()
-                .map(|o| match o.2.plans.iter().find(|p| p.region == region) {
+                .map(|o| match o.plan_for(&region) {
                     Some(p) => (
                         format!(
                             "{:.0} of {:.0}{}, {} extra",
@@ -285,23 +184,62 @@ fn build(
             region,
         })
         .collect();
-    let lines: Vec<Line> = outcomes
+    let lines: Vec<Line> = comparison
+        .outcomes
         .iter()
-        .map(|(name, _, o)| Line {
-            label: name.clone(),
+        .map(|o| Line {
+            label: outcome_name(o).to_string(),
             points: o.daily_players.clone(),
         })
         .collect();
     page.chart = Some(line_chart(
         &lines,
         None,
-        &ccu_inputs.calendar,
+        &comparison.calendar,
         "Peak concurrent players",
         "",
     ));
     Ok(Payload::html(page.render()?))
 }
 
+fn outcome_name(o: &Outcome) -> &str {
+    o.scenario.as_deref().unwrap_or("Plan of record")
+}
+
+/// One outcome's column: cost against the plan of record, peak players
+/// and the capacity it needs.
+fn column(o: &Outcome, horizon: i64, base_cost: f64, money: &dyn Fn(f64) -> String) -> Column {
+    let short = o.short();
+    Column {
+        name: outcome_name(o).to_string(),
+        href: format!(
+            "/forecast?{}",
+            query_string(&[
+                ("metric", "ccu".to_string()),
+                ("horizon", horizon.to_string()),
+                ("scenario", o.scenario.clone().unwrap_or_default()),
+            ])
+        ),
+        cost: money(o.cost.0),
+        cost_range: format!("{} – {}", money(o.cost.1), money(o.cost.2)),
+        cost_delta: if o.scenario.is_none() {
+            "—".to_string()
+        } else {
+            let d = o.cost.0 - base_cost;
+            format!("{}{}", if d >= 0.0 { "+" } else { "−" }, money(d.abs()))
+        },
+        peak_players: thousands(o.peak.0),
+        peak_day: o.peak.1.map(short_date).unwrap_or_default(),
+        short_regions: format!("{} of {}", short.len(), o.plans.len()),
+        first_short: match capacity::first_short(&o.plans) {
+            Some((region, day)) => format!("{region} on {}", short_date(day)),
+            None => "none".to_string(),
+        },
+        instances: format!("{:.0}", o.required_instances()),
+        extra_cost: money(o.extra_cost()),
+    }
+}
+
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    super::render(req, state, build).await
+    super::render(req, state, &PARAMS, build).await
 }

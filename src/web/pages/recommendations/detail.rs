@@ -97,15 +97,8 @@ pub(super) fn option_row(
     }
 }
 
-pub(super) fn build_detail(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    let mut known: Vec<&str> = PARAMS.to_vec();
-    known.extend(["id", "what_if", "option"]);
-    params.allow_only(&known).map_err(WebError::BadRequest)?;
+pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let id = params
         .one("id")
         .map_err(WebError::BadRequest)?
@@ -249,5 +242,5 @@ pub async fn detail(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HtmlError> {
-    crate::web::pages::render(req, state, build_detail).await
+    crate::web::pages::render(req, state, &DETAIL_PARAMS, build_detail).await
 }

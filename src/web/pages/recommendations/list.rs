@@ -77,13 +77,14 @@ pub(super) fn scope_text(r: &Recommendation) -> String {
     }
 }
 
-pub(super) fn build(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    viewer: &Viewer,
-) -> Result<Payload, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
+/// The values of a scope's part, sorted, without "all".
+fn distinct_scopes<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let set: std::collections::BTreeSet<&String> = values.filter(|v| *v != "all").collect();
+    set.into_iter().cloned().collect()
+}
+
+pub(super) fn build(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let options = fleet_options(params)?;
     let f = filters(params)?;
     let r = review(conn, &options)?;
@@ -173,20 +174,8 @@ pub(super) fn build(
             }
         })
         .collect();
-    let mut platforms: Vec<String> = all
-        .iter()
-        .map(|x| x.scope.platform.clone())
-        .filter(|p| p != "all")
-        .collect();
-    platforms.sort();
-    platforms.dedup();
-    let mut regions: Vec<String> = all
-        .iter()
-        .map(|x| x.scope.region.clone())
-        .filter(|p| p != "all")
-        .collect();
-    regions.sort();
-    regions.dedup();
+    let platforms = distinct_scopes(all.iter().map(|x| &x.scope.platform));
+    let regions = distinct_scopes(all.iter().map(|x| &x.scope.region));
     let mut kinds = vec![
         (
             "rightsizing".to_string(),
@@ -237,12 +226,8 @@ pub(super) fn build(
     Ok(Payload::html(page.render()?))
 }
 
-pub(super) fn build_csv(
-    conn: &mut DbConnection,
-    _: &Catalog,
-    params: &Params,
-    _: &Viewer,
-) -> Result<Payload, WebError> {
+pub(super) fn build_csv(page: Page) -> Result<Payload, WebError> {
+    let (conn, params) = (page.conn, page.params);
     let shown = shown(conn, params)?;
     Ok(Payload::csv(
         "finops-recommendations.csv".to_string(),
@@ -251,26 +236,21 @@ pub(super) fn build_csv(
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    crate::web::pages::render(req, state, build).await
+    crate::web::pages::render(req, state, &PARAMS, build).await
 }
 
 pub async fn csv(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     let st = state.clone();
-    let response = crate::web::pages::render(req.clone(), state, build_csv).await?;
+    let response =
+        crate::web::pages::render::<_, HtmlError>(req.clone(), state, &PARAMS, build_csv).await?;
     crate::web::audit_export(&st, &req, "recommendations CSV".to_string())
         .await
         .map_err(HtmlError)?;
     Ok(response)
 }
 
-// ---- detail ----
-
-pub(super) fn build_json(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    params: &Params,
-    _: &str,
-) -> Result<Payload, WebError> {
+fn build_json(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, params) = (page.conn, page.catalog, page.params);
     let shown = shown(conn, params)?;
     Payload::json(&serde_json::json!({
         "totals": output::totals(&shown, &catalog.default_currency()),
@@ -284,12 +264,5 @@ pub async fn json(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, crate::web::errors::ApiError> {
-    let params = Params::parse(req.query_string());
-    crate::web::answer(
-        state.into_inner(),
-        crate::web::cache_key(&req),
-        move |conn, catalog| build_json(conn, catalog, &params, ""),
-    )
-    .await
-    .map_err(crate::web::errors::ApiError)
+    crate::web::pages::render(req, state, &PARAMS, build_json).await
 }

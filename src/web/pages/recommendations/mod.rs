@@ -20,7 +20,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::NaiveDate;
 
-use super::Tile;
+use super::{Page, Tile};
 use crate::db::DbConnection;
 use crate::money::Micros;
 use crate::recommend::fleet::FleetOptions;
@@ -30,11 +30,10 @@ use crate::recommend::rightsizing::Decision;
 use crate::recommend::run::{self, Commitments, RecommendError, Rightsizing};
 use crate::recommend::{Kind, Recommendation, Status};
 use crate::report::chart::{line_chart, Chart, Line};
-use crate::report::Catalog;
 use crate::web::errors::{HtmlError, WebError};
-use crate::web::params::Params;
+use crate::web::params::{joined, Params};
 use crate::web::state::AppState;
-use crate::web::views::{Layout, Viewer};
+use crate::web::views::Layout;
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 11] = [
@@ -50,6 +49,10 @@ pub const PARAMS: [&str; 11] = [
     "across_families",
     "event_window",
 ];
+
+/// The detail page takes the list's filters (to link back) plus which
+/// recommendation, what-if and purchase option.
+pub const DETAIL_PARAMS: [&str; 14] = joined(&PARAMS, &["id", "what_if", "option"]);
 
 const SORTS: [(&str, &str); 5] = [
     ("savings", "Saves / month"),
@@ -257,7 +260,6 @@ fn query(params: &Params, set: &[(&str, &str)]) -> String {
 /// The recommendations a request's filters and sort select (the CSV and
 /// the JSON API).
 fn shown(conn: &mut DbConnection, params: &Params) -> Result<Vec<Recommendation>, WebError> {
-    params.allow_only(&PARAMS).map_err(WebError::BadRequest)?;
     let options = fleet_options(params)?;
     let f = filters(params)?;
     let r = review(conn, &options)?;
