@@ -121,9 +121,10 @@ pub fn run(conn: &mut DbConnection, args: &ForecastArgs) -> Result<(), CliError>
                 }
                 out.push('\n');
             }
+            let title = format!("{} ({})", describe(&req), h.unit);
             out.push_str(&table(
-                &req,
-                &h.unit,
+                &title,
+                req.metric,
                 &node.history,
                 &events,
                 &node.forecast,
@@ -192,52 +193,105 @@ fn describe(req: &SeriesRequest) -> String {
 
 fn csv_rows(metric: Metric, platform: &str, region: &str, f: &SeriesForecast) -> String {
     let mut out = String::new();
-    for p in series::reported_points(&f.points, series::peak_metric(metric)) {
+    for p in series::reported_points(f, series::peak_metric(metric)) {
         out.push_str(&format!(
-            "{platform},{region},{},{},{:.2},{:.2},{:.2},{:.2},{:.2}\r\n",
-            p.date, p.period, p.mean, p.lower80, p.upper80, p.lower95, p.upper95
+            "{platform},{region},{},{},{},{},{},{},{}\r\n",
+            p.date,
+            p.period,
+            csv_number(p.mean),
+            csv_number(p.lower80),
+            csv_number(p.upper80),
+            csv_number(p.lower95),
+            csv_number(p.upper95)
         ));
     }
     out
 }
 
+/// A number for CSV: six significant decimals at most, no trailing zeros.
+fn csv_number(v: f64) -> String {
+    let text = format!("{v:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// Every step of a file's forecast, as CSV.
 fn csv(f: &SeriesForecast) -> String {
     let mut out = String::from("date,period,mean,lower80,upper80,lower95,upper95\r\n");
-    for p in series::reported_points(&f.points, false) {
+    for p in &f.points {
         out.push_str(&format!(
-            "{},{},{:.2},{:.2},{:.2},{:.2},{:.2}\r\n",
-            p.date, p.period, p.mean, p.lower80, p.upper80, p.lower95, p.upper95
+            "{},{},{},{},{},{},{}\r\n",
+            p.date,
+            f.frequency.as_str(),
+            csv_number(p.mean),
+            csv_number(p.lower80),
+            csv_number(p.upper80),
+            csv_number(p.lower95),
+            csv_number(p.upper95)
         ));
     }
     out
+}
+
+/// A value with the digits that matter: whole numbers from 1,000 up, then
+/// more decimals the smaller it is (a log-scale value of 7.42 is not "7").
+pub fn value_text(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 0.1 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.5}")
+    }
 }
 
 fn table(
-    req: &SeriesRequest,
-    unit: &str,
+    title: &str,
+    metric: Metric,
     history: &[(chrono::NaiveDate, f64)],
     events: &[crate::calendar::CalendarEvent],
     f: &SeriesForecast,
 ) -> String {
+    let step = f.frequency.as_str();
     let mut out = format!(
-        "Forecast of {} ({unit}), from {} days of history to {}\n",
-        describe(req),
+        "Forecast of {title}, from {} {step}s of history to {}\n",
         history.len(),
         history.last().map(|h| h.0.to_string()).unwrap_or_default()
     );
     match &f.backtest {
-        Some(a) => out.push_str(&format!(
-            "Backtest ({} origins, {} days ahead): MASE {:.2} (seasonal naive {:.2}){}, WAPE {:.1} %, 80 % interval covered {:.0} %, 95 % covered {:.0} %\n",
-            a.origins,
-            a.horizon_days,
-            a.mase,
-            a.baseline_mase,
-            if a.worse_than_baseline() { " WORSE THAN THE BASELINE" } else { "" },
-            a.wape * 100.0,
-            a.coverage80 * 100.0,
-            a.coverage95 * 100.0
+        Some(a) => {
+            out.push_str(&format!(
+                "Method: {} (least backtest error of: {})\n",
+                a.method.label(),
+                a.candidates
+                    .iter()
+                    .map(|c| format!("{} {:.2}", c.method.label(), c.mase))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            out.push_str(&format!(
+                "Held-out backtest ({} windows of {}, not overlapping): MASE {:.2} (seasonal naive {:.2}){}, WAPE {:.1} %, 80 % band covered {:.0} %, 95 % covered {:.0} %\n",
+                a.origins,
+                a.reach_text(),
+                a.mase,
+                a.baseline_mase,
+                if a.worse_than_baseline() { " WORSE THAN THE BASELINE" } else { "" },
+                a.wape * 100.0,
+                a.coverage80 * 100.0,
+                a.coverage95 * 100.0
+            ));
+        }
+        None => out.push_str(&format!(
+            "Method: {}; the history is too short to measure accuracy (bands from the fit's residuals)\n",
+            f.method.map(|m| m.label()).unwrap_or("none")
         )),
-        None => out.push_str("Backtest: the history is too short to measure accuracy\n"),
     }
     out.push_str(&format!(
         "Event effects learned from history: {}\n\n",
@@ -249,9 +303,14 @@ fn table(
     ));
     out.push_str(&format!(
         "{:<10} {:<5} {:>14} {:>29} {:>29}  events\n",
-        "date", "per", "mean", "80 % interval", "95 % interval"
+        "date", "per", "mean", "80 % band", "95 % band"
     ));
-    for p in series::reported_points(&f.points, series::peak_metric(req.metric)) {
+    let rows = if f.frequency == crate::forecast::Frequency::Day {
+        series::reported_points(f, series::peak_metric(metric))
+    } else {
+        series::reported_points_each(f)
+    };
+    for p in rows {
         let end = if p.period == "month" {
             p.date
                 .checked_add_months(chrono::Months::new(1))
@@ -266,14 +325,14 @@ fn table(
             .map(|e| e.name.as_str())
             .collect();
         out.push_str(&format!(
-            "{:<10} {:<5} {:>14.0} {:>14.0} – {:<12.0} {:>14.0} – {:<12.0}  {}\n",
+            "{:<10} {:<5} {:>14} {:>14} – {:<12} {:>14} – {:<12}  {}\n",
             p.date,
             p.period,
-            p.mean,
-            p.lower80,
-            p.upper80,
-            p.lower95,
-            p.upper95,
+            value_text(p.mean),
+            value_text(p.lower80),
+            value_text(p.upper80),
+            value_text(p.lower95),
+            value_text(p.upper95),
             names.join("; ")
         ));
     }
@@ -281,7 +340,8 @@ fn table(
 }
 
 /// `finops forecast --series-csv FILE [--calendar FILE]`: a series from a
-/// file, no database.
+/// file, no database. Daily, weekly or monthly (told from the dates); the
+/// horizon is `--horizon-days` in the file's steps, rounded up.
 pub fn run_file(args: &ForecastArgs) -> Result<(), CliError> {
     let Some(path) = &args.series_csv else {
         return Err(CliError::BadInput(
@@ -298,6 +358,9 @@ pub fn run_file(args: &ForecastArgs) -> Result<(), CliError> {
     let text =
         std::fs::read_to_string(path).map_err(|e| CliError::BadInput(format!("{label}: {e}")))?;
     let history = read_series(&label, &text)?;
+    let dates: Vec<chrono::NaiveDate> = history.iter().map(|(d, _)| *d).collect();
+    let freq = crate::forecast::frequency::detect(&dates)
+        .map_err(|e| CliError::BadInput(format!("{label}: {e}")))?;
     let events = match &args.calendar {
         None => Vec::new(),
         Some(c) => {
@@ -312,35 +375,51 @@ pub fn run_file(args: &ForecastArgs) -> Result<(), CliError> {
         log: !args.linear,
         ..ModelOptions::default()
     };
-    let f = forecast::forecast(&history, &events, args.horizon_days, &options)
+    let steps = freq.steps_for_days(args.horizon_days);
+    let f = forecast::forecast_steps(&history, &events, steps, freq, &options)
         .map_err(|e| CliError::BadInput(format!("{label}: {e}")))?;
-    let req = SeriesRequest {
-        metric: Metric::Cost,
-        platform: None,
-        region: None,
-    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| label.clone());
     let text = match args.format {
         OutputFormat::Json => {
-            let mut value = series::forecast_json(&req, "", &f);
-            value["series"][0]["metric"] = serde_json::Value::String(label.clone());
-            // Every day, not months: a file's series is for comparison.
-            value["series"][0]["points"] = serde_json::to_value(&f.points).unwrap_or_default();
+            let value = serde_json::json!({
+                "series": [{
+                    "file": label,
+                    "frequency": freq.as_str(),
+                    "method": f.method,
+                    "backtest": f.backtest,
+                    "learned_event_kinds": f.learned_kinds,
+                    // Every step: a file's series is for comparison.
+                    "points": f.points,
+                }]
+            });
             format!(
                 "{}\n",
                 serde_json::to_string_pretty(&value).unwrap_or_default()
             )
         }
         OutputFormat::Csv => csv(&f),
-        OutputFormat::Table => table(&req, "", &history, &events, &f),
+        OutputFormat::Table => table(
+            &format!("{name} ({} values)", freq.as_str()),
+            Metric::Cost,
+            &history,
+            &events,
+            &f,
+        ),
     };
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| CliError::Runtime(format!("standard output: {e}")))
 }
 
-/// `date,value` rows after a header; errors name the line.
+/// `date,value` rows after a header, any line ends (LF, CRLF or CR);
+/// errors name the line. Rows out of date order or a date given twice
+/// are refused, naming both lines.
 fn read_series(label: &str, text: &str) -> Result<Vec<(chrono::NaiveDate, f64)>, CliError> {
-    let mut out = Vec::new();
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out: Vec<(chrono::NaiveDate, f64, usize)> = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let line = line.trim();
         if line.is_empty() {
@@ -369,7 +448,25 @@ fn read_series(label: &str, text: &str) -> Result<Vec<(chrono::NaiveDate, f64)>,
                     i + 1
                 ))
             })?;
-        out.push((day, value));
+        if let Some((prev, _, prev_line)) = out.last() {
+            if day <= *prev {
+                let what = if day == *prev {
+                    "repeats the date of"
+                } else {
+                    "comes before the date of"
+                };
+                return Err(CliError::BadInput(format!(
+                    "{label}: line {}, column 1: {day} {what} line {prev_line} ({prev}); the rows must be in date order, one per date",
+                    i + 1
+                )));
+            }
+        }
+        out.push((day, value, i + 1));
     }
-    Ok(out)
+    if out.is_empty() {
+        return Err(CliError::BadInput(format!(
+            "{label}: no rows after the header (expected date,value)"
+        )));
+    }
+    Ok(out.into_iter().map(|(d, v, _)| (d, v)).collect())
 }

@@ -130,11 +130,7 @@ impl Hierarchy {
                     region: Some(to.to_string()),
                     history: Vec::new(),
                     base_mean: vec![0.0; taken.len()],
-                    forecast: SeriesForecast {
-                        points: taken,
-                        backtest: None,
-                        learned_kinds: Vec::new(),
-                    },
+                    forecast: SeriesForecast::plain(taken),
                     problem: Some(format!("a new region: {:.0} % of {from}", share * 100.0)),
                 }),
             }
@@ -146,11 +142,7 @@ impl Hierarchy {
                 region: Some(to.to_string()),
                 history: Vec::new(),
                 base_mean: vec![0.0; template.len()],
-                forecast: SeriesForecast {
-                    points: template.iter().map(|p| scaled(p, 0.0)).collect(),
-                    backtest: None,
-                    learned_kinds: Vec::new(),
-                },
+                forecast: SeriesForecast::plain(template.iter().map(|p| scaled(p, 0.0)).collect()),
                 problem: Some(format!("a new region: {:.0} % of {from}", share * 100.0)),
             });
         }
@@ -267,8 +259,8 @@ struct Base {
 fn flat(history: &[(NaiveDate, f64)], last: NaiveDate, horizon: i64) -> SeriesForecast {
     let recent: Vec<f64> = history.iter().rev().take(7).map(|p| p.1).collect();
     let mean = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
-    SeriesForecast {
-        points: (1..=horizon)
+    SeriesForecast::plain(
+        (1..=horizon)
             .map(|h| Point {
                 date: last + chrono::Duration::days(h),
                 mean,
@@ -278,9 +270,7 @@ fn flat(history: &[(NaiveDate, f64)], last: NaiveDate, horizon: i64) -> SeriesFo
                 upper95: mean * 2.0,
             })
             .collect(),
-        backtest: None,
-        learned_kinds: Vec::new(),
-    }
+    )
 }
 
 fn base_forecast(
@@ -476,11 +466,7 @@ pub fn forecast_hierarchy(
                 platform,
                 region,
                 history,
-                forecast: SeriesForecast {
-                    points,
-                    backtest: base.forecast.backtest,
-                    learned_kinds: base.forecast.learned_kinds,
-                },
+                forecast: base.forecast.with_points(points),
                 base_mean,
                 problem: base.problem,
             }

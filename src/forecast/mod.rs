@@ -1,33 +1,39 @@
-//! Forecasts of daily series (cost, peak concurrent players, capacity) that
-//! know the marketing calendar, with prediction intervals and measured
-//! accuracy.
+//! Forecasts of series (cost, peak concurrent players, capacity, or a
+//! file a user brings; daily, weekly or monthly) that know the marketing
+//! calendar, with prediction intervals and measured accuracy.
 //!
-//! Method: a regression on log(1 + y) with a piecewise-linear trend
-//! (changepoints shrunk towards a straight line), weekly and yearly Fourier
-//! terms, and per-kind event effects learned from past events (ramp
-//! before, level and launch spike during, tail after); kinds never seen
-//! use the calendar's expected uplift. Fitted by ridge regression in
-//! milliseconds, with nothing to download. Intervals are the empirical
-//! quantiles of rolling-origin backtest errors per horizon bucket, so
-//! their coverage is what was measured. Why this over Prophet-style
-//! sampling or ARIMA: the event effects are the point for a game, they
-//! need explicit features, and a linear model with them fits every series
-//! of a planning page in well under a second.
+//! Four candidates forecast each series (`select`): a regression on
+//! log(1 + y) with a piecewise-linear trend, weekly and yearly Fourier
+//! terms and per-kind event effects learned from past events (`model`);
+//! damped-trend exponential smoothing (`ets`); seasonal naive; and the
+//! average of the first two. The one with the least error on backtest
+//! windows that do not overlap is used, so a series gets the simple
+//! baseline when nothing beats it on its own history. Intervals are
+//! conformal (the centred backtest errors' quantiles per horizon), and
+//! every accuracy figure shown is measured on windows that chose nothing
+//! and calibrated nothing. Bands of totals (a month, the next 30 days)
+//! come from sample paths (`paths`), not sums of daily quantiles.
 
 pub mod accuracy;
 pub mod capacity;
 pub mod compare;
+pub mod ets;
+pub mod frequency;
 pub mod hierarchy;
 pub mod linalg;
 pub mod model;
+pub mod paths;
 pub mod run;
 pub mod scenario;
+pub mod select;
 pub mod series;
 
 use chrono::NaiveDate;
 
 pub use accuracy::Accuracy;
+pub use frequency::Frequency;
 use model::ModelOptions;
+pub use select::Method;
 
 use crate::calendar::CalendarEvent;
 
@@ -49,21 +55,65 @@ pub struct SeriesForecast {
     pub backtest: Option<Accuracy>,
     /// Event kinds whose effect was learned from this history.
     pub learned_kinds: Vec<String>,
+    /// The candidate the forecast uses (`None`: not a model's forecast,
+    /// such as a new region's share in a scenario).
+    pub method: Option<Method>,
+    pub frequency: Frequency,
+    /// How much one step's error says about the next (for the bands of
+    /// totals).
+    pub rho: f64,
 }
 
 impl SeriesForecast {
-    /// The first `days` days summed: mean and the sums of the 80 % bounds.
-    pub fn total(&self, days: usize) -> (f64, f64, f64) {
-        self.points.iter().take(days).fold((0.0, 0.0, 0.0), |a, p| {
-            (a.0 + p.mean, a.1 + p.lower80, a.2 + p.upper80)
-        })
+    /// Points that no model made (a fallback, a scenario's new region).
+    pub fn plain(points: Vec<Point>) -> SeriesForecast {
+        SeriesForecast {
+            points,
+            backtest: None,
+            learned_kinds: Vec::new(),
+            method: None,
+            frequency: Frequency::Day,
+            rho: 0.5,
+        }
     }
 
-    /// The highest daily mean of the first `days` days.
-    pub fn peak(&self, days: usize) -> f64 {
+    /// The same forecast with other points (reconciled, scaled).
+    pub fn with_points(&self, points: Vec<Point>) -> SeriesForecast {
+        SeriesForecast {
+            points,
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn from_parts(
+        points: Vec<Point>,
+        assessment: Option<select::Assessment>,
+        method: Method,
+        frequency: Frequency,
+        rho: f64,
+        learned_kinds: Vec<String>,
+    ) -> SeriesForecast {
+        SeriesForecast {
+            points,
+            backtest: assessment.map(|a| Accuracy::new(method, a, frequency)),
+            learned_kinds,
+            method: Some(method),
+            frequency,
+            rho,
+        }
+    }
+
+    /// The total of the first `steps` points and its bands (from sample
+    /// paths: quantiles do not add).
+    pub fn total(&self, steps: usize) -> paths::Band {
+        paths::total_band(&self.points, self.rho, steps)
+    }
+
+    /// The highest mean of the first `steps` points.
+    pub fn peak(&self, steps: usize) -> f64 {
         self.points
             .iter()
-            .take(days)
+            .take(steps)
             .map(|p| p.mean)
             .fold(0.0, f64::max)
     }
@@ -73,16 +123,23 @@ impl SeriesForecast {
 pub enum ForecastError {
     #[error("the series has {0} days of history; a forecast needs at least 28")]
     TooShort(usize),
+    #[error("the series has {have} {step}s of history; a forecast needs at least {need}")]
+    TooFew {
+        have: usize,
+        need: usize,
+        step: &'static str,
+    },
     #[error("the model could not be fitted to this series")]
     Singular,
 }
 
-/// Rolling origins per backtest (a quarter of the horizon apart).
-pub const ORIGINS: usize = 20;
-
-/// Backtest horizon for a requested horizon and history length.
-fn backtest_horizon(horizon: i64, history_days: usize) -> i64 {
-    horizon.clamp(7, 90).min((history_days as i64 / 4).max(7))
+/// Fewest values a series needs for a forecast.
+pub fn min_points(freq: Frequency) -> usize {
+    match freq {
+        Frequency::Day => 28,
+        Frequency::Week => 16,
+        Frequency::Month => 12,
+    }
 }
 
 /// Days without data after which earlier history is ignored: a stray old
@@ -90,9 +147,10 @@ fn backtest_horizon(horizon: i64, history_days: usize) -> i64 {
 pub const MAX_GAP_DAYS: i64 = 28;
 
 /// A level shift of at least this factor between the four weeks before a
-/// day and the four weeks after it starts a new regime (a platform's
-/// launch from a soft launch, a region winding down): the model starts
-/// there.
+/// day and the four weeks after it starts a new regime for the
+/// regression (a platform's launch from a soft launch, a region winding
+/// down), which then fits from there; smoothing and seasonal naive keep
+/// the whole history and follow the shift themselves.
 pub const REGIME_SHIFT: f64 = 4.0;
 
 fn median_of(values: impl Iterator<Item = f64>) -> f64 {
@@ -104,22 +162,31 @@ fn median_of(values: impl Iterator<Item = f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// The history after its last gap longer than `MAX_GAP_DAYS`.
+/// The history after its last gap longer than `MAX_GAP_DAYS` (for daily
+/// series; three missing steps for weekly and monthly ones).
 pub fn after_last_gap(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
+    after_last_gap_of(history, Frequency::Day)
+}
+
+fn after_last_gap_of(history: &[(NaiveDate, f64)], freq: Frequency) -> &[(NaiveDate, f64)] {
+    let too_long = |a: NaiveDate, b: NaiveDate| match freq {
+        Frequency::Day => (b - a).num_days() > MAX_GAP_DAYS,
+        _ => freq.steps_between(a, b) > 3,
+    };
     let start = history
         .windows(2)
-        .rposition(|w| (w[1].0 - w[0].0).num_days() > MAX_GAP_DAYS)
+        .rposition(|w| too_long(w[0].0, w[1].0))
         .map(|i| i + 1)
         .unwrap_or(0);
     &history[start..]
 }
 
-/// The history a model is fitted to: after its last gap longer than
-/// `MAX_GAP_DAYS` and after its last regime shift (`REGIME_SHIFT`).
-pub fn recent_history(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
-    let history = after_last_gap(history);
+/// The history the regression is fitted to: from its last regime shift
+/// (`REGIME_SHIFT`) on, judged on the model's scale: a ratio of medians
+/// for a log model; a linear model keeps its whole history.
+pub fn regime(history: &[(NaiveDate, f64)], log: bool) -> &[(NaiveDate, f64)] {
     const W: usize = 28;
-    if history.len() < 2 * W {
+    if !log || history.len() < 2 * W {
         return history;
     }
     let ratio = |t: usize| {
@@ -148,53 +215,40 @@ pub fn recent_history(history: &[(NaiveDate, f64)]) -> &[(NaiveDate, f64)] {
     }
 }
 
-/// Forecasts `horizon` days after the last day of `history` (from its last
-/// gap of more than four weeks on).
+/// Forecasts `horizon` days after the last day of a daily `history` (from
+/// its last gap of more than four weeks on).
 pub fn forecast(
     history: &[(NaiveDate, f64)],
     events: &[CalendarEvent],
     horizon: i64,
     options: &ModelOptions,
 ) -> Result<SeriesForecast, ForecastError> {
-    let history = recent_history(history);
-    if history.len() < 28 {
-        return Err(ForecastError::TooShort(history.len()));
+    forecast_steps(history, events, horizon, Frequency::Day, options)
+}
+
+/// Forecasts `horizon` steps of a series of frequency `freq` (sorted,
+/// distinct dates).
+pub fn forecast_steps(
+    history: &[(NaiveDate, f64)],
+    events: &[CalendarEvent],
+    horizon: i64,
+    freq: Frequency,
+    options: &ModelOptions,
+) -> Result<SeriesForecast, ForecastError> {
+    let history = after_last_gap_of(history, freq);
+    let need = min_points(freq);
+    if history.len() < need {
+        return Err(match freq {
+            Frequency::Day => ForecastError::TooShort(history.len()),
+            _ => ForecastError::TooFew {
+                have: history.len(),
+                need,
+                step: freq.as_str(),
+            },
+        });
     }
-    let fitted = model::fit(history, events, options).ok_or(ForecastError::Singular)?;
-    let bt = accuracy::backtest(
-        history,
-        events,
-        options,
-        backtest_horizon(horizon, history.len()),
-        ORIGINS,
-    );
-    let pool = bt.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
-    let last = history[history.len() - 1].0;
-    let points = (1..=horizon.max(0))
-        .map(|h| {
-            let date = last + chrono::Duration::days(h);
-            let z = fitted.predict_scaled_with(date, events, &options.uplift_factors);
-            let (l80, u80) = pool.interval(h, 0.8, &fitted.residuals);
-            let (l95, u95) = pool.interval(h, 0.95, &fitted.residuals);
-            Point {
-                date,
-                mean: fitted.from_scale(z),
-                lower80: fitted.from_scale(z + l80),
-                upper80: fitted.from_scale(z + u80),
-                lower95: fitted.from_scale(z + l95),
-                upper95: fitted.from_scale(z + u95),
-            }
-        })
-        .collect();
-    Ok(SeriesForecast {
-        points,
-        backtest: bt.map(|(a, _)| a),
-        learned_kinds: fitted
-            .learned_kinds()
-            .iter()
-            .map(|k| k.as_str().to_string())
-            .collect(),
-    })
+    select::forecast(history, events, horizon.max(0) as usize, freq, options)
+        .ok_or(ForecastError::Singular)
 }
 
 #[cfg(test)]
@@ -349,16 +403,18 @@ mod tests {
                 )
             })
             .collect();
-        let recent = recent_history(&h);
+        let recent = regime(&h, true);
         let cut = (recent[0].0 - d).num_days();
         assert!((99..=102).contains(&cut), "cut at day {cut}");
+        // A linear model keeps its whole history.
+        assert_eq!(regime(&h, false).len(), 300);
         // A doubling (a big launch) is not a new regime.
         let h: Vec<(NaiveDate, f64)> = h
             .iter()
             .enumerate()
             .map(|(i, p)| (p.0, if i < 100 { p.1 * 5.0 } else { p.1 }))
             .collect();
-        assert_eq!(recent_history(&h).len(), 300);
+        assert_eq!(regime(&h, true).len(), 300);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
+use super::frequency::Frequency;
 use super::linalg::ridge;
 use crate::calendar::{CalendarEvent, EventKind};
 
@@ -196,7 +197,29 @@ pub fn fit(
     events: &[CalendarEvent],
     options: &ModelOptions,
 ) -> Option<Fitted> {
-    if history.len() < 28 {
+    fit_at(history, events, options, Frequency::Day)
+}
+
+/// Fits the model to the history after its last regime shift (on the
+/// model's scale, `super::regime`), for a series of frequency `freq`.
+pub fn fit_on(
+    history: &[(NaiveDate, f64)],
+    events: &[CalendarEvent],
+    options: &ModelOptions,
+    freq: Frequency,
+) -> Option<Fitted> {
+    fit_at(super::regime(history, options.log), events, options, freq)
+}
+
+/// Fits the model to a series of frequency `freq`: weekly terms only for
+/// daily series. `None` with fewer values than `super::min_points`.
+fn fit_at(
+    history: &[(NaiveDate, f64)],
+    events: &[CalendarEvent],
+    options: &ModelOptions,
+    freq: Frequency,
+) -> Option<Fitted> {
+    if history.len() < super::min_points(freq) {
         return None;
     }
     let start = history[0].0;
@@ -207,12 +230,16 @@ pub fn fit(
     let changepoints: Vec<f64> = (1..=n_changepoints)
         .map(|k| span_years * 0.85 * k as f64 / (n_changepoints + 1) as f64)
         .collect();
-    let yearly_order = if span_days >= 700 {
-        10
-    } else if span_days >= 365 {
-        5
-    } else {
-        0
+    // Yearly terms need a year; fewer of them for coarser steps (a
+    // monthly series has twelve values a year).
+    let yearly_order = match (span_days >= 700, span_days >= 365, freq) {
+        (true, _, Frequency::Day) => 10,
+        (false, true, Frequency::Day) => 5,
+        (true, _, Frequency::Week) => 6,
+        (false, true, Frequency::Week) => 3,
+        (true, _, Frequency::Month) => 4,
+        (false, true, Frequency::Month) => 2,
+        _ => 0,
     };
     let learned: BTreeSet<EventKind> = events
         .iter()
@@ -222,7 +249,7 @@ pub fn fit(
     let mut fitted = Fitted {
         start,
         changepoints,
-        weekly_order: 3,
+        weekly_order: if freq == Frequency::Day { 3 } else { 0 },
         yearly_order,
         learned_kinds: learned.into_iter().collect(),
         beta: Vec::new(),

@@ -196,43 +196,51 @@ pub fn peak_metric(metric: Metric) -> bool {
     metric == Metric::Ccu
 }
 
-pub fn reported_points(points: &[super::Point], peak: bool) -> Vec<ReportedPoint> {
-    let mut out: Vec<ReportedPoint> = Vec::new();
-    for (i, p) in points.iter().enumerate() {
-        if i < DAILY_DAYS {
-            out.push(ReportedPoint {
-                date: p.date,
-                period: "day",
-                mean: p.mean,
-                lower80: p.lower80,
-                upper80: p.upper80,
-                lower95: p.lower95,
-                upper95: p.upper95,
-            });
-            continue;
-        }
-        let month = p.date.with_day(1).unwrap_or(p.date);
-        match out.last_mut() {
-            Some(last) if last.period == "month" && last.date == month => {
-                let add = |a: &mut f64, b: f64| *a = if peak { a.max(b) } else { *a + b };
-                add(&mut last.mean, p.mean);
-                add(&mut last.lower80, p.lower80);
-                add(&mut last.upper80, p.upper80);
-                add(&mut last.lower95, p.lower95);
-                add(&mut last.upper95, p.upper95);
-            }
-            _ => out.push(ReportedPoint {
-                date: month,
-                period: "month",
-                mean: p.mean,
-                lower80: p.lower80,
-                upper80: p.upper80,
-                lower95: p.lower95,
-                upper95: p.upper95,
-            }),
-        }
-    }
+/// The first `DAILY_DAYS` days one by one, then whole months: each
+/// month's total (or highest day) with bands from sample paths.
+pub fn reported_points(f: &super::SeriesForecast, peak: bool) -> Vec<ReportedPoint> {
+    let daily = f.points.len().min(DAILY_DAYS);
+    let mut out: Vec<ReportedPoint> = f.points[..daily]
+        .iter()
+        .map(|p| ReportedPoint {
+            date: p.date,
+            period: "day",
+            mean: p.mean,
+            lower80: p.lower80,
+            upper80: p.upper80,
+            lower95: p.lower95,
+            upper95: p.upper95,
+        })
+        .collect();
+    let months = super::paths::group_bands(&f.points[daily..], f.rho, peak, |d| {
+        d.with_day(1).unwrap_or(d)
+    });
+    out.extend(months.into_iter().map(|(month, b)| ReportedPoint {
+        date: month,
+        period: "month",
+        mean: b.mean,
+        lower80: b.lower80,
+        upper80: b.upper80,
+        lower95: b.lower95,
+        upper95: b.upper95,
+    }));
     out
+}
+
+/// Every point of a weekly or monthly forecast, one row each.
+pub fn reported_points_each(f: &super::SeriesForecast) -> Vec<ReportedPoint> {
+    f.points
+        .iter()
+        .map(|p| ReportedPoint {
+            date: p.date,
+            period: f.frequency.as_str(),
+            mean: p.mean,
+            lower80: p.lower80,
+            upper80: p.upper80,
+            lower95: p.lower95,
+            upper95: p.upper95,
+        })
+        .collect()
 }
 
 /// One series of a reconciled forecast as JSON: its points (reconciled)
@@ -250,7 +258,7 @@ pub fn node_json(
         "history_days": node.history.len(),
         "learned_event_kinds": node.forecast.learned_kinds,
         "note": node.problem,
-        "points": reported_points(&node.forecast.points, peak_metric(metric)),
+        "points": reported_points(&node.forecast, peak_metric(metric)),
         "backtest": node.forecast.backtest,
     })
 }
@@ -268,7 +276,7 @@ pub fn forecast_json(
             "region": req.region,
             "unit": unit,
             "learned_event_kinds": f.learned_kinds,
-            "points": reported_points(&f.points, peak_metric(req.metric)),
+            "points": reported_points(f, peak_metric(req.metric)),
             "backtest": f.backtest,
         }]
     })

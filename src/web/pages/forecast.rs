@@ -12,6 +12,7 @@ use crate::db::DbConnection;
 use crate::dims::{self, Platform};
 use crate::forecast::accuracy::Accuracy;
 use crate::forecast::hierarchy::NodeForecast;
+use crate::forecast::paths::{self, Band};
 use crate::forecast::run::{self, RunError};
 use crate::forecast::series::{self, Metric, SeriesRequest};
 use crate::forecast::{self, ForecastError};
@@ -88,27 +89,16 @@ fn amount(v: f64, unit: &str) -> String {
     }
 }
 
-/// Monthly totals (or, for peak players, each month's highest day).
-fn month_rows(points: &[forecast::Point], unit: &str, peak: bool) -> Vec<MonthRow> {
-    let mut rows: Vec<(NaiveDate, [f64; 5])> = Vec::new();
-    for p in points {
-        let m = p.date.with_day(1).unwrap_or(p.date);
-        let v = [p.mean, p.lower80, p.upper80, p.lower95, p.upper95];
-        match rows.last_mut() {
-            Some((month, sums)) if *month == m => {
-                for (s, x) in sums.iter_mut().zip(v) {
-                    *s = if peak { s.max(x) } else { *s + x };
-                }
-            }
-            _ => rows.push((m, v)),
-        }
-    }
-    rows.into_iter()
-        .map(|(m, s)| MonthRow {
+/// Monthly totals (or, for peak players, each month's highest day), with
+/// bands from sample paths.
+fn month_rows(f: &forecast::SeriesForecast, unit: &str, peak: bool) -> Vec<MonthRow> {
+    paths::group_bands(&f.points, f.rho, peak, |d| d.with_day(1).unwrap_or(d))
+        .into_iter()
+        .map(|(m, b)| MonthRow {
             month: m.format("%B %Y").to_string(),
-            mean: amount(s[0], unit),
-            band80: format!("{} – {}", amount(s[1], unit), amount(s[2], unit)),
-            band95: format!("{} – {}", amount(s[3], unit), amount(s[4], unit)),
+            mean: amount(b.mean, unit),
+            band80: format!("{} – {}", amount(b.lower80, unit), amount(b.upper80, unit)),
+            band95: format!("{} – {}", amount(b.lower95, unit), amount(b.upper95, unit)),
         })
         .collect()
 }
@@ -202,8 +192,12 @@ impl Shown<'_> {
         amount(v, self.unit)
     }
 
-    fn band(&self, (_, lower, upper): (f64, f64, f64)) -> String {
-        format!("80 %: {} – {}", self.amount(lower), self.amount(upper))
+    fn band(&self, b: &Band) -> String {
+        format!(
+            "80 %: {} – {}",
+            self.amount(b.lower80),
+            self.amount(b.upper80)
+        )
     }
 }
 
@@ -223,7 +217,7 @@ fn part_rows(
             let value = if req.metric == Metric::Ccu {
                 thousands(f.peak(f.points.len()))
             } else {
-                shown.amount(f.total(f.points.len()).0)
+                shown.amount(f.total(f.points.len()).mean)
             };
             let href = format!(
                 "/forecast?{}",
@@ -280,18 +274,35 @@ fn outlook_tiles(f: &forecast::SeriesForecast, horizon: i64, shown: &Shown) -> V
         Tile {
             id: "tile-next-30",
             label: "Next 30 days".to_string(),
-            value: shown.amount(f.total(30).0),
-            note: shown.band(f.total(30)),
+            value: shown.amount(f.total(30).mean),
+            note: shown.band(&f.total(30)),
             note_class: "",
         },
         Tile {
             id: "tile-horizon",
             label: format!("Next {horizon} days"),
-            value: shown.amount(f.total(all).0),
-            note: shown.band(f.total(all)),
+            value: shown.amount(f.total(all).mean),
+            note: shown.band(&f.total(all)),
             note_class: "",
         },
     ]
+}
+
+/// What the accuracy figures mean, in a sentence.
+fn accuracy_note(a: &Accuracy) -> String {
+    let others: Vec<String> = a
+        .candidates
+        .iter()
+        .filter(|c| c.method != a.method)
+        .map(|c| format!("{} {:.2}", c.method.label(), c.mase))
+        .collect();
+    format!(
+        "This forecast uses {}: the least error of four candidates over {} backtest windows of {} that do not overlap (the others' MASE: {}). The figures shown are held out: for each window, the choice of method and the width of the bands came from the other windows only. Seasonal naive repeats the same weekday a week earlier (the same month a year earlier for monthly data).",
+        a.method.label(),
+        a.origins,
+        a.reach_text(),
+        others.join(", ")
+    )
 }
 
 /// How the method did on this series' own history.
@@ -323,7 +334,7 @@ fn accuracy_tiles(a: &Accuracy) -> Vec<Tile> {
             id: "tile-wape",
             label: "WAPE".to_string(),
             value: format!("{:.1} %", a.wape * 100.0),
-            note: format!("{} backtests, {} days ahead", a.origins, a.horizon_days),
+            note: format!("{} backtests, {} ahead", a.origins, a.reach_text()),
             note_class: "",
         },
     ]
@@ -473,14 +484,11 @@ fn build(page: Page) -> Result<Payload, WebError> {
         Some(a) => {
             page.worse = a.worse_than_baseline();
             page.tiles.extend(accuracy_tiles(a));
-            page.accuracy_note = format!(
-                "Measured by {} rolling-origin backtests of {} days on this series' history against seasonal naive (the same weekday a week earlier).",
-                a.origins, a.horizon_days
-            );
+            page.accuracy_note = accuracy_note(a);
         }
         None => page.accuracy_note = "The history is too short to measure accuracy.".to_string(),
     }
-    page.months = month_rows(&f.points, &unit, series::peak_metric(req.metric));
+    page.months = month_rows(&f, &unit, series::peak_metric(req.metric));
     page.events = event_rows(&events, &f, last, horizon);
     Ok(Payload::html(page.render()?))
 }
