@@ -264,19 +264,36 @@ impl Window {
     }
 }
 
-/// The candidate with the least total error over `windows` (ties: the
-/// order of `Method::ALL`). Only methods that fitted every window count.
+/// A candidate replaces seasonal naive only when it has less total error
+/// by at least this share and less error in at least half the windows:
+/// a lead that one lucky window makes is noise, and the baseline is what
+/// a forecast must never be worse than.
+pub const MARGIN: f64 = 0.03;
+
+/// The candidate with the least total error over `windows` among those
+/// that beat seasonal naive clearly (`MARGIN`), else seasonal naive. Only
+/// methods that fitted every window count.
 fn choose<'a>(windows: impl Iterator<Item = &'a Window> + Clone, scale: Scale) -> Method {
-    let mut best: Option<(f64, Method)> = None;
+    let errors = |m: Method| -> Option<Vec<f64>> {
+        windows.clone().map(|w| w.abs_error(m, scale)).collect()
+    };
+    let Some(naive) = errors(Method::SeasonalNaive) else {
+        return Method::SeasonalNaive;
+    };
+    let naive_total: f64 = naive.iter().sum();
+    let mut best = (naive_total, Method::SeasonalNaive);
     for m in Method::ALL {
-        let total: Option<f64> = windows.clone().map(|w| w.abs_error(m, scale)).sum();
-        if let Some(t) = total {
-            if best.is_none_or(|(b, _)| t < b) {
-                best = Some((t, m));
-            }
+        let Some(e) = errors(m) else {
+            continue;
+        };
+        let total: f64 = e.iter().sum();
+        let wins = e.iter().zip(&naive).filter(|(a, b)| a < b).count();
+        let clear = total < naive_total * (1.0 - MARGIN) && 2 * wins >= e.len();
+        if clear && total < best.0 {
+            best = (total, m);
         }
     }
-    best.map(|(_, m)| m).unwrap_or(Method::SeasonalNaive)
+    best.1
 }
 
 /// Band half-widths on the model's scale per horizon bucket, at 80 % and
