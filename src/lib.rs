@@ -23,8 +23,7 @@ pub mod pricing;
 pub mod pull;
 pub mod recommend;
 pub mod report;
+pub mod rng;
 pub mod runs;
 pub mod telemetry;
-#[cfg(test)]
-pub mod testing;
 pub mod web;

@@ -419,7 +419,7 @@ mod tests {
     /// is within half a cent and agrees with the two-decimal text.
     #[test]
     fn amounts_round_trip_and_sums_are_exact_on_generated_values() {
-        let mut rng = crate::testing::Rng(2026);
+        let mut rng = crate::rng::Rng(2026);
         for case in 0..20_000 {
             let scale = *rng.pick(&[1i64, 1_000, 1_000_000, 1_000_000_000, 1_000_000_000_000]);
             let m = Micros(rng.range(-scale, scale));

@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 
 use super::Point;
+use crate::rng::Rng;
 
 /// Paths drawn for a band.
 pub const PATHS: usize = 1000;
@@ -21,30 +22,6 @@ pub struct Band {
     pub upper80: f64,
     pub lower95: f64,
     pub upper95: f64,
-}
-
-/// A small deterministic generator (SplitMix64), so the same forecast
-/// always prints the same bands.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// A standard normal draw (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
 }
 
 /// The standard normal distribution function.

@@ -121,35 +121,24 @@ pub fn evaluate(forecast: &UsageForecast, commitment: f64, rate_ratio: f64) -> O
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (SplitMix64) for property tests.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::rng::Rng;
 
     /// Hourly usage of a launch that spikes and decays, with a daily cycle
     /// and noise, in several sample paths.
     fn launch_paths(rng: &mut Rng, paths: usize, hours: usize) -> UsageForecast {
-        let base = 50.0 + 200.0 * rng.next();
-        let spike = 1.0 + 4.0 * rng.next();
-        let decay = 100.0 + 900.0 * rng.next();
+        let base = 50.0 + 200.0 * rng.unit();
+        let spike = 1.0 + 4.0 * rng.unit();
+        let decay = 100.0 + 900.0 * rng.unit();
         UsageForecast {
             paths: (0..paths)
                 .map(|_| {
-                    let level = 0.7 + 0.6 * rng.next();
+                    let level = 0.7 + 0.6 * rng.unit();
                     (0..hours)
                         .map(|h| {
                             let t = h as f64;
                             let daily = 1.0 + 0.3 * (2.0 * std::f64::consts::PI * t / 24.0).sin();
                             let launch = 1.0 + (spike - 1.0) * (-t / decay).exp();
-                            base * level * daily * launch * (0.9 + 0.2 * rng.next())
+                            base * level * daily * launch * (0.9 + 0.2 * rng.unit())
                         })
                         .collect()
                 })
@@ -165,10 +154,10 @@ mod tests {
     fn the_commitment_equals_a_brute_force_optimum_on_generated_usage() {
         let mut rng = Rng(7);
         for case in 0..120 {
-            let hours = 24 * (7 + (rng.next() * 60.0) as usize);
-            let paths = 1 + (rng.next() * 8.0) as usize;
+            let hours = 24 * (7 + (rng.unit() * 60.0) as usize);
+            let paths = 1 + (rng.unit() * 8.0) as usize;
             let forecast = launch_paths(&mut rng, paths, hours);
-            let r = 0.4 + 0.5 * rng.next();
+            let r = 0.4 + 0.5 * rng.unit();
             let best = optimal_commitment(&forecast, r);
             let top = forecast.paths.iter().flatten().cloned().fold(0.0, f64::max);
             // Every commitment from 0 to the highest hour's cost, finely.

@@ -136,7 +136,7 @@ mod tests {
     /// which CSV readers skip).
     #[test]
     fn any_text_survives_the_csv_writer() {
-        let mut rng = crate::testing::Rng(4180);
+        let mut rng = crate::rng::Rng(4180);
         let alphabet: Vec<char> = "ab ,\"\r\n=+-@\t|%'é€0;".chars().collect();
         for case in 0..5_000 {
             let cells: Vec<String> = (0..rng.range(2, 6))

@@ -1,5 +1,6 @@
-//! Helpers for property tests: a small deterministic generator
-//! (SplitMix64), so a failing case is reproducible from its seed.
+//! A small deterministic generator (SplitMix64): the same seed gives the
+//! same numbers, so a forecast's sample paths print the same bands every
+//! time and a failing property test is reproducible from its seed.
 
 /// SplitMix64.
 pub struct Rng(pub u64);
@@ -16,6 +17,17 @@ impl Rng {
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in (0, 1): never exactly 0, so its logarithm is finite.
+    pub fn open_unit(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// A standard normal draw (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.open_unit(), self.open_unit());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 
     /// Uniform in [lo, hi].
