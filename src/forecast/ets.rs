@@ -163,6 +163,44 @@ pub fn seasonal_naive(y: &[f64], period: usize, h: usize) -> Vec<f64> {
         .collect()
 }
 
+/// How many past seasons `seasonal_median` looks at.
+pub const MEDIAN_SEASONS: usize = 8;
+
+/// `h` steps of the median of the last `MEDIAN_SEASONS` values at the
+/// same position in the season (`m` = 1: of the last values): the
+/// forecast with the least absolute error when a series is mostly one
+/// level with spikes, or zeros with a few counts, which a mean or the
+/// last season copies.
+pub fn seasonal_median(y: &[f64], m: usize, h: usize) -> Vec<f64> {
+    let m = m.max(1);
+    let n = y.len();
+    if n == 0 {
+        return vec![0.0; h];
+    }
+    (1..=h)
+        .map(|k| {
+            // The latest value at this position in the season, then
+            // every m-th before it.
+            let back = k.div_ceil(m) * m;
+            let mut vals: Vec<f64> = (0..MEDIAN_SEASONS)
+                .filter_map(|j| (n + k).checked_sub(1 + back + j * m))
+                .filter(|i| *i < n)
+                .map(|i| y[i])
+                .collect();
+            if vals.is_empty() {
+                return y[n - 1];
+            }
+            vals.sort_by(|a, b| a.total_cmp(b));
+            let mid = vals.len() / 2;
+            if vals.len() % 2 == 1 {
+                vals[mid]
+            } else {
+                (vals[mid - 1] + vals[mid]) / 2.0
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +243,15 @@ mod tests {
         assert_eq!(seasonal_naive(&y, 3, 5), vec![6.0, 7.0, 8.0, 6.0, 7.0]);
         assert_eq!(seasonal_naive(&y, 1, 2), vec![8.0, 8.0]);
         assert_eq!(seasonal_naive(&y[..2], 7, 2), vec![2.0, 2.0]);
+    }
+
+    #[test]
+    fn seasonal_median_takes_the_middle_of_the_same_positions() {
+        // Position 0 of a season of 2: 1, 9, 3 (a spike); position 1: 0s.
+        let y = [1.0, 0.0, 9.0, 0.0, 3.0, 0.0];
+        assert_eq!(seasonal_median(&y, 2, 4), vec![3.0, 0.0, 3.0, 0.0]);
+        // Fewer seasons than MEDIAN_SEASONS: what there is.
+        assert_eq!(seasonal_median(&y[..1], 2, 2), vec![1.0, 1.0]);
+        assert_eq!(seasonal_median(&[5.0, 1.0, 2.0], 1, 1), vec![2.0]);
     }
 }

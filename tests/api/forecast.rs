@@ -588,3 +588,49 @@ fn a_series_file_is_read_however_a_user_has_it_or_refused_with_a_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("neither daily, weekly nor monthly"), "{err}");
 }
+
+/// Every series of the demo (cost, peak players and capacity; the total,
+/// each platform and each platform × region) is forecast at least as
+/// accurately as seasonal naive over its held-out backtests: what the
+/// Forecast page shows never does worse than the baseline.
+#[tokio::test]
+async fn every_demo_series_is_forecast_at_least_as_well_as_seasonal_naive() {
+    use finops::forecast::series::Metric;
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite)
+        .await
+        .expect("sqlite");
+    app.load_demo(42, 24).await;
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        for metric in [Metric::Cost, Metric::Ccu, Metric::Capacity] {
+            let mf = finops::forecast::run::metric_forecast(&mut conn, metric, 90, None, true)
+                .expect("forecast");
+            let mut measured = 0;
+            for node in &mf.hierarchy.nodes {
+                let Some(a) = &node.forecast.backtest else {
+                    continue;
+                };
+                measured += 1;
+                assert!(
+                    a.mase <= a.baseline_mase,
+                    "{} {:?}/{:?}: {} MASE {:.3} against seasonal naive's {:.3}",
+                    metric.as_str(),
+                    node.platform,
+                    node.region,
+                    a.method.label(),
+                    a.mase,
+                    a.baseline_mase
+                );
+                assert!(!a.worse_than_baseline());
+            }
+            assert!(
+                measured >= 10,
+                "{}: {measured} series with a backtest",
+                metric.as_str()
+            );
+        }
+    })
+    .await
+    .expect("forecasts");
+}
