@@ -65,7 +65,7 @@ impl fmt::Display for Platform {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown platform '{0}' (known: PC, PlayStation, Xbox, Switch, iOS, Android, unallocated)")]
+#[error("unknown platform '{0}' (known: PC, PlayStation, Xbox, Switch, iOS, Android, unallocated, shared)")]
 pub struct UnknownPlatform(pub String);
 
 impl FromStr for Platform {
@@ -95,11 +95,18 @@ impl FromStr for Platform {
     }
 }
 
-/// A platform value as stored: one of the six platforms or `unallocated`.
+/// Capacity and utilisation an allocation rule marks as serving every
+/// platform (`shared`).
+pub const SHARED: &str = "shared";
+
+/// A platform value as stored: one of the six platforms, `unallocated` or
+/// `shared`.
 /// Used to validate user-supplied filters.
 pub fn parse_platform_filter(text: &str) -> Result<String, UnknownPlatform> {
-    if text.trim().eq_ignore_ascii_case(UNALLOCATED) {
-        return Ok(UNALLOCATED.to_string());
+    for stored in [UNALLOCATED, SHARED] {
+        if text.trim().eq_ignore_ascii_case(stored) {
+            return Ok(stored.to_string());
+        }
     }
     text.parse::<Platform>().map(|p| p.as_str().to_string())
 }
@@ -206,6 +213,7 @@ mod tests {
         assert_eq!("Xbox Series X".parse::<Platform>().unwrap(), Platform::Xbox);
         assert!("Dreamcast".parse::<Platform>().is_err());
         assert_eq!(parse_platform_filter("Unallocated").unwrap(), UNALLOCATED);
+        assert_eq!(parse_platform_filter(" Shared").unwrap(), SHARED);
     }
 
     #[test]

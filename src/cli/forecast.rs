@@ -268,8 +268,13 @@ fn table(
     match &f.backtest {
         Some(a) => {
             out.push_str(&format!(
-                "Method: {} (least backtest error of: {})\n",
+                "Method: {} ({}: {})\n",
                 a.method.label(),
+                if a.fell_back {
+                    "a fallback; the least backtest error did worse than seasonal naive held out"
+                } else {
+                    "least backtest error of"
+                },
                 a.candidates
                     .iter()
                     .map(|c| format!("{} {:.2}", c.method.label(), c.mase))

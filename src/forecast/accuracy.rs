@@ -25,6 +25,10 @@ pub struct Accuracy {
     /// Steps each window reaches ahead, and the step.
     pub horizon: usize,
     pub step: Frequency,
+    /// The method is not the one with the least backtest error: choosing
+    /// that way did worse than seasonal naive on windows it had not seen,
+    /// so the series got the combined mean or seasonal naive.
+    pub fell_back: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -48,6 +52,7 @@ impl Accuracy {
                 .map(|(method, mase)| CandidateScore { method, mase })
                 .collect(),
             origins: a.origins,
+            fell_back: a.fell_back,
             horizon: a.horizon,
             step,
         }

@@ -291,6 +291,8 @@ struct Window {
     /// How much the window counts when choosing (`RECENCY` per window
     /// older than the latest).
     weight: f64,
+    /// Trained on the latest regime (see `forecast`).
+    current: bool,
 }
 
 impl Window {
@@ -375,11 +377,16 @@ fn conformal(sorted: &[f64], level: f64) -> f64 {
     sorted[k.clamp(1, n) - 1]
 }
 
+/// From the windows trained on the latest regime when there are two or
+/// more, else from all.
 fn widths<'a>(
     windows: impl Iterator<Item = &'a Window>,
     m: Method,
     freq: Frequency,
 ) -> Option<Widths> {
+    let windows: Vec<&Window> = windows.collect();
+    let current = windows.iter().filter(|w| w.current).count();
+    let windows = windows.into_iter().filter(|w| w.current || current < 2);
     let nb = buckets(freq).len();
     let mut errors: Vec<Vec<f64>> = vec![Vec::new(); nb];
     let mut reach = 0;
@@ -467,6 +474,9 @@ pub struct Assessment {
     pub candidates: Vec<(Method, f64)>,
     pub origins: usize,
     pub horizon: usize,
+    /// Choosing lost to seasonal naive held out, so the series got a
+    /// fixed fallback (`Method::Combined` or seasonal naive).
+    pub fell_back: bool,
 }
 
 /// `fixed`: the method every window uses; `None`: each window's choice
@@ -530,6 +540,7 @@ fn assess(
         baseline_mase: naive / c / mase_scale,
         candidates,
         origins: windows.len(),
+        fell_back: false,
         horizon: windows.iter().map(|w| w.actual.len()).max().unwrap_or(0),
     }
 }
@@ -563,6 +574,10 @@ pub fn forecast(
     let n = history.len();
     let &(last, _) = history.last()?;
     let h = backtest_steps(freq, horizon as i64, n);
+    // Windows that train on at least `min_train` steps of the latest
+    // regime size the bands: one trained before a launch or a collapse
+    // measures the jump, not today's uncertainty. All windows choose.
+    let regime_start = n - super::regime(history, options.log).len();
     let mut windows = Vec::new();
     for k in 0..MAX_ORIGINS {
         let Some(cut) = n.checked_sub(h * (k + 1)) else {
@@ -589,6 +604,7 @@ pub fn forecast(
                 .collect(),
             predicted: p.by_method,
             weight: RECENCY.powi(k as i32),
+            current: cut >= regime_start + min_train(freq),
         });
     }
     let values: Vec<f64> = history.iter().map(|(_, y)| *y).collect();
@@ -611,14 +627,18 @@ pub fn forecast(
         // baseline; either way with its own figures.
         Some(a) if a.mase > a.baseline_mase => {
             let fixed = |m: Method| assess(&windows, freq, scale, mase_scale, Some(m));
-            let (m, a) = match full
+            let chosen = choose(windows.iter(), scale);
+            let (m, mut a) = match full
                 .of(Method::Combined)
+                .filter(|_| chosen != Method::SeasonalNaive)
                 .map(|_| fixed(Method::Combined))
                 .filter(|c| c.mase <= c.baseline_mase)
             {
                 Some(c) => (Method::Combined, c),
                 None => (Method::SeasonalNaive, fixed(Method::SeasonalNaive)),
             };
+            // Seasonal naive chosen on all the windows is no fallback.
+            a.fell_back = chosen != Method::SeasonalNaive;
             assessment = Some(a);
             m
         }

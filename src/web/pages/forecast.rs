@@ -59,7 +59,7 @@ struct ForecastPage {
     layout: Layout,
     metric: &'static str,
     metrics: Vec<(&'static str, &'static str)>,
-    platforms: Vec<&'static str>,
+    platforms: Vec<String>,
     platform: String,
     regions: Vec<String>,
     region: String,
@@ -290,18 +290,27 @@ fn outlook_tiles(f: &forecast::SeriesForecast, horizon: i64, shown: &Shown) -> V
 
 /// What the accuracy figures mean, in a sentence.
 fn accuracy_note(a: &Accuracy) -> String {
-    let others: Vec<String> = a
+    let scores: Vec<String> = a
         .candidates
         .iter()
-        .filter(|c| c.method != a.method)
         .map(|c| format!("{} {:.2}", c.method.label(), c.mase))
         .collect();
+    let how = if a.fell_back {
+        "a fallback: taking the candidate with the least backtest error did worse than seasonal naive on windows it had not seen, and this did at least as well as seasonal naive on them"
+    } else {
+        "the candidate with the least error over the backtests, recent windows counting more"
+    };
+    let held_out = if a.fell_back {
+        "The figures shown are this method's over those windows; the width of its bands for each window came from the other windows only."
+    } else {
+        "The figures shown are held out, so the MASE can be above the chosen candidate's own: for each window, the choice of method and the width of the bands came from the other windows only."
+    };
     format!(
-        "This forecast uses {}: the least error of four candidates over {} backtest windows of {} that do not overlap (the others' MASE: {}). The figures shown are held out: for each window, the choice of method and the width of the bands came from the other windows only. Seasonal naive repeats the same weekday a week earlier (the same month a year earlier for monthly data).",
+        "This forecast uses {}, {how}. Each candidate's MASE over the same {} windows of {} that do not overlap: {}. {held_out} Seasonal naive repeats the same weekday a week earlier (the same month a year earlier for monthly data); a MASE of 1 is the error seasonal naive makes within the history, not a pass mark.",
         a.method.label(),
         a.origins,
         a.reach_text(),
-        others.join(", ")
+        scores.join(", ")
     )
 }
 
@@ -382,6 +391,26 @@ fn title(req: &SeriesRequest) -> (&'static str, String) {
     (what, format!("{what}, {scope}"))
 }
 
+/// The platforms a forecast can be shown for: the six, then the stored
+/// values without a platform of their own (`unallocated`, `shared`) when
+/// the metric has them.
+fn platform_choices(mf: Option<&run::MetricForecast>) -> Vec<String> {
+    let mut out: Vec<String> = Platform::ALL
+        .iter()
+        .map(|p| p.as_str().to_string())
+        .collect();
+    if let Some(m) = mf {
+        for n in &m.hierarchy.nodes {
+            if let (Some(p), None) = (&n.platform, &n.region) {
+                if !out.contains(p) {
+                    out.push(p.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let (req, horizon) = request_from(params)?;
@@ -424,7 +453,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
             ("ccu", "Peak concurrent players"),
             ("capacity", "Capacity (instance-hours)"),
         ],
-        platforms: Platform::ALL.iter().map(|p| p.as_str()).collect(),
+        platforms: platform_choices(mf.as_ref()),
         platform: platform.unwrap_or_default().to_string(),
         regions: catalog.regions.clone(),
         region: region.unwrap_or_default().to_string(),
