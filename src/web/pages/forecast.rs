@@ -336,7 +336,7 @@ fn accuracy_tiles(a: &Accuracy) -> Vec<Tile> {
                 a.coverage80 * 100.0,
                 a.coverage95 * 100.0
             ),
-            note: "of actuals inside the 80 % / 95 % bands".to_string(),
+            note: coverage_note(a),
             note_class: if a.coverage_off() { "up" } else { "" },
         },
         Tile {
@@ -347,6 +347,21 @@ fn accuracy_tiles(a: &Accuracy) -> Vec<Tile> {
             note_class: "",
         },
     ]
+}
+
+/// What the coverage tile says under its figures: in words when the
+/// bands held more than 5 points more or fewer actuals than they claim.
+fn coverage_note(a: &Accuracy) -> String {
+    let inside = "of actuals inside the 80 % / 95 % bands";
+    if !a.coverage_off() {
+        return inside.to_string();
+    }
+    let low = a.coverage80 < 0.75 || a.coverage95 < 0.90;
+    format!(
+        "{inside}: more than 5 points {} what they claim, so read them as {}",
+        if low { "under" } else { "over" },
+        if low { "too narrow" } else { "too wide" }
+    )
 }
 
 /// The calendar's events inside the horizon and how each one moves the
@@ -524,4 +539,62 @@ fn build(page: Page) -> Result<Payload, WebError> {
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     super::render(req, state, &PARAMS, build).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::accuracy::CandidateScore;
+    use crate::forecast::frequency::Frequency;
+    use crate::forecast::select::Method;
+
+    fn accuracy(coverage80: f64, coverage95: f64, fell_back: bool) -> Accuracy {
+        Accuracy {
+            method: Method::Combined,
+            mase: 0.9,
+            wape: 0.1,
+            coverage80,
+            coverage95,
+            baseline_mase: 1.0,
+            candidates: vec![
+                CandidateScore {
+                    method: Method::Regression,
+                    mase: 0.8,
+                },
+                CandidateScore {
+                    method: Method::Combined,
+                    mase: 0.9,
+                },
+            ],
+            origins: 6,
+            horizon: 90,
+            step: Frequency::Day,
+            fell_back,
+        }
+    }
+
+    #[test]
+    fn coverage_off_by_more_than_five_points_is_said_in_words() {
+        assert_eq!(
+            coverage_note(&accuracy(0.81, 0.94, false)),
+            "of actuals inside the 80 % / 95 % bands"
+        );
+        assert!(coverage_note(&accuracy(0.69, 0.82, false)).ends_with("too narrow"));
+        assert!(coverage_note(&accuracy(0.93, 0.99, false)).ends_with("too wide"));
+    }
+
+    #[test]
+    fn the_note_lists_every_candidate_and_says_when_it_is_a_fallback() {
+        let chosen = accuracy_note(&accuracy(0.8, 0.95, false));
+        assert!(chosen.contains("calendar regression 0.80"), "{chosen}");
+        assert!(chosen.contains("regression, smoothing and seasonal naive 0.90"));
+        assert!(chosen.contains("held out"));
+        assert!(!chosen.contains("fallback"));
+        let fallback = accuracy_note(&accuracy(0.8, 0.95, true));
+        assert!(fallback.contains(", a fallback:"), "{fallback}");
+        assert!(
+            fallback.contains("did worse than seasonal naive"),
+            "{fallback}"
+        );
+    }
 }
