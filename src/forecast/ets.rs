@@ -146,7 +146,21 @@ impl Smoothing {
 /// Seasonal naive: each of the next `h` values is the last observed value
 /// one or more whole periods earlier (`period` 1: the last value).
 pub fn seasonal_naive(y: &[f64], period: usize, h: usize) -> Vec<f64> {
-    seasonal_median_of(y, period, h, 1)
+    let m = period.max(1);
+    let n = y.len();
+    if n == 0 {
+        return vec![0.0; h];
+    }
+    (1..=h)
+        .map(|k| {
+            let back = k.div_ceil(m) * m;
+            if back <= n {
+                y[n + k - 1 - back]
+            } else {
+                y[n - 1]
+            }
+        })
+        .collect()
 }
 
 /// How many past seasons `seasonal_median` looks at.
@@ -158,13 +172,6 @@ pub const MEDIAN_SEASONS: usize = 8;
 /// level with spikes, or zeros with a few counts, which a mean or the
 /// last season copies.
 pub fn seasonal_median(y: &[f64], m: usize, h: usize) -> Vec<f64> {
-    seasonal_median_of(y, m, h, MEDIAN_SEASONS)
-}
-
-/// The median of the last `seasons` values at each step's position in
-/// the season (one season: seasonal naive); the last value where the
-/// history is shorter than a season.
-fn seasonal_median_of(y: &[f64], m: usize, h: usize, seasons: usize) -> Vec<f64> {
     let m = m.max(1);
     let n = y.len();
     if n == 0 {
@@ -175,8 +182,9 @@ fn seasonal_median_of(y: &[f64], m: usize, h: usize, seasons: usize) -> Vec<f64>
             // The latest value at this position in the season, then
             // every m-th before it.
             let back = k.div_ceil(m) * m;
-            let mut vals: Vec<f64> = (0..seasons)
+            let mut vals: Vec<f64> = (0..MEDIAN_SEASONS)
                 .filter_map(|j| (n + k).checked_sub(1 + back + j * m))
+                .filter(|i| *i < n)
                 .map(|i| y[i])
                 .collect();
             if vals.is_empty() {

@@ -236,19 +236,26 @@ fn predict(
             .unwrap_or(0.0)
     };
     let season = freq.season();
-    let smoothing =
-        ets::fit(&z, if z.len() >= 2 * season { season } else { 1 }).map(|s| s.forecast(reach));
-    // A path of `reach` steps at the dates asked for, events put back in.
-    let at_dates = |path: Vec<f64>| -> Vec<f64> {
+    let smoothing = ets::fit(&z, if z.len() >= 2 * season { season } else { 1 }).map(|s| {
+        let path = s.forecast(reach);
         steps
             .iter()
             .enumerate()
             .map(|(i, k)| path[k - 1] + future_effect(i))
-            .collect()
-    };
-    let smoothing = smoothing.map(at_dates);
-    let naive = at_dates(ets::seasonal_naive(&z, season, reach));
-    let median = at_dates(ets::seasonal_median(&z, season, reach));
+            .collect::<Vec<f64>>()
+    });
+    let naive_path = ets::seasonal_naive(&z, season, reach);
+    let naive: Vec<f64> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, k)| naive_path[k - 1] + future_effect(i))
+        .collect();
+    let median_path = ets::seasonal_median(&z, season, reach);
+    let median: Vec<f64> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, k)| median_path[k - 1] + future_effect(i))
+        .collect();
     let (average, combined) = match (&regression, &smoothing) {
         (Some(r), Some(s)) => (
             Some(r.iter().zip(s).map(|(a, b)| (a + b) / 2.0).collect()),
