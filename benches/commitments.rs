@@ -19,7 +19,9 @@ use chrono::{Duration, NaiveDate};
 
 use finops::calendar::{CalendarEvent, EventKind};
 use finops::forecast::model::ModelOptions;
-use finops::recommend::commitment::{optimal_commitment, savings, UsageForecast};
+use finops::recommend::commitment::{
+    evaluate, optimal_commitment, savings, sized_commitment, UsageForecast,
+};
 use finops::recommend::purchase::paths_from;
 
 /// Compute Savings Plan, 1 year, no upfront: committed rate ÷ on demand
@@ -47,39 +49,7 @@ fn simulate(
     events: &[CalendarEvent],
     buy: NaiveDate,
 ) -> Option<Outcome> {
-    let history: Vec<(NaiveDate, f64)> = series.iter().filter(|(d, _)| *d < buy).cloned().collect();
-    let actual: Vec<(NaiveDate, f64)> = series
-        .iter()
-        .filter(|(d, _)| *d >= buy && *d < buy + Duration::days(365))
-        .cloned()
-        .collect();
-    if actual.len() < 365 || history.len() < 60 {
-        return None;
-    }
-    let actual = hourly(&actual);
-    // (a) finops: the term's forecast, as sample paths.
-    let f = finops::forecast::forecast(&history, events, 365, &ModelOptions::default()).ok()?;
-    let paths = UsageForecast {
-        paths: paths_from(&f.points),
-    };
-    let ours = optimal_commitment(&paths, RATIO);
-    // (b) AWS-style: the last 30 days, as if they repeated.
-    let last30 = UsageForecast {
-        paths: vec![hourly(&history[history.len() - 30..])],
-    };
-    let aws = optimal_commitment(&last30, RATIO);
-    // (c) hindsight.
-    let best = optimal_commitment(
-        &UsageForecast {
-            paths: vec![actual.clone()],
-        },
-        RATIO,
-    );
-    Some(Outcome {
-        finops: realised(&actual, ours),
-        lookback: realised(&actual, aws),
-        hindsight: realised(&actual, best),
-    })
+    purchase(series, events, buy).map(|s| s.outcome)
 }
 
 fn demo() -> (Vec<(NaiveDate, f64)>, Vec<CalendarEvent>) {
@@ -186,6 +156,205 @@ fn report(name: &str, rows: &[(NaiveDate, Outcome)]) -> (f64, f64, f64) {
     (a, b, c)
 }
 
+/// A generated bill's daily eligible on-demand spend: 15 months of
+/// history then the hidden year it is scored on.
+struct Shape {
+    name: &'static str,
+    series: Vec<(NaiveDate, f64)>,
+    events: Vec<CalendarEvent>,
+    buy: NaiveDate,
+}
+
+const HISTORY_DAYS: i64 = 456;
+
+fn launch_event(k: usize, day: NaiveDate) -> CalendarEvent {
+    CalendarEvent {
+        id: None,
+        name: format!("Launch {}", k + 1),
+        kind: EventKind::Launch,
+        start: day,
+        end: day + Duration::days(30),
+        platforms: Vec::new(),
+        regions: Vec::new(),
+        expected_uplift: None,
+        ramp_days: None,
+        notes: String::new(),
+        source: "bench".to_string(),
+    }
+}
+
+/// Flat, steady growth, launch-heavy (with and without the calendar) and
+/// declining usage, each from `seed`'s noise and sizes.
+fn shapes(seed: u64) -> Vec<Shape> {
+    let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
+    let days = HISTORY_DAYS + 365;
+    let buy = start + Duration::days(HISTORY_DAYS);
+    let mut rng = finops::rng::Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xC0FFEE);
+    let size = 500.0 + 400.0 * rng.unit();
+    let noise: Vec<f64> = (0..days).map(|_| 1.0 + 0.04 * rng.normal()).collect();
+    let launch_days: Vec<i64> = [70, 200, 330, 480, 610, 740]
+        .iter()
+        .map(|d| d + rng.range(-10, 10))
+        .collect();
+    let spike = 1.2 + 1.2 * rng.unit();
+    let make = |level: &dyn Fn(i64) -> f64| -> Vec<(NaiveDate, f64)> {
+        (0..days)
+            .map(|i| {
+                let weekly = if i % 7 >= 5 { 1.08 } else { 0.97 };
+                let d = start + Duration::days(i);
+                (d, 24.0 * level(i) * weekly * noise[i as usize])
+            })
+            .collect()
+    };
+    let t = |i: i64| i as f64 / 365.0;
+    let launches = |i: i64| -> f64 {
+        launch_days
+            .iter()
+            .filter(|l| **l <= i)
+            .map(|l| spike * (-((i - *l) as f64) / 14.0).exp())
+            .sum()
+    };
+    let calendar: Vec<CalendarEvent> = launch_days
+        .iter()
+        .enumerate()
+        .map(|(k, l)| launch_event(k, start + Duration::days(*l)))
+        .collect();
+    let heavy = make(&|i| size * (1.0 + 0.10 * t(i)) * (1.0 + launches(i)));
+    vec![
+        Shape {
+            name: "flat",
+            series: make(&|_| size),
+            events: Vec::new(),
+            buy,
+        },
+        Shape {
+            name: "steady growth",
+            series: make(&|i| size * (1.0 + 0.30 * t(i))),
+            events: Vec::new(),
+            buy,
+        },
+        Shape {
+            name: "launch-heavy",
+            series: heavy.clone(),
+            events: calendar,
+            buy,
+        },
+        Shape {
+            name: "launch-heavy, no calendar",
+            series: heavy,
+            events: Vec::new(),
+            buy,
+        },
+        Shape {
+            name: "declining",
+            series: make(&|i| size * (1.0 - 0.30 * t(i)).max(0.3)),
+            events: Vec::new(),
+            buy,
+        },
+    ]
+}
+
+/// Stated against realised for one purchase.
+struct Scored {
+    outcome: Outcome,
+    stated_utilisation: f64,
+    realised_utilisation: f64,
+    below_p10: bool,
+}
+
+/// One purchase on `buy`, scored on the year that followed.
+fn purchase(
+    series: &[(NaiveDate, f64)],
+    events: &[CalendarEvent],
+    buy: NaiveDate,
+) -> Option<Scored> {
+    let history: Vec<(NaiveDate, f64)> = series.iter().filter(|(d, _)| *d < buy).cloned().collect();
+    let actual: Vec<(NaiveDate, f64)> = series
+        .iter()
+        .filter(|(d, _)| *d >= buy && *d < buy + Duration::days(365))
+        .cloned()
+        .collect();
+    if actual.len() < 365 || history.len() < 60 {
+        return None;
+    }
+    let actual = hourly(&actual);
+    // (a) finops: the term's forecast, as sample paths, trusted or not.
+    let f = finops::forecast::forecast(&history, events, 365, &ModelOptions::default()).ok()?;
+    let paths = UsageForecast {
+        paths: paths_from(&f.points),
+    };
+    let ours = sized_commitment(&paths, &history, f.backtest.as_ref(), RATIO);
+    let stated = evaluate(&paths, ours, RATIO);
+    let covered = ours / RATIO;
+    let used: f64 = actual.iter().map(|u| u.min(covered)).sum();
+    // (b) AWS-style: the last 30 days, as if they repeated.
+    let last30 = UsageForecast {
+        paths: vec![hourly(&history[history.len() - 30..])],
+    };
+    let aws = optimal_commitment(&last30, RATIO);
+    // (c) hindsight.
+    let best = optimal_commitment(
+        &UsageForecast {
+            paths: vec![actual.clone()],
+        },
+        RATIO,
+    );
+    Some(Scored {
+        outcome: Outcome {
+            finops: realised(&actual, ours),
+            lookback: realised(&actual, aws),
+            hindsight: realised(&actual, best),
+        },
+        stated_utilisation: stated.expected_utilisation,
+        realised_utilisation: if covered > 0.0 {
+            used / (covered * actual.len() as f64)
+        } else {
+            0.0
+        },
+        below_p10: savings(&actual, ours, RATIO) < stated.p10_savings,
+    })
+}
+
+fn shapes_report() {
+    println!("\nGenerated bills: 15 months of eligible compute, bought on the next day, scored on the hidden year (3 seeds each)");
+    println!(
+        "{:<28} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "shape", "finops %", "lookback %", "stated U", "realised U", "<P10"
+    );
+    let names: Vec<&str> = shapes(1).iter().map(|s| s.name).collect();
+    for name in names {
+        let (mut a, mut b, mut c, mut su, mut ru, mut misses, mut n) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0, 0);
+        for seed in 1..=3 {
+            let all = shapes(seed);
+            let Some(shape) = all.iter().find(|s| s.name == name) else {
+                continue;
+            };
+            let Some(s) = purchase(&shape.series, &shape.events, shape.buy) else {
+                continue;
+            };
+            a += s.outcome.finops;
+            b += s.outcome.lookback;
+            c += s.outcome.hindsight;
+            su += s.stated_utilisation;
+            ru += s.realised_utilisation;
+            misses += usize::from(s.below_p10);
+            n += 1;
+        }
+        let n_f = f64::from(n.max(1));
+        println!(
+            "{:<28} {:>9.1}% {:>9.1}% {:>9.1}% {:>9.1}% {:>6}/{}",
+            name,
+            100.0 * a / c,
+            100.0 * b / c,
+            100.0 * su / n_f,
+            100.0 * ru / n_f,
+            misses,
+            n
+        );
+    }
+}
+
 fn main() {
     println!("Realised savings over one year of a 1-year Compute Savings Plan, no upfront (rate ratio {RATIO}), in USD");
     let (series, events) = demo();
@@ -218,4 +387,5 @@ fn main() {
         demo_totals.0 / demo_totals.1,
         launch_totals.0 / launch_totals.1
     );
+    shapes_report();
 }

@@ -26,4 +26,5 @@ pub mod report;
 pub mod rng;
 pub mod runs;
 pub mod telemetry;
+pub mod usage_class;
 pub mod web;

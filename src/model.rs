@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::money::Micros;
+use crate::usage_class::UsageClass;
 
 /// Imported cost at the resource × day grain, before allocation.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +27,9 @@ pub struct ResourceDay {
     pub list: Option<Micros>,
     pub usage_quantity: Option<f64>,
     pub usage_unit: Option<String>,
+    /// What the line is, for commitments (from its usage type or
+    /// description, per line).
+    pub usage_class: UsageClass,
     /// The commitment discount that applied (empty when none): id, type
     /// (`Savings Plan`, `Reserved Instance`, …) and status (`Used`,
     /// `Unused`).

@@ -32,12 +32,14 @@ pub struct NewCost {
     pub list_micros: Option<i64>,
     pub usage_quantity: Option<f64>,
     pub usage_unit: Option<String>,
+    /// [`crate::usage_class::UsageClass`] as text.
+    pub usage_class: String,
     pub estimated: i32,
     pub ingest_run_id: Option<i64>,
 }
 
 /// Rows per INSERT statement: well under SQLite's and PostgreSQL's limits
-/// on bound parameters (18 columns × 1000 rows).
+/// on bound parameters (19 columns × 1000 rows).
 const INSERT_CHUNK: usize = 1000;
 
 /// Inserts rows in chunks. Call inside a transaction.

@@ -35,6 +35,7 @@ struct NewResourceCost<'a> {
     list_micros: Option<i64>,
     usage_quantity: Option<f64>,
     usage_unit: Option<&'a str>,
+    usage_class: &'a str,
     estimated: i32,
     ingest_run_id: Option<i64>,
 }
@@ -116,6 +117,7 @@ pub fn insert(
                 list_micros: r.list.map(|m| m.0),
                 usage_quantity: r.usage_quantity,
                 usage_unit: r.usage_unit.as_deref(),
+                usage_class: r.usage_class.as_str(),
                 estimated: i32::from(estimated),
                 ingest_run_id,
             })
@@ -148,8 +150,8 @@ type StoredRow = (
     Option<String>,
 );
 
-/// Commitment id, type and status as stored.
-type StoredCommitment = (String, String, String);
+/// Commitment id, type and status, and the usage class, as stored.
+type StoredCommitment = (String, String, String, String);
 
 /// Rows of one import that share how they were stored.
 pub struct StoredPart {
@@ -186,7 +188,12 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 r::usage_quantity,
                 r::usage_unit,
             ),
-            (r::commitment_id, r::commitment_type, r::commitment_status),
+            (
+                r::commitment_id,
+                r::commitment_type,
+                r::commitment_status,
+                r::usage_class,
+            ),
             r::estimated,
             r::ingest_run_id,
         ))
@@ -214,6 +221,7 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 list: t.13.map(Micros),
                 usage_quantity: t.14,
                 usage_unit: t.15,
+                usage_class: crate::usage_class::UsageClass::parse(&commitment.3),
                 commitment_id: commitment.0,
                 commitment_type: commitment.1,
                 commitment_status: commitment.2,

@@ -37,6 +37,7 @@ diesel::table! {
         list_micros -> Nullable<BigInt>,
         usage_quantity -> Nullable<Double>,
         usage_unit -> Nullable<Text>,
+        usage_class -> Text,
         estimated -> Integer,
         ingest_run_id -> Nullable<BigInt>,
     }
@@ -130,6 +131,7 @@ diesel::table! {
         list_micros -> Nullable<BigInt>,
         usage_quantity -> Nullable<Double>,
         usage_unit -> Nullable<Text>,
+        usage_class -> Text,
         estimated -> Integer,
         ingest_run_id -> Nullable<BigInt>,
     }

@@ -10,6 +10,7 @@ use super::model::{self, ServiceModel, REGIONS, SERVICES};
 use super::noise::Noise;
 use crate::db::costs::NewCost;
 use crate::dims::{Platform, UNALLOCATED};
+use crate::usage_class::UsageClass;
 
 pub const SOURCE: &str = crate::runs::Source::Demo.as_str();
 const PROVIDER: &str = "AWS";
@@ -88,6 +89,14 @@ fn row(spec: RowSpec<'_>) -> NewCost {
         list_micros: spec.list,
         usage_quantity: spec.quantity.map(|(q, _)| (q * 1000.0).round() / 1000.0),
         usage_unit: spec.quantity.map(|(_, u)| u.to_string()),
+        // The demo bills EC2 instance hours alone under "EC2 - Compute".
+        usage_class: if spec.service == model::EC2 && spec.category == "Usage" {
+            UsageClass::ComputeInstance
+        } else {
+            UsageClass::Other
+        }
+        .as_str()
+        .to_string(),
         estimated: 0,
         ingest_run_id: None,
     }

@@ -390,7 +390,6 @@ pub fn allocate(
         effective: i64,
         list: Option<i64>,
         quantity: Option<f64>,
-        unit: Option<String>,
     }
     let mut out: BTreeMap<CostKey, Sums> = BTreeMap::new();
     let mut tag_cache: HashMap<String, HashMap<String, String>> = HashMap::new();
@@ -453,6 +452,8 @@ pub fn allocate(
                 row.service.clone(),
                 row.charge_category.clone(),
                 row.currency.clone(),
+                row.usage_class.as_str().to_string(),
+                row.usage_unit.clone(),
             );
             let s = out.entry(key).or_default();
             s.billed += billed.0;
@@ -460,20 +461,9 @@ pub fn allocate(
             if let Some(l) = list {
                 s.list = Some(s.list.unwrap_or(0) + l.0);
             }
+            // The unit is part of the key: quantities that add up.
             if let Some(q) = row.usage_quantity {
-                // Quantities of different units do not add up: keep the
-                // sum only while one unit is seen.
-                match (&s.unit, &row.usage_unit) {
-                    (None, u) if s.quantity.is_none() => {
-                        s.unit = u.clone();
-                        s.quantity = Some(q * share);
-                    }
-                    (a, b) if a == b => s.quantity = Some(s.quantity.unwrap_or(0.0) + q * share),
-                    _ => {
-                        s.quantity = None;
-                        s.unit = Some("mixed".to_string());
-                    }
-                }
+                s.quantity = Some(s.quantity.unwrap_or(0.0) + q * share);
             }
         }
     }
@@ -495,7 +485,8 @@ pub fn allocate(
             effective_micros: s.effective,
             list_micros: s.list,
             usage_quantity: s.quantity,
-            usage_unit: s.unit.filter(|u| u != "mixed"),
+            usage_unit: k.11,
+            usage_class: k.10,
             estimated: i32::from(estimated),
             ingest_run_id,
         })
@@ -514,7 +505,9 @@ pub struct CostSums {
 }
 
 /// A report row's key: day, billing period, billing account, provider,
-/// account, platform, region, service, charge category, currency.
+/// account, platform, region, service, charge category, currency, usage
+/// class, usage unit. Lines of different units are different rows, so a
+/// row's quantity always adds up and its class is never "mixed".
 type CostKey = (
     NaiveDate,
     String,
@@ -526,6 +519,8 @@ type CostKey = (
     String,
     String,
     String,
+    String,
+    Option<String>,
 );
 
 impl CostSums {
@@ -542,6 +537,8 @@ impl CostSums {
                 c.service.clone(),
                 c.charge_category.clone(),
                 c.currency.clone(),
+                c.usage_class.clone(),
+                c.usage_unit.clone(),
             );
             match self.rows.get_mut(&key) {
                 None => {
@@ -554,15 +551,10 @@ impl CostSums {
                         (None, None) => None,
                         (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
                     };
-                    if s.usage_unit == c.usage_unit {
-                        s.usage_quantity = match (s.usage_quantity, c.usage_quantity) {
-                            (None, None) => None,
-                            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-                        };
-                    } else {
-                        s.usage_quantity = None;
-                        s.usage_unit = None;
-                    }
+                    s.usage_quantity = match (s.usage_quantity, c.usage_quantity) {
+                        (None, None) => None,
+                        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+                    };
                 }
             }
         }
@@ -595,6 +587,7 @@ mod tests {
             list: None,
             usage_quantity: None,
             usage_unit: None,
+            usage_class: crate::usage_class::UsageClass::Other,
             commitment_id: String::new(),
             commitment_type: String::new(),
             commitment_status: String::new(),
@@ -711,5 +704,47 @@ mod tests {
         let out = allocate(&rows, &r, &Drivers::default(), "focus", None, false).costs;
         assert_eq!(out.len(), 6);
         assert_eq!(out.iter().map(|c| c.billed_micros).sum::<i64>(), 1_000_001);
+    }
+
+    #[test]
+    fn instance_hours_and_storage_of_one_cell_stay_apart() {
+        use crate::usage_class::UsageClass;
+        let line = |resource: &str, billed, qty, unit: &str, class| ResourceDay {
+            usage_quantity: Some(qty),
+            usage_unit: Some(unit.to_string()),
+            usage_class: class,
+            ..row(resource, r#"{"platform":"PC"}"#, billed)
+        };
+        let rows = vec![
+            line("i-1", 2_000_000, 24.0, "Hrs", UsageClass::ComputeInstance),
+            line("i-2", 1_000_000, 12.0, "Hrs", UsageClass::ComputeInstance),
+            line("vol-1", 300_000, 0.5, "GB-Mo", UsageClass::Other),
+            line("i-1", 40_000, 4.0, "GB", UsageClass::Other),
+        ];
+        let r = rules(&[("tag", "platform", "")]);
+        let out = allocate(&rows, &r, &Drivers::default(), "cur", None, false).costs;
+        assert_eq!(out.len(), 3, "one row per class and unit: {out:?}");
+        let hours = out
+            .iter()
+            .find(|c| c.usage_class == "compute_instance")
+            .expect("instance hours");
+        assert_eq!(hours.billed_micros, 3_000_000);
+        assert_eq!(hours.usage_quantity, Some(36.0));
+        assert_eq!(hours.usage_unit.as_deref(), Some("Hrs"));
+        assert!(out.iter().all(|c| c.usage_unit.is_some()));
+        assert_eq!(out.iter().map(|c| c.billed_micros).sum::<i64>(), 3_340_000);
+        // Summing slices of one import keeps them apart too.
+        let mut sums = CostSums::default();
+        sums.add(out.clone());
+        sums.add(out);
+        let merged = sums.into_costs();
+        assert_eq!(merged.len(), 3);
+        assert_eq!(
+            merged
+                .iter()
+                .find(|c| c.usage_class == "compute_instance")
+                .and_then(|c| c.usage_quantity),
+            Some(72.0)
+        );
     }
 }

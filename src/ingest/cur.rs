@@ -24,6 +24,7 @@ use super::billing::{
     amount, tags_from_columns, Check, CheckKind, Fields, BILLED, BILLING_END, BILLING_START,
     CHARGE_END, CHARGE_START,
 };
+use super::billing::{usage_class, LineFactColumns};
 use super::errors::ImportError;
 use super::table::{optional_text, text, Expect, Table};
 
@@ -296,6 +297,15 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         .fill_null(t("line_item_product_code")?)
         .fill_null(t("product_servicecode")?);
     let resource = t("line_item_resource_id")?;
+    let unit = t("pricing_unit")?;
+    let usage_class = usage_class(LineFactColumns {
+        usage_type: t("line_item_usage_type")?,
+        service: service.clone(),
+        unit: unit.clone(),
+        description: t("line_item_line_item_description")?,
+        resource_type: lit(NULL).cast(DataType::String),
+        pricing_category: lit(NULL).cast(DataType::String),
+    });
 
     Ok(Fields {
         provider: lit("AWS"),
@@ -306,7 +316,8 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         category,
         currency,
         resource,
-        unit: t("pricing_unit")?,
+        unit,
+        usage_class,
         commitment_id: t("savings_plan_savings_plan_arn")?
             .fill_null(t("reservation_reservation_arn")?),
         commitment_type: when(t("savings_plan_savings_plan_arn")?.is_not_null())

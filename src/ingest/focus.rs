@@ -22,6 +22,7 @@ use super::billing::{
     amount, Check, CheckKind, Fields, BILLED, BILLING_END, BILLING_START, CHARGE_END, CHARGE_START,
     EFFECTIVE, LIST,
 };
+use super::billing::{usage_class, LineFactColumns};
 use super::errors::ImportError;
 use super::table::{optional_text, require, text, Expect, Table};
 
@@ -121,16 +122,30 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         .fill_null(o("ResourceName", Expect::Text)?)
         .fill_null(o("CommitmentDiscountId", Expect::Text)?);
 
+    let service = o("ServiceName", Expect::Text)?;
+    let unit = o("ConsumedUnit", Expect::Text)?;
+    // AWS's FOCUS export adds its own usage type; without it the
+    // description, unit and resource type tell what a line is.
+    let usage_class = usage_class(LineFactColumns {
+        usage_type: o("x_UsageType", Expect::Text)?,
+        service: service.clone(),
+        unit: unit.clone().fill_null(o("PricingUnit", Expect::Text)?),
+        description: o("ChargeDescription", Expect::Text)?,
+        resource_type: o("ResourceType", Expect::Text)?,
+        pricing_category: o("PricingCategory", Expect::Text)?,
+    });
+
     Ok(Fields {
         provider,
         billing_account,
         account: o("SubAccountId", Expect::Text)?,
         region: o("RegionId", Expect::Text)?,
-        service: o("ServiceName", Expect::Text)?,
+        service,
         category,
         currency,
         resource,
-        unit: o("ConsumedUnit", Expect::Text)?,
+        unit,
+        usage_class,
         commitment_id: o("CommitmentDiscountId", Expect::Text)?,
         commitment_type: o("CommitmentDiscountType", Expect::Text)?,
         commitment_status: o("CommitmentDiscountStatus", Expect::Text)?,

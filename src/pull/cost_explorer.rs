@@ -31,6 +31,7 @@ use chrono::NaiveDate;
 
 use crate::ingest::billing::{ResourceDay, GLOBAL_REGION};
 use crate::money::{parse_scaled, Micros};
+use crate::usage_class::UsageClass;
 
 pub const SOURCE: &str = crate::runs::Source::CostExplorer.as_str();
 
@@ -371,6 +372,7 @@ pub async fn fetch(opts: &PullOptions) -> Result<Fetched, PullError> {
         } else {
             serde_json::json!({ opts.tag_key.clone(): tag }).to_string()
         };
+        let usage_class = ce_usage_class(&c.key);
         rows.push(ResourceDay {
             day: c.day,
             billing_period: c.day.format("%Y-%m").to_string(),
@@ -394,6 +396,7 @@ pub async fn fetch(opts: &PullOptions) -> Result<Fetched, PullError> {
             list: None,
             usage_quantity: Some(c.quantity),
             usage_unit: None,
+            usage_class,
             commitment_id: String::new(),
             commitment_type: String::new(),
             commitment_status: String::new(),
@@ -405,6 +408,19 @@ pub async fn fetch(opts: &PullOptions) -> Result<Fetched, PullError> {
         requests,
         warnings,
     })
+}
+
+/// Cost Explorer's service dimension already parts EC2: instance usage is
+/// "Amazon Elastic Compute Cloud - Compute", EBS, NAT and snapshots are
+/// "EC2 - Other". Grouped by service, Fargate and Lambda compute cannot be
+/// told from their requests and storage, so only EC2 compute is
+/// classified (it includes any Spot usage).
+fn ce_usage_class(service: &str) -> UsageClass {
+    if service == "Amazon Elastic Compute Cloud - Compute" {
+        UsageClass::ComputeInstance
+    } else {
+        UsageClass::Other
+    }
 }
 
 #[cfg(test)]

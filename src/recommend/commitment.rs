@@ -88,6 +88,69 @@ pub fn optimal_from_sorted(all: &[f64], rate_ratio: f64) -> f64 {
     covered * rate_ratio
 }
 
+/// Days of recent usage that show what is sustained.
+pub const SUSTAINED_DAYS: usize = 30;
+
+/// How much better than seasonal naive a forecast's held-out backtest must
+/// be (its MASE at most this share of the baseline's) before a commitment
+/// may rest on it beyond what recent usage sustained.
+pub const TRUST_RATIO: f64 = 0.9;
+
+/// The last [`SUSTAINED_DAYS`] days of a daily spend history, as spend per
+/// hour.
+pub fn recent_hourly(history: &[(chrono::NaiveDate, f64)]) -> Vec<f64> {
+    let from = history.len().saturating_sub(SUSTAINED_DAYS);
+    history[from..].iter().map(|(_, v)| v / 24.0).collect()
+}
+
+/// Whether a forecast has earned a commitment sized on it: its
+/// held-out backtest beat seasonal naive clearly and did not fall back to
+/// a baseline. A calendar will always miss something; a spike the
+/// forecast cannot explain shows in its backtest, and then the commitment
+/// is what usage has sustained.
+pub fn forecast_trusted(backtest: Option<&crate::forecast::accuracy::Accuracy>) -> bool {
+    backtest.is_some_and(|b| {
+        !b.fell_back
+            && b.mase.is_finite()
+            && b.baseline_mase.is_finite()
+            && b.mase <= TRUST_RATIO * b.baseline_mase
+    })
+}
+
+/// The commitment recent usage sustains: the one a 30-day lookback
+/// would buy (the level those hours exceeded in a share `rate_ratio` of
+/// them); `None` without recent usage.
+pub fn sustained_commitment(recent: &[f64], rate_ratio: f64) -> Option<f64> {
+    if recent.is_empty() {
+        return None;
+    }
+    Some(optimal_commitment(
+        &UsageForecast {
+            paths: vec![recent.to_vec()],
+        },
+        rate_ratio,
+    ))
+}
+
+/// The commitment to buy: the forecast's optimum when the forecast is
+/// trusted, else what recent usage sustained (an untrusted forecast earns
+/// neither a larger commitment nor a smaller one).
+pub fn sized_commitment(
+    forecast: &UsageForecast,
+    history: &[(chrono::NaiveDate, f64)],
+    backtest: Option<&crate::forecast::accuracy::Accuracy>,
+    rate_ratio: f64,
+) -> f64 {
+    let optimal = optimal_commitment(forecast, rate_ratio);
+    if forecast_trusted(backtest) {
+        return optimal;
+    }
+    match sustained_commitment(&recent_hourly(history), rate_ratio) {
+        Some(sustained) => sustained,
+        None => optimal,
+    }
+}
+
 /// The outcome of a commitment (per hour) over the forecast.
 pub fn evaluate(forecast: &UsageForecast, commitment: f64, rate_ratio: f64) -> Outcome {
     let covered = commitment / rate_ratio;
@@ -205,5 +268,52 @@ mod tests {
         assert!((optimal_commitment(&net, 0.5) - 2.0).abs() < 1e-9);
         let all_covered = net_of_existing(&flat, 12.0);
         assert_eq!(optimal_commitment(&all_covered, 0.5), 0.0);
+    }
+
+    #[test]
+    fn an_untrusted_forecast_commits_what_the_last_30_days_sustained() {
+        use crate::forecast::accuracy::Accuracy;
+        use crate::forecast::frequency::Frequency;
+        use crate::forecast::select::Method;
+        let day = |i: i64| {
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(i)
+        };
+        // Sixty days at 100 /h, then thirty at 200 /h: an unexplained spike.
+        let history: Vec<(chrono::NaiveDate, f64)> = (0..90)
+            .map(|i| (day(i), if i < 60 { 2400.0 } else { 4800.0 }))
+            .collect();
+        // A forecast that the spike carries on and grows.
+        let forecast = UsageForecast {
+            paths: vec![vec![300.0; 365]],
+        };
+        let accuracy = |mase: f64, fell_back: bool| Accuracy {
+            method: Method::Regression,
+            mase,
+            wape: 0.1,
+            coverage80: 0.8,
+            coverage95: 0.95,
+            baseline_mase: 1.0,
+            candidates: Vec::new(),
+            origins: 4,
+            horizon: 30,
+            step: Frequency::Day,
+            fell_back,
+        };
+        let r = 0.72;
+        let sustained = sized_commitment(&forecast, &history, None, r);
+        assert!((sustained - 200.0 * r).abs() < 1e-9, "{sustained}");
+        let trusted = sized_commitment(&forecast, &history, Some(&accuracy(0.5, false)), r);
+        assert!((trusted - 300.0 * r).abs() < 1e-9, "{trusted}");
+        // Not clearly better than seasonal naive, or fell back: sustained.
+        for (mase, fell_back) in [(0.95, false), (0.5, true), (f64::NAN, false)] {
+            let c = sized_commitment(&forecast, &history, Some(&accuracy(mase, fell_back)), r);
+            assert!((c - 200.0 * r).abs() < 1e-9, "{mase} {fell_back}: {c}");
+        }
+        // A forecast below recent usage is not trusted to shrink it either.
+        let low = UsageForecast {
+            paths: vec![vec![50.0; 365]],
+        };
+        assert!((sized_commitment(&low, &history, None, r) - 200.0 * r).abs() < 1e-9);
+        assert_eq!(sized_commitment(&low, &[], None, r), 50.0 * r);
     }
 }

@@ -1,6 +1,8 @@
 //! The usage a commitment would cover, as daily on-demand-equivalent
 //! spend: for a Compute Savings Plan, the billed eligible compute (EC2
-//! instance hours, Fargate, Lambda) at list price; for an EC2 Instance
+//! instance hours, Fargate, Lambda: lines of an eligible
+//! [`UsageClass`], never EBS, snapshots or transfer billed under EC2) at
+//! list price; for an EC2 Instance
 //! Savings Plan or Reserved Instances, the instance-hours of one family
 //! in one region priced at the catalog's on-demand rate.
 
@@ -12,6 +14,7 @@ use diesel::sql_types::{Double, Text};
 
 use crate::db::{DbConnection, DbError, Sql};
 use crate::pricing::PriceCatalog;
+use crate::usage_class::UsageClass;
 
 #[derive(QueryableByName)]
 struct DayValue {
@@ -35,12 +38,13 @@ pub type Daily = Vec<(NaiveDate, f64)>;
 pub fn eligible_compute(conn: &mut DbConnection) -> Result<(Daily, String), DbError> {
     let dialect = conn.dialect();
     let day = dialect.date_text("day");
+    let eligible = UsageClass::SAVINGS_PLAN_ELIGIBLE
+        .map(|c| format!("'{}'", c.as_str()))
+        .join(", ");
     let mut sql = Sql::new(dialect);
     sql.push(&format!(
         "SELECT {day} AS day, currency, CAST(SUM(COALESCE(list_micros, effective_micros)) AS DOUBLE PRECISION) / 1000000.0 AS value \
-         FROM cost_daily WHERE charge_category = 'Usage' \
-         AND (service LIKE 'Amazon Elastic Compute Cloud%' OR service IN ('AWS Lambda', 'AWS Fargate', 'Amazon Elastic Container Service')) \
-         AND (usage_unit IS NULL OR usage_unit IN ('Hrs', 'Hours', 'Hour', 'hours', 'Lambda-GB-Second', 'vCPU-Hours')) \
+         FROM cost_daily WHERE charge_category = 'Usage' AND usage_class IN ({eligible}) \
          GROUP BY 1, 2 ORDER BY 1"
     ));
     let rows: Vec<DayValue> = sql.load(conn)?;

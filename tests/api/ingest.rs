@@ -283,6 +283,119 @@ fn focus_sample_ties_out_to_the_cent_and_reimport_changes_nothing() {
     }
 }
 
+/// The classes of the sample's AWS usage lines, read independently from
+/// their descriptions: EC2 instance hours, Fargate vCPU and memory, Lambda
+/// compute. Everything else (EBS, snapshots, transfer, NAT gateway hours,
+/// the EBS-optimised "instance-hour" lines) is none of them.
+fn sample_line_class(r: &BTreeMap<String, String>) -> &'static str {
+    let service = r["ServiceName"].as_str();
+    let description = r["ChargeDescription"].as_str();
+    if service == "Amazon Elastic Compute Cloud" && description.contains("Instance Hour") {
+        "compute_instance"
+    } else if service == "Amazon Elastic Container Service"
+        && description.starts_with("AWS Fargate - ")
+        && (description.contains("vCPU") || description.contains("Memory"))
+    {
+        "fargate"
+    } else if service == "AWS Lambda" && description.contains("Total Compute") {
+        "lambda"
+    } else {
+        "other"
+    }
+}
+
+#[derive(QueryableByName, Debug)]
+struct ClassSum {
+    #[diesel(sql_type = Text)]
+    usage_class: String,
+    #[diesel(sql_type = BigInt)]
+    micros: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[test]
+fn focus_sample_eligible_compute_is_exactly_its_instance_fargate_and_lambda_lines() {
+    let Some(path) = shared_data("focus-1.0-sample.csv") else {
+        return;
+    };
+    let rows = read_csv(&path);
+    let mut expected: BTreeMap<&str, (i128, usize)> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r["ProviderName"] == "AWS" && r["ChargeCategory"] == "Usage")
+    {
+        let e = expected.entry(sample_line_class(r)).or_default();
+        e.0 += pico(&r["ListCost"]);
+        e.1 += 1;
+    }
+    // The sample holds EC2 storage, transfer and NAT lines beside its
+    // instance hours: the case where service-level eligibility overstates.
+    let ec2_hours: i128 = rows
+        .iter()
+        .filter(|r| {
+            r["ProviderName"] == "AWS"
+                && r["ServiceName"] == "Amazon Elastic Compute Cloud"
+                && r["ConsumedUnit"] == "Hours"
+        })
+        .map(|r| pico(&r["ListCost"]))
+        .sum();
+    assert_eq!(cents_of_pico(ec2_hours), 1772, "EC2 lines billed in hours");
+    assert_eq!(cents_of_pico(expected["compute_instance"].0), 1730);
+
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        import(&mut conn, BillingFormat::Focus, &path).expect("the sample imports");
+        let got: Vec<ClassSum> = diesel::sql_query(
+            "SELECT usage_class, CAST(SUM(COALESCE(list_micros, effective_micros)) AS BIGINT) AS micros, \
+             CAST(COUNT(*) AS BIGINT) AS n FROM cost_daily \
+             WHERE provider = 'AWS' AND charge_category = 'Usage' GROUP BY usage_class",
+        )
+        .load(&mut conn)
+        .expect("class sums");
+        let got: BTreeMap<String, (i64, i64)> = got
+            .into_iter()
+            .map(|c| (c.usage_class, (c.micros, c.n)))
+            .collect();
+        for (class, (pico_sum, lines)) in &expected {
+            let (micros, _) = got.get(*class).copied().unwrap_or_default();
+            // Each stored row is rounded to the micro-unit with its
+            // month × region group: at most one micro-unit per line off.
+            let exact = micros_of_pico(*pico_sum);
+            assert!(
+                (micros - exact).abs() <= *lines as i64,
+                "{:?} {class}: stored {micros} µ, lines {exact} µ",
+                db.backend
+            );
+            assert_eq!(
+                cents_of_micros(micros) as i128,
+                cents_of_pico(*pico_sum),
+                "{:?} {class} to the cent",
+                db.backend
+            );
+        }
+        // What a commitment is sized on: those three classes, nothing else.
+        let (daily, currency) =
+            finops::recommend::usage::eligible_compute(&mut conn).expect("eligible compute");
+        assert_eq!(currency, "USD");
+        let eligible_micros: i64 = daily.iter().map(|(_, v)| (v * 1e6).round() as i64).sum();
+        let want: i128 = ["compute_instance", "fargate", "lambda"]
+            .iter()
+            .map(|c| expected.get(c).map(|e| e.0).unwrap_or(0))
+            .sum();
+        assert_eq!(
+            cents_of_micros(eligible_micros) as i128,
+            cents_of_pico(want),
+            "{:?}: eligible compute is the instance, Fargate and Lambda lines",
+            db.backend
+        );
+        assert!(
+            cents_of_pico(want) < cents_of_pico(ec2_hours),
+            "and less than every EC2 line billed in hours"
+        );
+    }
+}
+
 #[test]
 fn legacy_cur_sample_ties_out_per_month_account_and_region() {
     let Some(path) = shared_data("aws-cur-legacy-sample.csv") else {

@@ -170,6 +170,7 @@ pub(super) fn to_resource_days(
         text("__unit")?,
     );
     let commitments = text("__commitment")?;
+    let classes = text("__class")?;
     let qty = floats(file, df, "qty")?;
     let qty_n = column_u64(file, df, "qty_n")?;
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -199,6 +200,9 @@ pub(super) fn to_resource_days(
             list: None,
             usage_quantity: if qty_n[i] > 0 { qty[i] } else { None },
             usage_unit: (!unit_text.is_empty()).then_some(unit_text),
+            usage_class: crate::usage_class::UsageClass::parse(
+                classes[i].as_deref().unwrap_or_default(),
+            ),
         });
     }
     Ok(out)

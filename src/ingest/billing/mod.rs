@@ -48,6 +48,9 @@ pub struct Fields {
     pub currency: Expr,
     pub resource: Expr,
     pub unit: Expr,
+    /// What the line is for commitments ([`crate::usage_class`]): a text
+    /// expression built with [`usage_class`].
+    pub usage_class: Expr,
     /// The commitment discount (Savings Plan, reservation) that applied:
     /// its id, type and status (`Used` / `Unused`); text or null.
     pub commitment_id: Expr,
@@ -186,7 +189,7 @@ type RoundingKey<'a> = (
     &'a Option<String>,
 );
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "__day",
     "__bs",
     "__billing_account",
@@ -199,6 +202,7 @@ const KEYS: [&str; 13] = [
     "__resource",
     "__tags",
     "__unit",
+    "__class",
     "__commitment",
 ];
 
@@ -279,6 +283,7 @@ pub fn aggregate(
             .alias("__resource"),
         fields.tags.clone().fill_null(lit("")).alias("__tags"),
         fields.unit.clone().fill_null(lit("")).alias("__unit"),
+        fields.usage_class.clone().alias("__class"),
         commitment_key(fields).alias("__commitment"),
         fields
             .quantity
@@ -369,6 +374,61 @@ pub fn aggregate(
         effective,
         list,
     })
+}
+
+/// What each line says about itself, as text expressions (a literal null
+/// where the format has no such column), for [`usage_class`].
+pub struct LineFactColumns {
+    pub usage_type: Expr,
+    pub service: Expr,
+    pub unit: Expr,
+    pub description: Expr,
+    pub resource_type: Expr,
+    pub pricing_category: Expr,
+}
+
+/// The usage class of each line ([`crate::usage_class::classify`]), as
+/// its stored text.
+pub fn usage_class(columns: LineFactColumns) -> Expr {
+    use crate::usage_class::{classify, LineFacts};
+    let inputs = [
+        columns.service,
+        columns.unit,
+        columns.description,
+        columns.resource_type,
+        columns.pricing_category,
+    ];
+    columns.usage_type.map_many(
+        |cols: &mut [Column]| {
+            let height = cols.iter().map(|c| c.len()).max().unwrap_or(0);
+            let mut strs = Vec::with_capacity(cols.len());
+            for c in cols.iter() {
+                strs.push(c.cast(&DataType::String)?.str()?.clone());
+            }
+            // Literals are one value for every row.
+            let at = |k: usize, row: usize| {
+                let ca = &strs[k];
+                let i = if ca.len() == 1 { 0 } else { row };
+                ca.get(i).unwrap_or("")
+            };
+            let out: StringChunked = (0..height)
+                .map(|row| {
+                    let facts = LineFacts {
+                        usage_type: at(0, row),
+                        service: at(1, row),
+                        unit: at(2, row),
+                        description: at(3, row),
+                        resource_type: at(4, row),
+                        pricing_category: at(5, row),
+                    };
+                    Some(classify(&facts).as_str())
+                })
+                .collect();
+            Ok(out.with_name("__class".into()).into_column())
+        },
+        &inputs,
+        |_, _| Ok(Field::new("__class".into(), DataType::String)),
+    )
 }
 
 /// Builds a JSON object text from tag columns (key, text expression);

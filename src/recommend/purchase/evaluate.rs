@@ -83,6 +83,9 @@ pub(super) struct Window<'a> {
     pub(super) paths: &'a [Vec<f64>],
     pub(super) sorted: &'a [f64],
     pub(super) spd: usize,
+    /// The commitment recent usage sustained, when the forecast is not
+    /// trusted to size one (see [`ScopeUsage::trusted`]).
+    pub(super) sustained: Option<f64>,
 }
 
 pub(super) fn option_outcome(
@@ -93,16 +96,29 @@ pub(super) fn option_outcome(
     ratio: f64,
     ri_unit: Option<f64>,
 ) -> OptionOutcome {
-    let Window { paths, sorted, spd } = window;
+    let Window {
+        paths,
+        sorted,
+        spd,
+        sustained,
+    } = window;
     let steps = paths.first().map(Vec::len).unwrap_or(0);
     let days = steps / spd.max(1);
     let months = days as f64 / DAYS_PER_MONTH;
-    let mut commitment = commitment::optimal_from_sorted(sorted, ratio);
+    let sized_on_sustained = sustained.is_some();
+    let mut commitment =
+        sustained.unwrap_or_else(|| commitment::optimal_from_sorted(sorted, ratio));
     let mut instances = None;
     if let Some(unit) = ri_unit.filter(|u| *u > 0.0) {
-        // Whole instances: the better of the two counts around the optimum.
+        // Whole instances: the better of the two counts around the optimum
+        // (never more than recent usage sustained).
         let exact = commitment / ratio / unit;
-        let best = [exact.floor(), exact.ceil()]
+        let counts = if sized_on_sustained {
+            vec![exact.floor()]
+        } else {
+            vec![exact.floor(), exact.ceil()]
+        };
+        let best = counts
             .into_iter()
             .map(|n| {
                 let c = n * unit * ratio;
@@ -137,6 +153,7 @@ pub(super) fn option_outcome(
         upfront: commitment * 24.0 * days as f64 * payment.upfront_share(),
         outcome,
         starts_in_days: 0,
+        sized_on_sustained,
     }
 }
 

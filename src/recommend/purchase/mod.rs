@@ -68,6 +68,13 @@ pub struct ScopeUsage {
     pub paths: Vec<Vec<f64>>,
     pub steps_per_day: usize,
     pub problem: Option<String>,
+    /// The last 30 days' usage, spend per hour (`steps_per_day` values a
+    /// day, like the paths): what usage has sustained.
+    pub recent: Vec<f64>,
+    /// The forecast's held-out backtest beat seasonal naive clearly
+    /// ([`commitment::forecast_trusted`]): commitments are sized on it;
+    /// otherwise on what recent usage sustained.
+    pub trusted: bool,
 }
 
 /// One option (term × payment) of an offer for a scope.
@@ -91,6 +98,9 @@ pub struct OptionOutcome {
     /// when the commitments held cover the usage until they expire (a
     /// queued purchase).
     pub starts_in_days: usize,
+    /// The forecast is not trusted: the commitment is the one the last 30
+    /// days sustained, not the forecast's optimum.
+    pub sized_on_sustained: bool,
 }
 
 /// A scope's plan: every option, the best one, and a ladder of it.
@@ -179,11 +189,22 @@ pub fn plan(
                             commitment::pooled_sorted(&UsageForecast { paths: net.clone() });
                         (net, sorted)
                     });
+                    // An untrusted forecast does not size the commitment:
+                    // the last 30 days do (net of what is held).
+                    let sustained = (!usage.trusted)
+                        .then(|| {
+                            let held = existing.get(from).copied().unwrap_or(0.0);
+                            let recent: Vec<f64> =
+                                usage.recent.iter().map(|u| (u - held).max(0.0)).collect();
+                            commitment::sustained_commitment(&recent, ratio)
+                        })
+                        .flatten();
                     let mut o = option_outcome(
                         Window {
                             paths: net,
                             sorted,
                             spd,
+                            sustained,
                         },
                         *offer,
                         term,
@@ -479,6 +500,8 @@ mod tests {
             steps_per_day: 1,
             forecast: points,
             problem: None,
+            recent: Vec::new(),
+            trusted: true,
         };
         let held_for = move |days: usize| {
             let mut v = held.clone();

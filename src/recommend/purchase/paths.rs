@@ -108,14 +108,23 @@ pub fn forecast_scope(
         })
         .cloned()
         .collect();
-    let (forecast, problem) = match crate::forecast::forecast(
+    let (forecast, problem, trusted) = match crate::forecast::forecast(
         &history,
         &applicable,
         FORECAST_DAYS,
         &ModelOptions::default(),
     ) {
-        Ok(f) => (f.points, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+        Ok(f) => {
+            let trusted = crate::recommend::commitment::forecast_trusted(f.backtest.as_ref());
+            (f.points, None, trusted)
+        }
+        Err(e) => (Vec::new(), Some(e.to_string()), false),
+    };
+    // The last 30 days, spread over the hours of each day like the paths.
+    let recent_days = crate::recommend::commitment::recent_hourly(&history);
+    let recent = match profile {
+        Some(f) if f.len() == 24 => with_profile(&[recent_days], f).concat(),
+        _ => recent_days,
     };
     let daily = paths_from(&forecast);
     let (paths, steps_per_day) = match profile {
@@ -131,5 +140,7 @@ pub fn forecast_scope(
         paths,
         steps_per_day,
         problem,
+        recent,
+        trusted,
     }
 }

@@ -73,12 +73,21 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
     } else {
         String::new()
     };
-    rec.reason = format!(
-        "{queued}covers up to {} /h of on-demand usage, the level the forecast exceeds {:.0} % of the term's hours (the rate ÷ on demand); sized on the {}-year forecast, not a lookback",
-        money(best.outcome.commitment / best.rate_ratio, currency),
-        best.rate_ratio * 100.0,
-        best.term_years
-    );
+    rec.reason = if best.sized_on_sustained {
+        format!(
+            "{queued}covers up to {} /h of on-demand usage, the level the last 30 days exceeded {:.0} % of the time: the forecast's backtest did not beat seasonal naive clearly enough to size a {}-year commitment on it",
+            money(best.outcome.commitment / best.rate_ratio, currency),
+            best.rate_ratio * 100.0,
+            best.term_years
+        )
+    } else {
+        format!(
+            "{queued}covers up to {} /h of on-demand usage, the level the forecast exceeds {:.0} % of the term's hours (the rate ÷ on demand); sized on the {}-year forecast, not a lookback",
+            money(best.outcome.commitment / best.rate_ratio, currency),
+            best.rate_ratio * 100.0,
+            best.term_years
+        )
+    };
     rec.risk = if best.p10_monthly_savings < 0.0 {
         format!(
             "loses {} a month in the worst tenth of outcomes",
@@ -126,6 +135,7 @@ pub fn what_if(plan: &Plan, option: &OptionOutcome, commitment: f64) -> OptionOu
         ),
         upfront: commitment * 24.0 * days as f64 * option.payment.upfront_share(),
         outcome,
+        sized_on_sustained: false,
         ..option.clone()
     }
 }
