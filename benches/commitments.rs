@@ -18,6 +18,10 @@
 use chrono::{Duration, NaiveDate};
 
 use finops::calendar::{CalendarEvent, EventKind};
+
+#[path = "support/bill_shapes.rs"]
+mod bill_shapes;
+use bill_shapes::shapes;
 use finops::forecast::model::ModelOptions;
 use finops::recommend::commitment::{
     evaluate, optimal_commitment, savings, sized_commitment, UsageForecast,
@@ -154,104 +158,6 @@ fn report(name: &str, rows: &[(NaiveDate, Outcome)]) -> (f64, f64, f64) {
         100.0 * b / c
     );
     (a, b, c)
-}
-
-/// A generated bill's daily eligible on-demand spend: 15 months of
-/// history then the hidden year it is scored on.
-struct Shape {
-    name: &'static str,
-    series: Vec<(NaiveDate, f64)>,
-    events: Vec<CalendarEvent>,
-    buy: NaiveDate,
-}
-
-const HISTORY_DAYS: i64 = 456;
-
-fn launch_event(k: usize, day: NaiveDate) -> CalendarEvent {
-    CalendarEvent {
-        id: None,
-        name: format!("Launch {}", k + 1),
-        kind: EventKind::Launch,
-        start: day,
-        end: day + Duration::days(30),
-        platforms: Vec::new(),
-        regions: Vec::new(),
-        expected_uplift: None,
-        ramp_days: None,
-        notes: String::new(),
-        source: "bench".to_string(),
-    }
-}
-
-/// Flat, steady growth, launch-heavy (with and without the calendar) and
-/// declining usage, each from `seed`'s noise and sizes.
-fn shapes(seed: u64) -> Vec<Shape> {
-    let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
-    let days = HISTORY_DAYS + 365;
-    let buy = start + Duration::days(HISTORY_DAYS);
-    let mut rng = finops::rng::Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xC0FFEE);
-    let size = 500.0 + 400.0 * rng.unit();
-    let noise: Vec<f64> = (0..days).map(|_| 1.0 + 0.04 * rng.normal()).collect();
-    let launch_days: Vec<i64> = [70, 200, 330, 480, 610, 740]
-        .iter()
-        .map(|d| d + rng.range(-10, 10))
-        .collect();
-    let spike = 1.2 + 1.2 * rng.unit();
-    let make = |level: &dyn Fn(i64) -> f64| -> Vec<(NaiveDate, f64)> {
-        (0..days)
-            .map(|i| {
-                let weekly = if i % 7 >= 5 { 1.08 } else { 0.97 };
-                let d = start + Duration::days(i);
-                (d, 24.0 * level(i) * weekly * noise[i as usize])
-            })
-            .collect()
-    };
-    let t = |i: i64| i as f64 / 365.0;
-    let launches = |i: i64| -> f64 {
-        launch_days
-            .iter()
-            .filter(|l| **l <= i)
-            .map(|l| spike * (-((i - *l) as f64) / 14.0).exp())
-            .sum()
-    };
-    let calendar: Vec<CalendarEvent> = launch_days
-        .iter()
-        .enumerate()
-        .map(|(k, l)| launch_event(k, start + Duration::days(*l)))
-        .collect();
-    let heavy = make(&|i| size * (1.0 + 0.10 * t(i)) * (1.0 + launches(i)));
-    vec![
-        Shape {
-            name: "flat",
-            series: make(&|_| size),
-            events: Vec::new(),
-            buy,
-        },
-        Shape {
-            name: "steady growth",
-            series: make(&|i| size * (1.0 + 0.30 * t(i))),
-            events: Vec::new(),
-            buy,
-        },
-        Shape {
-            name: "launch-heavy",
-            series: heavy.clone(),
-            events: calendar,
-            buy,
-        },
-        Shape {
-            name: "launch-heavy, no calendar",
-            series: heavy,
-            events: Vec::new(),
-            buy,
-        },
-        Shape {
-            name: "declining",
-            series: make(&|i| size * (1.0 - 0.30 * t(i)).max(0.3)),
-            events: Vec::new(),
-            buy,
-        },
-    ]
 }
 
 /// Stated against realised for one purchase.

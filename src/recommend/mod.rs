@@ -129,6 +129,11 @@ pub struct Recommendation {
     pub expected_coverage: Option<f64>,
     /// Commitments: what is paid per hour (upfront amortised).
     pub hourly_commitment: Option<Micros>,
+    /// Commitments: what is paid at purchase (all or part of the term's
+    /// commitment, by the payment option).
+    pub upfront: Option<Micros>,
+    /// Commitments: committed rate ÷ on-demand rate of the option.
+    pub rate_ratio: Option<f64>,
     pub term_years: Option<i32>,
     pub payment: Option<String>,
     /// Commitments: monthly savings in the worst and best tenth of the
@@ -161,6 +166,8 @@ impl Recommendation {
             expected_utilisation: None,
             expected_coverage: None,
             hourly_commitment: None,
+            upfront: None,
+            rate_ratio: None,
             term_years: None,
             payment: None,
             p10_monthly_savings: None,

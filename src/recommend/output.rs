@@ -6,7 +6,7 @@ use super::{Kind, Recommendation, Status};
 use crate::money::Micros;
 use crate::report::export::text_cell;
 
-pub const CSV_HEADER: [&str; 21] = [
+pub const CSV_HEADER: [&str; 22] = [
     "id",
     "kind",
     "status",
@@ -22,6 +22,7 @@ pub const CSV_HEADER: [&str; 21] = [
     "p10_monthly_savings",
     "p90_monthly_savings",
     "hourly_commitment",
+    "upfront",
     "term_years",
     "payment",
     "expected_utilisation",
@@ -67,6 +68,7 @@ pub fn csv(recs: &[Recommendation]) -> String {
             opt_money(r.p10_monthly_savings),
             opt_money(r.p90_monthly_savings),
             opt_money(r.hourly_commitment),
+            opt_money(r.upfront),
             r.term_years.map(|t| t.to_string()).unwrap_or_default(),
             text_cell(r.payment.as_deref().unwrap_or("")),
             opt_share(r.expected_utilisation),
@@ -98,6 +100,8 @@ pub struct Totals {
     /// Rightsizing plus the better of the two commitment plans (they are
     /// alternatives for the same usage, never added).
     pub combined: Micros,
+    /// Paid at purchase for the better commitment plan.
+    pub upfront: Micros,
 }
 
 pub fn totals(recs: &[Recommendation], currency: &str) -> Totals {
@@ -112,13 +116,16 @@ pub fn totals(recs: &[Recommendation], currency: &str) -> Totals {
         .filter(|r| matches!(r.kind, Kind::Rightsize | Kind::Terminate))
         .map(|r| r.monthly_savings)
         .sum();
-    let compute_plan: Micros = recs
+    let compute: Vec<&Recommendation> = recs
         .iter()
         .filter(actionable)
         .filter(|r| r.kind == Kind::ComputeSavingsPlan)
-        .map(|r| r.monthly_savings)
-        .sum();
-    let mut best: std::collections::BTreeMap<(String, String), Micros> = Default::default();
+        .collect();
+    let compute_plan: Micros = compute.iter().map(|r| r.monthly_savings).sum();
+    let compute_upfront: Micros = compute.iter().filter_map(|r| r.upfront).sum();
+    // Per family and region: the better option's savings and upfront.
+    let mut best: std::collections::BTreeMap<(String, String), (Micros, Micros)> =
+        Default::default();
     for r in recs.iter().filter(actionable).filter(|r| {
         matches!(
             r.kind,
@@ -129,12 +136,13 @@ pub fn totals(recs: &[Recommendation], currency: &str) -> Totals {
             r.scope.region.clone(),
             r.scope.family.clone().unwrap_or_default(),
         );
-        let e = best.entry(key).or_insert(Micros::ZERO);
-        if r.monthly_savings > *e {
-            *e = r.monthly_savings;
+        let e = best.entry(key).or_insert((Micros::ZERO, Micros::ZERO));
+        if r.monthly_savings > e.0 {
+            *e = (r.monthly_savings, r.upfront.unwrap_or(Micros::ZERO));
         }
     }
-    let per_family_plan: Micros = best.values().sum();
+    let per_family_plan: Micros = best.values().map(|v| v.0).sum();
+    let per_family_upfront: Micros = best.values().map(|v| v.1).sum();
     Totals {
         currency: currency.to_string(),
         other_currencies,
@@ -142,6 +150,11 @@ pub fn totals(recs: &[Recommendation], currency: &str) -> Totals {
         compute_plan,
         per_family_plan,
         combined: rightsizing + compute_plan.max(per_family_plan),
+        upfront: if compute_plan >= per_family_plan {
+            compute_upfront
+        } else {
+            per_family_upfront
+        },
     }
 }
 

@@ -77,6 +77,49 @@ async fn recommendations_on(app: &TestApp) {
         rightsizing + cents(&compute[0]["monthly_savings"]).max(family_plan),
         "{backend}"
     );
+    // The upfront of the plan the total counts, in a tile and per row;
+    // all upfront is the whole term's commitment paid at purchase.
+    let mut family_upfront: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r["kind"] == "ec2_instance_savings_plan" || r["kind"] == "reserved_instances")
+    {
+        let e = family_upfront
+            .entry((r["region"].clone(), r["family"].clone()))
+            .or_insert((0, 0));
+        if cents(&r["monthly_savings"]) > e.0 {
+            *e = (cents(&r["monthly_savings"]), cents(&r["upfront"]));
+        }
+    }
+    let upfront_tile = element_text(&html, "tile-upfront").expect("upfront tile");
+    let expected_upfront = if cents(&compute[0]["monthly_savings"]) >= family_plan {
+        cents(&compute[0]["upfront"])
+    } else {
+        family_upfront.values().map(|v| v.1).sum()
+    };
+    assert_eq!(
+        dollars_to_micros(&upfront_tile),
+        expected_upfront,
+        "{backend}"
+    );
+    for r in rows
+        .iter()
+        .filter(|r| r["status"] == "actionable" && r["term_years"] != "")
+    {
+        let upfront = cents(&r["upfront"]);
+        let hourly = cents(&r["hourly_commitment"]);
+        let years: i64 = r["term_years"].parse().unwrap();
+        let whole_term = hourly * 24 * 365 * years;
+        match r["payment"].as_str() {
+            "no upfront" => assert_eq!(upfront, 0, "{backend}: {r:?}"),
+            "all upfront" => assert!(
+                (upfront - whole_term).abs() <= whole_term / 100 + 10_000,
+                "{backend}: {upfront} against {whole_term}: {r:?}"
+            ),
+            _ => assert!(upfront > 0 && upfront < whole_term, "{backend}: {r:?}"),
+        }
+    }
+    assert!(html.contains("<th scope=\"col\" class=\"num\">Upfront</th>"));
 
     // Every resize saves exactly the catalog's price difference.
     let catalog = finops::pricing::built_in();
@@ -180,6 +223,17 @@ async fn recommendations_on(app: &TestApp) {
         "{backend}"
     );
     assert!(detail.contains("<svg"), "chart");
+    // The new commitment covers from the day it is bought (the demo's is
+    // queued behind the plan it holds), and the axis names the currency.
+    let bought = c["recommended"]
+        .rsplit_once(", from ")
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_default();
+    assert!(
+        detail.contains(&format!("Covered: held + recommended (from {bought}")),
+        "{backend}: {bought}"
+    );
+    assert!(detail.contains("spend per hour (USD)"), "{backend}");
     assert!(
         detail.contains("id=\"duration\""),
         "{backend}: the hours' distribution"

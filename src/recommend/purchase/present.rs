@@ -42,6 +42,8 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
     rec.status = Status::Actionable;
     let commit = crate::recommend::to_cents(best.outcome.commitment);
     rec.hourly_commitment = Some(commit);
+    rec.upfront = Some(crate::recommend::to_cents(best.upfront));
+    rec.rate_ratio = Some(best.rate_ratio);
     rec.term_years = Some(best.term_years);
     rec.payment = Some(best.payment.label().to_string());
     rec.recommended = match best.instances {

@@ -35,30 +35,27 @@ pub(super) fn commitment_chart(plan: &Plan, events: &[crate::calendar::CalendarE
             points: daily(hi),
         });
     }
-    let new_cover = plan
+    // The recommended commitment covers from its purchase day (later than
+    // the plan's first day when it is queued behind what is held).
+    let (new_cover, bought) = plan
         .best
         .map(|i| &plan.options[i])
-        .map(|o| o.outcome.commitment / o.rate_ratio)
-        .unwrap_or(0.0);
+        .map(|o| (o.outcome.commitment / o.rate_ratio, o.starts_in_days))
+        .unwrap_or((0.0, 0));
     let n = u.forecast.len();
+    let held = |i: usize| plan.existing.get(i).copied().unwrap_or(0.0);
     lines.push(Line {
-        label: "Covered: held + recommended".to_string(),
-        points: (0..n)
-            .map(|i| {
-                (
-                    day(i),
-                    plan.existing.get(i).copied().unwrap_or(0.0) + new_cover,
-                )
-            })
-            .collect(),
+        label: "Covered: held".to_string(),
+        points: (0..n).map(|i| (day(i), held(i))).collect(),
     });
-    line_chart(
-        &lines,
-        None,
-        events,
-        "On-demand-equivalent spend per hour",
-        "",
-    )
+    if new_cover > 0.0 {
+        lines.push(Line {
+            label: format!("Covered: held + recommended (from {})", day(bought)),
+            points: (bought..n).map(|i| (day(i), held(i) + new_cover)).collect(),
+        });
+    }
+    let y_label = format!("On-demand-equivalent spend per hour ({})", plan.currency);
+    line_chart(&lines, None, events, &y_label, &plan.currency)
 }
 
 /// The recommended option's usage over its term (net of what is held),

@@ -168,7 +168,7 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
         };
         page.chart = Some(commitment_chart(plan, &events));
         page.duration = duration_chart(plan);
-        page.chart_note = "Daily average on-demand-equivalent spend per hour: the last 120 days, the forecast's mean and its 10th and 90th percentile paths, and the level the commitments held plus the recommended one cover. Shaded: calendar events.".to_string();
+        page.chart_note = "Daily average on-demand-equivalent spend per hour: the last 120 days, the forecast's mean and its 10th and 90th percentile paths, the level the commitments held cover, and that level plus the recommended commitment from the day it is bought. Shaded: calendar events.".to_string();
         page.options = plan
             .options
             .iter()

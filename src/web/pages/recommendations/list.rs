@@ -10,6 +10,7 @@ pub(super) struct Row {
     recommended: String,
     savings: String,
     p10: String,
+    upfront: String,
     utilisation: String,
     break_even: String,
     status: &'static str,
@@ -129,6 +130,13 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
             note: "the better of the two in each family and region".to_string(),
             note_class: "",
         },
+        Tile {
+            id: "tile-upfront",
+            label: "Upfront to pay".to_string(),
+            value: money(totals.upfront),
+            note: "at purchase, for the better commitment plan".to_string(),
+            note_class: "",
+        },
     ];
     let rows = shown
         .iter()
@@ -143,6 +151,7 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
                 .p10_monthly_savings
                 .map(money)
                 .unwrap_or_else(|| "—".to_string()),
+            upfront: x.upfront.map(money).unwrap_or_else(|| "—".to_string()),
             utilisation: pct(x.expected_utilisation),
             break_even: x
                 .break_even_month
