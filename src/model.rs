@@ -30,6 +30,8 @@ pub struct ResourceDay {
     /// What the line is, for commitments (from its usage type or
     /// description, per line).
     pub usage_class: UsageClass,
+    /// EC2 instance hours: the instance type (`m5.large`); else empty.
+    pub instance_type: String,
     /// The commitment discount that applied (empty when none): id, type
     /// (`Savings Plan`, `Reserved Instance`, …) and status (`Used`,
     /// `Unused`).

@@ -191,6 +191,49 @@ fn from_description(line: &LineFacts<'_>) -> UsageClass {
     UsageClass::Other
 }
 
+/// The EC2 instance type of an instance-hour line (`m5.large`), from its
+/// usage type (`USE1-BoxUsage:m5.large`; a bare `BoxUsage` is the old
+/// default `m1.small`) or its description ("… per On Demand Linux
+/// c5.2xlarge Instance Hour"). `None` for other lines.
+pub fn instance_type(line: &LineFacts<'_>) -> Option<String> {
+    if !matches!(
+        classify(line),
+        UsageClass::ComputeInstance | UsageClass::Spot
+    ) {
+        return None;
+    }
+    let usage_type = line.usage_type.trim();
+    if !usage_type.is_empty() {
+        return match usage_type.split_once(':') {
+            Some((_, t)) if looks_like_type(t) => Some(t.to_string()),
+            None if usage_type.ends_with("BoxUsage") => Some("m1.small".to_string()),
+            _ => None,
+        };
+    }
+    let words: Vec<&str> = line.description.split_whitespace().collect();
+    words
+        .windows(3)
+        .find(|w| w[1].eq_ignore_ascii_case("instance") && w[2].eq_ignore_ascii_case("hour"))
+        .map(|w| w[0])
+        .filter(|t| looks_like_type(t))
+        .map(str::to_string)
+}
+
+/// `family.size`, such as `c6i.4xlarge` or `m7i-flex.xlarge`.
+fn looks_like_type(text: &str) -> bool {
+    match text.split_once('.') {
+        Some((family, size)) => {
+            !family.is_empty()
+                && !size.is_empty()
+                && family
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && size.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +373,33 @@ mod tests {
             assert_eq!(UsageClass::parse(c.as_str()), c);
         }
         assert_eq!(UsageClass::parse("something"), UsageClass::Other);
+    }
+
+    #[test]
+    fn instance_types_come_from_the_usage_type_or_the_description() {
+        let t = |usage_type, description| {
+            instance_type(&LineFacts {
+                usage_type,
+                description,
+                service: "Amazon Elastic Compute Cloud",
+                unit: "Hours",
+                ..LineFacts::default()
+            })
+        };
+        assert_eq!(t("USE1-BoxUsage:m5.large", ""), Some("m5.large".into()));
+        assert_eq!(t("BoxUsage", ""), Some("m1.small".into()));
+        assert_eq!(
+            t("EU-DedicatedUsage:c5.xlarge", ""),
+            Some("c5.xlarge".into())
+        );
+        assert_eq!(t("USE1-EBS:VolumeUsage.gp3", ""), None);
+        assert_eq!(
+            t(
+                "",
+                "$0.19152 per On Demand Linux m7i-flex.xlarge Instance Hour"
+            ),
+            Some("m7i-flex.xlarge".into())
+        );
+        assert_eq!(t("", "$0.045 per NAT Gateway Hour"), None);
     }
 }

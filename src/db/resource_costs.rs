@@ -36,6 +36,7 @@ struct NewResourceCost<'a> {
     usage_quantity: Option<f64>,
     usage_unit: Option<&'a str>,
     usage_class: &'a str,
+    instance_type: &'a str,
     estimated: i32,
     ingest_run_id: Option<i64>,
 }
@@ -118,6 +119,7 @@ pub fn insert(
                 usage_quantity: r.usage_quantity,
                 usage_unit: r.usage_unit.as_deref(),
                 usage_class: r.usage_class.as_str(),
+                instance_type: &r.instance_type,
                 estimated: i32::from(estimated),
                 ingest_run_id,
             })
@@ -150,8 +152,9 @@ type StoredRow = (
     Option<String>,
 );
 
-/// Commitment id, type and status, and the usage class, as stored.
-type StoredCommitment = (String, String, String, String);
+/// Commitment id, type and status, the usage class and the instance
+/// type, as stored.
+type StoredCommitment = (String, String, String, String, String);
 
 /// Rows of one import that share how they were stored.
 pub struct StoredPart {
@@ -193,6 +196,7 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 r::commitment_type,
                 r::commitment_status,
                 r::usage_class,
+                r::instance_type,
             ),
             r::estimated,
             r::ingest_run_id,
@@ -222,6 +226,7 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 usage_quantity: t.14,
                 usage_unit: t.15,
                 usage_class: crate::usage_class::UsageClass::parse(&commitment.3),
+                instance_type: commitment.4,
                 commitment_id: commitment.0,
                 commitment_type: commitment.1,
                 commitment_status: commitment.2,

@@ -132,6 +132,7 @@ diesel::table! {
         usage_quantity -> Nullable<Double>,
         usage_unit -> Nullable<Text>,
         usage_class -> Text,
+        instance_type -> Text,
         estimated -> Integer,
         ingest_run_id -> Nullable<BigInt>,
     }

@@ -588,6 +588,7 @@ mod tests {
             usage_quantity: None,
             usage_unit: None,
             usage_class: crate::usage_class::UsageClass::Other,
+            instance_type: String::new(),
             commitment_id: String::new(),
             commitment_type: String::new(),
             commitment_status: String::new(),

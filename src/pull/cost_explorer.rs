@@ -397,6 +397,7 @@ pub async fn fetch(opts: &PullOptions) -> Result<Fetched, PullError> {
             usage_quantity: Some(c.quantity),
             usage_unit: None,
             usage_class,
+            instance_type: String::new(),
             commitment_id: String::new(),
             commitment_type: String::new(),
             commitment_status: String::new(),

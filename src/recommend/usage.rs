@@ -78,16 +78,33 @@ struct TypeDayHours {
     hours: f64,
 }
 
-/// Instance-hours per day of each (region, instance type) of EC2.
+/// Instance-hours per day of each (region, instance type) of EC2: from
+/// utilisation where it covers the type in the region, else from the
+/// bill's instance-hour lines (on-demand and dedicated; not Spot).
 pub fn instance_hours(conn: &mut DbConnection) -> Result<TypeHours, DbError> {
+    let mut hours = utilisation_hours(conn)?;
+    for (key, days) in billed_hours(conn)? {
+        hours.entry(key).or_insert(days);
+    }
+    Ok(hours)
+}
+
+/// Instance-hours per day of each (region, instance type), as billed.
+pub fn billed_hours(conn: &mut DbConnection) -> Result<TypeHours, DbError> {
     let dialect = conn.dialect();
-    let day = dialect.date_text("period_start");
+    let day = dialect.date_text("day");
     let mut sql = Sql::new(dialect);
     sql.push(&format!(
-        "SELECT region, instance_type, SUBSTR({day}, 1, 10) AS day, CAST(SUM(running_hours) AS DOUBLE PRECISION) AS hours \
-         FROM utilisation WHERE resource_kind <> 'fleet' GROUP BY 1, 2, 3"
+        "SELECT region, instance_type, SUBSTR({day}, 1, 10) AS day, CAST(SUM(usage_quantity) AS DOUBLE PRECISION) AS hours \
+         FROM cost_resource_daily WHERE usage_class = '{}' AND instance_type <> '' \
+         AND charge_category = 'Usage' AND usage_quantity IS NOT NULL GROUP BY 1, 2, 3",
+        UsageClass::ComputeInstance.as_str()
     ));
     let rows: Vec<TypeDayHours> = sql.load(conn)?;
+    Ok(type_hours(rows))
+}
+
+fn type_hours(rows: Vec<TypeDayHours>) -> TypeHours {
     let mut out = TypeHours::new();
     for r in rows {
         if let Some(d) = r
@@ -101,7 +118,21 @@ pub fn instance_hours(conn: &mut DbConnection) -> Result<TypeHours, DbError> {
                 .or_insert(0.0) += r.hours;
         }
     }
-    Ok(out)
+    out
+}
+
+/// Instance-hours per day of each (region, instance type), as utilisation
+/// exports measured them.
+fn utilisation_hours(conn: &mut DbConnection) -> Result<TypeHours, DbError> {
+    let dialect = conn.dialect();
+    let day = dialect.date_text("period_start");
+    let mut sql = Sql::new(dialect);
+    sql.push(&format!(
+        "SELECT region, instance_type, SUBSTR({day}, 1, 10) AS day, CAST(SUM(running_hours) AS DOUBLE PRECISION) AS hours \
+         FROM utilisation WHERE resource_kind <> 'fleet' GROUP BY 1, 2, 3"
+    ));
+    let rows: Vec<TypeDayHours> = sql.load(conn)?;
+    Ok(type_hours(rows))
 }
 
 /// One family in one region: its daily on-demand-equivalent spend and

@@ -1068,3 +1068,141 @@ fn focus_commitment_discount_columns_are_kept() {
         );
     }
 }
+
+/// CUR 2.0 lines of one day: instance hours of two types, and under the
+/// same EC2 service EBS, transfer and Spot hours.
+fn cur_day_lines(day: chrono::NaiveDate) -> Vec<String> {
+    use chrono::Datelike;
+    let month = day.format("%Y-%m-01").to_string();
+    let next = (day.with_day(1).unwrap() + chrono::Duration::days(32))
+        .format("%Y-%m-01")
+        .to_string();
+    let line = |usage_type: &str,
+                description: &str,
+                region: &str,
+                amount: f64,
+                unit: &str,
+                cost: f64| {
+        format!(
+            "111122223333,{month}T00:00:00Z,{next}T00:00:00Z,444455556666,Usage,{day}T00:00:00Z,{}T00:00:00Z,AmazonEC2,Amazon Elastic Compute Cloud,{usage_type},{description},res-{region},{amount},{unit},{cost:.6},{cost:.6},USD,{region},\"{{\"\"user_platform\"\":\"\"PC\"\"}}\"",
+            day + chrono::Duration::days(1)
+        )
+    };
+    vec![
+        line(
+            "USE1-BoxUsage:c6i.4xlarge",
+            "$0.68 per On Demand Linux c6i.4xlarge Instance Hour",
+            "us-east-1",
+            240.0,
+            "Hrs",
+            163.2,
+        ),
+        line(
+            "EU-BoxUsage:m6i.2xlarge",
+            "$0.428 per On Demand Linux m6i.2xlarge Instance Hour",
+            "eu-west-1",
+            96.0,
+            "Hrs",
+            41.088,
+        ),
+        line(
+            "USE1-EBS:VolumeUsage.gp3",
+            "$0.08 per GB-month of General Purpose (gp3) provisioned storage",
+            "us-east-1",
+            500.0,
+            "GB-Mo",
+            1.333333,
+        ),
+        line(
+            "USE1-DataTransfer-Out-Bytes",
+            "$0.09 per GB - first 10 TB / month data transfer out",
+            "us-east-1",
+            200.0,
+            "GB",
+            18.0,
+        ),
+        line(
+            "USE1-SpotUsage:c5.xlarge",
+            "$0.07 per Linux/UNIX Spot Instance-hour c5.xlarge",
+            "us-east-1",
+            48.0,
+            "Hrs",
+            3.36,
+        ),
+    ]
+}
+
+#[test]
+fn a_bill_alone_gives_instance_families_and_eligible_compute_without_storage_or_spot() {
+    use chrono::Datelike;
+    let dir = tempfile::tempdir().unwrap();
+    let header = "bill_payer_account_id,bill_billing_period_start_date,bill_billing_period_end_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_usage_end_date,line_item_product_code,product_product_name,line_item_usage_type,line_item_line_item_description,line_item_resource_id,line_item_usage_amount,pricing_unit,line_item_unblended_cost,pricing_public_on_demand_cost,line_item_currency_code,product_region_code,resource_tags";
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+    let days: Vec<chrono::NaiveDate> = (0..122)
+        .map(|i| first + chrono::Duration::days(i))
+        .collect();
+    let mut files = Vec::new();
+    for month in 8..=11 {
+        let path = dir.path().join(format!("cur-2026-{month:02}.csv"));
+        let mut text = format!("{header}\n");
+        for d in days.iter().filter(|d| d.month() == month) {
+            for l in cur_day_lines(*d) {
+                text.push_str(&l);
+                text.push('\n');
+            }
+        }
+        std::fs::write(&path, text).unwrap();
+        files.push(path);
+    }
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        for f in &files {
+            import(&mut conn, BillingFormat::Cur, f).expect("the bill imports");
+        }
+        // Eligible compute: the two instance types' list cost, nothing else.
+        let (daily, _) = finops::recommend::usage::eligible_compute(&mut conn).unwrap();
+        assert_eq!(daily.len(), 122, "{:?}", db.backend);
+        assert!(
+            daily.iter().all(|(_, v)| (v - 204.288).abs() < 1e-6),
+            "{:?}: {:?}",
+            db.backend,
+            &daily[..2]
+        );
+        // The fleet's types come from the bill: hours per type and day.
+        let hours = finops::recommend::usage::billed_hours(&mut conn).unwrap();
+        let keys: Vec<(String, String)> = hours.keys().cloned().collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("eu-west-1".to_string(), "m6i.2xlarge".to_string()),
+                ("us-east-1".to_string(), "c6i.4xlarge".to_string())
+            ],
+            "{:?}: no Spot type",
+            db.backend
+        );
+        assert!(hours[&("us-east-1".to_string(), "c6i.4xlarge".to_string())]
+            .values()
+            .all(|h| (h - 240.0).abs() < 1e-9));
+        // So the per-family plans exist for a bill-only user.
+        let c = finops::recommend::run::commitments(
+            &mut conn,
+            &finops::recommend::purchase::PurchaseOptions::default(),
+        )
+        .unwrap();
+        let families: Vec<(String, Option<String>)> = c
+            .plans
+            .iter()
+            .filter(|p| p.usage.kind == finops::recommend::Kind::Ec2InstanceSavingsPlan)
+            .map(|p| (p.usage.scope.region.clone(), p.usage.scope.family.clone()))
+            .collect();
+        assert_eq!(
+            families,
+            vec![
+                ("eu-west-1".to_string(), Some("m6i".to_string())),
+                ("us-east-1".to_string(), Some("c6i".to_string()))
+            ],
+            "{:?}",
+            db.backend
+        );
+    }
+}

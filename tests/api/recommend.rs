@@ -104,7 +104,7 @@ async fn recommendations_on(app: &TestApp) {
     );
     for r in rows
         .iter()
-        .filter(|r| r["status"] == "actionable" && r["term_years"] != "")
+        .filter(|r| r["status"] == "actionable" && !r["term_years"].is_empty())
     {
         let upfront = cents(&r["upfront"]);
         let hourly = cents(&r["hourly_commitment"]);

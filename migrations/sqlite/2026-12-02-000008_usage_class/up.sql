@@ -9,6 +9,10 @@
 -- too; re-importing the bill classifies them exactly), as is Cost
 -- Explorer's "EC2 - Compute" service.
 ALTER TABLE cost_resource_daily ADD COLUMN usage_class TEXT NOT NULL DEFAULT 'other';
+-- The instance type of an instance-hour line (from its usage type or
+-- description), for EC2 Instance Savings Plan and Reserved Instance scopes
+-- when no utilisation export names the fleet's types.
+ALTER TABLE cost_resource_daily ADD COLUMN instance_type TEXT NOT NULL DEFAULT '';
 UPDATE cost_resource_daily SET usage_class = 'compute_instance'
 WHERE service = 'Amazon Elastic Compute Cloud - Compute'
    OR (service LIKE 'Amazon Elastic Compute Cloud%' AND usage_unit IN ('Hrs', 'Hours', 'Hour'));

@@ -179,6 +179,11 @@ pub(super) fn to_resource_days(
         let day = epoch_date(days[i].unwrap_or(0));
         let billing_period = period_label(billing_starts[i]);
         let unit_text = s(&unit[i]);
+        let (class_text, instance_type) = classes[i]
+            .as_deref()
+            .unwrap_or_default()
+            .split_once(CLASS_SEPARATOR)
+            .unwrap_or((classes[i].as_deref().unwrap_or_default(), ""));
         out.push(ResourceDay {
             day,
             billing_period,
@@ -200,9 +205,8 @@ pub(super) fn to_resource_days(
             list: None,
             usage_quantity: if qty_n[i] > 0 { qty[i] } else { None },
             usage_unit: (!unit_text.is_empty()).then_some(unit_text),
-            usage_class: crate::usage_class::UsageClass::parse(
-                classes[i].as_deref().unwrap_or_default(),
-            ),
+            usage_class: crate::usage_class::UsageClass::parse(class_text),
+            instance_type: instance_type.to_string(),
         });
     }
     Ok(out)

@@ -387,10 +387,15 @@ pub struct LineFactColumns {
     pub pricing_category: Expr,
 }
 
-/// The usage class of each line ([`crate::usage_class::classify`]), as
-/// its stored text.
+/// Separates a line's usage class from its instance type in one group
+/// key.
+pub const CLASS_SEPARATOR: char = '\u{1f}';
+
+/// The usage class of each line ([`crate::usage_class::classify`]) as its
+/// stored text, and for instance hours the instance type after
+/// [`CLASS_SEPARATOR`].
 pub fn usage_class(columns: LineFactColumns) -> Expr {
-    use crate::usage_class::{classify, LineFacts};
+    use crate::usage_class::{classify, instance_type, LineFacts};
     let inputs = [
         columns.service,
         columns.unit,
@@ -421,7 +426,11 @@ pub fn usage_class(columns: LineFactColumns) -> Expr {
                         resource_type: at(4, row),
                         pricing_category: at(5, row),
                     };
-                    Some(classify(&facts).as_str())
+                    let class = classify(&facts).as_str();
+                    Some(match instance_type(&facts) {
+                        Some(t) => format!("{class}{CLASS_SEPARATOR}{t}"),
+                        None => class.to_string(),
+                    })
                 })
                 .collect();
             Ok(out.with_name("__class".into()).into_column())
