@@ -396,6 +396,47 @@ impl PriceCatalog {
         Some(rate.0 as f64 / p.on_demand.0 as f64)
     }
 
+    /// Whether the commitment rates are the built-in catalog's, derived
+    /// from typical discounts rather than read from a price list.
+    pub fn commitment_rates_derived(&self) -> bool {
+        self.source.contains(BUILT_IN_NAME)
+    }
+
+    /// The catalog with the on-demand rates a bill shows (EC2, by
+    /// (region, instance type), per hour) in place of its own; each type's
+    /// commitment rates keep their ratio to on demand. Types the catalog
+    /// does not know are left out (nothing says what a commitment on them
+    /// costs). Returns how many (type, region) prices came from the bill.
+    pub fn with_billed_on_demand(
+        mut self,
+        billed: &BTreeMap<(String, String), Micros>,
+    ) -> (PriceCatalog, usize) {
+        let mut replaced = 0;
+        for ((region, itype), rate) in billed {
+            let key = ("ec2".to_string(), itype.clone(), region.clone());
+            let Some(p) = self.prices.get_mut(&key) else {
+                continue;
+            };
+            if p.on_demand.0 <= 0 || rate.0 <= 0 {
+                continue;
+            }
+            let scale = rate.0 as f64 / p.on_demand.0 as f64;
+            for c in p.commitments.values_mut() {
+                *c = Micros((c.0 as f64 * scale).round() as i64);
+            }
+            p.on_demand = *rate;
+            replaced += 1;
+        }
+        if replaced > 0 {
+            self.source = format!(
+                "on-demand rates of {replaced} type{} × region from the bill; other prices and the commitment rates' discounts: {}",
+                if replaced == 1 { "" } else { "s" },
+                self.source
+            );
+        }
+        (self, replaced)
+    }
+
     /// Number of types and of priced (type, region) pairs.
     pub fn counts(&self) -> (usize, usize) {
         (self.types.len(), self.prices.len())

@@ -147,6 +147,9 @@ pub struct Recommendation {
     pub reason: String,
     /// AWS Cost Explorer's recommendation for the same scope, if pulled.
     pub aws: Option<String>,
+    /// Where its prices came from: the bill's on-demand rates, an
+    /// imported catalog or price list, or the built-in derived catalog.
+    pub price_source: String,
 }
 
 impl Recommendation {
@@ -176,6 +179,7 @@ impl Recommendation {
             risk: String::new(),
             reason: String::new(),
             aws: None,
+            price_source: String::new(),
         }
     }
 }
@@ -187,7 +191,8 @@ pub fn to_cents(units: f64) -> Micros {
 }
 
 /// The price catalog in use: the last one imported (`finops catalog
-/// import`), or the built-in one.
+/// import`), or the built-in one, with the on-demand rates the bill shows
+/// (a user's own rates first).
 pub fn price_catalog(
     conn: &mut crate::db::DbConnection,
 ) -> Result<crate::pricing::PriceCatalog, crate::db::DbError> {
@@ -195,5 +200,8 @@ pub fn price_catalog(
         crate::db::ingest_runs::latest_succeeded_of(conn, crate::runs::Source::Catalog.as_str())?
             .map(|r| r.file_name)
             .unwrap_or_else(|| crate::pricing::BUILT_IN_NAME.to_string());
-    Ok(crate::db::instance_catalog::load(conn, &label)?.unwrap_or_else(crate::pricing::built_in))
+    let catalog =
+        crate::db::instance_catalog::load(conn, &label)?.unwrap_or_else(crate::pricing::built_in);
+    let billed = usage::billed_on_demand_rates(conn)?;
+    Ok(catalog.with_billed_on_demand(&billed).0)
 }

@@ -46,6 +46,9 @@ pub fn rightsizing(
         .unwrap_or_else(|| "USD".to_string());
     let mut recommendations = fleet::recommendations(&decisions, options, &currency);
     attach_aws_rightsizing(conn, &mut recommendations)?;
+    for r in &mut recommendations {
+        r.price_source = catalog.source.clone();
+    }
     Ok(Rightsizing {
         as_of,
         options: options.clone(),
@@ -90,7 +93,11 @@ pub fn commitments(
     let advice = crate::db::aws_advice::all(conn)?;
     let recommendations = plans
         .iter()
-        .map(|p| purchase::to_recommendation(p, super::aws::side_by_side(&advice, p)))
+        .map(|p| {
+            let mut r = purchase::to_recommendation(p, super::aws::side_by_side(&advice, p));
+            r.price_source = catalog.source.clone();
+            r
+        })
         .collect();
     Ok(Commitments {
         catalog,

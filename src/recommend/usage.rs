@@ -104,6 +104,63 @@ pub fn billed_hours(conn: &mut DbConnection) -> Result<TypeHours, DbError> {
     Ok(type_hours(rows))
 }
 
+#[derive(QueryableByName)]
+struct TypeRate {
+    #[diesel(sql_type = Text)]
+    region: String,
+    #[diesel(sql_type = Text)]
+    instance_type: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    list_micros: i64,
+    #[diesel(sql_type = Double)]
+    hours: f64,
+}
+
+/// Days of the bill the on-demand rates are read from (the latest).
+pub const RATE_DAYS: i64 = 30;
+
+/// The public on-demand rate per hour of each (region, instance type) on
+/// the bill: list cost ÷ instance-hours of its instance-hour lines over
+/// the last [`RATE_DAYS`] days billed (in the reporting currency).
+pub fn billed_on_demand_rates(
+    conn: &mut DbConnection,
+) -> Result<BTreeMap<(String, String), crate::money::Micros>, DbError> {
+    use crate::db::schema::cost_resource_daily as r;
+    let last: Option<NaiveDate> = r::table
+        .filter(r::usage_class.eq(UsageClass::ComputeInstance.as_str()))
+        .select(diesel::dsl::max(r::day))
+        .first(conn)?;
+    let Some(last) = last else {
+        return Ok(BTreeMap::new());
+    };
+    let currency = crate::currency::reporting(conn)?;
+    let from = last - chrono::Duration::days(RATE_DAYS - 1);
+    let dialect = conn.dialect();
+    let mut sql = Sql::new(dialect);
+    sql.push(&format!(
+        "SELECT region, instance_type, CAST(SUM(list_micros) AS BIGINT) AS list_micros, \
+         CAST(SUM(usage_quantity) AS DOUBLE PRECISION) AS hours FROM cost_resource_daily \
+         WHERE usage_class = '{}' AND instance_type <> '' AND charge_category = 'Usage' \
+         AND list_micros IS NOT NULL AND usage_quantity > 0 AND currency = ",
+        UsageClass::ComputeInstance.as_str()
+    ));
+    sql.bind_text(&currency);
+    sql.push(" AND day >= ");
+    sql.bind_date(from);
+    sql.push(" GROUP BY 1, 2");
+    let rows: Vec<TypeRate> = sql.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.hours > 0.0 && r.list_micros > 0)
+        .map(|r| {
+            (
+                (r.region, r.instance_type),
+                crate::money::Micros((r.list_micros as f64 / r.hours).round() as i64),
+            )
+        })
+        .collect())
+}
+
 fn type_hours(rows: Vec<TypeDayHours>) -> TypeHours {
     let mut out = TypeHours::new();
     for r in rows {

@@ -1183,12 +1183,39 @@ fn a_bill_alone_gives_instance_families_and_eligible_compute_without_storage_or_
         assert!(hours[&("us-east-1".to_string(), "c6i.4xlarge".to_string())]
             .values()
             .all(|h| (h - 240.0).abs() < 1e-9));
+        // The bill's own on-demand rates price them (eu-west-1 is derived
+        // in the built-in catalog), commitment discounts kept.
+        let built_in = finops::pricing::built_in();
+        let catalog = finops::recommend::price_catalog(&mut conn).unwrap();
+        let eu = catalog.prices("ec2", "m6i.2xlarge", "eu-west-1").unwrap();
+        assert_eq!(eu.on_demand.0, 428_000, "{:?}", db.backend);
+        let ratio = |c: &finops::pricing::PriceCatalog| {
+            c.rate_ratio(
+                "m6i.2xlarge",
+                "eu-west-1",
+                finops::pricing::Offer::ComputeSp,
+                1,
+                finops::pricing::Payment::NoUpfront,
+            )
+            .unwrap()
+        };
+        assert!((ratio(&catalog) - ratio(&built_in)).abs() < 1e-5);
+        assert!(
+            catalog.source.contains("from the bill"),
+            "{}",
+            catalog.source
+        );
+        assert!(catalog.commitment_rates_derived());
         // So the per-family plans exist for a bill-only user.
         let c = finops::recommend::run::commitments(
             &mut conn,
             &finops::recommend::purchase::PurchaseOptions::default(),
         )
         .unwrap();
+        assert!(c
+            .recommendations
+            .iter()
+            .all(|r| r.price_source.contains("from the bill")));
         let families: Vec<(String, Option<String>)> = c
             .plans
             .iter()

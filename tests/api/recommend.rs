@@ -120,6 +120,9 @@ async fn recommendations_on(app: &TestApp) {
         }
     }
     assert!(html.contains("<th scope=\"col\" class=\"num\">Upfront</th>"));
+    // The built-in catalog's commitment rates are derived: the page says
+    // they are not for a purchase order.
+    assert!(html.contains("id=\"derived-rates\""), "{backend}");
 
     // Every resize saves exactly the catalog's price difference.
     let catalog = finops::pricing::built_in();

@@ -48,6 +48,8 @@ pub(super) struct RecommendationsPage {
     across_families: bool,
     as_of: String,
     catalog_source: String,
+    /// The commitment rates are the built-in catalog's derived ones.
+    derived_rates: bool,
     rightsizing_problem: Option<String>,
     held: usize,
     too_little_data: usize,
@@ -228,6 +230,7 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
             .map(|x| x.as_of.to_string())
             .unwrap_or_default(),
         catalog_source: r.commitments.catalog.source.clone(),
+        derived_rates: r.commitments.catalog.commitment_rates_derived(),
         rightsizing_problem: r.rightsizing_problem.clone(),
         held: not_actionable(Status::Held),
         too_little_data: not_actionable(Status::TooLittleData),
