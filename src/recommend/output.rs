@@ -104,6 +104,67 @@ pub struct Totals {
     pub upfront: Micros,
 }
 
+/// The commitments to buy: the Compute Savings Plan, or per family and
+/// region the better of EC2 Instance SP and RIs, whichever plan saves more
+/// (they are alternatives for the same usage). Actionable, in `currency`.
+pub struct PurchasePlan<'a> {
+    /// The chosen plan's recommendations.
+    pub chosen: Vec<&'a Recommendation>,
+    /// The Compute Savings Plan is the one chosen.
+    pub compute_chosen: bool,
+    pub compute_plan: Micros,
+    pub per_family_plan: Micros,
+}
+
+impl PurchasePlan<'_> {
+    pub fn upfront(&self) -> Micros {
+        self.chosen.iter().filter_map(|r| r.upfront).sum()
+    }
+
+    pub fn monthly_savings(&self) -> Micros {
+        self.chosen.iter().map(|r| r.monthly_savings).sum()
+    }
+}
+
+pub fn purchase_plan<'a>(recs: &'a [Recommendation], currency: &str) -> PurchasePlan<'a> {
+    let actionable = |r: &&Recommendation| r.status == Status::Actionable && r.currency == currency;
+    let compute: Vec<&Recommendation> = recs
+        .iter()
+        .filter(actionable)
+        .filter(|r| r.kind == Kind::ComputeSavingsPlan)
+        .collect();
+    let compute_plan: Micros = compute.iter().map(|r| r.monthly_savings).sum();
+    // Per family and region: the better of the two offers.
+    let mut best: std::collections::BTreeMap<(String, String), &Recommendation> =
+        Default::default();
+    for r in recs.iter().filter(actionable).filter(|r| {
+        matches!(
+            r.kind,
+            Kind::Ec2InstanceSavingsPlan | Kind::ReservedInstances
+        )
+    }) {
+        let key = (
+            r.scope.region.clone(),
+            r.scope.family.clone().unwrap_or_default(),
+        );
+        let better = best
+            .get(&key)
+            .is_none_or(|b| r.monthly_savings > b.monthly_savings);
+        if better && r.monthly_savings > Micros::ZERO {
+            best.insert(key, r);
+        }
+    }
+    let per_family: Vec<&Recommendation> = best.into_values().collect();
+    let per_family_plan: Micros = per_family.iter().map(|r| r.monthly_savings).sum();
+    let compute_chosen = compute_plan >= per_family_plan;
+    PurchasePlan {
+        chosen: if compute_chosen { compute } else { per_family },
+        compute_chosen,
+        compute_plan,
+        per_family_plan,
+    }
+}
+
 pub fn totals(recs: &[Recommendation], currency: &str) -> Totals {
     let other_currencies = recs
         .iter()
@@ -116,45 +177,15 @@ pub fn totals(recs: &[Recommendation], currency: &str) -> Totals {
         .filter(|r| matches!(r.kind, Kind::Rightsize | Kind::Terminate))
         .map(|r| r.monthly_savings)
         .sum();
-    let compute: Vec<&Recommendation> = recs
-        .iter()
-        .filter(actionable)
-        .filter(|r| r.kind == Kind::ComputeSavingsPlan)
-        .collect();
-    let compute_plan: Micros = compute.iter().map(|r| r.monthly_savings).sum();
-    let compute_upfront: Micros = compute.iter().filter_map(|r| r.upfront).sum();
-    // Per family and region: the better option's savings and upfront.
-    let mut best: std::collections::BTreeMap<(String, String), (Micros, Micros)> =
-        Default::default();
-    for r in recs.iter().filter(actionable).filter(|r| {
-        matches!(
-            r.kind,
-            Kind::Ec2InstanceSavingsPlan | Kind::ReservedInstances
-        )
-    }) {
-        let key = (
-            r.scope.region.clone(),
-            r.scope.family.clone().unwrap_or_default(),
-        );
-        let e = best.entry(key).or_insert((Micros::ZERO, Micros::ZERO));
-        if r.monthly_savings > e.0 {
-            *e = (r.monthly_savings, r.upfront.unwrap_or(Micros::ZERO));
-        }
-    }
-    let per_family_plan: Micros = best.values().map(|v| v.0).sum();
-    let per_family_upfront: Micros = best.values().map(|v| v.1).sum();
+    let plan = purchase_plan(recs, currency);
     Totals {
         currency: currency.to_string(),
         other_currencies,
         rightsizing,
-        compute_plan,
-        per_family_plan,
-        combined: rightsizing + compute_plan.max(per_family_plan),
-        upfront: if compute_plan >= per_family_plan {
-            compute_upfront
-        } else {
-            per_family_upfront
-        },
+        compute_plan: plan.compute_plan,
+        per_family_plan: plan.per_family_plan,
+        combined: rightsizing + plan.compute_plan.max(plan.per_family_plan),
+        upfront: plan.upfront(),
     }
 }
 

@@ -120,6 +120,24 @@ async fn recommendations_on(app: &TestApp) {
         }
     }
     assert!(html.contains("<th scope=\"col\" class=\"num\">Upfront</th>"));
+    // The purchase plan: the better plan's purchases, with their upfront
+    // and savings adding up to the tiles.
+    let plan_upfront = element_text(&html, "plan-upfront").expect("purchase plan");
+    assert_eq!(
+        dollars_to_micros(&plan_upfront),
+        expected_upfront,
+        "{backend}"
+    );
+    let plan_savings = element_text(&html, "plan-savings").expect("plan savings");
+    assert_eq!(
+        dollars_to_micros(&plan_savings),
+        cents(&compute[0]["monthly_savings"]).max(family_plan),
+        "{backend}"
+    );
+    assert!(
+        html.contains("Instead: "),
+        "{backend}: the alternative named"
+    );
     // The built-in catalog's commitment rates are derived: the page says
     // they are not for a purchase order.
     assert!(html.contains("id=\"derived-rates\""), "{backend}");

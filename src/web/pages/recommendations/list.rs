@@ -20,6 +20,18 @@ pub(super) struct Row {
     aws: String,
 }
 
+/// One purchase of the plan.
+pub(super) struct PlanRow {
+    id: String,
+    kind: &'static str,
+    scope: String,
+    recommended: String,
+    upfront: String,
+    savings: String,
+    p10: String,
+    break_even: String,
+}
+
 pub(super) struct SortLink {
     label: &'static str,
     href: String,
@@ -31,6 +43,11 @@ pub(super) struct SortLink {
 pub(super) struct RecommendationsPage {
     layout: Layout,
     tiles: Vec<Tile>,
+    plan_rows: Vec<PlanRow>,
+    plan_upfront: String,
+    plan_savings: String,
+    /// The other commitment plan, in words.
+    plan_alternative: String,
     rows: Vec<Row>,
     sort_links: Vec<SortLink>,
     csv_href: String,
@@ -140,6 +157,38 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
             note_class: "",
         },
     ];
+    let plan = output::purchase_plan(&shown, &currency);
+    let plan_rows = plan
+        .chosen
+        .iter()
+        .map(|x| PlanRow {
+            id: x.id.clone(),
+            kind: x.kind.label(),
+            scope: scope_text(x),
+            recommended: x.recommended.clone(),
+            upfront: x.upfront.map(money).unwrap_or_else(|| "—".to_string()),
+            savings: money(x.monthly_savings),
+            p10: x
+                .p10_monthly_savings
+                .map(money)
+                .unwrap_or_else(|| "—".to_string()),
+            break_even: x
+                .break_even_month
+                .map(|m| format!("month {m}"))
+                .unwrap_or_else(|| "—".to_string()),
+        })
+        .collect();
+    let plan_alternative = if plan.compute_chosen {
+        format!(
+            "Instead: EC2 Instance Savings Plans or RIs per family save {} a month.",
+            money(plan.per_family_plan)
+        )
+    } else {
+        format!(
+            "Instead: one Compute Savings Plan over all eligible compute saves {} a month.",
+            money(plan.compute_plan)
+        )
+    };
     let rows = shown
         .iter()
         .map(|x| Row {
@@ -203,6 +252,10 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
     let page = RecommendationsPage {
         layout: Layout::new("Recommendations", "recommendations", catalog, viewer),
         tiles,
+        plan_upfront: money(plan.upfront()),
+        plan_savings: money(plan.monthly_savings()),
+        plan_rows,
+        plan_alternative,
         rows,
         sort_links,
         csv_href: format!("/recommendations.csv?{}", query(params, &[])),
