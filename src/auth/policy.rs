@@ -84,6 +84,7 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/recommendations", Role(Viewer)),
     ("GET", "/recommendations.csv", Role(Analyst)),
     ("GET", "/recommendations/detail", Role(Viewer)),
+    ("GET", "/recommendations/held", Role(Viewer)),
     ("GET", "/api/v1/recommendations", Role(Viewer)),
     ("GET", "/calendar", Role(Viewer)),
     ("POST", "/calendar", Role(Analyst)),

@@ -10,6 +10,7 @@
 pub mod aws;
 pub mod commitment;
 pub mod fleet;
+pub mod held;
 pub mod output;
 pub mod purchase;
 pub mod rightsizing;

@@ -50,6 +50,7 @@ pub fn entries() -> Vec<Entry> {
         on(Method::GET, "/recommendations", recs::page),
         on(Method::GET, "/recommendations.csv", recs::csv),
         on(Method::GET, "/recommendations/detail", recs::detail),
+        on(Method::GET, "/recommendations/held", recs::held),
         on(Method::GET, "/api/v1/recommendations", recs::json),
         on(Method::GET, "/calendar", pages::calendar::page),
         on(Method::POST, "/calendar", pages::calendar::save),

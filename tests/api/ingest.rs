@@ -846,6 +846,18 @@ fn cur_amortisation_matches_cost_explorer_definitions() {
             )
         };
         assert_eq!(commitments, vec![ri(""), ri("Unused"), ri("Used")]);
+        // The inventory: the reservation's utilisation is its covered
+        // usage over covered usage plus what went unused, 0.40 / 0.47.
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+        let held = finops::recommend::held::inventory(&mut conn, today).unwrap();
+        assert_eq!(held.len(), 1, "{:?}", db.backend);
+        let h = &held[0];
+        assert_eq!(h.id, "arn:aws:ec2:ri/1");
+        assert_eq!(h.seen_in, "bill");
+        assert_eq!((h.used.0, h.unused.0), (400_000, 70_000));
+        assert!((h.utilisation.unwrap() - 0.40 / 0.47).abs() < 1e-9);
+        assert_eq!(h.months.len(), 1);
+        assert_eq!(h.months[0].month, "2026-03");
     }
 }
 

@@ -138,6 +138,18 @@ async fn recommendations_on(app: &TestApp) {
         html.contains("Instead: "),
         "{backend}: the alternative named"
     );
+    // The commitments held: the demo's list, soonest end first, linked
+    // from the page.
+    assert!(html.contains("href=\"/recommendations/held\""));
+    let (status, held_html) = app.get_text("/recommendations/held").await;
+    assert_eq!(status, 200, "{backend}: {held_html}");
+    let held_rows = held_html.matches("<th scope=\"row\">").count();
+    assert!(held_rows >= 1, "{backend}: the demo holds commitments");
+    assert_eq!(
+        element_text(&held_html, "tile-held").as_deref(),
+        Some(held_rows.to_string().as_str()),
+        "{backend}"
+    );
     // The built-in catalog's commitment rates are derived: the page says
     // they are not for a purchase order.
     assert!(html.contains("id=\"derived-rates\""), "{backend}");
@@ -255,6 +267,7 @@ async fn recommendations_on(app: &TestApp) {
         "{backend}: {bought}"
     );
     assert!(detail.contains("spend per hour (USD)"), "{backend}");
+    assert!(detail.contains("id=\"derived-rates\""), "{backend}");
     assert!(
         detail.contains("id=\"duration\""),
         "{backend}: the hours' distribution"

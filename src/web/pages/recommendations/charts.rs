@@ -85,7 +85,7 @@ pub(super) fn duration_chart(plan: &Plan) -> Option<Chart> {
             o.outcome.commitment / o.rate_ratio,
         )],
         Some(o.rate_ratio),
-        "On-demand-equivalent spend per hour",
+        &format!("On-demand-equivalent spend per hour ({})", plan.currency),
         &plan.currency,
     ))
 }

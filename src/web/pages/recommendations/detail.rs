@@ -45,6 +45,8 @@ pub(super) struct DetailPage {
     option_choices: Vec<(String, String)>,
     resources: Vec<String>,
     back: String,
+    /// A commitment priced with the built-in catalog's derived rates.
+    derived_rates: bool,
 }
 
 pub(super) fn option_key(o: &purchase::OptionOutcome) -> String {
@@ -153,6 +155,7 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
         option_choices: Vec::new(),
         resources: rec.scope.resources.iter().take(50).cloned().collect(),
         back: format!("/recommendations?{}", query(params, &[])),
+        derived_rates: rec.kind.is_commitment() && r.commitments.catalog.commitment_rates_derived(),
         rec: rec.clone(),
     };
     if rec.kind.is_commitment() {

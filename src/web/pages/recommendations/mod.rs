@@ -10,10 +10,12 @@
 
 mod charts;
 mod detail;
+mod held;
 mod list;
 
 use charts::*;
 pub use detail::*;
+pub use held::held;
 pub use list::*;
 
 use actix_web::{web, HttpRequest, HttpResponse};

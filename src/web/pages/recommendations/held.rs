@@ -1,0 +1,121 @@
+//! `/recommendations/held`: the commitments held, from the bill and the
+//! commitments list: utilisation per month, unused cost, and what expires
+//! in the next 90 days.
+
+use super::*;
+use crate::recommend::held::{self, HeldCommitment, EXPIRY_WARNING_DAYS};
+
+pub(super) struct HeldRow {
+    id: String,
+    kind: String,
+    terms: String,
+    hourly: String,
+    period: String,
+    expires: String,
+    soon: bool,
+    utilisation: String,
+    last_month: String,
+    unused: String,
+    seen_in: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "commitments_held.html")]
+pub(super) struct HeldPage {
+    layout: Layout,
+    tiles: Vec<Tile>,
+    rows: Vec<HeldRow>,
+    expiring: usize,
+    warning_days: i64,
+}
+
+fn row(h: &HeldCommitment, currency: &str) -> HeldRow {
+    let money = |m: Micros| m.display(currency);
+    let dash = || "—".to_string();
+    let terms = match (h.term_years, &h.payment) {
+        (Some(t), Some(p)) => format!("{t} year{}, {p}", if t > 1 { "s" } else { "" }),
+        _ => dash(),
+    };
+    let period = match (h.start_date.or(h.first_billed), h.end_date) {
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        (Some(a), None) => format!("from {a} (end not on the list)"),
+        _ => dash(),
+    };
+    let expires = match h.expires_in_days {
+        Some(d) if d < 0 => format!("expired {} days ago", -d),
+        Some(d) => format!("in {d} days"),
+        None => dash(),
+    };
+    HeldRow {
+        id: h.id.clone(),
+        kind: h.kind.clone(),
+        terms,
+        hourly: h.hourly_commitment.map(money).unwrap_or_else(dash),
+        period,
+        expires,
+        soon: h.expires_soon(),
+        utilisation: pct(h.utilisation),
+        last_month: h
+            .months
+            .last()
+            .map(|m| format!("{} {}", m.month, pct(m.utilisation)))
+            .unwrap_or_else(dash),
+        unused: if h.seen_in == "list" {
+            dash()
+        } else {
+            money(h.unused)
+        },
+        seen_in: h.seen_in,
+    }
+}
+
+pub(super) fn build_held(page: Page) -> Result<Payload, WebError> {
+    let (conn, catalog, viewer) = (page.conn, page.catalog, page.viewer);
+    let held = held::inventory(conn, crate::clock::today())?;
+    let currency = catalog.default_currency();
+    let expiring = held.iter().filter(|h| h.expires_soon()).count();
+    let used: Micros = held.iter().map(|h| h.used).sum();
+    let unused: Micros = held.iter().map(|h| h.unused).sum();
+    let hourly: Micros = held
+        .iter()
+        .filter(|h| h.expires_in_days.is_none_or(|d| d >= 0))
+        .filter_map(|h| h.hourly_commitment)
+        .sum();
+    let money = |m: Micros| m.display(&currency);
+    let tiles = vec![
+        Tile {
+            id: "tile-held",
+            label: "Commitments held".to_string(),
+            value: held.len().to_string(),
+            note: format!("{} an hour committed (the list)", money(hourly)),
+            note_class: "",
+        },
+        Tile {
+            id: "tile-expiring",
+            label: format!("Expire in {EXPIRY_WARNING_DAYS} days"),
+            value: expiring.to_string(),
+            note: "plan their replacement: see the purchase plan".to_string(),
+            note_class: if expiring > 0 { "up" } else { "" },
+        },
+        Tile {
+            id: "tile-held-utilisation",
+            label: "Utilisation on the bill".to_string(),
+            value: pct(held::share(used, unused)),
+            note: format!("{} of commitment went unused", money(unused)),
+            note_class: if unused > Micros::ZERO { "up" } else { "" },
+        },
+    ];
+    let rows = held.iter().map(|h| row(h, &currency)).collect();
+    let page = HeldPage {
+        layout: Layout::new("Commitments held", "recommendations", catalog, viewer),
+        tiles,
+        rows,
+        expiring,
+        warning_days: EXPIRY_WARNING_DAYS,
+    };
+    Ok(Payload::html(page.render()?))
+}
+
+pub async fn held(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+    crate::web::pages::render(req, state, &[], build_held).await
+}
