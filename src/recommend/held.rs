@@ -60,6 +60,27 @@ pub struct HeldCommitment {
 }
 
 impl HeldCommitment {
+    /// A commitment seen in `seen_in`, with nothing known of it yet.
+    fn new(id: &str, kind: &str, seen_in: &'static str) -> HeldCommitment {
+        HeldCommitment {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            hourly_commitment: None,
+            term_years: None,
+            payment: None,
+            start_date: None,
+            end_date: None,
+            expires_in_days: None,
+            first_billed: None,
+            last_billed: None,
+            months: Vec::new(),
+            used: Micros::ZERO,
+            unused: Micros::ZERO,
+            utilisation: None,
+            seen_in,
+        }
+    }
+
     pub fn expires_soon(&self) -> bool {
         self.expires_in_days
             .is_some_and(|d| (0..=EXPIRY_WARNING_DAYS).contains(&d))
@@ -120,23 +141,7 @@ fn merge(parts: Vec<BilledPart>, listed: &[Commitment], today: NaiveDate) -> Vec
     for p in parts {
         let h = held
             .entry(p.commitment_id.clone())
-            .or_insert_with(|| HeldCommitment {
-                id: p.commitment_id.clone(),
-                kind: p.commitment_type.clone(),
-                hourly_commitment: None,
-                term_years: None,
-                payment: None,
-                start_date: None,
-                end_date: None,
-                expires_in_days: None,
-                first_billed: None,
-                last_billed: None,
-                months: Vec::new(),
-                used: Micros::ZERO,
-                unused: Micros::ZERO,
-                utilisation: None,
-                seen_in: "bill",
-            });
+            .or_insert_with(|| HeldCommitment::new(&p.commitment_id, &p.commitment_type, "bill"));
         let (first, last) = (date(&p.first_day), date(&p.last_day));
         h.first_billed = match (h.first_billed, first) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -172,23 +177,7 @@ fn merge(parts: Vec<BilledPart>, listed: &[Commitment], today: NaiveDate) -> Vec
     for c in listed {
         let h = held
             .entry(c.commitment_id.clone())
-            .or_insert_with(|| HeldCommitment {
-                id: c.commitment_id.clone(),
-                kind: c.kind.clone(),
-                hourly_commitment: None,
-                term_years: None,
-                payment: None,
-                start_date: None,
-                end_date: None,
-                expires_in_days: None,
-                first_billed: None,
-                last_billed: None,
-                months: Vec::new(),
-                used: Micros::ZERO,
-                unused: Micros::ZERO,
-                utilisation: None,
-                seen_in: "list",
-            });
+            .or_insert_with(|| HeldCommitment::new(&c.commitment_id, &c.kind, "list"));
         if h.seen_in == "bill" {
             h.seen_in = "bill and list";
         }
