@@ -38,6 +38,9 @@ pub struct ResourceDay {
     pub commitment_id: String,
     pub commitment_type: String,
     pub commitment_status: String,
+    /// The commitment's last day (`YYYY-MM-DD`) where the bill says it;
+    /// else empty.
+    pub commitment_end: String,
 }
 
 /// How a run ended, as stored.

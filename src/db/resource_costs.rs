@@ -37,6 +37,7 @@ struct NewResourceCost<'a> {
     usage_unit: Option<&'a str>,
     usage_class: &'a str,
     instance_type: &'a str,
+    commitment_end: &'a str,
     estimated: i32,
     ingest_run_id: Option<i64>,
 }
@@ -120,6 +121,7 @@ pub fn insert(
                 usage_unit: r.usage_unit.as_deref(),
                 usage_class: r.usage_class.as_str(),
                 instance_type: &r.instance_type,
+                commitment_end: &r.commitment_end,
                 estimated: i32::from(estimated),
                 ingest_run_id,
             })
@@ -154,7 +156,7 @@ type StoredRow = (
 
 /// Commitment id, type and status, the usage class and the instance
 /// type, as stored.
-type StoredCommitment = (String, String, String, String, String);
+type StoredCommitment = (String, String, String, String, String, String);
 
 /// Rows of one import that share how they were stored.
 pub struct StoredPart {
@@ -197,6 +199,7 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 r::commitment_status,
                 r::usage_class,
                 r::instance_type,
+                r::commitment_end,
             ),
             r::estimated,
             r::ingest_run_id,
@@ -227,6 +230,7 @@ pub fn load_scope(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<StoredPa
                 usage_unit: t.15,
                 usage_class: crate::usage_class::UsageClass::parse(&commitment.3),
                 instance_type: commitment.4,
+                commitment_end: commitment.5,
                 commitment_id: commitment.0,
                 commitment_type: commitment.1,
                 commitment_status: commitment.2,

@@ -133,6 +133,7 @@ diesel::table! {
         usage_unit -> Nullable<Text>,
         usage_class -> Text,
         instance_type -> Text,
+        commitment_end -> Text,
         estimated -> Integer,
         ingest_run_id -> Nullable<BigInt>,
     }

@@ -592,6 +592,7 @@ mod tests {
             commitment_id: String::new(),
             commitment_type: String::new(),
             commitment_status: String::new(),
+            commitment_end: String::new(),
         }
     }
 

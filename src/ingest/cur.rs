@@ -330,6 +330,7 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
             .when(one_of(&["SavingsPlanRecurringFee", "RIFee"]))
             .then(lit("Unused"))
             .otherwise(lit(NULL).cast(DataType::String)),
+        commitment_end: t("savings_plan_end_time")?.fill_null(t("reservation_end_time")?),
         tags: tags(file, table)?,
         billing_start,
         billing_end,

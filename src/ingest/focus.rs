@@ -149,6 +149,8 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         commitment_id: o("CommitmentDiscountId", Expect::Text)?,
         commitment_type: o("CommitmentDiscountType", Expect::Text)?,
         commitment_status: o("CommitmentDiscountStatus", Expect::Text)?,
+        // FOCUS 1.x carries no commitment dates.
+        commitment_end: lit(NULL).cast(DataType::String),
         tags: o("Tags", Expect::Text)?,
         billing_start,
         billing_end,

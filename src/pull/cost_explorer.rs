@@ -401,6 +401,7 @@ pub async fn fetch(opts: &PullOptions) -> Result<Fetched, PullError> {
             commitment_id: String::new(),
             commitment_type: String::new(),
             commitment_status: String::new(),
+            commitment_end: String::new(),
         });
     }
     Ok(Fetched {

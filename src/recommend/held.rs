@@ -103,6 +103,9 @@ struct BilledPart {
     last_day: String,
     #[diesel(sql_type = BigInt)]
     effective: i64,
+    /// The latest end date the bill gives (`YYYY-MM-DD`), or empty.
+    #[diesel(sql_type = Text)]
+    commitment_end: String,
 }
 
 /// used ÷ (used + unused); `None` when both are zero.
@@ -127,7 +130,8 @@ pub fn inventory(
     let mut sql = Sql::new(dialect);
     sql.push(&format!(
         "SELECT commitment_id, commitment_type, commitment_status, SUBSTR({day}, 1, 7) AS month, \
-         MIN({day}) AS first_day, MAX({day}) AS last_day, CAST(SUM(effective_micros) AS BIGINT) AS effective \
+         MIN({day}) AS first_day, MAX({day}) AS last_day, CAST(SUM(effective_micros) AS BIGINT) AS effective, \
+         MAX(commitment_end) AS commitment_end \
          FROM cost_resource_daily WHERE commitment_id <> '' GROUP BY 1, 2, 3, 4 ORDER BY 1, 4"
     ));
     let parts: Vec<BilledPart> = sql.load(conn)?;
@@ -142,6 +146,9 @@ fn merge(parts: Vec<BilledPart>, listed: &[Commitment], today: NaiveDate) -> Vec
         let h = held
             .entry(p.commitment_id.clone())
             .or_insert_with(|| HeldCommitment::new(&p.commitment_id, &p.commitment_type, "bill"));
+        if let Some(end) = date(&p.commitment_end) {
+            h.end_date = Some(h.end_date.map_or(end, |e| e.max(end)));
+        }
         let (first, last) = (date(&p.first_day), date(&p.last_day));
         h.first_billed = match (h.first_billed, first) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -185,13 +192,14 @@ fn merge(parts: Vec<BilledPart>, listed: &[Commitment], today: NaiveDate) -> Vec
         h.term_years = Some(c.term_years);
         h.payment = Some(c.payment.clone());
         h.start_date = Some(c.start_date);
+        // The list's end date is the one a user entered: it wins.
         h.end_date = Some(c.end_date);
-        h.expires_in_days = Some((c.end_date - today).num_days());
     }
     let mut out: Vec<HeldCommitment> = held
         .into_values()
         .map(|mut h| {
             h.utilisation = share(h.used, h.unused);
+            h.expires_in_days = h.end_date.map(|e| (e - today).num_days());
             h
         })
         .collect();
@@ -212,6 +220,11 @@ mod tests {
             first_day: format!("{month}-01"),
             last_day: format!("{month}-28"),
             effective,
+            commitment_end: if id == "sp-1" {
+                "2027-06-30".into()
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -252,5 +265,8 @@ mod tests {
         assert_eq!(sp.unused, Micros(200));
         assert_eq!(sp.utilisation, Some(0.9));
         assert!(!sp.expires_soon());
+        // Its end date comes from the bill.
+        assert_eq!(sp.end_date, NaiveDate::from_ymd_opt(2027, 6, 30));
+        assert_eq!(sp.expires_in_days, Some(211));
     }
 }

@@ -695,7 +695,7 @@ fn parquet_and_gzip_focus_files_import_like_csv() {
 /// definitions of amortised cost.
 #[test]
 fn cur_amortisation_matches_cost_explorer_definitions() {
-    let header = "bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/UsageAmount,product/regionCode,reservation/ReservationARN,reservation/EffectiveCost,reservation/UnusedAmortizedUpfrontFeeForBillingPeriod,reservation/UnusedRecurringFee,savingsPlan/SavingsPlanEffectiveCost,savingsPlan/TotalCommitmentToDate,savingsPlan/UsedCommitment,resourceTags/user:platform";
+    let header = "bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UnblendedCost,lineItem/CurrencyCode,lineItem/UsageAmount,product/regionCode,reservation/ReservationARN,reservation/EffectiveCost,reservation/UnusedAmortizedUpfrontFeeForBillingPeriod,reservation/UnusedRecurringFee,savingsPlan/SavingsPlanEffectiveCost,savingsPlan/TotalCommitmentToDate,savingsPlan/UsedCommitment,resourceTags/user:platform,reservation/EndTime";
     let line = |ty: &str,
                 cost: &str,
                 arn: &str,
@@ -791,6 +791,18 @@ fn cur_amortisation_matches_cost_explorer_definitions() {
         ),
         line("Tax", "0.50", "", "", "", "", "", "", "", ""),
     ];
+    // The reservation's lines say when it ends.
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let end = if r.contains("arn:aws:ec2:ri/1") {
+                "2026-05-31T23:59:59Z"
+            } else {
+                ""
+            };
+            format!("{r},{end}")
+        })
+        .collect();
     let text = format!("{header}\n{}\n", rows.join("\n"));
     let dir = tempfile::tempdir().unwrap();
     let path = write_file(dir.path(), "cur.csv", text.as_bytes());
@@ -858,6 +870,10 @@ fn cur_amortisation_matches_cost_explorer_definitions() {
         assert!((h.utilisation.unwrap() - 0.40 / 0.47).abs() < 1e-9);
         assert_eq!(h.months.len(), 1);
         assert_eq!(h.months[0].month, "2026-03");
+        // Its end date from the bill: 60 days after 2026-04-01.
+        assert_eq!(h.end_date, chrono::NaiveDate::from_ymd_opt(2026, 5, 31));
+        assert_eq!(h.expires_in_days, Some(60));
+        assert!(h.expires_soon());
     }
 }
 

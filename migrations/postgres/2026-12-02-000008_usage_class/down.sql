@@ -19,5 +19,6 @@ SELECT * FROM cost_daily_merged;
 DROP TABLE cost_daily_merged;
 ALTER TABLE cost_daily ADD UNIQUE (day, billing_period, billing_account, provider, account_id,
     platform, region, service, charge_category, source, currency);
+ALTER TABLE cost_resource_daily DROP COLUMN commitment_end;
 ALTER TABLE cost_resource_daily DROP COLUMN instance_type;
 ALTER TABLE cost_resource_daily DROP COLUMN usage_class;

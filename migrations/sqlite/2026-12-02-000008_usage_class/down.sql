@@ -39,5 +39,6 @@ ALTER TABLE cost_daily_old RENAME TO cost_daily;
 CREATE INDEX cost_daily_report ON cost_daily
     (currency, day, platform, region, service, charge_category, billed_micros, effective_micros);
 CREATE INDEX cost_daily_scope ON cost_daily (source, provider, billing_account, billing_period);
+ALTER TABLE cost_resource_daily DROP COLUMN commitment_end;
 ALTER TABLE cost_resource_daily DROP COLUMN instance_type;
 ALTER TABLE cost_resource_daily DROP COLUMN usage_class;

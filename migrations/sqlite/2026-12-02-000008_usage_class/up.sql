@@ -13,6 +13,9 @@ ALTER TABLE cost_resource_daily ADD COLUMN usage_class TEXT NOT NULL DEFAULT 'ot
 -- description), for EC2 Instance Savings Plan and Reserved Instance scopes
 -- when no utilisation export names the fleet's types.
 ALTER TABLE cost_resource_daily ADD COLUMN instance_type TEXT NOT NULL DEFAULT '';
+-- A commitment's last day where the bill says it (CUR savings_plan_end_time,
+-- reservation_end_time), for the inventory of commitments held.
+ALTER TABLE cost_resource_daily ADD COLUMN commitment_end TEXT NOT NULL DEFAULT '';
 UPDATE cost_resource_daily SET usage_class = 'compute_instance'
 WHERE service = 'Amazon Elastic Compute Cloud - Compute'
    OR (service LIKE 'Amazon Elastic Compute Cloud%' AND usage_unit IN ('Hrs', 'Hours', 'Hour'));

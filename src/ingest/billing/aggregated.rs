@@ -199,6 +199,10 @@ pub(super) fn to_resource_days(
             commitment_id: commitment_part(&commitments[i], 0),
             commitment_type: commitment_part(&commitments[i], 1),
             commitment_status: commitment_part(&commitments[i], 2),
+            commitment_end: commitment_part(&commitments[i], 3)
+                .get(..10)
+                .unwrap_or("")
+                .to_string(),
             // Set by `Aggregated::rows` (rounded with their group).
             billed: Micros::ZERO,
             effective: Micros::ZERO,
@@ -212,7 +216,7 @@ pub(super) fn to_resource_days(
     Ok(out)
 }
 
-/// Separates the commitment's id, type and status in one group key (one
+/// Separates the commitment's id, type, status and end in one group key (one
 /// key groups faster than three, and most rows have none: empty).
 pub(super) const COMMITMENT_SEPARATOR: char = '\u{1f}';
 
@@ -221,7 +225,12 @@ pub(super) fn commitment_key(fields: &Fields) -> Expr {
         |cols: &mut [Column]| {
             // Inputs may be literals (one value for every row).
             let height = cols.iter().map(|c| c.len()).max().unwrap_or(0);
-            let (id, kind, status) = (cols[0].str()?, cols[1].str()?, cols[2].str()?);
+            let (id, kind, status, end) = (
+                cols[0].str()?,
+                cols[1].str()?,
+                cols[2].str()?,
+                cols[3].str()?,
+            );
             let at = |ca: &StringChunked, i: usize| -> Option<String> {
                 let i = if ca.len() == 1 { 0 } else { i };
                 if i < ca.len() {
@@ -232,8 +241,8 @@ pub(super) fn commitment_key(fields: &Fields) -> Expr {
             };
             let out: StringChunked = (0..height)
                 .map(|i| {
-                    let parts = [at(id, i), at(kind, i), at(status, i)];
-                    if parts.iter().all(Option::is_none) {
+                    let parts = [at(id, i), at(kind, i), at(status, i), at(end, i)];
+                    if parts[..3].iter().all(Option::is_none) {
                         Some(String::new())
                     } else {
                         Some(
@@ -249,6 +258,7 @@ pub(super) fn commitment_key(fields: &Fields) -> Expr {
         &[
             fields.commitment_type.clone(),
             fields.commitment_status.clone(),
+            fields.commitment_end.clone(),
         ],
         |_, _| Ok(Field::new("__commitment".into(), DataType::String)),
     )

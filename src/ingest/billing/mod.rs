@@ -56,6 +56,9 @@ pub struct Fields {
     pub commitment_id: Expr,
     pub commitment_type: Expr,
     pub commitment_status: Expr,
+    /// When the commitment ends (CUR `savings_plan_end_time`,
+    /// `reservation_end_time`), text or null.
+    pub commitment_end: Expr,
     /// JSON object text, or null.
     pub tags: Expr,
     pub billing_start: Expr,
