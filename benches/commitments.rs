@@ -17,7 +17,7 @@
 
 use chrono::{Duration, NaiveDate};
 
-use finops::calendar::{CalendarEvent, EventKind};
+use finops::calendar::CalendarEvent;
 
 #[path = "support/bill_shapes.rs"]
 mod bill_shapes;
@@ -110,19 +110,7 @@ fn launches() -> (Vec<(NaiveDate, f64)>, Vec<CalendarEvent>, Vec<NaiveDate>) {
     let events = launch_days
         .iter()
         .enumerate()
-        .map(|(k, l)| CalendarEvent {
-            id: None,
-            name: format!("Season {} launch", k + 1),
-            kind: EventKind::Launch,
-            start: *l,
-            end: *l + Duration::days(34),
-            platforms: Vec::new(),
-            regions: Vec::new(),
-            expected_uplift: None,
-            ramp_days: None,
-            notes: String::new(),
-            source: "bench".to_string(),
-        })
+        .map(|(k, l)| bill_shapes::launch_event(k, *l, 34))
         .collect();
     (series, events, launch_days)
 }

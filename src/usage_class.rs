@@ -194,12 +194,10 @@ fn from_description(line: &LineFacts<'_>) -> UsageClass {
 /// The EC2 instance type of an instance-hour line (`m5.large`), from its
 /// usage type (`USE1-BoxUsage:m5.large`; a bare `BoxUsage` is the old
 /// default `m1.small`) or its description ("… per On Demand Linux
-/// c5.2xlarge Instance Hour"). `None` for other lines.
-pub fn instance_type(line: &LineFacts<'_>) -> Option<String> {
-    if !matches!(
-        classify(line),
-        UsageClass::ComputeInstance | UsageClass::Spot
-    ) {
+/// c5.2xlarge Instance Hour"). `None` for other lines. `class` is the
+/// line's [`classify`], decided once per line by the caller.
+pub fn instance_type(line: &LineFacts<'_>, class: UsageClass) -> Option<String> {
+    if !matches!(class, UsageClass::ComputeInstance | UsageClass::Spot) {
         return None;
     }
     let usage_type = line.usage_type.trim();
@@ -378,13 +376,14 @@ mod tests {
     #[test]
     fn instance_types_come_from_the_usage_type_or_the_description() {
         let t = |usage_type, description| {
-            instance_type(&LineFacts {
+            let line = LineFacts {
                 usage_type,
                 description,
                 service: "Amazon Elastic Compute Cloud",
                 unit: "Hours",
                 ..LineFacts::default()
-            })
+            };
+            instance_type(&line, classify(&line))
         };
         assert_eq!(t("USE1-BoxUsage:m5.large", ""), Some("m5.large".into()));
         assert_eq!(t("BoxUsage", ""), Some("m1.small".into()));

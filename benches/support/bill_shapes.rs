@@ -18,13 +18,14 @@ pub struct Shape {
 
 pub const HISTORY_DAYS: i64 = 456;
 
-fn launch_event(k: usize, day: NaiveDate) -> CalendarEvent {
+/// A launch event of `days` days from `day`, named by its number.
+pub fn launch_event(k: usize, day: NaiveDate, days: i64) -> CalendarEvent {
     CalendarEvent {
         id: None,
-        name: format!("Launch {}", k + 1),
+        name: format!("Season {} launch", k + 1),
         kind: EventKind::Launch,
         start: day,
-        end: day + Duration::days(30),
+        end: day + Duration::days(days),
         platforms: Vec::new(),
         regions: Vec::new(),
         expected_uplift: None,
@@ -68,7 +69,7 @@ pub fn shapes(seed: u64) -> Vec<Shape> {
     let calendar: Vec<CalendarEvent> = launch_days
         .iter()
         .enumerate()
-        .map(|(k, l)| launch_event(k, start + Duration::days(*l)))
+        .map(|(k, l)| launch_event(k, start + Duration::days(*l), 30))
         .collect();
     let heavy = make(&|i| size * (1.0 + 0.10 * t(i)) * (1.0 + launches(i)));
     vec![

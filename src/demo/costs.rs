@@ -10,6 +10,7 @@ use super::model::{self, ServiceModel, REGIONS, SERVICES};
 use super::noise::Noise;
 use crate::db::costs::NewCost;
 use crate::dims::{Platform, UNALLOCATED};
+use crate::money::Micros;
 use crate::usage_class::UsageClass;
 
 pub const SOURCE: &str = crate::runs::Source::Demo.as_str();
@@ -153,7 +154,7 @@ pub fn day_rows(
                     region,
                     service,
                     model::ACCOUNT_PRODUCTION,
-                    tagged,
+                    Micros(to_micros(tagged)),
                 ));
                 if service.savings_plan_eligible {
                     ec2_rows.push(rows.len() - 1);
@@ -166,7 +167,7 @@ pub fn day_rows(
                     region,
                     service,
                     model::ACCOUNT_SHARED,
-                    untagged,
+                    Micros(to_micros(untagged)),
                 ));
                 if service.savings_plan_eligible {
                     ec2_rows.push(rows.len() - 1);
@@ -203,7 +204,7 @@ pub fn day_rows(
             "global",
             &cdn,
             model::ACCOUNT_PRODUCTION,
-            cost,
+            Micros(to_micros(cost)),
         ));
     }
 
@@ -218,9 +219,9 @@ fn usage_row(
     region: &str,
     service: &ServiceModel,
     account: &str,
-    cost: f64,
+    cost: Micros,
 ) -> NewCost {
-    let micros = to_micros(cost);
+    let micros = cost.0;
     row(RowSpec {
         day,
         platform,
@@ -231,7 +232,10 @@ fn usage_row(
         billed: micros,
         effective: micros,
         list: Some(micros),
-        quantity: Some((cost / service.unit_rate.max(1) as f64, service.unit)),
+        quantity: Some((
+            micros as f64 / service.unit_rate.max(1) as f64,
+            service.unit,
+        )),
     })
 }
 

@@ -429,10 +429,10 @@ pub fn usage_class(columns: LineFactColumns) -> Expr {
                         resource_type: at(4, row),
                         pricing_category: at(5, row),
                     };
-                    let class = classify(&facts).as_str();
-                    Some(match instance_type(&facts) {
-                        Some(t) => format!("{class}{CLASS_SEPARATOR}{t}"),
-                        None => class.to_string(),
+                    let class = classify(&facts);
+                    Some(match instance_type(&facts, class) {
+                        Some(t) => format!("{}{CLASS_SEPARATOR}{t}", class.as_str()),
+                        None => class.as_str().to_string(),
                     })
                 })
                 .collect();

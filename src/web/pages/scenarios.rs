@@ -11,6 +11,7 @@ use crate::forecast::capacity;
 use crate::forecast::compare::{compare, Outcome};
 use crate::forecast::run::RunError;
 use crate::forecast::scenario::{parse_scenario, Scenario};
+use crate::money::Micros;
 use crate::report::chart::{line_chart, Chart, Line};
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::pages::Page;
@@ -151,8 +152,8 @@ fn build(page: Page) -> Result<Payload, WebError> {
         }
     }
     let currency = comparison.currency.as_str();
-    let money = |v: f64| rounded_money(v, currency);
-    let base_cost = comparison.outcomes[0].cost.0;
+    let money = |m: Micros| rounded_money(m.as_units_f64(), currency);
+    let base_cost = Micros::from_units_f64(comparison.outcomes[0].cost.0);
     page.columns = comparison
         .outcomes
         .iter()
@@ -174,7 +175,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
                             p.short_on
                                 .map(|d| format!(", short on {}", short_date(d)))
                                 .unwrap_or_default(),
-                            money(p.extra_cost)
+                            money(Micros::from_units_f64(p.extra_cost))
                         ),
                         p.short_on.is_some(),
                     ),
@@ -208,8 +209,15 @@ fn outcome_name(o: &Outcome) -> &str {
 
 /// One outcome's column: cost against the plan of record, peak players
 /// and the capacity it needs.
-fn column(o: &Outcome, horizon: i64, base_cost: f64, money: &dyn Fn(f64) -> String) -> Column {
+fn column(
+    o: &Outcome,
+    horizon: i64,
+    base_cost: Micros,
+    money: &dyn Fn(Micros) -> String,
+) -> Column {
     let short = o.short();
+    // Forecast amounts become fixed-point money here, once.
+    let amount = Micros::from_units_f64;
     Column {
         name: outcome_name(o).to_string(),
         href: format!(
@@ -220,13 +228,17 @@ fn column(o: &Outcome, horizon: i64, base_cost: f64, money: &dyn Fn(f64) -> Stri
                 ("scenario", o.scenario.clone().unwrap_or_default()),
             ])
         ),
-        cost: money(o.cost.0),
-        cost_range: format!("{} – {}", money(o.cost.1), money(o.cost.2)),
+        cost: money(amount(o.cost.0)),
+        cost_range: format!("{} – {}", money(amount(o.cost.1)), money(amount(o.cost.2))),
         cost_delta: if o.scenario.is_none() {
             "—".to_string()
         } else {
-            let d = o.cost.0 - base_cost;
-            format!("{}{}", if d >= 0.0 { "+" } else { "−" }, money(d.abs()))
+            let d = amount(o.cost.0) - base_cost;
+            format!(
+                "{}{}",
+                if d >= Micros::ZERO { "+" } else { "−" },
+                money(d.abs())
+            )
         },
         peak_players: thousands(o.peak.0),
         peak_day: o.peak.1.map(short_date).unwrap_or_default(),
@@ -236,7 +248,7 @@ fn column(o: &Outcome, horizon: i64, base_cost: f64, money: &dyn Fn(f64) -> Stri
             None => "none".to_string(),
         },
         instances: format!("{:.0}", o.required_instances()),
-        extra_cost: money(o.extra_cost()),
+        extra_cost: money(amount(o.extra_cost())),
     }
 }
 

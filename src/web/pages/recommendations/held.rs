@@ -33,7 +33,10 @@ fn row(h: &HeldCommitment, currency: &str) -> HeldRow {
     let money = |m: Micros| m.display(currency);
     let dash = || "—".to_string();
     let terms = match (h.term_years, &h.payment) {
-        (Some(t), Some(p)) => format!("{t} year{}, {p}", if t > 1 { "s" } else { "" }),
+        (Some(t), Some(p)) => {
+            let payment = crate::pricing::Payment::parse(p).map_or(p.as_str(), |p| p.label());
+            format!("{t} year{}, {payment}", if t > 1 { "s" } else { "" })
+        }
         _ => dash(),
     };
     let period = match (h.start_date.or(h.first_billed), h.end_date) {
