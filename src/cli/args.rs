@@ -212,8 +212,28 @@ pub enum CatalogCommand {
     /// src/recommend/data/aws-instances.csv); a file with a bad cell
     /// changes nothing
     Import(IngestFiles),
+    /// Lay AWS Price List files over the catalog: the EC2 offer file of
+    /// each region you run in (JSON or CSV, plain or gzip; from
+    /// https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/REGION/index.json)
+    /// and the Savings Plans rate files (JSON; from
+    /// .../savingsPlan/v1.0/aws/AWSComputeSavingsPlan/current/REGION/index.json).
+    /// Files are read as streams, so a 450 MB offer file needs little
+    /// memory. Keeps Linux, shared-tenancy instance hours: on demand,
+    /// standard Reserved Instances and Savings Plans rates. All files are
+    /// one change: if any is refused, the catalog is unchanged
+    ImportAws(PriceListFiles),
     /// Print the catalog in use: where it came from and its size
     Show,
+}
+
+#[derive(Debug, Args)]
+pub struct PriceListFiles {
+    /// AWS Price List files, imported together
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print the summary as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

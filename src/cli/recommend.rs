@@ -188,6 +188,7 @@ pub fn catalog(
                 other => other,
             })
         }
+        CatalogCommand::ImportAws(files) => import_price_list(conn, files, limits),
         CatalogCommand::Show => {
             let c = crate::recommend::price_catalog(conn)?;
             let (types, prices) = c.counts();
@@ -200,6 +201,82 @@ pub fn catalog(
                 regions.join(", ")
             );
             Ok(())
+        }
+    }
+}
+
+fn import_price_list(
+    conn: &mut DbConnection,
+    files: &crate::cli::args::PriceListFiles,
+    limits: crate::ingest::Limits,
+) -> Result<(), CliError> {
+    use crate::ingest::catalog::PriceListProgress;
+    let inputs: Vec<crate::ingest::Input> = files
+        .files
+        .iter()
+        .map(|p| crate::ingest::Input::new(p).with_limits(limits))
+        .collect();
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let mut phase = None;
+    let outcome = crate::ingest::catalog::import_aws(conn, &inputs, &mut |p| {
+        let (now, bytes, total) = match p {
+            PriceListProgress::Checking { file, bytes, total } => {
+                (("checking", file), bytes, total)
+            }
+            PriceListProgress::Reading { file, bytes, total } => {
+                (("reading prices from", file), bytes, total)
+            }
+        };
+        if phase != Some(now) {
+            phase = Some(now);
+            bar.set_length(total);
+            bar.reset();
+            let name = inputs.get(now.1).map_or("", |i| i.label.as_str());
+            bar.set_message(format!("{} {name}", now.0));
+        }
+        bar.set_position(bytes);
+    });
+    bar.finish_and_clear();
+    match outcome {
+        Ok(summary) => {
+            for f in &summary.files {
+                eprintln!("read {}: {} ({} prices kept)", f.file, f.origin(), f.prices);
+            }
+            let m = &summary.merge;
+            eprintln!(
+                "catalog updated: {} on-demand prices ({} new type × region), {} commitment rates from the price list; {} price rows in all",
+                m.on_demand, m.added, m.commitments, summary.prices
+            );
+            if m.skipped_no_on_demand + m.skipped_not_cheaper + m.skipped_unknown_type > 0 {
+                eprintln!(
+                    "left out: {} rates with no on-demand price for their type and region, {} rates not below on demand, {} prices of types without vCPU and memory",
+                    m.skipped_no_on_demand, m.skipped_not_cheaper, m.skipped_unknown_type
+                );
+            }
+            if files.json {
+                let text = serde_json::to_string_pretty(&summary)
+                    .map_err(|e| CliError::Runtime(e.to_string()))?;
+                println!("{text}");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            for line in e.details() {
+                eprintln!("error: {line}");
+            }
+            let message = "the price list was not imported (the catalog in use is unchanged)";
+            if e.is_bad_input() {
+                Err(CliError::BadInput(message.to_string()))
+            } else {
+                Err(CliError::Runtime(message.to_string()))
+            }
         }
     }
 }

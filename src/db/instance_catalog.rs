@@ -32,6 +32,7 @@ struct PriceRow {
     payment: String,
     currency: String,
     hourly_micros: i64,
+    origin: String,
 }
 
 /// Replaces the stored catalog with `catalog`. Call inside a transaction.
@@ -52,7 +53,7 @@ pub fn replace(conn: &mut DbConnection, catalog: &PriceCatalog) -> Result<usize,
         .collect();
     let mut prices = Vec::new();
     for ((service, instance_type, region), p) in &catalog.prices {
-        let row = |offer: &str, term: i32, payment: &str, m: Micros| PriceRow {
+        let row = |offer: &str, term: i32, payment: &str, m: Micros, origin: &str| PriceRow {
             service: service.clone(),
             instance_type: instance_type.clone(),
             region: region.clone(),
@@ -61,10 +62,13 @@ pub fn replace(conn: &mut DbConnection, catalog: &PriceCatalog) -> Result<usize,
             payment: payment.to_string(),
             currency: p.currency.clone(),
             hourly_micros: m.0,
+            origin: origin.to_string(),
         };
-        prices.push(row("on_demand", 0, "", p.on_demand));
-        for ((offer, term, payment), m) in &p.commitments {
-            prices.push(row(offer.as_str(), *term, payment.as_str(), *m));
+        prices.push(row("on_demand", 0, "", p.on_demand, &p.on_demand_origin));
+        for (key, m) in &p.commitments {
+            let (offer, term, payment) = key;
+            let origin = p.commitment_origins.get(key).map_or("", String::as_str);
+            prices.push(row(offer.as_str(), *term, payment.as_str(), *m, origin));
         }
     }
     for chunk in types.chunks(500) {
@@ -105,6 +109,7 @@ pub fn load(conn: &mut DbConnection, source: &str) -> Result<Option<PriceCatalog
             instance_prices::payment,
             instance_prices::currency,
             instance_prices::hourly_micros,
+            instance_prices::origin,
         ))
         .load(conn)?;
     let mut catalog = PriceCatalog {
@@ -132,14 +137,18 @@ pub fn load(conn: &mut DbConnection, source: &str) -> Result<Option<PriceCatalog
         entry.currency = r.currency;
         if r.offer == "on_demand" {
             entry.on_demand = Micros(r.hourly_micros);
+            entry.on_demand_origin = r.origin;
         } else if let (Some(offer), Some(payment)) =
             (Offer::parse(&r.offer), Payment::parse(&r.payment))
         {
-            entry
-                .commitments
-                .insert((offer, r.term_years, payment), Micros(r.hourly_micros));
+            let key = (offer, r.term_years, payment);
+            entry.commitments.insert(key, Micros(r.hourly_micros));
+            if !r.origin.is_empty() {
+                entry.commitment_origins.insert(key, r.origin);
+            }
         }
     }
     catalog.prices = prices;
+    catalog.fill_origins();
     Ok(Some(catalog))
 }

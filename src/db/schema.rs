@@ -185,6 +185,7 @@ diesel::table! {
         payment -> Text,
         currency -> Text,
         hourly_micros -> BigInt,
+        origin -> Text,
     }
 }
 

@@ -38,6 +38,12 @@ pub fn cur2_name(name: &str) -> String {
     }
 }
 
+/// A column name in one spelling: CUR 2.0 names, with Data Exports'
+/// `_a_r_n` written `_arn`.
+fn canonical(name: &str) -> String {
+    cur2_name(name).replace("_a_r_n", "_arn")
+}
+
 /// `UnblendedCost` → `unblended_cost`; runs of capitals are one word
 /// (`ReservationARN` → `reservation_arn`, `RIFee` → `ri_fee`).
 fn snake(text: &str) -> String {
@@ -78,11 +84,15 @@ struct Names<'a> {
 }
 
 impl Names<'_> {
+    /// The file's column for a CUR 2.0 name: the same name, its legacy
+    /// form, or AWS Data Exports' spelling of ARNs
+    /// (`savings_plan_savings_plan_a_r_n`, `reservation_reservation_a_r_n`).
     fn source(&self, cur2: &str) -> Option<String> {
+        let wanted = canonical(cur2);
         self.table
             .columns
             .keys()
-            .find(|c| c.as_str() == cur2 || cur2_name(c) == cur2)
+            .find(|c| c.as_str() == cur2 || canonical(c) == wanted)
             .cloned()
     }
 
@@ -482,6 +492,30 @@ mod tests {
         assert_eq!(
             cur2_name("line_item_unblended_cost"),
             "line_item_unblended_cost"
+        );
+    }
+
+    #[test]
+    fn data_exports_arn_columns_match_the_legacy_and_plain_spellings() {
+        for (a, b) in [
+            (
+                "savings_plan_savings_plan_a_r_n",
+                "savingsPlan/SavingsPlanARN",
+            ),
+            (
+                "reservation_reservation_a_r_n",
+                "reservation/ReservationARN",
+            ),
+            (
+                "reservation_reservation_a_r_n",
+                "reservation_reservation_arn",
+            ),
+        ] {
+            assert_eq!(canonical(a), canonical(b));
+        }
+        assert_ne!(
+            canonical("savings_plan_savings_plan_rate"),
+            canonical("savings_plan_savings_plan_a_r_n")
         );
     }
 }

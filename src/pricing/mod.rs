@@ -11,9 +11,12 @@
 //! stores a catalog, `ingest::catalog` imports one, `recommend` prices with
 //! the one in use (`recommend::price_catalog`).
 
+pub mod aws_price_list;
+
 use std::collections::BTreeMap;
 
 use crate::money::Micros;
+use aws_price_list::PriceList;
 
 /// The catalog compiled into the binary, used until one is imported.
 pub const BUILT_IN: &str = include_str!("data/aws-instances.csv");
@@ -125,6 +128,53 @@ pub struct RegionPrices {
     pub on_demand: Micros,
     /// (offer, term years, payment) → effective hourly rate.
     pub commitments: BTreeMap<(Offer, i32, Payment), Micros>,
+    /// Where the on-demand price came from ("" until a catalog is made:
+    /// its source).
+    pub on_demand_origin: String,
+    /// Where each commitment rate came from.
+    pub commitment_origins: BTreeMap<(Offer, i32, Payment), String>,
+}
+
+/// A commitment rate's key: offer, term years, payment.
+pub type RateKey = (Offer, i32, Payment);
+
+/// Whether a price's origin is a derived one (the built-in catalog's
+/// typical discounts), not a published or billed price.
+pub fn origin_is_derived(origin: &str) -> bool {
+    origin.contains(BUILT_IN_NAME)
+}
+
+/// Where the prices a recommendation used came from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PriceSources {
+    pub on_demand: Vec<String>,
+    pub commitments: Vec<String>,
+}
+
+impl PriceSources {
+    /// Whether any commitment rate used is derived.
+    pub fn derived(&self) -> bool {
+        self.commitments.iter().any(|o| origin_is_derived(o))
+    }
+
+    /// One line: "on demand: …; commitment rates: …".
+    pub fn describe(&self) -> String {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join("; ")
+            }
+        };
+        if self.commitments.is_empty() || self.commitments == self.on_demand {
+            return list(&self.on_demand);
+        }
+        format!(
+            "on demand: {}; commitment rates: {}",
+            list(&self.on_demand),
+            list(&self.commitments)
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -332,6 +382,7 @@ pub fn parse(file: &str, text: &str) -> Result<PriceCatalog, CatalogError> {
                 currency,
                 on_demand,
                 commitments,
+                ..RegionPrices::default()
             },
         );
     }
@@ -340,7 +391,35 @@ pub fn parse(file: &str, text: &str) -> Result<PriceCatalog, CatalogError> {
             file: file.to_string(),
         });
     }
+    catalog.fill_origins();
     Ok(catalog)
+}
+
+/// The origin of an on-demand rate read off the bill.
+pub const BILL_ORIGIN: &str = "your bill (on-demand rate of the last 30 days)";
+/// Added to a commitment rate's origin when its discount is applied to
+/// the bill's on-demand rate.
+const BILL_DISCOUNT: &str = ", as a discount on your bill's rate";
+/// Added when a price list replaced the on-demand price but gave no rate
+/// of this offer.
+const DISCOUNT_KEPT: &str = ", as a discount on the price list's on-demand price";
+
+/// What laying a price list over a catalog changed.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ListMerge {
+    /// (type, region) on-demand prices set from the list.
+    pub on_demand: usize,
+    /// Of those, pairs the catalog did not price before.
+    pub added: usize,
+    /// Commitment rates set from the list.
+    pub commitments: usize,
+    /// On-demand prices of types the list did not describe (no vCPU or
+    /// memory): left out.
+    pub skipped_unknown_type: usize,
+    /// Commitment rates for a (type, region) with no on-demand price.
+    pub skipped_no_on_demand: usize,
+    /// Commitment rates not below on demand.
+    pub skipped_not_cheaper: usize,
 }
 
 /// The built-in catalog.
@@ -396,10 +475,117 @@ impl PriceCatalog {
         Some(rate.0 as f64 / p.on_demand.0 as f64)
     }
 
-    /// Whether the commitment rates are the built-in catalog's, derived
-    /// from typical discounts rather than read from a price list.
+    /// Whether any EC2 commitment rate in the catalog is derived from
+    /// typical discounts rather than read from a price list or a bill.
     pub fn commitment_rates_derived(&self) -> bool {
-        self.source.contains(BUILT_IN_NAME)
+        self.prices
+            .iter()
+            .filter(|((s, _, _), _)| s == "ec2")
+            .flat_map(|(_, p)| p.commitment_origins.values())
+            .any(|o| origin_is_derived(o))
+    }
+
+    /// Gives every price without an origin the catalog's source.
+    pub fn fill_origins(&mut self) {
+        for p in self.prices.values_mut() {
+            if p.on_demand_origin.is_empty() {
+                p.on_demand_origin = self.source.clone();
+            }
+            for key in p.commitments.keys() {
+                p.commitment_origins
+                    .entry(*key)
+                    .or_insert_with(|| self.source.clone());
+            }
+        }
+    }
+
+    /// Where the EC2 prices of these (instance type, region) pairs came
+    /// from; only the commitment rates `rates` accepts are counted (an
+    /// offer, or the one term and payment recommended).
+    pub fn sources_for<'a>(
+        &self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        rates: impl Fn(&RateKey) -> bool,
+    ) -> PriceSources {
+        let mut out = PriceSources::default();
+        let add = |list: &mut Vec<String>, origin: &str| {
+            if !list.iter().any(|o| o == origin) {
+                list.push(origin.to_string());
+            }
+        };
+        for (itype, region) in pairs {
+            let Some(p) = self.prices("ec2", itype, region) else {
+                continue;
+            };
+            add(&mut out.on_demand, &p.on_demand_origin);
+            for (key, origin) in &p.commitment_origins {
+                if rates(key) {
+                    add(&mut out.commitments, origin);
+                }
+            }
+        }
+        out
+    }
+
+    /// The catalog with an AWS Price List laid over it: each (type,
+    /// region) the list prices takes its on-demand price and the
+    /// commitment rates it gives; a rate the list does not give keeps the
+    /// catalog's discount on the new on-demand price, and keeps saying
+    /// where that discount came from. Types the list describes are added
+    /// or updated. Returns what changed.
+    pub fn with_price_list(mut self, list: &PriceList) -> (PriceCatalog, ListMerge) {
+        let mut merge = ListMerge::default();
+        let origin = |file: usize| list.files.get(file).map(|f| f.origin()).unwrap_or_default();
+        let currency = list.currency.clone().unwrap_or_else(|| "USD".to_string());
+        for (itype, spec) in &list.types {
+            self.types
+                .insert(("ec2".to_string(), itype.clone()), spec.clone());
+        }
+        for ((itype, region), od) in &list.on_demand {
+            if !self.types.contains_key(&("ec2".to_string(), itype.clone())) {
+                merge.skipped_unknown_type += 1;
+                continue;
+            }
+            let key = ("ec2".to_string(), itype.clone(), region.clone());
+            let p = self.prices.entry(key).or_insert_with(|| {
+                merge.added += 1;
+                RegionPrices::default()
+            });
+            if p.on_demand.0 > 0 && od.hourly.0 > 0 {
+                let scale = od.hourly.0 as f64 / p.on_demand.0 as f64;
+                for (k, c) in p.commitments.iter_mut() {
+                    *c = Micros((c.0 as f64 * scale).round() as i64);
+                    if let Some(o) = p.commitment_origins.get_mut(k) {
+                        if !o.contains(DISCOUNT_KEPT) {
+                            *o = format!("{o}{DISCOUNT_KEPT}");
+                        }
+                    }
+                }
+            }
+            p.on_demand = od.hourly;
+            p.on_demand_origin = origin(od.file);
+            p.currency = currency.clone();
+            merge.on_demand += 1;
+        }
+        for ((itype, region), rates) in &list.commitments {
+            let key = ("ec2".to_string(), itype.clone(), region.clone());
+            let Some(p) = self.prices.get_mut(&key) else {
+                merge.skipped_no_on_demand += rates.len();
+                continue;
+            };
+            for (k, rate) in rates {
+                if rate.hourly >= p.on_demand || rate.hourly.0 <= 0 {
+                    merge.skipped_not_cheaper += 1;
+                    continue;
+                }
+                p.commitments.insert(*k, rate.hourly);
+                p.commitment_origins.insert(*k, origin(rate.file));
+                merge.commitments += 1;
+            }
+        }
+        // A type added by the list with no rate of an offer has none: nothing
+        // says what that commitment costs.
+        (self, merge)
     }
 
     /// The catalog with the on-demand rates a bill shows (EC2, by
@@ -421,10 +607,16 @@ impl PriceCatalog {
                 continue;
             }
             let scale = rate.0 as f64 / p.on_demand.0 as f64;
-            for c in p.commitments.values_mut() {
+            for (k, c) in p.commitments.iter_mut() {
                 *c = Micros((c.0 as f64 * scale).round() as i64);
+                if let Some(o) = p.commitment_origins.get_mut(k) {
+                    if !o.contains(BILL_DISCOUNT) {
+                        *o = format!("{o}{BILL_DISCOUNT}");
+                    }
+                }
             }
             p.on_demand = *rate;
+            p.on_demand_origin = BILL_ORIGIN.to_string();
             replaced += 1;
         }
         if replaced > 0 {
@@ -435,6 +627,40 @@ impl PriceCatalog {
             );
         }
         (self, replaced)
+    }
+
+    /// The catalog with the commitment rates the bill shows a commitment
+    /// held paying (its rate ÷ on demand, by (region, instance type) and
+    /// (offer, term, payment)), applied to the catalog's on-demand price.
+    /// What the user is charged comes before any published or derived
+    /// rate.
+    pub fn with_billed_commitment_rates(
+        mut self,
+        ratios: &BTreeMap<(String, String), BTreeMap<RateKey, f64>>,
+    ) -> PriceCatalog {
+        for ((region, itype), rates) in ratios {
+            let key = ("ec2".to_string(), itype.clone(), region.clone());
+            let Some(p) = self.prices.get_mut(&key) else {
+                continue;
+            };
+            for (k, ratio) in rates {
+                if !(*ratio > 0.0 && *ratio < 1.0) {
+                    continue;
+                }
+                p.commitments
+                    .insert(*k, Micros((p.on_demand.0 as f64 * ratio).round() as i64));
+                p.commitment_origins.insert(
+                    *k,
+                    format!(
+                        "your bill (what your {} {}-year {} pays)",
+                        k.0.label(),
+                        k.1,
+                        k.2.label()
+                    ),
+                );
+            }
+        }
+        self
     }
 
     /// Number of types and of priced (type, region) pairs.

@@ -151,6 +151,9 @@ pub struct Recommendation {
     /// Where its prices came from: the bill's on-demand rates, an
     /// imported catalog or price list, or the built-in derived catalog.
     pub price_source: String,
+    /// Commitments: how the same advice did on the user's own past months
+    /// (see `purchase::history`), when it was replayed.
+    pub history: Option<String>,
 }
 
 impl Recommendation {
@@ -181,6 +184,7 @@ impl Recommendation {
             reason: String::new(),
             aws: None,
             price_source: String::new(),
+            history: None,
         }
     }
 }
@@ -192,8 +196,9 @@ pub fn to_cents(units: f64) -> Micros {
 }
 
 /// The price catalog in use: the last one imported (`finops catalog
-/// import`), or the built-in one, with the on-demand rates the bill shows
-/// (a user's own rates first).
+/// import`, `import-aws`), or the built-in one, with the on-demand rates
+/// the bill shows and the rates the commitments held pay on it (a user's
+/// own rates first).
 pub fn price_catalog(
     conn: &mut crate::db::DbConnection,
 ) -> Result<crate::pricing::PriceCatalog, crate::db::DbError> {
@@ -204,5 +209,9 @@ pub fn price_catalog(
     let catalog =
         crate::db::instance_catalog::load(conn, &label)?.unwrap_or_else(crate::pricing::built_in);
     let billed = usage::billed_on_demand_rates(conn)?;
-    Ok(catalog.with_billed_on_demand(&billed).0)
+    let ratios = usage::billed_commitment_ratios(conn)?;
+    Ok(catalog
+        .with_billed_on_demand(&billed)
+        .0
+        .with_billed_commitment_rates(&ratios))
 }

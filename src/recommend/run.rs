@@ -95,7 +95,14 @@ pub fn commitments(
         .iter()
         .map(|p| {
             let mut r = purchase::to_recommendation(p, super::aws::side_by_side(&advice, p));
-            r.price_source = catalog.source.clone();
+            r.price_source = plan_price_sources(&catalog, &inputs.families, p).describe();
+            // The pool's plan is replayed on the past months and calibrated
+            // by that record (the family plans on their detail view).
+            if p.usage.kind == super::Kind::ComputeSavingsPlan {
+                if let Some(record) = history_record(p, &inputs.events, inputs.profile.as_deref()) {
+                    purchase::history::calibrate(&mut r, &record);
+                }
+            }
             r
         })
         .collect();
@@ -105,6 +112,70 @@ pub fn commitments(
         recommendations,
         inputs_held: inputs.held,
     })
+}
+
+/// The record of a plan's recommended option on the user's own past
+/// months ([`purchase::history`]), if it recommends one.
+pub fn history_record(
+    plan: &Plan,
+    events: &[crate::calendar::CalendarEvent],
+    profile: Option<&[f64]>,
+) -> Option<purchase::history::HistoryRecord> {
+    let o = plan.options.get(plan.best?)?;
+    let unit = match (o.instances, o.outcome.commitment) {
+        (Some(n), c) if n > 0 && o.rate_ratio > 0.0 => Some(c / o.rate_ratio / f64::from(n)),
+        _ => None,
+    };
+    Some(purchase::history::record(&purchase::history::Subject {
+        kind: plan.usage.kind,
+        scope: plan.usage.scope.clone(),
+        main_type: plan.usage.main_type.clone(),
+        history: &plan.usage.history,
+        events,
+        profile,
+        offer: o.offer,
+        term: o.term_years,
+        payment: o.payment,
+        ratio: o.rate_ratio,
+        ri_unit: unit,
+        currency: &plan.currency,
+    }))
+}
+
+/// Where the prices of a plan came from: the on-demand prices and the
+/// recommended option's rate (or, with none recommended, all the offer's
+/// rates) of the (type, region) pairs it is priced on: all of the fleet's
+/// for a Compute Savings Plan, the family's main type for the others.
+pub fn plan_price_sources(
+    catalog: &PriceCatalog,
+    families: &[usage::FamilyUsage],
+    plan: &Plan,
+) -> crate::pricing::PriceSources {
+    use crate::pricing::Offer;
+    let offer = match plan.usage.kind {
+        super::Kind::Ec2InstanceSavingsPlan => Offer::Ec2InstanceSp,
+        super::Kind::ReservedInstances => Offer::Reserved,
+        _ => Offer::ComputeSp,
+    };
+    let chosen = plan
+        .best
+        .and_then(|i| plan.options.get(i))
+        .map(|o| (o.offer, o.term_years, o.payment));
+    let rates = |k: &crate::pricing::RateKey| match chosen {
+        Some(c) => *k == c,
+        None => k.0 == offer,
+    };
+    match (&plan.usage.main_type, offer) {
+        (Some(t), Offer::Ec2InstanceSp | Offer::Reserved) => {
+            catalog.sources_for([(t.as_str(), plan.usage.scope.region.as_str())], rates)
+        }
+        _ => catalog.sources_for(
+            families
+                .iter()
+                .map(|f| (f.main_type.as_str(), f.region.as_str())),
+            rates,
+        ),
+    }
 }
 
 fn attach_aws_rightsizing(

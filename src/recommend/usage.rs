@@ -161,6 +161,86 @@ pub fn billed_on_demand_rates(
         .collect())
 }
 
+#[derive(QueryableByName)]
+struct CommitmentRate {
+    #[diesel(sql_type = Text)]
+    region: String,
+    #[diesel(sql_type = Text)]
+    instance_type: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    term_years: i32,
+    #[diesel(sql_type = Text)]
+    payment: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    effective_micros: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    list_micros: i64,
+}
+
+/// What a commitment held pays for an instance hour, as a share of the
+/// public on-demand rate, by (region, instance type) and (offer, term,
+/// payment): the effective cost ÷ list cost of the instance-hour lines it
+/// covered over the last [`RATE_DAYS`] days billed (CUR
+/// `SavingsPlanCoveredUsage` and `DiscountedUsage` lines; FOCUS lines with
+/// a used commitment discount). The offer, term and payment come from the
+/// list of commitments held (`finops ingest commitments`), matched by id.
+pub fn billed_commitment_ratios(conn: &mut DbConnection) -> Result<BilledRatios, DbError> {
+    use crate::db::schema::cost_resource_daily as r;
+    let last: Option<NaiveDate> = r::table
+        .filter(r::usage_class.eq(UsageClass::ComputeInstance.as_str()))
+        .filter(r::commitment_status.eq("Used"))
+        .select(diesel::dsl::max(r::day))
+        .first(conn)?;
+    let Some(last) = last else {
+        return Ok(BilledRatios::new());
+    };
+    let currency = crate::currency::reporting(conn)?;
+    let from = last - chrono::Duration::days(RATE_DAYS - 1);
+    let mut sql = Sql::new(conn.dialect());
+    sql.push(&format!(
+        "SELECT r.region, r.instance_type, c.kind, c.term_years, c.payment, \
+         CAST(SUM(r.effective_micros) AS BIGINT) AS effective_micros, \
+         CAST(SUM(r.list_micros) AS BIGINT) AS list_micros \
+         FROM cost_resource_daily r JOIN commitments c ON c.commitment_id = r.commitment_id \
+         WHERE r.usage_class = '{}' AND r.instance_type <> '' AND r.commitment_status = 'Used' \
+         AND r.list_micros > 0 AND r.currency = ",
+        UsageClass::ComputeInstance.as_str()
+    ));
+    sql.bind_text(&currency);
+    sql.push(" AND r.day >= ");
+    sql.bind_date(from);
+    sql.push(" GROUP BY r.region, r.instance_type, c.kind, c.term_years, c.payment");
+    let rows: Vec<CommitmentRate> = sql.load(conn)?;
+    let mut out = BilledRatios::new();
+    for row in rows {
+        let (Some(offer), Some(payment)) = (
+            crate::pricing::Offer::parse(&row.kind),
+            crate::pricing::Payment::parse(&row.payment),
+        ) else {
+            continue;
+        };
+        if row.list_micros <= 0
+            || row.effective_micros <= 0
+            || row.effective_micros >= row.list_micros
+        {
+            continue;
+        }
+        out.entry((row.region, row.instance_type))
+            .or_default()
+            .insert(
+                (offer, row.term_years, payment),
+                row.effective_micros as f64 / row.list_micros as f64,
+            );
+    }
+    Ok(out)
+}
+
+/// Commitment rate ÷ on demand paid on the bill, by (region, instance
+/// type) and (offer, term, payment).
+pub type BilledRatios = BTreeMap<(String, String), BTreeMap<crate::pricing::RateKey, f64>>;
+
 fn type_hours(rows: Vec<TypeDayHours>) -> TypeHours {
     let mut out = TypeHours::new();
     for r in rows {

@@ -224,3 +224,81 @@ fn users_are_added_with_a_role_and_an_argon2id_hash_only() {
             .is_none());
     }
 }
+
+/// `finops catalog import-aws`: AWS's offer and Savings Plans files (JSON,
+/// CSV, gzip) laid over the catalog; a bad file among them changes
+/// nothing and is named with its line and column.
+#[test]
+fn catalog_import_aws_reads_price_list_files_and_refuses_a_bad_one_whole() {
+    let (dir, url) = crate::helpers::scratch_sqlite("p.db");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/price-list");
+    let f = |name: &str| fixtures.join(name).to_string_lossy().into_owned();
+    // The CSV offer, gzip-compressed as AWS serves it on request.
+    let gz = dir.path().join("ec2-eu-west-1.csv.gz");
+    {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::default(),
+        );
+        enc.write_all(&std::fs::read(fixtures.join("ec2-eu-west-1.csv")).unwrap())
+            .unwrap();
+        enc.finish().unwrap();
+    }
+    let bad = dir.path().join("cut.json");
+    let full = std::fs::read_to_string(fixtures.join("savings-plans-us-east-1.json")).unwrap();
+    std::fs::write(&bad, &full[..full.len() - 40]).unwrap();
+    assert!(finops(&["--database", &url, "migrate"]).status.success());
+
+    let o = finops(&[
+        "--database",
+        &url,
+        "catalog",
+        "import-aws",
+        &f("ec2-us-east-1.json"),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("error: {}: line ", bad.display())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("catalog in use is unchanged"),
+        "{}",
+        stderr(&o)
+    );
+    let show = finops(&["--database", &url, "catalog", "show"]);
+    assert!(
+        String::from_utf8_lossy(&show.stdout).contains("(built in)"),
+        "{}",
+        String::from_utf8_lossy(&show.stdout)
+    );
+
+    let o = finops(&[
+        "--database",
+        &url,
+        "catalog",
+        "import-aws",
+        "--json",
+        &f("ec2-us-east-1.json"),
+        gz.to_str().unwrap(),
+        &f("savings-plans-us-east-1.json"),
+        &f("savings-plans-eu-west-1.json"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["merge"]["on_demand"], 3);
+    assert_eq!(summary["merge"]["commitments"], 10);
+    assert_eq!(summary["files"][1]["published"], "2026-11-01");
+    assert!(
+        stderr(&o).contains("AWS Price List AWSComputeSavingsPlan, published 2026-11-01"),
+        "{}",
+        stderr(&o)
+    );
+    let show = finops(&["--database", &url, "catalog", "show"]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("AWS Price List: "), "{text}");
+}

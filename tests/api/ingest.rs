@@ -1243,7 +1243,8 @@ fn a_bill_alone_gives_instance_families_and_eligible_compute_without_storage_or_
         assert!(c
             .recommendations
             .iter()
-            .all(|r| r.price_source.contains("from the bill")));
+            .all(|r| r.price_source.starts_with("on demand: your bill")
+                && finops::pricing::origin_is_derived(&r.price_source)));
         let families: Vec<(String, Option<String>)> = c
             .plans
             .iter()
@@ -1259,5 +1260,161 @@ fn a_bill_alone_gives_instance_families_and_eligible_compute_without_storage_or_
             "{:?}",
             db.backend
         );
+
+        // AWS's price list laid over it: the bill's on-demand rates still
+        // come first; the commitment rates are the list's discounts on them,
+        // and each recommendation says so.
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/price-list");
+        let inputs: Vec<Input> = [
+            "ec2-us-east-1.json",
+            "ec2-eu-west-1.csv",
+            "savings-plans-us-east-1.json",
+            "savings-plans-eu-west-1.json",
+        ]
+        .iter()
+        .map(|f| Input::new(fixtures.join(f)))
+        .collect();
+        let summary = finops::ingest::catalog::import_aws(&mut conn, &inputs, &mut |_| {})
+            .expect("the price list imports");
+        assert_eq!(summary.merge.on_demand, 3, "{:?}", db.backend);
+        let catalog = finops::recommend::price_catalog(&mut conn).unwrap();
+        let c6i = catalog.prices("ec2", "c6i.4xlarge", "us-east-1").unwrap();
+        let sp1 = (
+            finops::pricing::Offer::ComputeSp,
+            1,
+            finops::pricing::Payment::NoUpfront,
+        );
+        // The list's 0.4896 ÷ 0.68 discount on the billed rate.
+        let billed = c6i.on_demand.0 as f64;
+        assert!(
+            (c6i.commitments[&sp1].0 as f64 / billed - 0.72).abs() < 1e-5,
+            "{:?}: {} of {billed}",
+            db.backend,
+            c6i.commitments[&sp1].0
+        );
+        assert_eq!(
+            c6i.commitment_origins[&sp1],
+            "AWS Price List AWSComputeSavingsPlan, published 2026-11-01, as a discount on your bill's rate"
+        );
+        let c = finops::recommend::run::commitments(
+            &mut conn,
+            &finops::recommend::purchase::PurchaseOptions {
+                terms: vec![1],
+                payments: vec![finops::pricing::Payment::NoUpfront],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let compute = c
+            .recommendations
+            .iter()
+            .find(|r| r.kind == finops::recommend::Kind::ComputeSavingsPlan)
+            .expect("a Compute Savings Plan recommendation");
+        assert_eq!(
+            compute.price_source,
+            "on demand: your bill (on-demand rate of the last 30 days); commitment rates: AWS Price List AWSComputeSavingsPlan, published 2026-11-01, as a discount on your bill's rate",
+            "{:?}",
+            db.backend
+        );
+        assert!(!finops::pricing::origin_is_derived(&compute.price_source));
+        // Its rate is the list's: 0.72 of on demand for both types.
+        assert!(
+            (compute.rate_ratio.unwrap_or(0.0) - 0.72).abs() < 1e-3,
+            "{:?}: {:?}",
+            db.backend,
+            compute.rate_ratio
+        );
+        let ri = c
+            .recommendations
+            .iter()
+            .find(|r| {
+                r.kind == finops::recommend::Kind::ReservedInstances
+                    && r.scope.region == "us-east-1"
+            })
+            .expect("an RI plan for c6i in us-east-1");
+        assert!(
+            ri.price_source
+                .contains("AWS Price List AmazonEC2, published 2026-11-01"),
+            "{}",
+            ri.price_source
+        );
+        assert!(!finops::pricing::origin_is_derived(&ri.price_source));
+    }
+}
+
+/// The rates a commitment held pays on the bill price that offer: a
+/// Compute Savings Plan (1 year, no upfront) covering c6i.4xlarge hours at
+/// 0.4624 an hour against 0.68 on demand makes that offer 0.68 of on
+/// demand for the type, whatever the catalog says; offers not held keep
+/// the catalog's rates.
+#[test]
+fn the_rate_a_commitment_held_pays_on_the_bill_prices_its_offer() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "bill_payer_account_id,bill_billing_period_start_date,bill_billing_period_end_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_usage_end_date,line_item_product_code,product_product_name,line_item_usage_type,line_item_line_item_description,line_item_resource_id,line_item_usage_amount,pricing_unit,line_item_unblended_cost,pricing_public_on_demand_cost,line_item_currency_code,product_region_code,savings_plan_savings_plan_a_r_n,savings_plan_savings_plan_effective_cost";
+    let arn = "arn:aws:savingsplans::111122223333:savingsplan/sp-0a1b";
+    let mut text = format!("{header}\n");
+    for day in 1..=30 {
+        let (d, next) = (
+            format!("2026-11-{day:02}"),
+            format!("2026-11-{:02}", day + 1),
+        );
+        let next = if day == 30 {
+            "2026-12-01".to_string()
+        } else {
+            next
+        };
+        // 10 hours on demand, 20 hours under the plan (negated on the
+        // invoice, 0.4624 an hour effective).
+        text.push_str(&format!(
+            "111122223333,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,444455556666,Usage,{d}T00:00:00Z,{next}T00:00:00Z,AmazonEC2,Amazon Elastic Compute Cloud,USE1-BoxUsage:c6i.4xlarge,$0.68 per On Demand Linux c6i.4xlarge Instance Hour,i-od,10,Hrs,6.8,6.8,USD,us-east-1,,\n"
+        ));
+        text.push_str(&format!(
+            "111122223333,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,444455556666,SavingsPlanCoveredUsage,{d}T00:00:00Z,{next}T00:00:00Z,AmazonEC2,Amazon Elastic Compute Cloud,USE1-BoxUsage:c6i.4xlarge,$0.68 per On Demand Linux c6i.4xlarge Instance Hour,i-sp,20,Hrs,13.6,13.6,USD,us-east-1,{arn},9.248\n"
+        ));
+    }
+    let bill = dir.path().join("cur-2026-11.csv");
+    std::fs::write(&bill, text).unwrap();
+    let held = dir.path().join("held.csv");
+    std::fs::write(
+        &held,
+        format!("commitment_id,kind,region,family,instance_type,instance_count,hourly_commitment,term_years,payment,start_date,end_date\n{arn},compute_sp,,,,0,9.248,1,no,2026-06-01,2027-05-31\n"),
+    )
+    .unwrap();
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        import(&mut conn, BillingFormat::Cur, &bill).expect("the bill imports");
+        let catalog = finops::recommend::price_catalog(&mut conn).unwrap();
+        let sp = (
+            finops::pricing::Offer::ComputeSp,
+            1,
+            finops::pricing::Payment::NoUpfront,
+        );
+        let p = catalog.prices("ec2", "c6i.4xlarge", "us-east-1").unwrap();
+        // Without the list of commitments held, the plan's terms are not
+        // known: the catalog's rate stays.
+        assert!(
+            p.commitment_origins[&sp].contains("(built in)"),
+            "{:?}: {}",
+            db.backend,
+            p.commitment_origins[&sp]
+        );
+        finops::ingest::commitments::import(&mut conn, &Input::new(&held))
+            .expect("the list imports");
+        let catalog = finops::recommend::price_catalog(&mut conn).unwrap();
+        let p = catalog.prices("ec2", "c6i.4xlarge", "us-east-1").unwrap();
+        assert_eq!(p.on_demand.0, 680_000, "{:?}", db.backend);
+        assert_eq!(p.commitments[&sp].0, 462_400, "{:?}", db.backend);
+        assert_eq!(
+            p.commitment_origins[&sp],
+            "your bill (what your Compute Savings Plan 1-year no upfront pays)"
+        );
+        let other = (
+            finops::pricing::Offer::ComputeSp,
+            3,
+            finops::pricing::Payment::AllUpfront,
+        );
+        assert!(finops::pricing::origin_is_derived(
+            &p.commitment_origins[&other]
+        ));
     }
 }

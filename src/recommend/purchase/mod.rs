@@ -14,9 +14,11 @@
 //! `paths.rs` turns a forecast into sample paths, `evaluate.rs` prices a
 //! commitment on them, `ladder.rs` spreads a purchase over months,
 //! `rates.rs` reads the rates a scope can buy at, `present.rs` makes a plan
-//! a recommendation, and this file sizes the plans.
+//! a recommendation, `history.rs` replays a plan on the user's own past
+//! months, and this file sizes the plans.
 
 mod evaluate;
+pub mod history;
 mod ladder;
 mod paths;
 mod present;

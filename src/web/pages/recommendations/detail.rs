@@ -155,7 +155,8 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
         option_choices: Vec::new(),
         resources: rec.scope.resources.iter().take(50).cloned().collect(),
         back: format!("/recommendations?{}", query(params, &[])),
-        derived_rates: rec.kind.is_commitment() && r.commitments.catalog.commitment_rates_derived(),
+        derived_rates: rec.kind.is_commitment()
+            && crate::pricing::origin_is_derived(&rec.price_source),
         rec: rec.clone(),
     };
     if rec.kind.is_commitment() {
@@ -169,6 +170,12 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
         else {
             return Err(WebError::NotFound(format!("no plan for {id}")));
         };
+        if page.rec.history.is_none() {
+            let profile = crate::recommend::usage::hourly_profile(conn)?;
+            page.rec.history =
+                crate::recommend::run::history_record(plan, &events, profile.as_deref())
+                    .and_then(|record| record.summary());
+        }
         page.chart = Some(commitment_chart(plan, &events));
         page.duration = duration_chart(plan);
         page.chart_note = "Daily average on-demand-equivalent spend per hour: the last 120 days, the forecast's mean and its 10th and 90th percentile paths, the level the commitments held cover, and that level plus the recommended commitment from the day it is bought. Shaded: calendar events.".to_string();

@@ -283,7 +283,11 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
             .map(|x| x.as_of.to_string())
             .unwrap_or_default(),
         catalog_source: r.commitments.catalog.source.clone(),
-        derived_rates: r.commitments.catalog.commitment_rates_derived(),
+        derived_rates: r
+            .commitments
+            .recommendations
+            .iter()
+            .any(|c| crate::pricing::origin_is_derived(&c.price_source)),
         rightsizing_problem: r.rightsizing_problem.clone(),
         held: not_actionable(Status::Held),
         too_little_data: not_actionable(Status::TooLittleData),

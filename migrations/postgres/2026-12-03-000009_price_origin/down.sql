@@ -1,0 +1,1 @@
+ALTER TABLE instance_prices DROP COLUMN origin;
