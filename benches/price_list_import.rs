@@ -67,15 +67,16 @@ struct Product {
     on_demand: f64,
 }
 
-/// Products of the `generation`-th pass over the families (later passes
-/// give the families a suffix, so every type is distinct).
-fn products(generation: usize) -> Vec<Product> {
+/// Products of the first `families` families: the listed ones, then the
+/// same again with a suffix (`c6ix1`), so every type is distinct.
+fn products(families: usize) -> Vec<Product> {
     let mut out = Vec::new();
-    for (f, family) in FAMILIES.iter().enumerate() {
+    for k in 0..families {
+        let (generation, f) = (k / FAMILIES.len(), k % FAMILIES.len());
         let family = if generation == 0 {
-            family.to_string()
+            FAMILIES[f].to_string()
         } else {
-            format!("{family}x{generation}")
+            format!("{}x{generation}", FAMILIES[f])
         };
         for (s, (size, vcpu)) in SIZES.iter().enumerate() {
             let itype = format!("{family}.{size}");
@@ -84,9 +85,8 @@ fn products(generation: usize) -> Vec<Product> {
                 for (t, tenancy) in TENANCIES.iter().enumerate() {
                     for (c, capacity) in CAPACITY.iter().enumerate() {
                         for (w, software) in SOFTWARE.iter().enumerate() {
-                            let sku = format!("G{generation:03}F{f:02}S{s}O{o}T{t}C{c}W{w}XYZ");
                             out.push(Product {
-                                sku,
+                                sku: format!("G{generation:03}F{f:02}S{s}O{o}T{t}C{c}W{w}XYZ"),
                                 itype: itype.clone(),
                                 vcpu: *vcpu,
                                 system: *system,
@@ -261,11 +261,10 @@ fn term_json(p: &Product, reserved: Option<&(String, u32, &str, &str, f64, f64)>
     }
 }
 
-/// Generations of products needed for about `target` bytes of JSON.
-fn generations_for(target: u64) -> usize {
-    let sample = products(0);
+/// Families of products needed for about `target` bytes of JSON.
+fn families_for(target: u64) -> usize {
     let mut bytes = 0u64;
-    for p in &sample {
+    for p in &products(1) {
         bytes += product_json(p).len() as u64 + term_json(p, None).len() as u64;
         for r in reserved_terms(p) {
             bytes += term_json(p, Some(&r)).len() as u64;
@@ -274,19 +273,16 @@ fn generations_for(target: u64) -> usize {
     ((target as f64 / bytes as f64).round() as usize).max(1)
 }
 
-fn write_json(path: &Path, generations: usize) -> u64 {
+fn write_json(path: &Path, families: usize) -> u64 {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).expect("create"));
     let head = "{\n  \"formatVersion\" : \"v1.0\",\n  \"disclaimer\" : \"This pricing list is for informational purposes only.\",\n  \"offerCode\" : \"AmazonEC2\",\n  \"version\" : \"20261101180211\",\n  \"publicationDate\" : \"2026-11-01T18:02:11Z\",\n  \"products\" : {\n";
     w.write_all(head.as_bytes()).expect("write");
-    let mut first = true;
-    for g in 0..generations {
-        for p in products(g) {
-            if !first {
-                w.write_all(b",\n").expect("write");
-            }
-            first = false;
-            w.write_all(product_json(&p).as_bytes()).expect("write");
+    let all = products(families);
+    for (i, p) in all.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",\n").expect("write");
         }
+        w.write_all(product_json(p).as_bytes()).expect("write");
     }
     w.write_all(b"\n  },\n  \"terms\" : {\n    \"OnDemand\" : {\n")
         .expect("write");
@@ -295,29 +291,25 @@ fn write_json(path: &Path, generations: usize) -> u64 {
             w.write_all(b"\n    },\n    \"Reserved\" : {\n")
                 .expect("write");
         }
-        let mut first = true;
-        for g in 0..generations {
-            for p in products(g) {
-                if !first {
-                    w.write_all(b",\n").expect("write");
-                }
-                first = false;
-                let terms: Vec<String> = if reserved {
-                    reserved_terms(&p)
-                        .iter()
-                        .map(|r| term_json(&p, Some(r)))
-                        .collect()
-                } else {
-                    vec![term_json(&p, None)]
-                };
-                write!(
-                    w,
-                    "      \"{}\" : {{\n{}\n      }}",
-                    p.sku,
-                    terms.join(",\n")
-                )
-                .expect("write");
+        for (i, p) in all.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",\n").expect("write");
             }
+            let terms: Vec<String> = if reserved {
+                reserved_terms(p)
+                    .iter()
+                    .map(|r| term_json(p, Some(r)))
+                    .collect()
+            } else {
+                vec![term_json(p, None)]
+            };
+            write!(
+                w,
+                "      \"{}\" : {{\n{}\n      }}",
+                p.sku,
+                terms.join(",\n")
+            )
+            .expect("write");
         }
     }
     w.write_all(b"\n    }\n  },\n  \"attributesList\" : { }\n}\n")
@@ -347,48 +339,71 @@ fn csv_row(p: &Product, cells: [&str; 12]) -> String {
     )
 }
 
-fn write_csv(path: &Path, generations: usize) -> u64 {
+fn write_csv(path: &Path, families: usize) -> u64 {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).expect("create"));
     let meta = "\"FormatVersion\",\"v1.0\"\n\"Disclaimer\",\"This pricing list is for informational purposes only.\"\n\"Publication Date\",\"2026-11-01T18:02:11Z\"\n\"Version\",\"20261101180211\"\n\"OfferCode\",\"AmazonEC2\"\n";
     w.write_all(meta.as_bytes()).expect("write");
     writeln!(w, "{CSV_HEADER}").expect("write");
-    for g in 0..generations {
-        for p in products(g) {
-            let price = format!("{:.10}", p.on_demand);
+    for p in products(families) {
+        let price = format!("{:.10}", p.on_demand);
+        let description = format!(
+            "${:.4} per On Demand {} {} Instance Hour",
+            p.on_demand, p.system.0, p.itype
+        );
+        let rate_code = format!("{}.JRTCKXETXF.6YS6EN2CT7", p.sku);
+        w.write_all(
+            csv_row(
+                &p,
+                [
+                    "JRTCKXETXF",
+                    &rate_code,
+                    "OnDemand",
+                    &description,
+                    "0",
+                    "Inf",
+                    "Hrs",
+                    &price,
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+        for (code, years, payment, class, upfront, hourly) in reserved_terms(&p) {
+            let lease = format!("{years}yr");
+            let hourly = format!("{hourly:.10}");
+            let rate_code = format!("{}.{code}.6YS6EN2CT7", p.sku);
             let description = format!(
-                "${:.4} per On Demand {} {} Instance Hour",
-                p.on_demand, p.system.0, p.itype
+                "Linux/UNIX (Amazon VPC), {} reserved instance applied",
+                p.itype
             );
-            let rate_code = format!("{}.JRTCKXETXF.6YS6EN2CT7", p.sku);
             w.write_all(
                 csv_row(
                     &p,
                     [
-                        "JRTCKXETXF",
+                        &code,
                         &rate_code,
-                        "OnDemand",
+                        "Reserved",
                         &description,
                         "0",
                         "Inf",
                         "Hrs",
-                        &price,
+                        &hourly,
                         "",
-                        "",
-                        "",
-                        "",
+                        &lease,
+                        payment,
+                        class,
                     ],
                 )
                 .as_bytes(),
             )
             .expect("write");
-            for (code, years, payment, class, upfront, hourly) in reserved_terms(&p) {
-                let lease = format!("{years}yr");
-                let hourly = format!("{hourly:.10}");
-                let rate_code = format!("{}.{code}.6YS6EN2CT7", p.sku);
-                let description = format!(
-                    "Linux/UNIX (Amazon VPC), {} reserved instance applied",
-                    p.itype
-                );
+            if upfront > 0.0 {
+                let upfront = format!("{upfront}");
+                let rate_code = format!("{}.{code}.2TG2D8R56U", p.sku);
                 w.write_all(
                     csv_row(
                         &p,
@@ -396,11 +411,11 @@ fn write_csv(path: &Path, generations: usize) -> u64 {
                             &code,
                             &rate_code,
                             "Reserved",
-                            &description,
-                            "0",
-                            "Inf",
-                            "Hrs",
-                            &hourly,
+                            "Upfront Fee",
+                            "",
+                            "",
+                            "Quantity",
+                            &upfront,
                             "",
                             &lease,
                             payment,
@@ -410,31 +425,6 @@ fn write_csv(path: &Path, generations: usize) -> u64 {
                     .as_bytes(),
                 )
                 .expect("write");
-                if upfront > 0.0 {
-                    let upfront = format!("{upfront}");
-                    let rate_code = format!("{}.{code}.2TG2D8R56U", p.sku);
-                    w.write_all(
-                        csv_row(
-                            &p,
-                            [
-                                &code,
-                                &rate_code,
-                                "Reserved",
-                                "Upfront Fee",
-                                "",
-                                "",
-                                "Quantity",
-                                &upfront,
-                                "",
-                                &lease,
-                                payment,
-                                class,
-                            ],
-                        )
-                        .as_bytes(),
-                    )
-                    .expect("write");
-                }
             }
         }
     }
@@ -510,11 +500,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(450);
     let dir = tempfile::tempdir().expect("temp dir");
-    let generations = generations_for(target_mb * 1024 * 1024);
+    let families = families_for(target_mb * 1024 * 1024);
     println!(
         "price list import: EC2 offer files of about {target_mb} MB ({} types, {} products)",
-        generations * FAMILIES.len() * SIZES.len(),
-        generations * products(0).len()
+        families * SIZES.len(),
+        products(families).len()
     );
     println!(
         "{:<6} {:>9} {:>16} {:>16} {:>10} {:>14} {:>14} {:>8}",
@@ -531,9 +521,9 @@ fn main() {
     for form in ["json", "csv"] {
         let path = dir.path().join(format!("index.{form}"));
         let bytes = if form == "json" {
-            write_json(&path, generations)
+            write_json(&path, families)
         } else {
-            write_csv(&path, generations)
+            write_csv(&path, families)
         };
         let db = format!(
             "sqlite://{}",

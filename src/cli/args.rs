@@ -209,7 +209,7 @@ pub struct CommitmentArgs {
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Replace the catalog with FILE (the format of the built-in
-    /// src/recommend/data/aws-instances.csv); a file with a bad cell
+    /// src/pricing/data/aws-instances.csv); a file with a bad cell
     /// changes nothing
     Import(IngestFiles),
     /// Lay AWS Price List files over the catalog: the EC2 offer file of

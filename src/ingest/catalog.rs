@@ -1,5 +1,5 @@
 //! `finops catalog import FILE`: replaces the instance catalog (types and
-//! prices, the format of `src/recommend/data/aws-instances.csv`) as a
+//! prices, the format of `src/pricing/data/aws-instances.csv`) as a
 //! whole. A file with any bad cell changes nothing.
 
 use diesel::Connection;

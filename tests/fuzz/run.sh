@@ -16,7 +16,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   CARGO_TARGET_DIR="$HOME/.cache/cargo-fuzz-build" cargo install cargo-fuzz --locked --version 0.13.2
 fi
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(calendar scenario catalog query focus cur activity utilisation)
+[ ${#targets[@]} -eq 0 ] && targets=(calendar scenario catalog price_list query focus cur activity utilisation)
 shared=../shared/data
 seed() {
   local t=$1 dir=tests/fuzz/corpus/$1
@@ -24,7 +24,8 @@ seed() {
   case $t in
     calendar) cp forecasts/demo-calendar.toml "$dir/" ;;
     scenario) cp forecasts/scenarios/*.toml "$dir/" ;;
-    catalog) head -c 20000 src/recommend/data/aws-instances.csv > "$dir/catalog.csv" ;;
+    catalog) head -c 20000 src/pricing/data/aws-instances.csv > "$dir/catalog.csv" ;;
+    price_list) cp tests/fixtures/price-list/* "$dir/" ;;
     query) printf 'from=2026-10-01&to=2026-10-31&platform=PC,ps5&region=eu-west-1&month=2026-10' > "$dir/q1" ;;
     focus) [ -f "$shared/focus-1.0-sample.csv" ] && head -n 40 "$shared/focus-1.0-sample.csv" > "$dir/focus.csv" ;;
     cur) [ -f "$shared/aws-cur-legacy-sample.csv" ] && head -n 40 "$shared/aws-cur-legacy-sample.csv" > "$dir/cur.csv" ;;
