@@ -80,15 +80,74 @@ pub fn purchase_inputs(
         held: crate::db::commitments::all(conn)?,
         events: crate::db::calendar::all_events(conn)?,
         profile: usage::hourly_profile(conn)?,
+        rightsized: purchase::Rightsized::default(),
     })
 }
 
+/// What the recommended rightsizing takes away from the EC2 usage
+/// commitments cover, in on-demand spend per hour: each actionable resize
+/// or termination of an instance, its monthly savings ÷ 730 hours from
+/// the pool; per family, the old type's spend leaves its family and a
+/// resize's new type's spend joins its own.
+pub fn rightsized(decisions: &[ResourceDecision]) -> purchase::Rightsized {
+    use super::rightsizing::Decision;
+    let mut out = purchase::Rightsized::default();
+    for d in decisions {
+        let Some(cur) = &d.current else { continue };
+        if d.usage.resource_kind != "instance" || cur.hourly <= 0.0 {
+            continue;
+        }
+        let region = d.usage.region.clone();
+        let (saved, to) = match &d.decision {
+            Decision::Resize {
+                to,
+                monthly_savings,
+            } => (*monthly_savings, Some(to)),
+            Decision::Terminate { monthly_savings } => (*monthly_savings, None),
+            _ => continue,
+        };
+        let hourly = saved / super::rightsizing::HOURS_PER_MONTH;
+        if hourly <= 0.0 {
+            continue;
+        }
+        out.total += hourly;
+        // The share of the hours it runs: savings ÷ the price difference.
+        let gap = cur.hourly - to.map_or(0.0, |t| t.hourly);
+        let running = if gap > 0.0 { hourly / gap } else { 0.0 };
+        *out.by_family
+            .entry((region.clone(), cur.family.clone()))
+            .or_default() += cur.hourly * running;
+        if let Some(t) = to {
+            *out.by_family.entry((region, t.family.clone())).or_default() -= t.hourly * running;
+        }
+    }
+    out
+}
+
+/// The commitment plans, sized on the usage after the recommended
+/// rightsizing where there is utilisation to rightsize from.
 pub fn commitments(
     conn: &mut DbConnection,
     options: &PurchaseOptions,
 ) -> Result<Commitments, RecommendError> {
+    let cut = match rightsizing(conn, &FleetOptions::default()) {
+        Ok(r) => Some(rightsized(&r.decisions)),
+        Err(RecommendError::NoUtilisation) => None,
+        Err(e) => return Err(e),
+    };
+    commitments_after(conn, options, cut)
+}
+
+/// The commitment plans, sized on the usage after `rightsized` (none:
+/// as billed).
+pub fn commitments_after(
+    conn: &mut DbConnection,
+    options: &PurchaseOptions,
+    rightsized: Option<purchase::Rightsized>,
+) -> Result<Commitments, RecommendError> {
     let catalog = crate::recommend::price_catalog(conn)?;
-    let inputs = purchase_inputs(conn, &catalog)?;
+    let mut inputs = purchase_inputs(conn, &catalog)?;
+    inputs.rightsized = rightsized.unwrap_or_default();
     let plans = purchase::all_plans(&inputs, &catalog, options);
     let advice = crate::db::aws_advice::all(conn)?;
     let recommendations = plans

@@ -634,3 +634,69 @@ async fn every_demo_series_is_forecast_at_least_as_well_as_seasonal_naive() {
     .await
     .expect("forecasts");
 }
+
+#[allow(dead_code)]
+#[path = "../../benches/support/bill_shapes.rs"]
+mod bill_shapes;
+
+/// A launch last year is not "what this time of year looks like": on the
+/// generated launch-heavy bills (launches triple usage and decay over
+/// weeks; the calendar lists them), the forecast of the weeks one year
+/// after each past launch, where no launch is planned, stays at the
+/// usage without launches.
+#[test]
+fn the_year_after_a_launch_does_not_echo_it() {
+    use chrono::Duration;
+    for seed in 1..=3 {
+        let shape = bill_shapes::shapes(seed)
+            .into_iter()
+            .find(|s| s.name == "launch-heavy")
+            .expect("launch-heavy shape");
+        let history: Vec<(NaiveDate, f64)> = shape
+            .series
+            .iter()
+            .filter(|(d, _)| *d < shape.buy)
+            .cloned()
+            .collect();
+        let f = finops::forecast::forecast(&history, &shape.events, 365, &ModelOptions::default())
+            .expect("forecast");
+        let past: Vec<NaiveDate> = shape
+            .events
+            .iter()
+            .filter(|e| e.start < shape.buy)
+            .map(|e| e.start)
+            .collect();
+        let mut checked = 0;
+        for launch in past {
+            let from = launch + Duration::days(365);
+            let to = from + Duration::days(14);
+            // Only inside the forecast, and where no launch of the calendar
+            // falls near the echo.
+            if from < shape.buy
+                || shape.events.iter().any(|e| {
+                    e.start < to + Duration::days(7) && e.start + Duration::days(60) > from
+                })
+            {
+                continue;
+            }
+            let window = |points: &mut dyn Iterator<Item = (NaiveDate, f64)>| {
+                let v: Vec<f64> = points
+                    .filter(|(d, _)| *d >= from && *d < to)
+                    .map(|(_, v)| v)
+                    .collect();
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            };
+            let forecast = window(&mut f.points.iter().map(|p| (p.date, p.mean)));
+            let actual = window(&mut shape.series.iter().cloned());
+            if actual <= 0.0 {
+                continue;
+            }
+            assert!(
+                forecast / actual < 1.15,
+                "seed {seed}: the launch of {launch} echoes a year later: forecast {forecast:.0} against {actual:.0} a day"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 1, "seed {seed}: no echo window was checked");
+    }
+}

@@ -77,6 +77,10 @@ pub struct ScopeUsage {
     /// ([`commitment::forecast_trusted`]): commitments are sized on it;
     /// otherwise on what recent usage sustained.
     pub trusted: bool,
+    /// On-demand spend per hour the recommended rightsizing removes from
+    /// this scope (negative: adds, a resize into this family): commitments
+    /// are sized on the usage after it.
+    pub rightsized: f64,
 }
 
 /// One option (term × payment) of an offer for a scope.
@@ -166,6 +170,9 @@ pub fn plan(
     // What is held, over the longest window any option looks at.
     let existing = existing_for(4 * 365 + 400);
     let starts: Vec<usize> = std::iter::once(0).chain(held_expiry(&existing)).collect();
+    // What a new commitment can cover: usage net of what is held and of
+    // what the recommended rightsizing removes.
+    let removed: Vec<f64> = existing.iter().map(|e| e + usage.rightsized).collect();
     // (term days, start day) → (net paths, their values sorted).
     type Net = (Vec<Vec<f64>>, Vec<f64>);
     let mut windows: std::collections::HashMap<(usize, usize), Net> = Default::default();
@@ -186,7 +193,7 @@ pub fn plan(
                     // The usage net of what is held depends on the term and
                     // start only: made and sorted once for every payment.
                     let (net, sorted) = windows.entry((days, from)).or_insert_with(|| {
-                        let net = net_window(&usage.paths, &existing, from, days, spd);
+                        let net = net_window(&usage.paths, &removed, from, days, spd);
                         let sorted =
                             commitment::pooled_sorted(&UsageForecast { paths: net.clone() });
                         (net, sorted)
@@ -195,7 +202,7 @@ pub fn plan(
                     // the last 30 days do (net of what is held).
                     let sustained = (!usage.trusted)
                         .then(|| {
-                            let held = existing.get(from).copied().unwrap_or(0.0);
+                            let held = removed.get(from).copied().unwrap_or(0.0);
                             let recent: Vec<f64> =
                                 usage.recent.iter().map(|u| (u - held).max(0.0)).collect();
                             commitment::sustained_commitment(&recent, ratio)
@@ -231,7 +238,7 @@ pub fn plan(
             let o = &all[i];
             let days = (o.term_years as i64 * 365) as usize;
             let spd = usage.steps_per_day;
-            let net = net_window(&usage.paths, &existing, o.starts_in_days, days + 400, spd);
+            let net = net_window(&usage.paths, &removed, o.starts_in_days, days + 400, spd);
             ladder(
                 &net,
                 o.rate_ratio,
@@ -265,6 +272,17 @@ pub struct Inputs {
     pub events: Vec<CalendarEvent>,
     /// Within-day profile of usage (24 factors), from hourly utilisation.
     pub profile: Option<Vec<f64>>,
+    /// What the recommended rightsizing removes, on-demand spend per hour.
+    pub rightsized: Rightsized,
+}
+
+/// On-demand spend per hour the recommended rightsizing takes away: from
+/// all eligible compute, and per (region, family) (a resize into another
+/// family adds to that one: negative).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rightsized {
+    pub total: f64,
+    pub by_family: std::collections::BTreeMap<(String, String), f64>,
 }
 
 pub fn all_plans(inputs: &Inputs, catalog: &PriceCatalog, options: &PurchaseOptions) -> Vec<Plan> {
@@ -280,7 +298,7 @@ pub fn all_plans(inputs: &Inputs, catalog: &PriceCatalog, options: &PurchaseOpti
         family: None,
         resources: Vec::new(),
     };
-    let u = forecast_scope(
+    let mut u = forecast_scope(
         Kind::ComputeSavingsPlan,
         all_scope,
         None,
@@ -288,6 +306,7 @@ pub fn all_plans(inputs: &Inputs, catalog: &PriceCatalog, options: &PurchaseOpti
         &inputs.events,
         inputs.profile.as_deref(),
     );
+    u.rightsized = inputs.rightsized.total;
     let start = u.forecast.first().map(|p| p.date).unwrap_or(NaiveDate::MIN);
     let cover = |days: usize| {
         existing_cover(
@@ -400,8 +419,15 @@ pub fn all_plans(inputs: &Inputs, catalog: &PriceCatalog, options: &PurchaseOpti
         let unit = catalog
             .prices("ec2", &f.main_type, &f.region)
             .map(|p| p.on_demand.as_units_f64());
+        let rightsized = inputs
+            .rightsized
+            .by_family
+            .get(&(f.region.clone(), f.family.clone()))
+            .copied()
+            .unwrap_or(0.0);
         for offer in [Offer::Ec2InstanceSp, Offer::Reserved] {
             let mut scoped = u.clone();
+            scoped.rightsized = rightsized;
             scoped.kind = if offer == Offer::Reserved {
                 Kind::ReservedInstances
             } else {
@@ -504,6 +530,7 @@ mod tests {
             problem: None,
             recent: Vec::new(),
             trusted: true,
+            rightsized: 0.0,
         };
         let held_for = move |days: usize| {
             let mut v = held.clone();

@@ -142,5 +142,6 @@ pub fn forecast_scope(
         problem,
         recent,
         trusted,
+        rightsized: 0.0,
     }
 }

@@ -90,6 +90,17 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
             best.term_years
         )
     };
+    if plan.usage.rightsized.abs() >= 0.005 {
+        rec.reason.push_str(&format!(
+            "; sized on the usage after the recommended rightsizing ({} /h of on-demand spend {})",
+            money(plan.usage.rightsized.abs(), currency),
+            if plan.usage.rightsized > 0.0 {
+                "less"
+            } else {
+                "more, resized into this family"
+            }
+        ));
+    }
     rec.risk = if best.p10_monthly_savings < 0.0 {
         format!(
             "loses {} a month in the worst tenth of outcomes",

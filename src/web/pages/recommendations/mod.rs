@@ -119,8 +119,9 @@ fn review(conn: &mut DbConnection, options: &FleetOptions) -> Result<Review, Web
         }
         Err(e) => return Err(recommend_error(e)),
     };
+    let cut = rightsizing.as_ref().map(|r| run::rightsized(&r.decisions));
     let commitments =
-        run::commitments(conn, &PurchaseOptions::default()).map_err(recommend_error)?;
+        run::commitments_after(conn, &PurchaseOptions::default(), cut).map_err(recommend_error)?;
     Ok(Review {
         rightsizing,
         commitments,
