@@ -29,6 +29,10 @@ pub struct HeldMonth {
     pub used: Micros,
     pub unused: Micros,
     pub utilisation: Option<f64>,
+    /// On-demand-equivalent cost of the usage it covered.
+    pub covered_list: Micros,
+    /// `covered_list` ÷ all eligible compute's list cost that month.
+    pub coverage: Option<f64>,
 }
 
 /// One commitment held.
@@ -55,6 +59,8 @@ pub struct HeldCommitment {
     pub used: Micros,
     pub unused: Micros,
     pub utilisation: Option<f64>,
+    /// Over every month billed: covered ÷ eligible list cost.
+    pub coverage: Option<f64>,
     /// `bill`, `list` or `bill and list`.
     pub seen_in: &'static str,
 }
@@ -77,6 +83,7 @@ impl HeldCommitment {
             used: Micros::ZERO,
             unused: Micros::ZERO,
             utilisation: None,
+            coverage: None,
             seen_in,
         }
     }
@@ -103,6 +110,9 @@ struct BilledPart {
     last_day: String,
     #[diesel(sql_type = BigInt)]
     effective: i64,
+    /// List (on-demand-equivalent) cost of the lines.
+    #[diesel(sql_type = BigInt)]
+    list: i64,
     /// The latest end date the bill gives (`YYYY-MM-DD`), or empty.
     #[diesel(sql_type = Text)]
     commitment_end: String,
@@ -131,17 +141,52 @@ pub fn inventory(
     sql.push(&format!(
         "SELECT commitment_id, commitment_type, commitment_status, SUBSTR({day}, 1, 7) AS month, \
          MIN({day}) AS first_day, MAX({day}) AS last_day, CAST(SUM(effective_micros) AS BIGINT) AS effective, \
+         CAST(SUM(COALESCE(list_micros, 0)) AS BIGINT) AS list, \
          MAX(commitment_end) AS commitment_end \
          FROM cost_resource_daily WHERE commitment_id <> '' GROUP BY 1, 2, 3, 4 ORDER BY 1, 4"
     ));
     let parts: Vec<BilledPart> = sql.load(conn)?;
+    let classes: Vec<String> = crate::usage_class::UsageClass::SAVINGS_PLAN_ELIGIBLE
+        .iter()
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect();
+    let mut sql = Sql::new(dialect);
+    sql.push(&format!(
+        "SELECT SUBSTR({day}, 1, 7) AS month, CAST(SUM(COALESCE(list_micros, 0)) AS BIGINT) AS list \
+         FROM cost_resource_daily WHERE usage_class IN ({}) AND charge_category = 'Usage' GROUP BY 1",
+        classes.join(", ")
+    ));
+    let eligible: BTreeMap<String, Micros> = sql
+        .load::<EligibleMonth>(conn)?
+        .into_iter()
+        .map(|m| (m.month, Micros(m.list)))
+        .collect();
     let listed = crate::db::commitments::all(conn)?;
-    Ok(merge(parts, &listed, today))
+    Ok(merge(parts, &eligible, &listed, today))
 }
 
-fn merge(parts: Vec<BilledPart>, listed: &[Commitment], today: NaiveDate) -> Vec<HeldCommitment> {
+#[derive(diesel::QueryableByName)]
+struct EligibleMonth {
+    #[diesel(sql_type = Text)]
+    month: String,
+    #[diesel(sql_type = BigInt)]
+    list: i64,
+}
+
+/// part ÷ whole; `None` when the whole is zero.
+fn ratio(part: Micros, whole: Micros) -> Option<f64> {
+    (whole.0 > 0).then(|| part.0 as f64 / whole.0 as f64)
+}
+
+fn merge(
+    parts: Vec<BilledPart>,
+    eligible: &BTreeMap<String, Micros>,
+    listed: &[Commitment],
+    today: NaiveDate,
+) -> Vec<HeldCommitment> {
     let mut held: BTreeMap<String, HeldCommitment> = BTreeMap::new();
-    let mut months: BTreeMap<(String, String), (Micros, Micros)> = BTreeMap::new();
+    // (id, month) → (used, unused, covered list).
+    let mut months: BTreeMap<(String, String), (Micros, Micros, Micros)> = BTreeMap::new();
     for p in parts {
         let h = held
             .entry(p.commitment_id.clone())
@@ -160,25 +205,40 @@ fn merge(parts: Vec<BilledPart>, listed: &[Commitment], today: NaiveDate) -> Vec
         };
         let m = months
             .entry((p.commitment_id.clone(), p.month.clone()))
-            .or_insert((Micros::ZERO, Micros::ZERO));
+            .or_insert((Micros::ZERO, Micros::ZERO, Micros::ZERO));
         // Purchases and fees without a status (an upfront payment) are
         // neither: they are amortised into the other two.
         if p.commitment_status.eq_ignore_ascii_case("unused") {
             m.1 += Micros(p.effective);
         } else if p.commitment_status.eq_ignore_ascii_case("used") {
             m.0 += Micros(p.effective);
+            m.2 += Micros(p.list);
         }
     }
-    for ((id, month), (used, unused)) in months {
+    let mut covered_total: BTreeMap<String, (Micros, Micros)> = BTreeMap::new();
+    for ((id, month), (used, unused, covered)) in months {
         if let Some(h) = held.get_mut(&id) {
             h.used += used;
             h.unused += unused;
+            let whole = eligible.get(&month).copied().unwrap_or(Micros::ZERO);
+            let t = covered_total
+                .entry(id.clone())
+                .or_insert((Micros::ZERO, Micros::ZERO));
+            t.0 += covered;
+            t.1 += whole;
             h.months.push(HeldMonth {
                 month,
                 used,
                 unused,
                 utilisation: share(used, unused),
+                covered_list: covered,
+                coverage: ratio(covered, whole),
             });
+        }
+    }
+    for (id, (covered, whole)) in covered_total {
+        if let Some(h) = held.get_mut(&id) {
+            h.coverage = ratio(covered, whole);
         }
     }
     for c in listed {
@@ -220,6 +280,11 @@ mod tests {
             first_day: format!("{month}-01"),
             last_day: format!("{month}-28"),
             effective,
+            list: if status == "Used" {
+                effective * 5 / 4
+            } else {
+                0
+            },
             commitment_end: if id == "sp-1" {
                 "2027-06-30".into()
             } else {
@@ -250,7 +315,13 @@ mod tests {
             part("sp-1", "Unused", "2026-10", 200),
             part("sp-1", "Used", "2026-11", 1000),
         ];
-        let held = merge(parts, &listed, d(2026, 12, 1));
+        let eligible: BTreeMap<String, Micros> = [
+            ("2026-10".to_string(), Micros(4000)),
+            ("2026-11".to_string(), Micros(2500)),
+        ]
+        .into_iter()
+        .collect();
+        let held = merge(parts, &eligible, &listed, d(2026, 12, 1));
         assert_eq!(held.len(), 2);
         // The one expiring first leads.
         assert_eq!(held[0].id, "ri-1");
@@ -264,6 +335,12 @@ mod tests {
         assert_eq!(sp.used, Micros(1800));
         assert_eq!(sp.unused, Micros(200));
         assert_eq!(sp.utilisation, Some(0.9));
+        // Coverage: its covered list cost ÷ all eligible list cost.
+        assert_eq!(sp.months[0].covered_list, Micros(1000));
+        assert_eq!(sp.months[0].coverage, Some(0.25));
+        assert_eq!(sp.months[1].coverage, Some(0.5));
+        assert_eq!(sp.coverage, Some((1000.0 + 1250.0) / 6500.0));
+        assert_eq!(held[0].coverage, None);
         assert!(!sp.expires_soon());
         // Its end date comes from the bill.
         assert_eq!(sp.end_date, NaiveDate::from_ymd_opt(2027, 6, 30));

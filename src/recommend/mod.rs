@@ -146,6 +146,9 @@ pub struct Recommendation {
     pub break_even_month: Option<u32>,
     pub risk: String,
     pub reason: String,
+    /// The reason in a few words, for lists (the reason in full is on the
+    /// detail view); empty: the reason is short already.
+    pub why: String,
     /// AWS Cost Explorer's recommendation for the same scope, if pulled.
     pub aws: Option<String>,
     /// Where its prices came from: the bill's on-demand rates, an
@@ -182,6 +185,7 @@ impl Recommendation {
             break_even_month: None,
             risk: String::new(),
             reason: String::new(),
+            why: String::new(),
             aws: None,
             price_source: String::new(),
             history: None,

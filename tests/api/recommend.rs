@@ -148,6 +148,7 @@ async fn recommendations_on(app: &TestApp) {
     let (status, held_html) = app.get_text("/recommendations/held").await;
     assert_eq!(status, 200, "{backend}: {held_html}");
     let held_rows = held_html.matches("<th scope=\"row\">").count();
+    assert!(held_html.contains(">Coverage</th>"), "{backend}");
     assert!(held_rows >= 1, "{backend}: the demo holds commitments");
     assert_eq!(
         element_text(&held_html, "tile-held").as_deref(),

@@ -170,6 +170,9 @@ pub fn calibrate(rec: &mut crate::recommend::Recommendation, record: &HistoryRec
         }
     }
     if moved {
+        if !rec.why.is_empty() {
+            rec.why.push_str("; calibrated on your history");
+        }
         rec.risk = format!(
             "{} Utilisation and the worst tenth are calibrated on your history.",
             rec.risk

@@ -1,5 +1,5 @@
 //! `/recommendations/held`: the commitments held, from the bill and the
-//! commitments list: utilisation per month, unused cost, and what expires
+//! commitments list: utilisation and coverage per month, unused cost, and what expires
 //! in the next 90 days.
 
 use super::*;
@@ -14,6 +14,7 @@ pub(super) struct HeldRow {
     expires: String,
     soon: bool,
     utilisation: String,
+    coverage: String,
     last_month: String,
     unused: String,
     seen_in: &'static str,
@@ -58,10 +59,18 @@ fn row(h: &HeldCommitment, currency: &str) -> HeldRow {
         expires,
         soon: h.expires_soon(),
         utilisation: pct(h.utilisation),
+        coverage: pct(h.coverage),
         last_month: h
             .months
             .last()
-            .map(|m| format!("{} {}", m.month, pct(m.utilisation)))
+            .map(|m| {
+                format!(
+                    "{}: used {}, covers {}",
+                    m.month,
+                    pct(m.utilisation),
+                    pct(m.coverage)
+                )
+            })
             .unwrap_or_else(dash),
         unused: if h.seen_in == "list" {
             dash()

@@ -210,8 +210,18 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
                 .unwrap_or_else(|| "—".to_string()),
             status: x.status.as_str(),
             actionable: x.status == Status::Actionable,
-            reason: x.reason.clone(),
-            risk: x.risk.clone(),
+            reason: if x.why.is_empty() {
+                x.reason.clone()
+            } else {
+                x.why.clone()
+            },
+            // A commitment's risk is its P10 and utilisation columns; the
+            // sentence is on the detail view.
+            risk: if x.kind.is_commitment() {
+                String::new()
+            } else {
+                x.risk.clone()
+            },
             aws: x.aws.clone().unwrap_or_default(),
         })
         .collect();
