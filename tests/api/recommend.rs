@@ -72,6 +72,29 @@ async fn recommendations_on(app: &TestApp) {
         *e = (*e).max(cents(&r["monthly_savings"]));
     }
     let family_plan: i64 = per_family.values().sum();
+    // A Compute Savings Plan held is shared out by each family's part of
+    // the pool: the families' "already covered" adds up to no more than
+    // the pool's, and none is covered beyond its own usage.
+    let current = |r: &BTreeMap<String, String>| -> (i64, i64) {
+        let text = &r["current"];
+        let (forecast, covered) = text.split_once(" /h on demand forecast, ").expect(text);
+        let covered = covered.trim_end_matches(" /h already covered");
+        (dollars_to_micros(forecast), dollars_to_micros(covered))
+    };
+    let mut family_cover: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r["kind"] == "ec2_instance_savings_plan")
+    {
+        let (forecast, covered) = current(r);
+        assert!(covered <= forecast + 10_000, "{backend}: {r:?}");
+        family_cover.insert((r["region"].clone(), r["family"].clone()), covered);
+    }
+    let (_, pool_cover) = current(compute[0]);
+    assert!(
+        family_cover.values().sum::<i64>() <= pool_cover + 10_000 * family_cover.len() as i64,
+        "{backend}: {family_cover:?} against {pool_cover}"
+    );
     assert_eq!(
         dollars_to_micros(&total_tile),
         rightsizing + cents(&compute[0]["monthly_savings"]).max(family_plan),

@@ -16,6 +16,7 @@ use super::evaluate::outcome_on;
 use super::paths::{forecast_scope, with_profile};
 use super::{plan, Daily, Kind, PurchaseOptions, Scope};
 use crate::calendar::CalendarEvent;
+use crate::money::Micros;
 use crate::pricing::{Offer, Payment};
 use crate::recommend::commitment::{optimal_from_sorted, savings};
 
@@ -171,14 +172,27 @@ pub fn calibrate(rec: &mut crate::recommend::Recommendation, record: &HistoryRec
     }
     if moved {
         if !rec.why.is_empty() {
-            rec.why.push_str("; calibrated on your history");
+            rec.why.push_str("; calibrated");
         }
-        rec.risk = format!(
-            "{} Utilisation and the worst tenth are calibrated on your history.",
+        let currency = rec.currency.clone();
+        let p10 = rec.p10_monthly_savings.unwrap_or(Micros::ZERO);
+        rec.risk = if p10.0 < 0 {
+            format!(
+                "loses {} a month in the worst tenth of outcomes",
+                Micros(-p10.0).display(&currency)
+            )
+        } else {
+            format!(
+                "saves at least {} a month in 9 of 10 outcomes",
+                p10.display(&currency)
+            )
+        };
+        if let Some(u) = rec.expected_utilisation {
             rec.risk
-        )
-        .trim()
-        .to_string();
+                .push_str(&format!("; {:.0} % expected utilisation", u * 100.0));
+        }
+        rec.risk
+            .push_str(" (both calibrated on your history; the options below are as forecast)");
     }
 }
 
@@ -397,7 +411,6 @@ mod tests {
 
     #[test]
     fn calibration_moves_a_statement_only_on_enough_purchases() {
-        use crate::money::Micros;
         let mut history = flat(400, 2400.0);
         let n = history.len();
         for (_, v) in history.iter_mut().skip(n - 120) {
@@ -417,6 +430,14 @@ mod tests {
         assert!(rec.expected_utilisation.unwrap_or(1.0) < 0.9, "{rec:?}");
         assert!(rec.p10_monthly_savings.unwrap_or(Micros::ZERO) < Micros::from_units(500));
         assert!(rec.risk.contains("calibrated on your history"));
+        // The risk line states the calibrated figures, not the forecast's.
+        let p10 = rec.p10_monthly_savings.unwrap_or(Micros::ZERO);
+        let stated = if p10.0 < 0 {
+            Micros(-p10.0).display("USD")
+        } else {
+            p10.display("USD")
+        };
+        assert!(rec.risk.contains(&stated), "{} / {stated}", rec.risk);
         assert!(rec.history.is_some());
         let short = HistoryRecord {
             buys: r.buys[..2].to_vec(),

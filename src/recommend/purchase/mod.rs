@@ -347,7 +347,11 @@ pub fn all_plans(inputs: &Inputs, catalog: &PriceCatalog, options: &PurchaseOpti
             / 28.0
             / 24.0
     };
-    let total_recent: f64 = inputs.families.iter().map(|f| recent(&f.daily)).sum();
+    // A Compute Savings Plan held covers the whole pool (Fargate, Lambda
+    // and types no family plan prices included): a family gets its share
+    // of the pool's usage, never more than that.
+    let family_recent: f64 = inputs.families.iter().map(|f| recent(&f.daily)).sum();
+    let total_recent = recent(&inputs.eligible).max(family_recent);
     let scopes: Vec<&FamilyUsage> = inputs
         .families
         .iter()

@@ -103,18 +103,15 @@ pub fn to_recommendation(plan: &Plan, aws: Option<String>) -> Recommendation {
     }
     let mut why = Vec::new();
     if best.starts_in_days > 0 {
-        why.push(format!(
-            "buy on {}, when the commitments held end",
-            start_day(plan, best)
-        ));
+        why.push(format!("from {}, as held ones end", start_day(plan, best)));
     }
     why.push(if best.sized_on_sustained {
-        "sized on the last 30 days: the forecast has not earned trust".to_string()
+        "the last 30 days' level (forecast not trusted)".to_string()
     } else {
-        format!("sized on the {}-year forecast", best.term_years)
+        format!("the {}-year forecast's optimum", best.term_years)
     });
     if plan.usage.rightsized.abs() >= 0.005 {
-        why.push("after the recommended rightsizing".to_string());
+        why.push("after rightsizing".to_string());
     }
     rec.why = why.join("; ");
     rec.risk = if best.p10_monthly_savings < 0.0 {

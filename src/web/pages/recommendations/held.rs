@@ -52,7 +52,8 @@ fn row(h: &HeldCommitment, currency: &str) -> HeldRow {
     };
     HeldRow {
         id: h.id.clone(),
-        kind: h.kind.clone(),
+        kind: crate::pricing::Offer::parse(&h.kind)
+            .map_or(h.kind.clone(), |o| o.label().to_string()),
         terms,
         hourly: h.hourly_commitment.map(money).unwrap_or_else(dash),
         period,
