@@ -179,10 +179,13 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
         page.chart = Some(commitment_chart(plan, &events));
         page.duration = duration_chart(plan);
         page.chart_note = "Daily average on-demand-equivalent spend per hour: the last 120 days, the forecast's mean and its 10th and 90th percentile paths, the level the commitments held cover, and that level plus the recommended commitment from the day it is bought. Shaded: calendar events.".to_string();
+        // Options that buy nothing (what is held covers the usage until
+        // it ends) are left out of the table; the queued ones say when.
         page.options = plan
             .options
             .iter()
             .enumerate()
+            .filter(|(i, o)| plan.best == Some(*i) || o.outcome.commitment > 0.0)
             .map(|(i, o)| option_row(plan, o, &currency, plan.best == Some(i)))
             .collect();
         let first_buy = plan

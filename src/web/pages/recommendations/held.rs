@@ -87,6 +87,11 @@ pub(super) fn build_held(page: Page) -> Result<Payload, WebError> {
     let held = held::inventory(conn, crate::clock::today())?;
     let currency = catalog.default_currency();
     let expiring = held.iter().filter(|h| h.expires_soon()).count();
+    let expired = held
+        .iter()
+        .filter(|h| h.expires_in_days.is_some_and(|d| d < 0))
+        .count();
+    let active = held.len() - expired;
     let used: Micros = held.iter().map(|h| h.used).sum();
     let unused: Micros = held.iter().map(|h| h.unused).sum();
     let hourly: Micros = held
@@ -99,8 +104,15 @@ pub(super) fn build_held(page: Page) -> Result<Payload, WebError> {
         Tile {
             id: "tile-held",
             label: "Commitments held".to_string(),
-            value: held.len().to_string(),
-            note: format!("{} an hour committed (the list)", money(hourly)),
+            value: active.to_string(),
+            note: if expired > 0 {
+                format!(
+                    "{} an hour committed (the list); {expired} more expired",
+                    money(hourly)
+                )
+            } else {
+                format!("{} an hour committed (the list)", money(hourly))
+            },
             note_class: "",
         },
         Tile {
