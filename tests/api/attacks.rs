@@ -371,10 +371,39 @@ async fn simultaneous_guesses_get_no_more_than_the_limit() {
             "{}: {checked} passwords checked: {statuses:?}",
             app.backend.name()
         );
+        assert_eq!(checked + limited, 40, "{statuses:?}");
+        // On a loaded machine some guesses of the flood are refused for
+        // contention before they are counted: top the pair up to its limit
+        // one guess at a time, so the next check is about the limit.
+        let mut checked = checked as i64;
+        for _ in 0..20 {
+            if checked >= finops::auth::throttle::PER_PAIR {
+                break;
+            }
+            let form = login_form(&app.address).await;
+            let s = crate::helpers::status(crate::helpers::login_request(
+                &app.address,
+                &form,
+                "cy",
+                "a-wrong-guess-1234",
+                "/",
+            ))
+            .await;
+            match s {
+                401 => checked += 1,
+                429 => tokio::time::sleep(std::time::Duration::from_millis(1100)).await,
+                other => panic!("{}: a wrong guess answered {other}", app.backend.name()),
+            }
+        }
+        assert_eq!(
+            checked,
+            finops::auth::throttle::PER_PAIR,
+            "{}",
+            app.backend.name()
+        );
         // While the pair is limited, even the right password waits.
         let r = app.post_login("cy", PASSWORD).await;
         assert_eq!(r.status().as_u16(), 429, "{}", app.backend.name());
-        assert_eq!(checked + limited, 40, "{statuses:?}");
     }
 }
 
