@@ -84,6 +84,17 @@ pub fn replace(conn: &mut DbConnection, catalog: &PriceCatalog) -> Result<usize,
     Ok(prices.len())
 }
 
+/// The catalog last imported (named by its import), or the built-in one:
+/// before the bill's rates are laid over it.
+pub fn stored_or_built_in(conn: &mut DbConnection) -> Result<PriceCatalog, DbError> {
+    let Some(run) =
+        super::ingest_runs::latest_succeeded_of(conn, crate::runs::Source::Catalog.as_str())?
+    else {
+        return Ok(crate::pricing::built_in());
+    };
+    Ok(load(conn, &run.file_name)?.unwrap_or_else(crate::pricing::built_in))
+}
+
 /// The stored catalog, or `None` when none was imported.
 pub fn load(conn: &mut DbConnection, source: &str) -> Result<Option<PriceCatalog>, DbError> {
     let types: Vec<TypeRow> = instance_types::table

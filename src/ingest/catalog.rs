@@ -107,14 +107,8 @@ pub fn import_aws(
                 .map_err(|e| super::file::format_error(file, e))?;
             tracing::info!(file, prices = read.prices, offer = %read.offer_code, "price list read");
         }
-        let base = match crate::db::ingest_runs::latest_succeeded_of(conn, SOURCE)
-            .map_err(|e| started.db_error(e))?
-        {
-            Some(run) => crate::db::instance_catalog::load(conn, &run.file_name)
-                .map_err(|e| started.db_error(e))?
-                .unwrap_or_else(pricing::built_in),
-            None => pricing::built_in(),
-        };
+        let base = crate::db::instance_catalog::stored_or_built_in(conn)
+            .map_err(|e| started.db_error(e))?;
         let (mut merged, merge) = base.with_price_list(&list);
         merged.source = label.clone();
         conn.transaction::<_, DbError, _>(|conn| {

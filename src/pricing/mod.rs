@@ -135,6 +135,26 @@ pub struct RegionPrices {
     pub commitment_origins: BTreeMap<(Offer, i32, Payment), String>,
 }
 
+impl RegionPrices {
+    /// A new on-demand price from `origin`: each commitment rate keeps its
+    /// ratio to on demand, and its origin says so (`discount_note`).
+    fn set_on_demand(&mut self, on_demand: Micros, origin: String, discount_note: &str) {
+        if self.on_demand.0 > 0 && on_demand.0 > 0 {
+            let scale = on_demand.0 as f64 / self.on_demand.0 as f64;
+            for (k, c) in self.commitments.iter_mut() {
+                *c = Micros((c.0 as f64 * scale).round() as i64);
+                if let Some(o) = self.commitment_origins.get_mut(k) {
+                    if !o.contains(discount_note) {
+                        o.push_str(discount_note);
+                    }
+                }
+            }
+        }
+        self.on_demand = on_demand;
+        self.on_demand_origin = origin;
+    }
+}
+
 /// A commitment rate's key: offer, term years, payment.
 pub type RateKey = (Offer, i32, Payment);
 
@@ -551,19 +571,7 @@ impl PriceCatalog {
                 merge.added += 1;
                 RegionPrices::default()
             });
-            if p.on_demand.0 > 0 && od.hourly.0 > 0 {
-                let scale = od.hourly.0 as f64 / p.on_demand.0 as f64;
-                for (k, c) in p.commitments.iter_mut() {
-                    *c = Micros((c.0 as f64 * scale).round() as i64);
-                    if let Some(o) = p.commitment_origins.get_mut(k) {
-                        if !o.contains(DISCOUNT_KEPT) {
-                            *o = format!("{o}{DISCOUNT_KEPT}");
-                        }
-                    }
-                }
-            }
-            p.on_demand = od.hourly;
-            p.on_demand_origin = origin(od.file);
+            p.set_on_demand(od.hourly, origin(od.file), DISCOUNT_KEPT);
             p.currency = currency.clone();
             merge.on_demand += 1;
         }
@@ -606,17 +614,7 @@ impl PriceCatalog {
             if p.on_demand.0 <= 0 || rate.0 <= 0 {
                 continue;
             }
-            let scale = rate.0 as f64 / p.on_demand.0 as f64;
-            for (k, c) in p.commitments.iter_mut() {
-                *c = Micros((c.0 as f64 * scale).round() as i64);
-                if let Some(o) = p.commitment_origins.get_mut(k) {
-                    if !o.contains(BILL_DISCOUNT) {
-                        *o = format!("{o}{BILL_DISCOUNT}");
-                    }
-                }
-            }
-            p.on_demand = *rate;
-            p.on_demand_origin = BILL_ORIGIN.to_string();
+            p.set_on_demand(*rate, BILL_ORIGIN.to_string(), BILL_DISCOUNT);
             replaced += 1;
         }
         if replaced > 0 {

@@ -206,12 +206,7 @@ pub fn to_cents(units: f64) -> Micros {
 pub fn price_catalog(
     conn: &mut crate::db::DbConnection,
 ) -> Result<crate::pricing::PriceCatalog, crate::db::DbError> {
-    let label =
-        crate::db::ingest_runs::latest_succeeded_of(conn, crate::runs::Source::Catalog.as_str())?
-            .map(|r| r.file_name)
-            .unwrap_or_else(|| crate::pricing::BUILT_IN_NAME.to_string());
-    let catalog =
-        crate::db::instance_catalog::load(conn, &label)?.unwrap_or_else(crate::pricing::built_in);
+    let catalog = crate::db::instance_catalog::stored_or_built_in(conn)?;
     let billed = usage::billed_on_demand_rates(conn)?;
     let ratios = usage::billed_commitment_ratios(conn)?;
     Ok(catalog
