@@ -14,7 +14,9 @@
 //! baseline) and hindsight, at the recommendation's own rate ratio.
 //!
 //! Run: `cargo bench --profile dev --bench commitment_bills` (uses the
-//! test build cache and its `finops` binary).
+//! test build cache and its `finops` binary). `BENCH_DEBUG=1` prints each
+//! seed's commitment, lookback and hindsight with the recommendation's
+//! reasons.
 
 use std::io::Write;
 use std::path::Path;
@@ -324,6 +326,12 @@ fn run(shape: &Shape) -> Option<Scored> {
         },
         ratio,
     );
+    if std::env::var_os("BENCH_DEBUG").is_some() {
+        eprintln!(
+            "{} commit {commitment:.1} lookback {lookback:.1} best {best:.1} why {} risk {}",
+            shape.name, rec["why"], rec["risk"]
+        );
+    }
     let covered = commitment / ratio;
     let used: f64 = actual.iter().map(|u| u.min(covered)).sum();
     let months = actual.len() as f64 / 30.4375;

@@ -32,8 +32,9 @@
 //! on the series' own history. Bands are conformal and centred on the forecast: per horizon
 //! bucket, the finite-sample quantile of the absolute errors (a bias the
 //! windows showed widens the band rather than shifting it), never
-//! narrower further ahead, growing with the square root of the horizon
-//! beyond the backtests' reach.
+//! narrower further ahead, and beyond the backtests' reach growing with
+//! the horizon as they grew within it: with its square root when errors
+//! wander, in proportion when they grew like a missed trend.
 
 use chrono::NaiveDate;
 
@@ -364,6 +365,34 @@ pub struct Widths {
     pub w95: Vec<f64>,
     /// Steps the widths were measured to.
     pub reach: usize,
+    /// How the 80 % width grew with the horizon over the measured
+    /// buckets (width ∝ steps^growth), between 0.5 (errors that wander
+    /// like a random walk) and 1 (a trend missed: errors that grow in
+    /// proportion to the horizon); beyond the reach the bands keep it.
+    pub growth: f64,
+}
+
+/// The exponent of width against horizon between the first and the last
+/// measured bucket, clamped to [0.5, 1].
+fn growth_exponent(freq: Frequency, measured: &[(usize, f64)]) -> f64 {
+    let b = buckets(freq);
+    let (Some(&(i, first)), Some(&(j, last))) = (measured.first(), measured.last()) else {
+        return 0.5;
+    };
+    if j <= i || first <= 0.0 || last <= 0.0 {
+        return 0.5;
+    }
+    // Each bucket stands at the middle of its steps.
+    let mid = |k: usize| {
+        let lo = if k == 0 { 1 } else { b[k - 1] + 1 };
+        (lo + b[k]) as f64 / 2.0
+    };
+    let slope = (last / first).ln() / (mid(j) / mid(i)).ln();
+    if slope.is_finite() {
+        slope.clamp(0.5, 1.0)
+    } else {
+        0.5
+    }
 }
 
 /// The finite-sample conformal quantile: the ⌈(n+1)·level⌉-th smallest
@@ -400,7 +429,8 @@ fn widths<'a>(
     let mut w80 = Vec::with_capacity(nb);
     let mut w95 = Vec::with_capacity(nb);
     let (mut last80, mut last95) = (0.0_f64, 0.0_f64);
-    for e in &errors {
+    let mut measured = Vec::new();
+    for (k, e) in errors.iter().enumerate() {
         if e.len() < 5 {
             // Too few to measure: as wide as the bucket before.
             w80.push(last80);
@@ -414,22 +444,29 @@ fn widths<'a>(
         scores.sort_by(|a, b| a.total_cmp(b));
         last80 = last80.max(conformal(&scores, 0.8));
         last95 = last95.max(conformal(&scores, 0.95)).max(last80);
+        measured.push((k, last80));
         w80.push(last80);
         w95.push(last95);
     }
     if last95 == 0.0 && errors.iter().all(|e| e.len() < 5) {
         return None;
     }
-    Some(Widths { w80, w95, reach })
+    let growth = growth_exponent(freq, &measured);
+    Some(Widths {
+        w80,
+        w95,
+        reach,
+        growth,
+    })
 }
 
 impl Widths {
     /// The half-widths `step` steps ahead: measured up to the backtests'
-    /// reach, then growing with the square root of the horizon.
+    /// reach, then growing as they grew within it (`growth`).
     pub fn at(&self, freq: Frequency, step: usize) -> (f64, f64) {
         let b = bucket_of(freq, step.min(self.reach.max(1)));
         let grow = if step > self.reach && self.reach > 0 {
-            (step as f64 / self.reach as f64).sqrt()
+            (step as f64 / self.reach as f64).powf(self.growth)
         } else {
             1.0
         };
@@ -727,6 +764,33 @@ mod tests {
     fn noise(t: i64) -> f64 {
         let x = (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
         (x as f64 / (1u64 << 53) as f64) - 0.5
+    }
+
+    #[test]
+    fn bands_beyond_the_backtests_grow_as_they_grew_within_them() {
+        // Buckets of days stand at steps 4, 11, 22.5, 45.5 and 75.5.
+        let mids = [4.0, 11.0, 22.5, 45.5, 75.5];
+        let linear: Vec<(usize, f64)> =
+            mids.iter().enumerate().map(|(k, m)| (k, m * 0.1)).collect();
+        assert!((growth_exponent(Frequency::Day, &linear) - 1.0).abs() < 1e-9);
+        // Level errors (noise that does not grow) keep the square root.
+        let level: Vec<(usize, f64)> = (0..5).map(|k| (k, 3.0)).collect();
+        assert_eq!(growth_exponent(Frequency::Day, &level), 0.5);
+        let between: Vec<(usize, f64)> = mids
+            .iter()
+            .enumerate()
+            .map(|(k, m)| (k, m.powf(0.75)))
+            .collect();
+        assert!((growth_exponent(Frequency::Day, &between) - 0.75).abs() < 1e-9);
+        assert_eq!(growth_exponent(Frequency::Day, &[(2, 1.0)]), 0.5);
+        let w = Widths {
+            w80: vec![1.0; 5],
+            w95: vec![2.0; 5],
+            reach: 90,
+            growth: 1.0,
+        };
+        assert_eq!(w.at(Frequency::Day, 360), (4.0, 8.0));
+        assert_eq!(w.at(Frequency::Day, 60), (1.0, 2.0));
     }
 
     #[test]
