@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod budget;
 pub mod calendar;
 pub mod cli;
 pub mod clock;

@@ -24,11 +24,12 @@ pub enum Source {
     Rules,
     CostExplorer,
     AwsAdvice,
+    Budgets,
     Demo,
 }
 
 impl Source {
-    pub const ALL: [Source; 12] = [
+    pub const ALL: [Source; 13] = [
         Source::Focus,
         Source::Cur,
         Source::Utilisation,
@@ -40,6 +41,7 @@ impl Source {
         Source::Rules,
         Source::CostExplorer,
         Source::AwsAdvice,
+        Source::Budgets,
         Source::Demo,
     ];
 
@@ -56,6 +58,7 @@ impl Source {
             Source::Rules => "rules",
             Source::CostExplorer => "cost-explorer",
             Source::AwsAdvice => "aws-advice",
+            Source::Budgets => "budgets",
             Source::Demo => "demo",
         }
     }
@@ -71,6 +74,7 @@ impl Source {
             Source::Calendar => "calendar.change",
             Source::Rules => "rules.change",
             Source::Scenario => "scenario.change",
+            Source::Budgets => "budget.change",
             Source::Catalog => "catalog.import",
             Source::Commitments => "commitments.import",
             Source::Demo => "demo.load",

@@ -83,6 +83,72 @@ pub enum Command {
     /// and token changes, exports, sign-ins and refused requests, newest
     /// first
     Audit(AuditArgs),
+    /// Budgets per month for the total or a platform, region or service, on
+    /// effective (amortised) or billed cost; a quarter or year is spread
+    /// over its months by their days. Setting a budget again replaces it
+    #[command(subcommand)]
+    Budget(BudgetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BudgetCommand {
+    /// Set one budget: `finops budget set 2027-Q1 2700000 --platform PC`
+    Set {
+        #[command(flatten)]
+        scope: BudgetScopeArgs,
+        /// The amount in the currency, to the cent (950000, 12500.50)
+        amount: String,
+        /// A note shown beside it (who set it, from which plan)
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Set budgets from a CSV file with columns period, amount and
+    /// optionally platform, region, service, basis, currency, note. The
+    /// file is checked whole first: one bad line stores nothing
+    Import {
+        /// The CSV file
+        file: std::path::PathBuf,
+    },
+    /// List budgets with their spend so far, the forecast to the month's
+    /// end and the day the forecast crosses them
+    List {
+        /// First month (YYYY-MM); default: this month
+        #[arg(long)]
+        from: Option<String>,
+        /// Last month (YYYY-MM); default: the end of this quarter
+        #[arg(long)]
+        to: Option<String>,
+        /// table, csv or json
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Remove the budgets of a period and scope
+    Remove {
+        #[command(flatten)]
+        scope: BudgetScopeArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BudgetScopeArgs {
+    /// A month (2027-01), quarter (2027-Q1) or year (2027)
+    pub period: String,
+    /// One platform (PC, PlayStation, Xbox, Switch, iOS, Android,
+    /// unallocated); default: all
+    #[arg(long, default_value = "")]
+    pub platform: String,
+    /// One region (us-east-1); default: all
+    #[arg(long, default_value = "")]
+    pub region: String,
+    /// One service, as billed (Amazon Elastic Compute Cloud); default: all
+    #[arg(long, default_value = "")]
+    pub service: String,
+    /// effective (amortised commitments) or billed (as invoiced)
+    #[arg(long, default_value = "effective")]
+    pub basis: String,
+    /// Default: the currency most of the data is in (USD when empty)
+    #[arg(long)]
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 //! failure, 2 bad usage or bad input.
 
 mod args;
+mod budget;
 mod error;
 mod export;
 mod forecast;
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(command) => with_conn(&cli, |conn, _| users::run(conn, command)),
         Command::Token(command) => with_conn(&cli, |conn, _| users::token(conn, command)),
         Command::Audit(args) => with_conn(&cli, |conn, _| users::audit_log(conn, args)),
+        Command::Budget(command) => with_conn(&cli, |conn, _| budget::run(conn, command)),
         Command::Catalog(command) => with_conn(&cli, |conn, s| {
             recommend::catalog(conn, command, s.decompress_limits())
         }),

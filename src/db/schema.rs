@@ -102,8 +102,11 @@ diesel::table! {
         month -> Text,
         platform -> Text,
         region -> Text,
+        service -> Text,
+        basis -> Text,
         amount_micros -> BigInt,
         currency -> Text,
+        note -> Text,
     }
 }
 

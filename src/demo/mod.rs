@@ -258,13 +258,42 @@ fn budgets_from(costs: &[NewCost], seed: u64, end: NaiveDate) -> Vec<NewBudget> 
             let n = (i as i64) * 16 + scope.len() as i64;
             let plan = 1.03 + 0.055 * noise.normal(&format!("budget/{scope}"), n);
             let amount = (*actual as f64 * plan / 1e9).round() as i64 * 1_000_000_000;
-            out.push(NewBudget {
-                month: month.clone(),
-                platform: scope,
-                region: budgets::ALL.to_string(),
-                amount_micros: amount.max(0),
-                currency: "USD".to_string(),
-            });
+            out.push(NewBudget::platform(
+                month,
+                &scope,
+                crate::money::Micros(amount.max(0)),
+                "USD",
+            ));
+        }
+    }
+    // The next quarter is budgeted too, from the last whole month with a
+    // little growth: what finance sets ahead.
+    let last_whole = months
+        .iter()
+        .rev()
+        .find(|m| !(partial && **m == current_month))
+        .cloned();
+    if let Some(base) = last_whole {
+        let mut month = crate::report::period::Month::of(end);
+        for k in 1..=3 {
+            month = month.next();
+            for scope in Platform::ALL
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .chain(std::iter::once(budgets::ALL.to_string()))
+            {
+                let Some(actual) = by_month.get(&(base.clone(), scope.clone())) else {
+                    continue;
+                };
+                let plan = 1.02 + 0.01 * k as f64;
+                let amount = (*actual as f64 * plan / 1e9).round() as i64 * 1_000_000_000;
+                out.push(NewBudget::platform(
+                    &month.to_string(),
+                    &scope,
+                    crate::money::Micros(amount.max(0)),
+                    "USD",
+                ));
+            }
         }
     }
     out

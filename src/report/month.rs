@@ -92,7 +92,13 @@ pub struct MonthReview {
     pub total: Amounts,
     pub previous_total: Amounts,
     pub total_change: Change,
+    /// The top-down total budget (every platform, region and service).
     pub total_budget: Option<Micros>,
+    /// The sum of the platform budgets, when any is set: what the Total
+    /// row's budget column adds up to.
+    pub platform_budgets: Option<Micros>,
+    /// Spend of platforms without a budget of their own.
+    pub unbudgeted: Micros,
     pub total_projected: Micros,
     pub drill: Option<Drill>,
     /// Effective cost per day by platform.
@@ -104,6 +110,27 @@ impl MonthReview {
     pub fn budget_used(&self) -> Option<f64> {
         self.total_budget
             .and_then(|b| self.total.effective.percent_of(b))
+    }
+
+    /// Platforms whose month, projected at its run rate, ends over their
+    /// own budget.
+    pub fn platforms_over(&self) -> Vec<&str> {
+        self.platforms
+            .iter()
+            .filter(|p| p.over_budget())
+            .map(|p| p.platform.as_str())
+            .collect()
+    }
+
+    /// Spend of the budgeted platforms as a percentage of their budgets.
+    pub fn platform_budgets_used(&self) -> Option<f64> {
+        let spent: Micros = self
+            .platforms
+            .iter()
+            .filter(|p| p.budget.is_some())
+            .map(|p| p.current.effective)
+            .sum();
+        self.platform_budgets.and_then(|b| spent.percent_of(b))
     }
 
     /// The month, projected at its run rate, ends over the budget.
@@ -170,7 +197,11 @@ pub fn month_review(
         budget_rows
             .iter()
             .filter(|b| {
-                b.platform == platform && b.region == budgets::ALL && b.currency == req.currency
+                b.platform == platform
+                    && b.region == budgets::ALL
+                    && b.service == budgets::ALL
+                    && b.basis == "effective"
+                    && b.currency == req.currency
             })
             .map(|b| b.amount())
             .next()
@@ -273,6 +304,14 @@ pub fn month_review(
     daily.series.sort_by_key(|s| dims::platform_order(&s.key));
 
     let total_budget = budget_of(budgets::ALL);
+    let budgeted: Vec<&PlatformMonth> = platforms.iter().filter(|p| p.budget.is_some()).collect();
+    let platform_budgets =
+        (!budgeted.is_empty()).then(|| budgeted.iter().filter_map(|p| p.budget).sum());
+    let unbudgeted = platforms
+        .iter()
+        .filter(|p| p.budget.is_none())
+        .map(|p| p.current.effective)
+        .sum();
     Ok(MonthReview {
         month: month.to_string(),
         month_name: month.long_name(),
@@ -289,6 +328,8 @@ pub fn month_review(
         total,
         previous_total,
         total_budget,
+        platform_budgets,
+        unbudgeted,
         platforms,
         drill,
         daily,

@@ -5,6 +5,7 @@ mod attacks;
 mod auth;
 mod bad_input;
 mod browser;
+mod budgets;
 mod calendar;
 mod cli;
 mod cost_explorer;

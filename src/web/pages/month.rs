@@ -81,6 +81,8 @@ struct MonthPage {
     total_previous: String,
     total_change: ChangeView,
     total_budget: String,
+    platform_budgets: String,
+    platform_used: String,
     total_used: String,
     drill: Option<DrillView>,
 }
@@ -204,7 +206,72 @@ fn platform_views(
         .collect()
 }
 
-fn tiles(review: &MonthReview, month: Month, cur: &str) -> Vec<Tile> {
+/// The budget tile: the top-down total (or, without one, the sum of the
+/// platform budgets), how much of it is used, the forecast and the day it
+/// crosses, and any platform over its own budget, so a total within
+/// budget never hides an overspent platform.
+fn budget_tile(
+    review: &MonthReview,
+    cur: &str,
+    total_status: Option<&crate::budget::status::BudgetStatus>,
+) -> Tile {
+    let over = review.platforms_over();
+    let (label, value, used) = match (review.total_budget, review.platform_budgets) {
+        (Some(t), _) => (
+            "Total budget (top-down)",
+            money(t, cur),
+            review.budget_used(),
+        ),
+        (None, Some(p)) => (
+            "Platform budgets (sum)",
+            money(p, cur),
+            review.platform_budgets_used(),
+        ),
+        (None, None) => ("Budget", "none set".to_string(), None),
+    };
+    let mut notes = Vec::new();
+    match used {
+        Some(u) => notes.push(format!("{u:.1} % used")),
+        None if review.platform_budgets.is_none() => notes.push("no budget for this month".into()),
+        None => {}
+    }
+    if let Some(s) = total_status.filter(|_| review.partial) {
+        notes.push(format!("forecast {}", money(s.forecast_month, cur)));
+        if let Some(d) = s.crosses_on {
+            notes.push(format!(
+                "{} {}",
+                if s.crossed { "passed on" } else { "crosses on" },
+                short_date(d)
+            ));
+        }
+    }
+    if let (Some(_), Some(p)) = (review.total_budget, review.platform_budgets) {
+        notes.push(format!("platform budgets sum to {}", money(p, cur)));
+    }
+    if !over.is_empty() {
+        notes.push(format!("over budget: {}", over.join(", ")));
+    }
+    let total_over = review.projected_over_budget()
+        || total_status.is_some_and(|s| s.forecast_over() && review.partial);
+    Tile {
+        id: "tile-budget",
+        label: label.into(),
+        value,
+        note: notes.join(" · "),
+        note_class: if total_over || !over.is_empty() {
+            "up"
+        } else {
+            "flat"
+        },
+    }
+}
+
+fn tiles(
+    review: &MonthReview,
+    month: Month,
+    cur: &str,
+    total_status: Option<&crate::budget::status::BudgetStatus>,
+) -> Vec<Tile> {
     let over = if review.projected_over_budget() {
         "up"
     } else {
@@ -237,19 +304,7 @@ fn tiles(review: &MonthReview, month: Month, cur: &str) -> Vec<Tile> {
             },
             note_class: "flat",
         },
-        Tile {
-            id: "tile-budget",
-            label: "Budget".into(),
-            value: review
-                .total_budget
-                .map(|b| money(b, cur))
-                .unwrap_or_else(|| "none set".into()),
-            note: match review.budget_used() {
-                Some(u) => format!("{u:.1} % used"),
-                None => "no budget for this month".into(),
-            },
-            note_class: over,
-        },
+        budget_tile(review, cur, total_status),
     ];
     if review.partial {
         tiles.push(Tile {
@@ -348,6 +403,15 @@ fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let request = request_from(params, catalog)?;
     let review = month_review(conn, &request)?;
+    // How the top-down total stands: its forecast and crossing day.
+    let total_status = if review.partial && review.total_budget.is_some() {
+        crate::budget::status::month_status_where(conn, request.month, &request.currency, |b| {
+            b.is_total() && b.basis == "effective"
+        })
+        .map_err(|e| WebError::Internal(e.to_string()))?
+    } else {
+        Vec::new()
+    };
     let MonthRequest {
         month,
         currency,
@@ -381,7 +445,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),
         data_to: catalog.last_day.map(short_date).unwrap_or_default(),
-        tiles: tiles(&review, month, cur),
+        tiles: tiles(&review, month, cur, total_status.first()),
         budget_chart: budget_chart(&review, month, &y_label, cur),
         daily_chart: chart::stacked_area(&review.daily, &y_label, cur, chart::Size::Half),
         platforms: platform_views(&review, month, &links, cur),
@@ -390,6 +454,13 @@ fn build(page: Page) -> Result<Payload, WebError> {
         total_previous: money(review.previous_total.effective, cur),
         total_change: ChangeView::of(&review.total_change, cur),
         total_budget: budget_text(review.total_budget, cur),
+        platform_budgets: budget_text(review.platform_budgets, cur),
+        platform_used: used_text(
+            review.partial,
+            review.total_projected,
+            review.platform_budgets_used(),
+            cur,
+        ),
         total_used: used_text(
             review.partial,
             review.total_projected,
