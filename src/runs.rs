@@ -25,11 +25,12 @@ pub enum Source {
     CostExplorer,
     AwsAdvice,
     Budgets,
+    Anomalies,
     Demo,
 }
 
 impl Source {
-    pub const ALL: [Source; 13] = [
+    pub const ALL: [Source; 14] = [
         Source::Focus,
         Source::Cur,
         Source::Utilisation,
@@ -42,6 +43,7 @@ impl Source {
         Source::CostExplorer,
         Source::AwsAdvice,
         Source::Budgets,
+        Source::Anomalies,
         Source::Demo,
     ];
 
@@ -59,6 +61,7 @@ impl Source {
             Source::CostExplorer => "cost-explorer",
             Source::AwsAdvice => "aws-advice",
             Source::Budgets => "budgets",
+            Source::Anomalies => "anomalies",
             Source::Demo => "demo",
         }
     }
@@ -75,6 +78,7 @@ impl Source {
             Source::Rules => "rules.change",
             Source::Scenario => "scenario.change",
             Source::Budgets => "budget.change",
+            Source::Anomalies => "anomaly.change",
             Source::Catalog => "catalog.import",
             Source::Commitments => "commitments.import",
             Source::Demo => "demo.load",

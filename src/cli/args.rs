@@ -88,6 +88,54 @@ pub enum Command {
     /// over its months by their days. Setting a budget again replaces it
     #[command(subcommand)]
     Budget(BudgetCommand),
+    /// Find cost anomalies (daily usage of every platform × region ×
+    /// service, each platform and the total, against a calendar-aware
+    /// expectation), store them and list them with what explains them;
+    /// `anomalies feedback ID yes|no|planned` records a verdict later
+    /// detection uses
+    Anomalies(AnomaliesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AnomaliesArgs {
+    #[command(subcommand)]
+    pub action: Option<AnomalyAction>,
+    /// First day to look at (YYYY-MM-DD); default: 90 days before the last
+    /// day of data
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day listed (YYYY-MM-DD); default: the last day of data
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Smallest excess over the expectation a day must have, in money
+    #[arg(long, default_value_t = 50.0)]
+    pub min_impact: f64,
+    /// … and as a percentage of the expectation
+    #[arg(long, default_value_t = 20.0)]
+    pub min_percent: f64,
+    /// Level of the expectation's upper bound, percent (99.5: a normal day
+    /// passes it once in two hundred)
+    #[arg(long, default_value_t = 99.5)]
+    pub level: f64,
+    /// List what is stored without detecting again
+    #[arg(long)]
+    pub no_detect: bool,
+    /// table, csv or json
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnomalyAction {
+    /// Record a verdict on an anomaly: yes (real), no (a false alarm: its
+    /// days are normal), planned (activity the calendar missed)
+    Feedback {
+        /// The anomaly's id (from the list)
+        id: i64,
+        /// yes, no or planned
+        verdict: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! database gets it through `with_conn`. Exit codes: 0 success, 1 runtime
 //! failure, 2 bad usage or bad input.
 
+mod anomalies;
 mod args;
 mod budget;
 mod error;
@@ -94,6 +95,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(command) => with_conn(&cli, |conn, _| users::token(conn, command)),
         Command::Audit(args) => with_conn(&cli, |conn, _| users::audit_log(conn, args)),
         Command::Budget(command) => with_conn(&cli, |conn, _| budget::run(conn, command)),
+        Command::Anomalies(args) => with_conn(&cli, |conn, _| anomalies::run(conn, args)),
         Command::Catalog(command) => with_conn(&cli, |conn, s| {
             recommend::catalog(conn, command, s.decompress_limits())
         }),

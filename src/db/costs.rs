@@ -136,6 +136,9 @@ pub struct CostFilter {
     pub platforms: Vec<String>,
     pub regions: Vec<String>,
     pub services: Vec<String>,
+    /// FOCUS charge categories (`Usage`, `Purchase`, `Tax`, `Credit`,
+    /// `Adjustment`); empty: all.
+    pub charge_categories: Vec<String>,
 }
 
 impl CostFilter {
@@ -147,6 +150,7 @@ impl CostFilter {
             platforms: Vec::new(),
             regions: Vec::new(),
             services: Vec::new(),
+            charge_categories: Vec::new(),
         }
     }
 
@@ -159,7 +163,8 @@ impl CostFilter {
             .bind_text(&self.currency);
         sql.and_in("platform", &self.platforms)
             .and_in("region", &self.regions)
-            .and_in("service", &self.services);
+            .and_in("service", &self.services)
+            .and_in("charge_category", &self.charge_categories);
     }
 }
 

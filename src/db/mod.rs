@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod allocation_rules;
+pub mod anomalies;
 pub mod api_tokens;
 pub mod audit;
 pub mod aws_advice;

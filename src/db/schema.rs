@@ -111,6 +111,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    anomalies (id) {
+        id -> BigInt,
+        platform -> Text,
+        region -> Text,
+        service -> Text,
+        currency -> Text,
+        start_day -> Date,
+        end_day -> Date,
+        actual_micros -> BigInt,
+        expected_micros -> BigInt,
+        impact_micros -> BigInt,
+        why -> Text,
+        event -> Text,
+        explanation -> Text,
+        feedback -> Text,
+        feedback_by -> Text,
+        detected_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     cost_resource_daily (id) {
         id -> BigInt,
         day -> Date,
@@ -294,6 +315,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     utilisation,
     calendar_events,
     budgets,
+    anomalies,
     scenarios,
     instance_types,
     instance_prices,

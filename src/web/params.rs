@@ -275,6 +275,7 @@ impl Params {
             platforms: self.platforms()?,
             regions: self.dimension_values("region")?,
             services: self.dimension_values("service")?,
+            charge_categories: Vec::new(),
         })
     }
 }

@@ -3,11 +3,14 @@
 use super::*;
 
 /// History, forecast mean and its 80 % and 95 % bands, with the calendar's
-/// events shaded on the time axis. `unit` is a currency code or empty.
+/// events shaded on the time axis and, where budgets are set, the budget
+/// per day (each month's budget over its days) as a dashed step line.
+/// `unit` is a currency code or empty.
 pub fn forecast_chart(
     history: &[(NaiveDate, f64)],
     points: &[crate::forecast::Point],
     events: &[crate::calendar::CalendarEvent],
+    budget_per_day: &[(NaiveDate, f64)],
     y_label: &str,
     unit: &str,
 ) -> Chart {
@@ -54,7 +57,16 @@ pub fn forecast_chart(
     for p in points {
         y_max = y_max.max(p.upper95).max(p.mean);
     }
+    for (_, v) in budget_per_day {
+        y_max = y_max.max(*v);
+    }
     let y_max = y_max * 1.08;
+    if !budget_per_day.is_empty() {
+        legend.push(LegendItem {
+            label: "Budget per day".to_string(),
+            colour: "#b3261e".to_string(),
+        });
+    }
     let shown: Vec<&crate::calendar::CalendarEvent> =
         events.iter().filter(|e| e.overlaps(first, last)).collect();
     legend.extend(event_legend(&shown));
@@ -98,13 +110,31 @@ pub fn forecast_chart(
                 ShapeStyle::from(&RGBColor(r, g, b)).stroke_width(2),
             ))
             .map_err(|e| e.to_string())?;
+        // The budget: a step per month, drawn as dashes (one per day).
+        let budget_style = ShapeStyle::from(&RGBColor(179, 38, 30)).stroke_width(2);
+        chart
+            .draw_series(
+                budget_per_day
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % 2 == 0)
+                    .map(|(_, (d, v))| {
+                        PathElement::new(vec![(x(*d), *v), (x(*d) + 1.0, *v)], budget_style)
+                    }),
+            )
+            .map_err(|e| e.to_string())?;
         Ok(())
     });
     let description = format!(
-        "{} days of history to {}, forecast to {}; shaded spans are calendar events: {}",
+        "{} days of history to {}, forecast to {}{}; shaded spans are calendar events: {}",
         history.len(),
         history.last().map(|h| h.0.to_string()).unwrap_or_default(),
         last,
+        if budget_per_day.is_empty() {
+            ""
+        } else {
+            "; the dashed red steps are each month's budget per day"
+        },
         shown
             .iter()
             .map(|e| format!("{} ({} to {})", e.name, e.start, e.end))

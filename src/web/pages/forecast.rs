@@ -33,6 +33,9 @@ pub const MAX_HORIZON: i64 = 548;
 struct MonthRow {
     month: String,
     mean: String,
+    /// The month's budget for this scope (cost only), or empty.
+    budget: String,
+    over: bool,
     band80: String,
     band95: String,
 }
@@ -97,6 +100,8 @@ fn month_rows(f: &forecast::SeriesForecast, unit: &str, peak: bool) -> Vec<Month
         .map(|(m, b)| MonthRow {
             month: m.format("%B %Y").to_string(),
             mean: amount(b.mean, unit),
+            budget: String::new(),
+            over: false,
             band80: format!("{} – {}", amount(b.lower80, unit), amount(b.upper80, unit)),
             band95: format!("{} – {}", amount(b.lower95, unit), amount(b.upper95, unit)),
         })
@@ -520,8 +525,30 @@ fn build(page: Page) -> Result<Payload, WebError> {
         .cloned()
         .collect();
     let events = series::events_for(&mf.events, &req);
+    let budgets = if req.metric == Metric::Cost {
+        scope_budgets(conn, &req, &unit, &recent, &f.points)?
+    } else {
+        Vec::new()
+    };
+    let budget_per_day: Vec<(NaiveDate, f64)> = recent
+        .iter()
+        .map(|h| h.0)
+        .chain(f.points.iter().map(|p| p.date))
+        .filter_map(|d| {
+            let m = crate::report::period::Month::of(d);
+            budgets
+                .iter()
+                .find(|(bm, _)| *bm == m)
+                .map(|(_, v)| (d, v / m.days() as f64))
+        })
+        .collect();
     page.chart = Some(chart::forecast_chart(
-        &recent, &f.points, &events, what, &unit,
+        &recent,
+        &f.points,
+        &events,
+        &budget_per_day,
+        what,
+        &unit,
     ));
     page.tiles = outlook_tiles(&f, horizon, &shown);
     match &f.backtest {
@@ -533,8 +560,81 @@ fn build(page: Page) -> Result<Payload, WebError> {
         None => page.accuracy_note = "The history is too short to measure accuracy.".to_string(),
     }
     page.months = month_rows(&f, &unit, series::peak_metric(req.metric));
+    // Beside each month's forecast, its budget; the first month's forecast
+    // covers only the days after the data, so it adds the spend so far.
+    let mut forecast_months: Vec<crate::report::period::Month> = f
+        .points
+        .iter()
+        .map(|p| crate::report::period::Month::of(p.date))
+        .collect();
+    forecast_months.dedup();
+    for (row, m) in page.months.iter_mut().zip(forecast_months) {
+        if let Some((_, b)) = budgets.iter().find(|(bm, _)| *bm == m) {
+            row.budget = amount(*b, &unit);
+            let spent: f64 = history
+                .iter()
+                .filter(|h| crate::report::period::Month::of(h.0) == m)
+                .map(|h| h.1)
+                .sum();
+            let forecast: f64 = f
+                .points
+                .iter()
+                .filter(|p| crate::report::period::Month::of(p.date) == m)
+                .map(|p| p.mean)
+                .sum();
+            row.over = spent + forecast > *b;
+        }
+    }
     page.events = event_rows(&events, &f, last, horizon);
     Ok(Payload::html(page.render()?))
+}
+
+/// The effective-cost budgets (units) of the request's scope (its
+/// platform and region, every service), per month over the chart.
+fn scope_budgets(
+    conn: &mut crate::db::DbConnection,
+    req: &SeriesRequest,
+    unit: &str,
+    history: &[(NaiveDate, f64)],
+    points: &[forecast::Point],
+) -> Result<Vec<(crate::report::period::Month, f64)>, WebError> {
+    use crate::db::budgets::ALL;
+    use crate::report::period::Month;
+    let (Some(first), Some(last)) = (
+        history
+            .first()
+            .map(|h| h.0)
+            .or(points.first().map(|p| p.date)),
+        points
+            .last()
+            .map(|p| p.date)
+            .or(history.last().map(|h| h.0)),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let rows = crate::db::budgets::budgets_between(
+        conn,
+        &Month::of(first).to_string(),
+        &Month::of(last).to_string(),
+    )?;
+    let platform = req.platform.as_deref().unwrap_or(ALL);
+    let region = req.region.as_deref().unwrap_or(ALL);
+    Ok(rows
+        .into_iter()
+        .filter(|b| {
+            b.platform == platform
+                && b.region == region
+                && b.service == ALL
+                && b.basis == "effective"
+                && b.currency == unit
+        })
+        .filter_map(|b| {
+            b.month
+                .parse::<Month>()
+                .ok()
+                .map(|m| (m, b.amount().as_units_f64()))
+        })
+        .collect())
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
