@@ -381,6 +381,7 @@ pub struct Parts {
     pub platforms_budgeted: usize,
     /// Spend so far of the platforms without a budget.
     pub unbudgeted_actual: Micros,
+    /// Every platform (and `unallocated`) without a budget of its own.
     pub unbudgeted_platforms: Vec<String>,
 }
 
@@ -413,12 +414,19 @@ pub fn parts(conn: &mut DbConnection, month: Month, currency: &str) -> Result<Pa
         &[crate::db::costs::Dim::Platform],
     )?;
     let mut unbudgeted_actual = Micros::ZERO;
-    let mut unbudgeted_platforms = Vec::new();
+    let mut unbudgeted_platforms: Vec<String> = crate::dims::Platform::ALL
+        .iter()
+        .map(|p| p.as_str().to_string())
+        .chain(std::iter::once(crate::dims::UNALLOCATED.to_string()))
+        .filter(|p| !budgeted.contains(&p.as_str()))
+        .collect();
     for s in &spent {
         let p = &s.keys[0];
         if !budgeted.contains(&p.as_str()) {
             unbudgeted_actual += s.effective;
-            unbudgeted_platforms.push(p.clone());
+            if !unbudgeted_platforms.contains(p) {
+                unbudgeted_platforms.push(p.clone());
+            }
         }
     }
     unbudgeted_platforms.sort_by_key(|p| crate::dims::platform_order(p));

@@ -4,7 +4,7 @@ use super::*;
 
 /// History, forecast mean and its 80 % and 95 % bands, with the calendar's
 /// events shaded on the time axis and, where budgets are set, the budget
-/// per day (each month's budget over its days) as a dashed step line.
+/// per day (each month's budget over its days) as a dark red step line.
 /// `unit` is a currency code or empty.
 pub fn forecast_chart(
     history: &[(NaiveDate, f64)],
@@ -110,18 +110,22 @@ pub fn forecast_chart(
                 ShapeStyle::from(&RGBColor(r, g, b)).stroke_width(2),
             ))
             .map_err(|e| e.to_string())?;
-        // The budget: a step per month, drawn as dashes (one per day).
-        let budget_style = ShapeStyle::from(&RGBColor(179, 38, 30)).stroke_width(2);
+        // The budget: a step per month, a thick dark red line over the bands.
+        let budget_style = ShapeStyle::from(&RGBColor(179, 38, 30)).stroke_width(3);
+        let mut steps: Vec<Vec<(f64, f64)>> = Vec::new();
+        for (d, v) in budget_per_day {
+            match steps.last_mut() {
+                Some(s)
+                    if s.last()
+                        .is_some_and(|(x0, y0)| (*y0 - v).abs() < 1e-9 && x(*d) - *x0 <= 1.0) =>
+                {
+                    s.push((x(*d) + 1.0, *v));
+                }
+                _ => steps.push(vec![(x(*d), *v), (x(*d) + 1.0, *v)]),
+            }
+        }
         chart
-            .draw_series(
-                budget_per_day
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| i % 2 == 0)
-                    .map(|(_, (d, v))| {
-                        PathElement::new(vec![(x(*d), *v), (x(*d) + 1.0, *v)], budget_style)
-                    }),
-            )
+            .draw_series(steps.into_iter().map(|s| PathElement::new(s, budget_style)))
             .map_err(|e| e.to_string())?;
         Ok(())
     });
@@ -133,7 +137,7 @@ pub fn forecast_chart(
         if budget_per_day.is_empty() {
             ""
         } else {
-            "; the dashed red steps are each month's budget per day"
+            "; the dark red steps are each month's budget per day"
         },
         shown
             .iter()

@@ -14,7 +14,7 @@ use crate::report::period::Month;
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::pages::Page;
 use crate::web::state::AppState;
-use crate::web::views::Layout;
+use crate::web::views::{short_date, Layout};
 use crate::web::Payload;
 
 pub const PARAMS: [&str; 3] = ["month", "saved", "deleted"];
@@ -105,8 +105,8 @@ fn row(s: &BudgetStatus) -> Row {
         forecast_used: pct(s.forecast_used()),
         over: s.forecast_over(),
         crosses: match (s.crosses_on, s.crossed) {
-            (Some(d), true) => format!("passed on {d}"),
-            (Some(d), false) => format!("forecast {d}"),
+            (Some(d), true) => format!("passed on {}", short_date(d)),
+            (Some(d), false) => format!("forecast {}", short_date(d)),
             (None, _) => "not in the month".to_string(),
         },
         quarter_budget: s
