@@ -52,6 +52,13 @@ pub fn entries() -> Vec<Entry> {
         on(Method::GET, "/recommendations/detail", recs::detail),
         on(Method::GET, "/recommendations/held", recs::held),
         on(Method::GET, "/api/v1/recommendations", recs::json),
+        on(Method::GET, "/anomalies", pages::anomalies::page),
+        on(
+            Method::POST,
+            "/anomalies/feedback",
+            pages::anomalies::feedback,
+        ),
+        on(Method::POST, "/anomalies/detect", pages::anomalies::detect),
         on(Method::GET, "/budgets", pages::budgets::page),
         on(Method::POST, "/budgets", pages::budgets::save),
         on(Method::POST, "/budgets/delete", pages::budgets::delete),

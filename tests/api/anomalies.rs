@@ -139,3 +139,79 @@ fn an_unplanned_spike_raises_an_explained_anomaly_and_a_planned_launch_does_not(
         );
     }
 }
+
+#[tokio::test]
+async fn analysts_review_anomalies_on_the_page_and_viewers_read_them() {
+    use finops::auth::Role;
+    for app in crate::helpers::apps().await {
+        app.load_demo(42, 4).await;
+        let (status, html) = app.get_text("/anomalies").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Anomalies") && html.contains("Detect again"),
+            "{html}"
+        );
+        let post = |path: &str, body: String| {
+            app.client
+                .post(format!("{}{}", app.address, path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        let r = post("/anomalies/detect", String::new()).await.unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let stored = app
+            .with_conn(|c| {
+                finops::db::anomalies::between(
+                    c,
+                    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+                    NaiveDate::from_ymd_opt(2100, 1, 1).unwrap(),
+                )
+                .unwrap()
+            })
+            .await;
+        let (_, html) = app
+            .get_text("/anomalies?from=2026-01-01&to=2026-12-31")
+            .await;
+        if let Some(a) = stored.first() {
+            assert!(html.contains(&format!("anomaly-{}", a.id)), "{html}");
+            let r = post("/anomalies/feedback", format!("id={}&verdict=no", a.id))
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 303);
+            let kept = app
+                .with_conn(|c| finops::db::anomalies::reviewed(c).unwrap())
+                .await;
+            assert_eq!(kept.len(), 1);
+            assert_eq!(kept[0].feedback, "no");
+        } else {
+            assert!(html.contains("No anomalies"), "{html}");
+        }
+        let r = post("/anomalies/feedback", "id=999999&verdict=yes".into())
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        let r = post("/anomalies/feedback", "id=1&verdict=maybe".into())
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        // Viewers read and cannot judge or run detection.
+        let viewer = app.client_as(Role::Viewer).await;
+        let r = viewer
+            .get(format!("{}/anomalies", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("Detect again"));
+        let r = viewer
+            .post(format!("{}/anomalies/detect", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+    }
+}

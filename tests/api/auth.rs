@@ -17,8 +17,10 @@ const FOCUS: &str = "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,B
 10.50,10.50,100,USD,2026-03-01,Usage,2026-03-02T00:00:00Z,2026-03-02T01:00:00Z,AWS,eu-west-1,Amazon EC2,200,i-1,\"{\"\"platform\"\": \"\"PC\"\"}\"\n";
 
 /// Every route a signed-in user can reach (GET), with a query that works.
-const PAGES: [&str; 15] = [
+const PAGES: [&str; 17] = [
     "/",
+    "/budgets",
+    "/anomalies",
     "/month?month=2026-10",
     "/costs",
     "/forecast",

@@ -1,6 +1,7 @@
 //! HTML pages. Handlers parse parameters, run a report in the blocking
 //! pool and render a template; the logic lives in `crate::report`.
 
+pub mod anomalies;
 pub mod budgets;
 pub mod calendar;
 pub mod capacity;
