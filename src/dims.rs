@@ -177,6 +177,20 @@ pub fn service_label(service: &str) -> &str {
     }
 }
 
+/// A scope of platform, region and service (each `all` or one value) in
+/// words: "PC · us-east-1", or "Total (all spend)" when all are `all`.
+pub fn scope_label(platform: &str, region: &str, service: &str) -> String {
+    let parts: Vec<&str> = [platform, region, service]
+        .into_iter()
+        .filter(|v| *v != "all")
+        .collect();
+    if parts.is_empty() {
+        "Total (all spend)".to_string()
+    } else {
+        parts.join(" · ")
+    }
+}
+
 /// Validates a free-text dimension value from a query string (region,
 /// service, account): printable, no control characters, bounded length.
 pub fn validate_dimension_value(name: &str, value: &str) -> Result<String, String> {

@@ -113,15 +113,7 @@ impl Scope {
 
     /// "PC · us-east-1", "all spend".
     pub fn label(&self) -> String {
-        if self.is_total() {
-            return "Total (all spend)".to_string();
-        }
-        [&self.platform, &self.region, &self.service]
-            .iter()
-            .filter(|v| v.as_str() != ALL)
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join(" · ")
+        crate::dims::scope_label(&self.platform, &self.region, &self.service)
     }
 }
 

@@ -41,7 +41,7 @@ pub fn run(conn: &mut DbConnection, args: &AnomaliesArgs) -> Result<(), CliError
             a.id,
             a.start_day,
             a.end_day,
-            scope(&a),
+            a.scope_label(),
             v.as_str()
         );
         return Ok(());
@@ -112,7 +112,7 @@ pub fn run(conn: &mut DbConnection, args: &AnomaliesArgs) -> Result<(), CliError
                     a.why,
                     text_cell(&a.event),
                     a.feedback,
-                    text_cell(&lines(a).join("; "))
+                    text_cell(&a.explanation_lines().join("; "))
                 );
             }
         }
@@ -126,7 +126,7 @@ pub fn run(conn: &mut DbConnection, args: &AnomaliesArgs) -> Result<(), CliError
                     a.id,
                     a.start_day,
                     a.end_day,
-                    scope(a),
+                    a.scope_label(),
                     a.impact().display(&a.currency),
                     crate::money::Micros(a.actual_micros).display(&a.currency),
                     crate::money::Micros(a.expected_micros).display(&a.currency),
@@ -141,30 +141,13 @@ pub fn run(conn: &mut DbConnection, args: &AnomaliesArgs) -> Result<(), CliError
                         format!(" [{}]", a.feedback)
                     }
                 );
-                for l in lines(a) {
+                for l in a.explanation_lines() {
                     println!("    {l}");
                 }
             }
         }
     }
     Ok(())
-}
-
-fn scope(a: &Anomaly) -> String {
-    let parts: Vec<&str> = [&a.platform, &a.region, &a.service]
-        .iter()
-        .map(|s| s.as_str())
-        .filter(|s| *s != crate::db::budgets::ALL)
-        .collect();
-    if parts.is_empty() {
-        "total".to_string()
-    } else {
-        parts.join(" · ")
-    }
-}
-
-fn lines(a: &Anomaly) -> Vec<String> {
-    serde_json::from_str(&a.explanation).unwrap_or_default()
 }
 
 fn json_row(a: &Anomaly) -> serde_json::Value {
@@ -182,6 +165,6 @@ fn json_row(a: &Anomaly) -> serde_json::Value {
         "why": a.why,
         "event": a.event,
         "feedback": a.feedback,
-        "explanation": lines(a),
+        "explanation": a.explanation_lines(),
     })
 }

@@ -52,6 +52,16 @@ impl Anomaly {
     pub fn impact(&self) -> Micros {
         Micros(self.impact_micros)
     }
+
+    /// The stored explanation: one line per service, region or account.
+    pub fn explanation_lines(&self) -> Vec<String> {
+        serde_json::from_str(&self.explanation).unwrap_or_default()
+    }
+
+    /// "PC · us-east-1 · Amazon EC2", or the total.
+    pub fn scope_label(&self) -> String {
+        crate::dims::scope_label(&self.platform, &self.region, &self.service)
+    }
 }
 
 /// Replaces the anomalies found from `from` on that nobody gave feedback

@@ -35,19 +35,6 @@ struct Row {
     feedback: String,
 }
 
-fn scope(a: &Anomaly) -> String {
-    let parts: Vec<&str> = [&a.platform, &a.region, &a.service]
-        .iter()
-        .map(|s| s.as_str())
-        .filter(|s| *s != crate::db::budgets::ALL)
-        .collect();
-    if parts.is_empty() {
-        "Total".to_string()
-    } else {
-        parts.join(" · ")
-    }
-}
-
 fn row(a: &Anomaly) -> Row {
     let c = &a.currency;
     let days = (a.end_day - a.start_day).num_days() + 1;
@@ -59,7 +46,7 @@ fn row(a: &Anomaly) -> Row {
             format!("{} – {}", short_date(a.start_day), short_date(a.end_day))
         },
         days,
-        scope: scope(a),
+        scope: a.scope_label(),
         actual: Micros(a.actual_micros).display(c),
         expected: Micros(a.expected_micros).display(c),
         impact: a.impact().display(c),
@@ -72,7 +59,7 @@ fn row(a: &Anomaly) -> Row {
             _ => "above the expected range",
         },
         event: a.event.clone(),
-        lines: serde_json::from_str(&a.explanation).unwrap_or_default(),
+        lines: a.explanation_lines(),
         feedback: a.feedback.clone(),
     }
 }
