@@ -61,6 +61,17 @@ pub struct Settings {
     /// Load the 24-month demo into a database without costs at start
     /// (`serve --demo` only).
     pub demo_data: bool,
+    /// Where alerts go (`[[alert_channel]]` tables of the file).
+    pub alert_channels: Vec<crate::alert::channel::Channel>,
+    /// `serve` evaluates the alert rules this often (minutes) besides
+    /// after every import and pull; 0 is only after data changes.
+    pub alert_every_minutes: u32,
+    /// The address people reach the service at (`https://finops.example`),
+    /// for links in alerts; without it alerts carry paths.
+    pub public_url: Option<String>,
+    /// Look for cost anomalies again after new costs arrive (`serve`, and
+    /// CLI imports when alert rules exist).
+    pub detect_anomalies: bool,
 }
 
 impl Default for Settings {
@@ -84,6 +95,10 @@ impl Default for Settings {
             session_hours: DEFAULT_SESSION_HOURS,
             demo_sign_in: false,
             demo_data: false,
+            alert_channels: Vec::new(),
+            alert_every_minutes: 60,
+            public_url: None,
+            detect_anomalies: true,
         }
     }
 }
@@ -123,6 +138,10 @@ struct FileSettings {
     trusted_proxies: Option<Vec<String>>,
     max_decompressed_mb: Option<u64>,
     max_compression_ratio: Option<u64>,
+    alert_channel: Option<Vec<crate::alert::channel::ChannelFile>>,
+    alert_every_minutes: Option<u32>,
+    public_url: Option<String>,
+    detect_anomalies: Option<bool>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -235,6 +254,28 @@ impl Settings {
             if let Some(v) = f.session_hours {
                 s.session_hours = v;
             }
+            if let Some(v) = f.detect_anomalies {
+                s.detect_anomalies = v;
+            }
+            if let Some(v) = f.alert_every_minutes {
+                s.alert_every_minutes = v;
+            }
+            if let Some(v) = f.public_url {
+                s.public_url = Some(v.trim_end_matches('/').to_string()).filter(|v| !v.is_empty());
+            }
+            for channel in f.alert_channel.unwrap_or_default() {
+                let c = channel.resolve(env).map_err(|message| ConfigError::File {
+                    file: file.clone(),
+                    message,
+                })?;
+                if s.alert_channels.iter().any(|o| o.name == c.name) {
+                    return Err(ConfigError::File {
+                        file: file.clone(),
+                        message: format!("alert_channel '{}' is named twice", c.name),
+                    });
+                }
+                s.alert_channels.push(c);
+            }
         }
         if let Some(v) = env("FINOPS_DATABASE_URL") {
             s.database_url = v;
@@ -298,6 +339,18 @@ impl Settings {
         }
         if let Some(v) = env("FINOPS_COST_EXPLORER_ENDPOINT_URL") {
             s.cost_explorer_endpoint_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = env("FINOPS_ALERT_EVERY_MINUTES") {
+            s.alert_every_minutes = v.trim().parse().map_err(|_| ConfigError::Env {
+                name: "FINOPS_ALERT_EVERY_MINUTES".into(),
+                message: format!("'{v}' is not a whole number"),
+            })?;
+        }
+        if let Some(v) = env("FINOPS_DETECT_ANOMALIES") {
+            s.detect_anomalies = on_off("FINOPS_DETECT_ANOMALIES", &v)?;
+        }
+        if let Some(v) = env("FINOPS_PUBLIC_URL") {
+            s.public_url = Some(v.trim_end_matches('/').to_string()).filter(|v| !v.is_empty());
         }
         if let Some(v) = env("FINOPS_UPLOAD_LIMIT_MB") {
             s.upload_limit_mb = v.trim().parse().map_err(|_| ConfigError::Env {

@@ -4,6 +4,7 @@
 //! Data flows one way: sources → ingest → store (`db`) → analyse
 //! (`report`) → present (`web`, CSV export, CLI).
 
+pub mod alert;
 pub mod anomaly;
 pub mod audit;
 pub mod auth;

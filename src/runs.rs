@@ -26,11 +26,12 @@ pub enum Source {
     AwsAdvice,
     Budgets,
     Anomalies,
+    AlertRules,
     Demo,
 }
 
 impl Source {
-    pub const ALL: [Source; 14] = [
+    pub const ALL: [Source; 15] = [
         Source::Focus,
         Source::Cur,
         Source::Utilisation,
@@ -44,6 +45,7 @@ impl Source {
         Source::AwsAdvice,
         Source::Budgets,
         Source::Anomalies,
+        Source::AlertRules,
         Source::Demo,
     ];
 
@@ -62,6 +64,7 @@ impl Source {
             Source::AwsAdvice => "aws-advice",
             Source::Budgets => "budgets",
             Source::Anomalies => "anomalies",
+            Source::AlertRules => "alert-rules",
             Source::Demo => "demo",
         }
     }
@@ -79,6 +82,7 @@ impl Source {
             Source::Scenario => "scenario.change",
             Source::Budgets => "budget.change",
             Source::Anomalies => "anomaly.change",
+            Source::AlertRules => "alert.change",
             Source::Catalog => "catalog.import",
             Source::Commitments => "commitments.import",
             Source::Demo => "demo.load",

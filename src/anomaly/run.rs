@@ -13,6 +13,7 @@ use crate::calendar::CalendarEvent;
 use crate::db::anomalies::{self, Anomaly, NewAnomaly};
 use crate::db::budgets::ALL;
 use crate::db::costs::{date_range, sum_costs, CostFilter, Dim};
+use crate::db::resource_costs::{usage_by, ResourceKey};
 use crate::db::sql::Granularity;
 use crate::db::{DbConnection, DbError};
 use crate::money::Micros;
@@ -239,6 +240,11 @@ fn explain(
     .filter(|(_, _, open)| *open)
     .map(|(d, n, _)| (d, n))
     .collect();
+    let pairs = |sums: Vec<crate::db::costs::CostSum>| -> Vec<(String, Micros)> {
+        sums.into_iter()
+            .map(|s| (s.keys[0].clone(), s.effective))
+            .collect()
+    };
     for (dim, name) in dims {
         let during = sum_costs(conn, &cell.filter(e.start, e.end, currency), None, &[dim])?;
         let before = sum_costs(
@@ -247,36 +253,75 @@ fn explain(
             None,
             &[dim],
         )?;
-        let per_day_before = |key: &str| {
-            before
-                .iter()
-                .find(|s| s.keys[0] == key)
-                .map_or(0.0, |s| s.effective.as_units_f64() / 28.0)
+        out.extend(rise_lines(
+            name,
+            &pairs(during),
+            &pairs(before),
+            days,
+            currency,
+        ));
+    }
+    // What rose underneath: the resources and usage types of the
+    // resource-level bill (files only; Cost Explorer pulls have none).
+    let opt = |v: &str| (v != ALL).then(|| v.to_string());
+    let (platform, region, service) = (opt(&cell.platform), opt(&cell.region), opt(&cell.service));
+    for (key, name) in [
+        (ResourceKey::UsageType, "usage"),
+        (ResourceKey::Resource, "resource"),
+    ] {
+        let mut by = |from: NaiveDate, to: NaiveDate| {
+            usage_by(
+                conn,
+                key,
+                platform.as_deref(),
+                region.as_deref(),
+                service.as_deref(),
+                currency,
+                from,
+                to,
+                500,
+            )
         };
-        let mut rises: Vec<(String, f64)> = during
-            .iter()
-            .map(|s| {
-                let k = s.keys[0].clone();
-                let rise = s.effective.as_units_f64() / days as f64 - per_day_before(&k);
-                (k, rise)
-            })
-            .filter(|(_, r)| *r > 0.0)
-            .collect();
-        rises.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let total_rise: f64 = rises.iter().map(|r| r.1).sum();
-        for (k, r) in rises.iter().take(3) {
-            out.push(format!(
-                "{name} {k}: +{} a day ({:.0} % of the rise)",
-                Micros::from_units_f64(*r).display(currency),
-                if total_rise > 0.0 {
-                    100.0 * r / total_rise
-                } else {
-                    0.0
-                }
-            ));
-        }
+        let during = by(e.start, e.end)?;
+        let before = by(before_from, before_to)?;
+        out.extend(rise_lines(name, &during, &before, days, currency));
     }
     Ok(out)
+}
+
+/// The three keys whose daily cost rose most over the episode's `days`
+/// against the 28 days `before`, each with its share of the rise.
+fn rise_lines(
+    name: &str,
+    during: &[(String, Micros)],
+    before: &[(String, Micros)],
+    days: i64,
+    currency: &str,
+) -> Vec<String> {
+    let mut rises: Vec<(&str, f64)> = during
+        .iter()
+        .map(|(k, m)| {
+            let prior = before
+                .iter()
+                .find(|(b, _)| b == k)
+                .map_or(0.0, |(_, m)| m.as_units_f64() / 28.0);
+            (k.as_str(), m.as_units_f64() / days as f64 - prior)
+        })
+        .filter(|(_, r)| *r > 0.0)
+        .collect();
+    rises.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total_rise: f64 = rises.iter().map(|r| r.1).sum();
+    rises
+        .iter()
+        .take(3)
+        .map(|(k, r)| {
+            format!(
+                "{name} {k}: +{} a day ({:.0} % of the rise)",
+                Micros::from_units_f64(*r).display(currency),
+                100.0 * r / total_rise.max(f64::MIN_POSITIVE)
+            )
+        })
+        .collect()
 }
 
 /// Stored anomalies overlapping `from..=to`, largest impact first.

@@ -164,10 +164,21 @@ pub fn key_of(row: &NewBudget) -> BudgetKey {
 
 /// Checks an entered amount: a plain decimal, positive, at most cents.
 pub fn parse_amount(text: &str) -> Result<Micros, String> {
-    let t = text.trim().replace(['_', ' '], "");
+    let mut t = text.trim().replace(['_', ' '], "");
+    // Thousands written with commas (2,800,000.50); a comma anywhere else
+    // (a decimal comma) stays and is refused below.
+    let whole = t.split('.').next().unwrap_or("");
+    let groups: Vec<&str> = whole.split(',').collect();
+    if groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()))
+    {
+        t = t.replace(',', "");
+    }
     let m = Micros::parse(&t).map_err(|_| {
         format!(
-            "'{}' is not an amount: expected a plain decimal such as 950000 or 12500.50",
+            "'{}' is not an amount: expected a decimal such as 950000, 950,000 or 12500.50",
             text.trim()
         )
     })?;
@@ -265,7 +276,14 @@ mod tests {
         assert!(parse_amount("0").is_err());
         assert!(parse_amount("-5").is_err());
         assert!(parse_amount("12.345").unwrap_err().contains("cent"));
-        assert!(parse_amount("1,000").is_err());
+        // Thousands separators are read; a decimal comma is refused.
+        assert_eq!(
+            parse_amount("2,800,000").unwrap(),
+            Micros::from_units(2_800_000)
+        );
+        assert_eq!(parse_amount("1,000.50").unwrap().0, 1_000_500_000);
+        assert!(parse_amount("1,00").is_err());
+        assert!(parse_amount("12,5").is_err());
     }
 
     #[test]

@@ -94,6 +94,71 @@ pub enum Command {
     /// `anomalies feedback ID yes|no|planned` records a verdict later
     /// detection uses
     Anomalies(AnomaliesArgs),
+    /// Alert rules, the alerts they raised and their delivery to the
+    /// channels of the settings (`[[alert_channel]]`: webhook, slack,
+    /// email). `serve` evaluates the rules after every change and every
+    /// `alert_every_minutes`; imports and pulls from the CLI do too when a
+    /// rule exists
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Add a rule, or replace the rule of the same name. Kinds: budget
+    /// (--basis actual|forecast, --percent), anomaly (--min-impact),
+    /// commitment-expiry (--days), unallocated (--percent), run-failed.
+    /// Example: `finops alerts add "forecast over" --kind budget --basis
+    /// forecast --percent 100 --channel finance`
+    Add {
+        /// The rule's name
+        name: String,
+        /// budget, anomaly, commitment-expiry, unallocated or run-failed
+        #[arg(long)]
+        kind: String,
+        /// Budget rules: actual spend or the forecast to the month's end
+        #[arg(long, default_value = "actual")]
+        basis: String,
+        /// Budget rules: percent of the budget (50, 80, 100, …);
+        /// unallocated rules: percent of the month's cost
+        #[arg(long, default_value = "")]
+        percent: String,
+        /// Anomaly rules: smallest impact alerted on, in money
+        #[arg(long, default_value = "")]
+        min_impact: String,
+        /// Commitment rules: days before the end
+        #[arg(long, default_value = "")]
+        days: String,
+        /// A channel of the settings; repeat for several
+        #[arg(long = "channel", required = true)]
+        channels: Vec<String>,
+    },
+    /// Remove a rule (the alerts it raised stay in the history)
+    Remove {
+        /// The rule's name
+        name: String,
+    },
+    /// The rules and the channels they send to
+    Rules,
+    /// The configured channels (without their secrets)
+    Channels,
+    /// Evaluate every rule now and send what is due; prints what it raised
+    Run,
+    /// The latest alerts with their delivery status
+    List {
+        /// How many
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// table or json
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Send a test message to a channel now (checks its address and
+    /// credentials)
+    Test {
+        /// The channel's name
+        channel: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]

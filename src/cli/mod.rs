@@ -3,6 +3,7 @@
 //! database gets it through `with_conn`. Exit codes: 0 success, 1 runtime
 //! failure, 2 bad usage or bad input.
 
+mod alerts;
 mod anomalies;
 mod args;
 mod budget;
@@ -87,7 +88,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(ExportCommand::Monthly(args)) => {
             with_conn(&cli, |conn, _| export::monthly(conn, args))
         }
-        Command::Pull(command) => with_conn(&cli, |conn, s| pull::run(conn, s, command)),
+        Command::Pull(command) => with_conn(&cli, |conn, s| {
+            let result = pull::run(conn, s, command);
+            alert_after_change(conn, s);
+            result
+        }),
         Command::Forecast(args) if args.series_csv.is_some() => forecast::run_file(args),
         Command::Forecast(args) => with_conn(&cli, |conn, _| forecast::run(conn, args)),
         Command::Recommend(command) => with_conn(&cli, |conn, _| recommend::run(conn, command)),
@@ -96,12 +101,25 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit(args) => with_conn(&cli, |conn, _| users::audit_log(conn, args)),
         Command::Budget(command) => with_conn(&cli, |conn, _| budget::run(conn, command)),
         Command::Anomalies(args) => with_conn(&cli, |conn, _| anomalies::run(conn, args)),
+        Command::Alerts(command) => with_conn(&cli, |conn, s| alerts::run(conn, s, command)),
         Command::Catalog(command) => with_conn(&cli, |conn, s| {
             recommend::catalog(conn, command, s.decompress_limits())
         }),
         Command::Ingest(command) => with_conn(&cli, |conn, s| {
-            ingest::run(conn, command, s.decompress_limits())
+            let result = ingest::run(conn, command, s.decompress_limits());
+            alert_after_change(conn, s);
+            result
         }),
+    }
+}
+
+/// After an import or pull (which may have failed: a failed run alerts
+/// too), a round of the alert rules when any exist; says what it did on
+/// stderr.
+fn alert_after_change(conn: &mut DbConnection, settings: &Settings) {
+    let alerting = crate::alert::AlertSettings::from_settings(settings);
+    if let Some(message) = crate::alert::after_change(conn, &alerting) {
+        eprintln!("{message}");
     }
 }
 

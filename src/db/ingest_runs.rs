@@ -117,3 +117,25 @@ pub fn latest_succeeded_of(
         .first(conn)
         .optional()?)
 }
+
+/// Failed runs that started at or after `since`, oldest first.
+pub fn failed_since(
+    conn: &mut DbConnection,
+    since: chrono::NaiveDateTime,
+) -> Result<Vec<IngestRun>, DbError> {
+    Ok(ingest_runs::table
+        .filter(ingest_runs::status.eq("failed"))
+        .filter(ingest_runs::started_at.ge(since))
+        .select(IngestRun::as_select())
+        .order(ingest_runs::id)
+        .load(conn)?)
+}
+
+/// Runs after run `id`, oldest first.
+pub fn after(conn: &mut DbConnection, id: i64) -> Result<Vec<IngestRun>, DbError> {
+    Ok(ingest_runs::table
+        .filter(ingest_runs::id.gt(id))
+        .select(IngestRun::as_select())
+        .order(ingest_runs::id)
+        .load(conn)?)
+}

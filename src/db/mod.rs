@@ -2,6 +2,7 @@
 //! PostgreSQL (team deployment), chosen by the URL scheme.
 
 pub mod activity;
+pub mod alerts;
 pub mod allocation_rules;
 pub mod anomalies;
 pub mod api_tokens;
@@ -13,6 +14,7 @@ pub mod commitments;
 pub mod costs;
 pub mod ingest_runs;
 pub mod instance_catalog;
+pub mod lock;
 pub mod resource_costs;
 pub mod scenarios;
 pub mod schema;

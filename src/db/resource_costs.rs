@@ -386,3 +386,71 @@ pub fn unallocated(
         })
         .collect())
 }
+
+/// What a resource-level breakdown groups by.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ResourceKey {
+    Resource,
+    /// The instance type, else the usage class (what the usage is).
+    UsageType,
+}
+
+#[derive(diesel::QueryableByName)]
+struct KeyedRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    effective: i64,
+}
+
+/// Effective usage cost over `[from, to]` in `currency` by resource or
+/// usage type, within a platform (allocated to it), region and service;
+/// `None` is every value. Largest first, at most `limit`.
+#[allow(clippy::too_many_arguments)]
+pub fn usage_by(
+    conn: &mut DbConnection,
+    key: ResourceKey,
+    platform: Option<&str>,
+    region: Option<&str>,
+    service: Option<&str>,
+    currency: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> Result<Vec<(String, Micros)>, DbError> {
+    let expr = match key {
+        ResourceKey::Resource => "resource",
+        ResourceKey::UsageType => {
+            "CASE WHEN instance_type <> '' THEN instance_type ELSE usage_class END"
+        }
+    };
+    let mut sql = super::Sql::new(conn.dialect());
+    sql.push(&format!(
+        "SELECT {expr} AS key, CAST(SUM(effective_micros) AS BIGINT) AS effective \
+         FROM cost_resource_daily WHERE charge_category = 'Usage' AND currency = "
+    ))
+    .bind_text(currency)
+    .push(" AND day >= ")
+    .bind_date(from)
+    .push(" AND day <= ")
+    .bind_date(to);
+    for (column, value) in [
+        ("allocated_to", platform),
+        ("region", region),
+        ("service", service),
+    ] {
+        if let Some(v) = value {
+            sql.push(&format!(" AND {column} = ")).bind_text(v);
+        }
+    }
+    sql.push(&format!(
+        " GROUP BY {expr} ORDER BY SUM(effective_micros) DESC LIMIT {}",
+        limit.clamp(1, 10_000)
+    ));
+    let rows: Vec<KeyedRow> = sql.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| !r.key.is_empty())
+        .map(|r| (r.key, Micros(r.effective)))
+        .collect())
+}

@@ -132,6 +132,55 @@ diesel::table! {
 }
 
 diesel::table! {
+    alert_rules (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        basis -> Text,
+        percent -> Double,
+        impact_micros -> BigInt,
+        days -> BigInt,
+        channels -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        rule_id -> BigInt,
+        rule_name -> Text,
+        kind -> Text,
+        episode -> Text,
+        title -> Text,
+        body -> Text,
+        link -> Text,
+        raised_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alert_deliveries (id) {
+        id -> BigInt,
+        alert_id -> BigInt,
+        channel -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        last_error -> Text,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    alert_state (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
     cost_resource_daily (id) {
         id -> BigInt,
         day -> Date,
@@ -316,6 +365,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_events,
     budgets,
     anomalies,
+    alert_rules,
+    alerts,
+    alert_deliveries,
+    alert_state,
     scenarios,
     instance_types,
     instance_prices,

@@ -303,6 +303,19 @@ pub async fn finish(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let mut res = next.call(req).await?;
+    // A change through this process (an import, an edit, a pull, or a
+    // failed import, which alerts too): the alert loop looks at once
+    // instead of at its next tick. Waking it costs a version check when
+    // nothing changed, and wake-ups coalesce.
+    let method = res.request().method();
+    if method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD {
+        if let Some(state) = res
+            .request()
+            .app_data::<actix_web::web::Data<super::state::AppState>>()
+        {
+            state.alert_wakeup.notify_one();
+        }
+    }
     let static_file = res.request().match_pattern().as_deref() == Some("/static/{name}");
     if !static_file && !res.headers().contains_key(header::CACHE_CONTROL) {
         res.headers_mut().insert(

@@ -138,6 +138,19 @@ impl Application {
         state.decompress = settings.decompress_limits();
         state.session_hours = settings.session_hours;
         state.demo_sign_in = demo_sign_in;
+        state.alerts = std::sync::Arc::new(crate::alert::AlertSettings::from_settings(settings));
+        tokio::spawn(crate::alert::schedule::run(
+            state.pool.clone(),
+            crate::alert::schedule::AlertSchedule {
+                settings: (*state.alerts).clone(),
+                every: (settings.alert_every_minutes > 0).then(|| {
+                    std::time::Duration::from_secs(u64::from(settings.alert_every_minutes) * 60)
+                }),
+                tick: crate::alert::schedule::TICK,
+            },
+            state.alert_wakeup.clone(),
+            state.clock.clone(),
+        ));
         if settings.pull_every_hours > 0 {
             let schedule = crate::pull::schedule::Schedule {
                 every: std::time::Duration::from_secs(u64::from(settings.pull_every_hours) * 3600),

@@ -42,6 +42,10 @@ pub struct AppState {
     pub identities: Arc<super::guard::IdentityCache>,
     /// The clock every part of the service reads (tests move it).
     pub clock: crate::clock::SharedClock,
+    /// Alert channels (shown without their secrets) and the public address.
+    pub alerts: Arc<crate::alert::AlertSettings>,
+    /// Wakes the alert loop after a change made through this process.
+    pub alert_wakeup: Arc<tokio::sync::Notify>,
     catalog: Arc<Mutex<Option<CachedCatalog>>>,
 }
 
@@ -67,6 +71,8 @@ impl AppState {
                 128 * 1024 * 1024,
             )),
             clock,
+            alerts: Arc::new(crate::alert::AlertSettings::default()),
+            alert_wakeup: Arc::new(tokio::sync::Notify::new()),
             catalog: Arc::new(Mutex::new(None)),
         }
     }

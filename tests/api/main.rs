@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server on a random port, against
 //! SQLite and PostgreSQL. See `helpers::TestApp`.
 
+mod alerts;
 mod anomalies;
 mod attacks;
 mod auth;

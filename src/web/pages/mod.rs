@@ -1,6 +1,7 @@
 //! HTML pages. Handlers parse parameters, run a report in the blocking
 //! pool and render a template; the logic lives in `crate::report`.
 
+pub mod alerts;
 pub mod anomalies;
 pub mod budgets;
 pub mod calendar;
@@ -69,6 +70,38 @@ where
     })
     .await
     .map_err(E::from)
+}
+
+/// As `render`, never from the response cache: for pages whose content
+/// changes without the data version moving (alerts and their deliveries).
+pub async fn render_uncached<B>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    known: &'static [&'static str],
+    build: B,
+) -> Result<HttpResponse, HtmlError>
+where
+    B: FnOnce(Page<'_>) -> Result<Payload, WebError> + Send + 'static,
+{
+    let params = Params::parse(req.query_string());
+    let viewer = viewer(&req, &state);
+    let state = state.into_inner();
+    let payload = web::block(move || -> Result<Payload, WebError> {
+        params.allow_only(known).map_err(WebError::BadRequest)?;
+        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+        let version = crate::db::ingest_runs::data_version(&mut conn)?;
+        let catalog = state.catalog(&mut conn, version)?;
+        build(Page {
+            conn: &mut conn,
+            catalog: &catalog,
+            params: &params,
+            viewer: &viewer,
+        })
+    })
+    .await
+    .map_err(|e| HtmlError(WebError::Internal(e.to_string())))?
+    .map_err(HtmlError)?;
+    Ok(payload.respond())
 }
 
 /// What a form post's work decided: where to send the browser (303), or

@@ -73,6 +73,113 @@ struct OverviewPage {
     month_link: String,
     month_name: String,
     explorer_link: String,
+    /// This month's budgets and the anomalies nobody reviewed yet.
+    watch: Vec<WatchTile>,
+}
+
+/// A key figure that links to the page that explains it.
+struct WatchTile {
+    id: &'static str,
+    label: String,
+    value: String,
+    note: String,
+    note_class: &'static str,
+    href: String,
+}
+
+/// The month of the latest data against its budgets: the total's use and
+/// forecast (or, without a total, the platform budgets), naming every
+/// budget the forecast passes.
+fn budget_tile(
+    conn: &mut crate::db::DbConnection,
+    last: NaiveDate,
+    cur: &str,
+) -> Result<WatchTile, WebError> {
+    let month = Month::of(last);
+    let statuses = crate::budget::status::month_status(conn, month, cur)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let href = format!("/budgets?month={month}");
+    let label = format!("Budget, {}", month.long_name());
+    let over: Vec<String> = statuses
+        .iter()
+        .filter(|s| !s.budget.is_total() && s.forecast_over())
+        .map(|s| s.label.clone())
+        .collect();
+    let over_note = if over.is_empty() {
+        String::new()
+    } else {
+        format!("; forecast over: {}", over.join(", "))
+    };
+    let Some(total) = statuses.iter().find(|s| s.budget.is_total()) else {
+        return Ok(WatchTile {
+            id: "tile-budget",
+            label,
+            value: if statuses.is_empty() {
+                "none set".to_string()
+            } else {
+                format!("{} budgets", statuses.len())
+            },
+            note: if statuses.is_empty() {
+                "set budgets on the Budgets page".to_string()
+            } else {
+                format!("no total budget{over_note}")
+            },
+            note_class: if over.is_empty() { "flat" } else { "up" },
+            href,
+        });
+    };
+    let amount = total.budget.amount();
+    let crossing = match (total.crosses_on, total.crossed) {
+        (Some(d), true) => format!(", passed on {}", short_date(d)),
+        (Some(d), false) => format!(", crosses on {}", short_date(d)),
+        (None, _) => String::new(),
+    };
+    Ok(WatchTile {
+        id: "tile-budget",
+        label,
+        value: format!("{} used", percent_text(total.used())),
+        note: format!(
+            "{} of {}; forecast {} ({}){crossing}{over_note}",
+            money(total.actual, cur),
+            money(amount, cur),
+            money(total.forecast_month, cur),
+            percent_text(total.forecast_used()),
+        ),
+        note_class: if total.forecast_over() || !over.is_empty() {
+            "up"
+        } else {
+            "down"
+        },
+        href,
+    })
+}
+
+/// Anomalies of the last 90 days nobody gave a verdict on.
+fn anomaly_tile(
+    conn: &mut crate::db::DbConnection,
+    last: NaiveDate,
+    cur: &str,
+) -> Result<WatchTile, WebError> {
+    let from = last - Duration::days(crate::anomaly::run::DEFAULT_DAYS - 1);
+    let found = crate::db::anomalies::between(conn, from, last)?;
+    let open: Vec<_> = found.iter().filter(|a| a.feedback.is_empty()).collect();
+    let impact: Micros = open
+        .iter()
+        .filter(|a| a.service != crate::db::budgets::ALL && a.currency == cur)
+        .map(|a| a.impact())
+        .sum();
+    Ok(WatchTile {
+        id: "tile-anomalies",
+        label: "Anomalies to review".to_string(),
+        value: open.len().to_string(),
+        note: if open.is_empty() {
+            "none open in the last 90 days".to_string()
+        } else {
+            format!("{} above the expectation, last 90 days", money(impact, cur))
+        },
+        note_class: if open.is_empty() { "flat" } else { "up" },
+        href: format!("/anomalies?from={from}&to={last}"),
+    })
 }
 
 fn quick_ranges(last: NaiveDate, metric: Metric, platforms: &[String]) -> Vec<(String, String)> {
@@ -298,6 +405,12 @@ fn build(page: Page) -> Result<Payload, WebError> {
     let y_label = format!("{} ({cur})", metric.label());
     let review_month = Month::of(to);
     let last = catalog.last_day.unwrap_or_else(crate::clock::today);
+    let watch = match catalog.last_day {
+        Some(day) if !o.is_empty() => {
+            vec![budget_tile(conn, day, cur)?, anomaly_tile(conn, day, cur)?]
+        }
+        _ => Vec::new(),
+    };
     let page = OverviewPage {
         layout: Layout::new("Overview", "overview", catalog, viewer),
         empty: o.is_empty(),
@@ -333,6 +446,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
         month_link: format!("/month?month={review_month}"),
         month_name: review_month.long_name(),
         explorer_link: links.to(&req.platforms, &req.regions, &["platform"]),
+        watch,
     };
     Ok(Payload::html(page.render()?))
 }
