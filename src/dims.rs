@@ -191,6 +191,22 @@ pub fn scope_label(platform: &str, region: &str, service: &str) -> String {
     }
 }
 
+/// A budget's scope: `scope_label` and its tag (`key=value`) if any.
+pub fn budget_scope_label(platform: &str, region: &str, service: &str, tag: &str) -> String {
+    if tag.is_empty() {
+        return scope_label(platform, region, service);
+    }
+    let parts: Vec<&str> = [platform, region, service]
+        .into_iter()
+        .filter(|v| *v != "all")
+        .collect();
+    if parts.is_empty() {
+        format!("tag {tag}")
+    } else {
+        format!("{} · tag {tag}", parts.join(" · "))
+    }
+}
+
 /// Validates a free-text dimension value from a query string (region,
 /// service, account): printable, no control characters, bounded length.
 pub fn validate_dimension_value(name: &str, value: &str) -> Result<String, String> {

@@ -1,7 +1,7 @@
 //! Budgets from a CSV file: a header, then one budget per line.
 //!
 //! ```text
-//! period,amount,platform,region,service,basis,currency,note
+//! period,amount,platform,region,service,tag,basis,currency,note
 //! 2027-Q1,2700000,,,,effective,USD,top-down plan
 //! 2027-01,410000,PC
 //! ```
@@ -13,8 +13,8 @@ use std::path::Path;
 
 use super::{parse_amount, Basis, BudgetError, BudgetPeriod, BudgetSpec, Scope};
 
-const COLUMNS: [&str; 8] = [
-    "period", "amount", "platform", "region", "service", "basis", "currency", "note",
+const COLUMNS: [&str; 9] = [
+    "period", "amount", "platform", "region", "service", "tag", "basis", "currency", "note",
 ];
 
 /// Reads every budget of `path`, or the first error.
@@ -110,8 +110,10 @@ pub fn parse(
                         platform: p.platform,
                         region: r.region,
                         service: s.service,
+                        tag: String::new(),
                     })
-            })?;
+            })
+            .and_then(|s| s.with_tag(cell("tag")).map_err(|e| row_error("tag", e)))?;
         let basis = Basis::parse(cell("basis")).map_err(|e| row_error("basis", e))?;
         let currency = match cell("currency") {
             "" => default_currency.to_string(),

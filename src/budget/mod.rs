@@ -67,12 +67,15 @@ impl Basis {
     }
 }
 
-/// What a budget covers: `all` or one platform, region and service.
+/// What a budget covers: `all` or one platform, region and service, and
+/// optionally one tag value (`team=matchmaking`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope {
     pub platform: String,
     pub region: String,
     pub service: String,
+    /// `key=value`, or '' for no tag.
+    pub tag: String,
 }
 
 impl Scope {
@@ -81,7 +84,37 @@ impl Scope {
             platform: ALL.to_string(),
             region: ALL.to_string(),
             service: ALL.to_string(),
+            tag: String::new(),
         }
+    }
+
+    /// The same scope narrowed to a tag value: `key=value` (both printable,
+    /// the key non-empty); empty text is no tag.
+    pub fn with_tag(self, tag: &str) -> Result<Scope, String> {
+        let tag = tag.trim();
+        if tag.is_empty() {
+            return Ok(self);
+        }
+        let Some((key, value)) = tag.split_once('=') else {
+            return Err(format!(
+                "tag '{tag}': write it as key=value (team=matchmaking)"
+            ));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        if key.is_empty()
+            || tag.len() > 256
+            || tag.chars().any(char::is_control)
+            || key.contains('"')
+            || value.contains('"')
+        {
+            return Err(format!(
+                "tag '{tag}': a key and a value of printable text without quotes, at most 256 characters"
+            ));
+        }
+        Ok(Scope {
+            tag: format!("{key}={value}"),
+            ..self
+        })
     }
 
     /// Checks and normalises entered values: a platform by its known names
@@ -104,16 +137,17 @@ impl Scope {
             platform,
             region: one("region", region)?,
             service: one("service", service)?,
+            tag: String::new(),
         })
     }
 
     pub fn is_total(&self) -> bool {
-        self.platform == ALL && self.region == ALL && self.service == ALL
+        self.platform == ALL && self.region == ALL && self.service == ALL && self.tag.is_empty()
     }
 
-    /// "PC · us-east-1", "all spend".
+    /// "PC · us-east-1", "tag team=core", "all spend".
     pub fn label(&self) -> String {
-        crate::dims::scope_label(&self.platform, &self.region, &self.service)
+        crate::dims::budget_scope_label(&self.platform, &self.region, &self.service, &self.tag)
     }
 }
 
@@ -141,6 +175,7 @@ impl BudgetSpec {
                 platform: self.scope.platform.clone(),
                 region: self.scope.region.clone(),
                 service: self.scope.service.clone(),
+                tag: self.scope.tag.clone(),
                 basis: self.basis.as_str().to_string(),
                 amount_micros: amount.0,
                 currency: self.currency.clone(),
@@ -157,6 +192,7 @@ pub fn key_of(row: &NewBudget) -> BudgetKey {
         platform: row.platform.clone(),
         region: row.region.clone(),
         service: row.service.clone(),
+        tag: row.tag.clone(),
         basis: row.basis.clone(),
         currency: row.currency.clone(),
     }
@@ -243,6 +279,7 @@ pub fn remove(
                     platform: scope.platform.clone(),
                     region: scope.region.clone(),
                     service: scope.service.clone(),
+                    tag: scope.tag.clone(),
                     basis: basis.as_str().to_string(),
                     currency: currency.to_string(),
                 },

@@ -89,13 +89,36 @@ fn scope_days(
             &b.currency,
         )
     };
-    let sums = sum_costs(conn, &filter, Some(Granularity::Day), &[])?;
     let billed = b.basis == "billed";
     let mut actual = BTreeMap::new();
-    for s in sums {
-        if let Some(day) = s.period {
-            *actual.entry(day).or_insert(Micros::ZERO) +=
-                if billed { s.billed } else { s.effective };
+    if let Some((key, value)) = b.tag.split_once('=') {
+        // A tag's spend is in the resource-level lines of billing files.
+        fn opt(v: &str) -> Option<&str> {
+            (v != ALL).then_some(v)
+        }
+        let days = crate::db::resource_costs::tagged_daily(
+            conn,
+            &crate::db::resource_costs::TagScope {
+                key,
+                value,
+                platform: opt(&b.platform),
+                region: opt(&b.region),
+                service: opt(&b.service),
+                currency: &b.currency,
+            },
+            filter.from,
+            filter.to,
+        )?;
+        for (day, billed_sum, effective_sum) in days {
+            actual.insert(day, if billed { billed_sum } else { effective_sum });
+        }
+    } else {
+        let sums = sum_costs(conn, &filter, Some(Granularity::Day), &[])?;
+        for s in sums {
+            if let Some(day) = s.period {
+                *actual.entry(day).or_insert(Micros::ZERO) +=
+                    if billed { s.billed } else { s.effective };
+            }
         }
     }
     // A day without a row in the scope spent nothing.
@@ -179,6 +202,7 @@ pub fn month_status_where(
             crate::dims::platform_order(&b.platform),
             b.region.clone(),
             b.service.clone(),
+            b.tag.clone(),
             b.basis.clone(),
         )
     });
@@ -200,6 +224,7 @@ pub fn month_status_where(
                 o.platform == b.platform
                     && o.region == b.region
                     && o.service == b.service
+                    && o.tag == b.tag
                     && o.basis == b.basis
                     && o.currency == b.currency
             })
@@ -273,14 +298,9 @@ fn status_of(
             d += Duration::days(1);
         }
     }
-    let scope = super::Scope {
-        platform: b.platform.clone(),
-        region: b.region.clone(),
-        service: b.service.clone(),
-    };
     BudgetStatus {
         budget: b.clone(),
-        label: scope.label(),
+        label: b.label(),
         actual,
         data_through: last_data.filter(|l| *l >= from).map(|l| l.min(to)),
         forecast_month: actual + cents(forecast_rest),
@@ -304,6 +324,7 @@ mod tests {
             platform: "PC".into(),
             region: ALL.into(),
             service: ALL.into(),
+            tag: String::new(),
             basis: "effective".into(),
             amount_micros: amount * 1_000_000,
             currency: "USD".into(),

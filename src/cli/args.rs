@@ -216,7 +216,7 @@ pub enum BudgetCommand {
         note: String,
     },
     /// Set budgets from a CSV file with columns period, amount and
-    /// optionally platform, region, service, basis, currency, note. The
+    /// optionally platform, region, service, tag, basis, currency, note. The
     /// file is checked whole first: one bad line stores nothing
     Import {
         /// The CSV file
@@ -256,6 +256,10 @@ pub struct BudgetScopeArgs {
     /// One service, as billed (Amazon Elastic Compute Cloud); default: all
     #[arg(long, default_value = "")]
     pub service: String,
+    /// One tag value, key=value (team=matchmaking): the spend of the
+    /// billing file lines carrying it; default: no tag
+    #[arg(long, default_value = "")]
+    pub tag: String,
     /// effective (amortised commitments) or billed (as invoiced)
     #[arg(long, default_value = "effective")]
     pub basis: String,

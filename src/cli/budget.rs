@@ -25,8 +25,9 @@ fn data_currency(conn: &mut DbConnection) -> Result<String, CliError> {
 
 fn scope_of(args: &BudgetScopeArgs) -> Result<(BudgetPeriod, Scope, Basis), CliError> {
     let period = BudgetPeriod::parse(&args.period).map_err(CliError::BadInput)?;
-    let scope =
-        Scope::parse(&args.platform, &args.region, &args.service).map_err(CliError::BadInput)?;
+    let scope = Scope::parse(&args.platform, &args.region, &args.service)
+        .and_then(|s| s.with_tag(&args.tag))
+        .map_err(CliError::BadInput)?;
     let basis = Basis::parse(&args.basis).map_err(CliError::BadInput)?;
     Ok((period, scope, basis))
 }
@@ -231,6 +232,7 @@ fn json_row(s: &status::BudgetStatus) -> serde_json::Value {
         "platform": b.platform,
         "region": b.region,
         "service": b.service,
+        "tag": b.tag,
         "basis": b.basis,
         "currency": b.currency,
         "budget": b.amount().to_decimal(2),

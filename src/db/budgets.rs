@@ -18,6 +18,8 @@ pub struct NewBudget {
     pub platform: String,
     pub region: String,
     pub service: String,
+    /// `key=value` of a tag, or '' (no tag).
+    pub tag: String,
     /// `effective` or `billed`.
     pub basis: String,
     pub amount_micros: i64,
@@ -34,6 +36,7 @@ impl NewBudget {
             platform: platform.to_string(),
             region: ALL.to_string(),
             service: ALL.to_string(),
+            tag: String::new(),
             basis: "effective".to_string(),
             amount_micros: amount.0,
             currency: currency.to_string(),
@@ -50,6 +53,7 @@ pub struct Budget {
     pub platform: String,
     pub region: String,
     pub service: String,
+    pub tag: String,
     pub basis: String,
     pub amount_micros: i64,
     pub currency: String,
@@ -63,12 +67,17 @@ impl Budget {
 
     /// The whole bill: every platform, region and service.
     pub fn is_total(&self) -> bool {
-        self.platform == ALL && self.region == ALL && self.service == ALL
+        self.platform == ALL && self.region == ALL && self.service == ALL && self.tag.is_empty()
     }
 
     /// A budget of one platform, every region and service.
     pub fn is_platform_only(&self) -> bool {
-        self.platform != ALL && self.region == ALL && self.service == ALL
+        self.platform != ALL && self.region == ALL && self.service == ALL && self.tag.is_empty()
+    }
+
+    /// "PC · us-east-1", "tag team=core", or the total.
+    pub fn label(&self) -> String {
+        crate::dims::budget_scope_label(&self.platform, &self.region, &self.service, &self.tag)
     }
 }
 
@@ -97,6 +106,7 @@ pub fn set_budget(conn: &mut DbConnection, row: &NewBudget) -> Result<bool, DbEr
             platform: row.platform.clone(),
             region: row.region.clone(),
             service: row.service.clone(),
+            tag: row.tag.clone(),
             basis: row.basis.clone(),
             currency: row.currency.clone(),
         },
@@ -114,6 +124,7 @@ pub struct BudgetKey {
     pub platform: String,
     pub region: String,
     pub service: String,
+    pub tag: String,
     pub basis: String,
     pub currency: String,
 }
@@ -126,6 +137,7 @@ pub fn remove_budget(conn: &mut DbConnection, key: &BudgetKey) -> Result<usize, 
             .filter(budgets::platform.eq(&key.platform))
             .filter(budgets::region.eq(&key.region))
             .filter(budgets::service.eq(&key.service))
+            .filter(budgets::tag.eq(&key.tag))
             .filter(budgets::basis.eq(&key.basis))
             .filter(budgets::currency.eq(&key.currency)),
     )

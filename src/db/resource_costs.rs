@@ -454,3 +454,99 @@ pub fn usage_by(
         .map(|r| (r.key, Micros(r.effective)))
         .collect())
 }
+
+/// A tag value within a platform (allocated to it), region and service
+/// (`None`: every value), in one currency.
+#[derive(Clone, Copy, Debug)]
+pub struct TagScope<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    pub platform: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub currency: &'a str,
+}
+
+#[derive(diesel::QueryableByName)]
+struct TaggedRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    day: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    tags: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    billed: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    effective: i64,
+}
+
+/// Billed and effective cost per day over `[from, to]` of the lines whose
+/// tags carry `scope.key` = `scope.value` (all charge categories, as a
+/// budget counts them). The database narrows to lines that mention the
+/// key; the tags are then read as JSON, so a value is matched exactly.
+pub fn tagged_daily(
+    conn: &mut DbConnection,
+    scope: &TagScope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, Micros, Micros)>, DbError> {
+    let day_text = match conn.dialect() {
+        super::Dialect::Postgres => "CAST(day AS TEXT)",
+        super::Dialect::Sqlite => "day",
+    };
+    let mut sql = super::Sql::new(conn.dialect());
+    sql.push(&format!(
+        "SELECT {day_text} AS day, tags, CAST(SUM(billed_micros) AS BIGINT) AS billed, \
+         CAST(SUM(effective_micros) AS BIGINT) AS effective FROM cost_resource_daily \
+         WHERE currency = "
+    ))
+    .bind_text(scope.currency)
+    .push(" AND day >= ")
+    .bind_date(from)
+    .push(" AND day <= ")
+    .bind_date(to)
+    .push(" AND tags LIKE ")
+    .bind_text(&format!("%{}%", like_escape(scope.key)))
+    .push(" ESCAPE '\\'");
+    for (column, value) in [
+        ("allocated_to", scope.platform),
+        ("region", scope.region),
+        ("service", scope.service),
+    ] {
+        if let Some(v) = value {
+            sql.push(&format!(" AND {column} = ")).bind_text(v);
+        }
+    }
+    sql.push(" GROUP BY day, tags");
+    let rows: Vec<TaggedRow> = sql.load(conn)?;
+    let mut by_day: std::collections::BTreeMap<NaiveDate, (Micros, Micros)> = Default::default();
+    let mut matches: std::collections::HashMap<String, bool> = Default::default();
+    for r in rows {
+        let hit = *matches.entry(r.tags.clone()).or_insert_with(|| {
+            crate::ingest::allocate::parse_tags(&r.tags)
+                .get(scope.key)
+                .is_some_and(|v| v == scope.value)
+        });
+        if !hit {
+            continue;
+        }
+        let Ok(day) = NaiveDate::parse_from_str(&r.day[..r.day.len().min(10)], "%Y-%m-%d") else {
+            continue;
+        };
+        let e = by_day.entry(day).or_default();
+        e.0 += Micros(r.billed);
+        e.1 += Micros(r.effective);
+    }
+    Ok(by_day.into_iter().map(|(d, (b, e))| (d, b, e)).collect())
+}
+
+/// `%`, `_` and `\` matched literally in a LIKE pattern (with ESCAPE '\').
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -103,6 +103,7 @@ diesel::table! {
         platform -> Text,
         region -> Text,
         service -> Text,
+        tag -> Text,
         basis -> Text,
         amount_micros -> BigInt,
         currency -> Text,

@@ -200,6 +200,7 @@ pub fn month_review(
                 b.platform == platform
                     && b.region == budgets::ALL
                     && b.service == budgets::ALL
+                    && b.tag.is_empty()
                     && b.basis == "effective"
                     && b.currency == req.currency
             })

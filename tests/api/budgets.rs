@@ -281,3 +281,79 @@ async fn a_total_within_budget_does_not_hide_an_overspent_platform() {
         assert!(parts.contains("Xbox"), "Xbox has no budget: {parts}");
     }
 }
+
+/// A budget on a tag value counts the billing lines that carry it, to the
+/// cent, and stays apart from the platform budgets and the total.
+#[test]
+fn a_budget_on_a_tag_value_counts_the_lines_carrying_it() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !postgres_available() {
+            continue;
+        }
+        let db = TestDb::create(backend);
+        let url = db.url();
+        let dir = tempfile::tempdir().unwrap();
+        let mut bill = String::from("BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ProviderName,RegionId,ServiceName,SubAccountId,ResourceId,Tags\n");
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        for i in 0..40i64 {
+            let d = start + chrono::Duration::days(i);
+            let period = format!("{}", d.format("%Y-%m-01"));
+            let next = d + chrono::Duration::days(1);
+            let core = 100.37 + 0.01 * i as f64;
+            for (cost, resource, tags) in [
+                (
+                    core,
+                    "i-core",
+                    r#""{""platform"": ""PC"", ""team"": ""core""}""#,
+                ),
+                (
+                    55.55,
+                    "i-edge",
+                    r#""{""platform"": ""PC"", ""team"": ""core-edge""}""#,
+                ),
+                (10.0, "i-none", ""),
+            ] {
+                bill.push_str(&format!(
+                    "{cost:.2},{cost:.2},100,USD,{period},Usage,{d}T00:00:00Z,{next}T00:00:00Z,AWS,eu-west-1,Amazon EC2,200,{resource},{tags}\n"
+                ));
+            }
+        }
+        let path = dir.path().join("focus.csv");
+        std::fs::write(&path, bill).unwrap();
+        assert_ran(&finops_cli(
+            url,
+            &["ingest", "focus", path.to_str().unwrap()],
+            "",
+        ));
+        assert_ran(&finops_cli(
+            url,
+            &["budget", "set", "2026-03", "5000", "--tag", "team=core"],
+            "",
+        ));
+        assert_ran(&finops_cli(url, &["budget", "set", "2026-03", "9000"], ""));
+        let out = finops_cli(
+            url,
+            &["budget", "set", "2026-03", "10", "--tag", "core"],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("key=value"));
+
+        let rows = list_json(url, "2026-03", "2026-03");
+        assert_eq!(rows.len(), 2, "{rows:#?}");
+        let tagged = rows.iter().find(|r| r["tag"] == "team=core").unwrap();
+        // 31 March days of 100.37 + 0.01 × day: the "core-edge" lines and
+        // the untagged ones are not counted.
+        assert_eq!(tagged["actual"], "3116.12");
+        assert_eq!(tagged["platform"], "all");
+        let total = rows.iter().find(|r| r["tag"] == "").unwrap();
+        assert_eq!(total["actual"], format!("{:.2}", 3116.12 + 31.0 * 65.55));
+        // Removing it names the tag; the total stays.
+        assert_ran(&finops_cli(
+            url,
+            &["budget", "remove", "2026-03", "--tag", "team=core"],
+            "",
+        ));
+        assert_eq!(list_json(url, "2026-03", "2026-03").len(), 1);
+    }
+}

@@ -27,6 +27,7 @@ pub struct BudgetForm {
     pub platform: String,
     pub region: String,
     pub service: String,
+    pub tag: String,
     pub basis: String,
     pub note: String,
 }
@@ -47,6 +48,7 @@ impl BudgetForm {
                 "platform" => f.platform = v,
                 "region" => f.region = v,
                 "service" => f.service = v,
+                "tag" => f.tag = v,
                 "basis" => f.basis = v,
                 "note" => f.note = v,
                 "csrf" => {}
@@ -63,6 +65,7 @@ impl BudgetForm {
             amount: budget::parse_amount(&self.amount).map_err(|e| format!("Amount: {e}"))?,
             currency: currency.to_string(),
             scope: Scope::parse(&self.platform, &self.region, &self.service)
+                .and_then(|s| s.with_tag(&self.tag))
                 .map_err(|e| format!("Scope: {e}"))?,
             basis: Basis::parse(&self.basis).map_err(|e| format!("Basis: {e}"))?,
             note: self.note.trim().to_string(),
@@ -308,10 +311,7 @@ pub async fn delete(
                         "budgets page",
                         0,
                         crate::clock::now(),
-                        format!(
-                            "budget {} {} {} {} {} removed",
-                            b.month, b.platform, b.region, b.service, b.basis
-                        ),
+                        format!("budget {} {} ({}) removed", b.month, b.label(), b.basis),
                     )?;
                 }
                 Ok(removed)

@@ -625,6 +625,7 @@ fn scope_budgets(
             b.platform == platform
                 && b.region == region
                 && b.service == ALL
+                && b.tag.is_empty()
                 && b.basis == "effective"
                 && b.currency == unit
         })
