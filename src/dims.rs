@@ -201,7 +201,7 @@ pub fn budget_scope_label(platform: &str, region: &str, service: &str, tag: &str
         .filter(|v| *v != "all")
         .collect();
     if parts.is_empty() {
-        format!("tag {tag}")
+        format!("Tag {tag}")
     } else {
         format!("{} · tag {tag}", parts.join(" · "))
     }

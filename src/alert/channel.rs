@@ -122,7 +122,11 @@ impl Channel {
                 s.to.join(", "),
                 s.host,
                 s.port,
-                s.security.as_str()
+                match s.security {
+                    SmtpSecurity::StartTls => "STARTTLS",
+                    SmtpSecurity::Tls => "TLS",
+                    SmtpSecurity::None => "unencrypted",
+                }
             ),
         }
     }

@@ -37,8 +37,8 @@ pub struct Evaluation {
 }
 
 /// Days back from the last day of data an anomaly may have ended and still
-/// be alerted on.
-const ANOMALY_RECENT_DAYS: i64 = 7;
+/// be alerted on (older ones are history, not news).
+pub const ANOMALY_RECENT_DAYS: i64 = 14;
 
 /// Evaluates every rule at `now` (the day `today`) and raises the new
 /// episodes, each with a pending delivery per channel of its rule.
@@ -235,7 +235,7 @@ fn budget_firings(
                 month.long_name()
             ),
             body: format!(
-                "Budget ({} cost): {}\nActual through {}: {} ({})\nForecast to the month's end: {} ({}, {})\n{crossing}",
+                "Budget ({} cost): {}\nActual through {}: {} ({})\nForecast to the month's end: {} ({}{})\n{crossing}",
                 b.basis,
                 b.amount().display(&b.currency),
                 s.data_through.map_or("-".to_string(), |d| d.to_string()),
@@ -243,7 +243,11 @@ fn budget_firings(
                 s.used().map_or("-".to_string(), |u| format!("{u:.1} %")),
                 s.forecast_month.display(&b.currency),
                 s.forecast_used().map_or("-".to_string(), |u| format!("{u:.1} %")),
-                s.method,
+                if s.method == "forecast" {
+                    String::new()
+                } else {
+                    format!(", {}", s.method)
+                },
             ),
             link: format!("/budgets?month={month}"),
         });

@@ -182,20 +182,32 @@ pub fn after_change(conn: &mut DbConnection, settings: &AlertSettings) -> Option
 }
 
 /// Stores a rule (replacing the rule of the same name) and records the
-/// change as a run, in one transaction; returns its id.
-pub fn save_rule(conn: &mut DbConnection, rule: &alerts::NewRule) -> Result<i64, AlertError> {
+/// change as a run, in one transaction; returns the rule it replaced.
+pub fn save_rule(
+    conn: &mut DbConnection,
+    rule: &alerts::NewRule,
+) -> Result<Option<alerts::Rule>, AlertError> {
     use diesel::Connection;
     conn.transaction::<_, AlertError, _>(|conn| {
-        let id = alerts::save_rule(conn, rule)?;
+        let (_, replaced) = alerts::save_rule(conn, rule)?;
         crate::runs::record_change(
             conn,
             crate::runs::Source::AlertRules,
             "alert rule",
             1,
             crate::clock::now(),
-            format!("alert rule '{}' ({}) saved", rule.name, rule.kind),
+            format!(
+                "alert rule '{}' ({}) {}",
+                rule.name,
+                rule.kind,
+                if replaced.is_some() {
+                    "replaced"
+                } else {
+                    "added"
+                }
+            ),
         )?;
-        Ok(id)
+        Ok(replaced)
     })
 }
 

@@ -71,17 +71,19 @@ impl Kind {
                 },
                 trim(*percent)
             ),
-            Kind::Anomaly { min_impact } => {
-                format!(
-                    "cost anomaly with impact of {} or more",
-                    min_impact.display(currency)
-                )
-            }
+            Kind::Anomaly { min_impact } => format!(
+                "a cost anomaly ending in the last {} days of data, impact {} or more, not marked false alarm or planned",
+                super::evaluate::ANOMALY_RECENT_DAYS,
+                min_impact.display(currency)
+            ),
             Kind::CommitmentExpiry { days } => {
                 format!("a commitment ends within {days} days")
             }
             Kind::Unallocated { percent } => {
-                format!("unallocated cost above {} % of the month", trim(*percent))
+                format!(
+                    "unallocated effective cost above {} % of the month so far",
+                    trim(*percent)
+                )
             }
             Kind::RunFailed => "an import or pull fails".to_string(),
         }
@@ -125,17 +127,20 @@ pub fn parse(
             .all(|c| c.is_ascii_alphanumeric() || "-_ .".contains(c))
     {
         return Err(format!(
-            "name '{name}': 1 to 60 letters, digits, spaces, '-', '_' or '.'"
+            "Name '{name}': 1 to 60 letters, digits, spaces, '-', '_' or '.'"
         ));
     }
-    let percent = |field: &str| -> Result<f64, String> {
+    let percent = || -> Result<f64, String> {
         let text = input.percent.trim().trim_end_matches('%').trim();
+        if text.is_empty() {
+            return Err("Percent: give one (80 alerts at 80 %)".to_string());
+        }
         let v: f64 = text
             .parse()
-            .map_err(|_| format!("{field} '{}' is not a number", input.percent))?;
+            .map_err(|_| format!("Percent: '{}' is not a number", input.percent))?;
         if !(v > 0.0 && v <= 1000.0) {
             return Err(format!(
-                "{field} {v} is out of range (above 0, at most 1000)"
+                "Percent: {v} is out of range (above 0, at most 1000)"
             ));
         }
         Ok(v)
@@ -156,15 +161,22 @@ pub fn parse(
             rule.basis = match input.basis.trim() {
                 "" | "actual" => "actual".to_string(),
                 "forecast" => "forecast".to_string(),
-                other => return Err(format!("basis '{other}' is not actual or forecast")),
+                other => return Err(format!("Basis: '{other}' is not actual or forecast")),
             };
-            rule.percent = percent("percent")?;
+            rule.percent = percent()?;
         }
         "anomaly" => {
-            let text = if input.min_impact.trim().is_empty() {
+            // "$1,000" as typed: the currency sign is not part of the amount.
+            let cleaned: String = input
+                .min_impact
+                .trim()
+                .chars()
+                .filter(|c| !matches!(c, '$' | '€' | '£' | '¥'))
+                .collect();
+            let text = if cleaned.trim().is_empty() {
                 "0"
             } else {
-                input.min_impact.trim()
+                cleaned.trim()
             };
             let m = crate::budget::parse_amount(text).or_else(|e| {
                 if text == "0" {
@@ -173,22 +185,27 @@ pub fn parse(
                     Err(e)
                 }
             });
-            rule.impact_micros = m.map_err(|e| format!("min impact: {e}"))?.0;
+            rule.impact_micros = m.map_err(|e| format!("Smallest impact: {e}"))?.0;
         }
         "commitment-expiry" => {
             let d: i64 = input
                 .days
                 .trim()
                 .parse()
-                .map_err(|_| format!("days '{}' is not a whole number", input.days))?;
+                .map_err(|_| format!("Days: '{}' is not a whole number", input.days))?;
             if !(1..=1095).contains(&d) {
-                return Err(format!("days {d} is out of range 1..=1095"));
+                return Err(format!("Days: {d} is out of range 1 to 1095"));
             }
             rule.days = d;
         }
-        "unallocated" => rule.percent = percent("percent")?,
+        "unallocated" => rule.percent = percent()?,
         "run-failed" => {}
-        other => return Err(format!("kind '{other}' is not one of {}", KINDS.join(", "))),
+        other => {
+            return Err(format!(
+                "Kind: '{other}' is not one of {}",
+                KINDS.join(", ")
+            ))
+        }
     }
     rule.kind = input.kind.trim().to_string();
     let mut names: Vec<String> = Vec::new();
@@ -199,10 +216,10 @@ pub fn parse(
     {
         if !channels.contains(&c) {
             return Err(if channels.is_empty() {
-                format!("channel '{c}' is not configured: no alert_channel is set in the settings")
+                format!("Send to: channel '{c}' is not configured: no alert_channel is set in the settings")
             } else {
                 format!(
-                    "channel '{c}' is not configured (configured: {})",
+                    "Send to: channel '{c}' is not configured (configured: {})",
                     channels.join(", ")
                 )
             });
@@ -212,7 +229,7 @@ pub fn parse(
         }
     }
     if names.is_empty() {
-        return Err("give at least one channel".to_string());
+        return Err("Send to: tick at least one channel".to_string());
     }
     rule.channels = names.join(",");
     Ok(rule)
@@ -256,7 +273,7 @@ mod tests {
                 channels: vec!["finance".into()],
                 ..RuleInput::default()
             }),
-            "percent 'lots' is not a number"
+            "Percent: 'lots' is not a number"
         );
         assert!(bad(RuleInput {
             name: "x".into(),
@@ -264,13 +281,13 @@ mod tests {
             channels: vec!["pager".into()],
             ..RuleInput::default()
         })
-        .starts_with("channel 'pager' is not configured"));
+        .starts_with("Send to: channel 'pager' is not configured"));
         assert!(bad(RuleInput {
             name: "x".into(),
             kind: "weather".into(),
             channels: vec!["finance".into()],
             ..RuleInput::default()
         })
-        .starts_with("kind 'weather'"));
+        .starts_with("Kind: 'weather'"));
     }
 }

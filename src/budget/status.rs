@@ -20,6 +20,9 @@ use crate::db::DbConnection;
 use crate::money::Micros;
 use crate::report::period::Month;
 
+/// The method of a tag budget no billing line carries the tag of.
+pub const NO_TAGGED_LINES: &str = "no tagged lines";
+
 /// Days of history the forecast of a scope is made from.
 const HISTORY_DAYS: i64 = 400;
 
@@ -109,6 +112,13 @@ fn scope_days(
             filter.from,
             filter.to,
         )?;
+        if days.is_empty() {
+            return Ok(ScopeDays {
+                actual,
+                forecast: BTreeMap::new(),
+                method: NO_TAGGED_LINES,
+            });
+        }
         for (day, billed_sum, effective_sum) in days {
             actual.insert(day, if billed { billed_sum } else { effective_sum });
         }

@@ -50,8 +50,13 @@ pub fn run(
                 crate::clock::now(),
             )
             .map_err(CliError::BadInput)?;
-            alert::save_rule(conn, &new)?;
+            let replaced = alert::save_rule(conn, &new)?;
             let currency = crate::currency::reporting(conn)?;
+            if let Some(old) = replaced {
+                let was =
+                    Kind::of(&old).map_or_else(|| old.kind.clone(), |k| k.describe(&currency));
+                println!("rule '{}' replaced; it was: {was}", old.name);
+            }
             let described = stored::rules(conn)?
                 .into_iter()
                 .find(|r| r.name == new.name)

@@ -104,15 +104,17 @@ pub fn rules(conn: &mut DbConnection) -> Result<Vec<Rule>, DbError> {
         .load(conn)?)
 }
 
-/// Adds `rule`, or replaces the rule of the same name; returns its id.
-pub fn save_rule(conn: &mut DbConnection, rule: &NewRule) -> Result<i64, DbError> {
+/// Adds `rule`, or replaces the rule of the same name; returns its id and
+/// the rule it replaced.
+pub fn save_rule(conn: &mut DbConnection, rule: &NewRule) -> Result<(i64, Option<Rule>), DbError> {
     conn.transaction(|conn| {
-        let existing: Option<i64> = alert_rules::table
+        let existing: Option<Rule> = alert_rules::table
             .filter(alert_rules::name.eq(&rule.name))
-            .select(alert_rules::id)
+            .select(Rule::as_select())
             .first(conn)
             .optional()?;
-        if let Some(id) = existing {
+        if let Some(old) = existing {
+            let id = old.id;
             diesel::update(alert_rules::table.filter(alert_rules::id.eq(id)))
                 .set((
                     alert_rules::kind.eq(&rule.kind),
@@ -123,15 +125,16 @@ pub fn save_rule(conn: &mut DbConnection, rule: &NewRule) -> Result<i64, DbError
                     alert_rules::channels.eq(&rule.channels),
                 ))
                 .execute(conn)?;
-            return Ok(id);
+            return Ok((id, Some(old)));
         }
         diesel::insert_into(alert_rules::table)
             .values(rule)
             .execute(conn)?;
-        Ok(alert_rules::table
+        let id = alert_rules::table
             .filter(alert_rules::name.eq(&rule.name))
             .select(alert_rules::id)
-            .first(conn)?)
+            .first(conn)?;
+        Ok((id, None))
     })
 }
 

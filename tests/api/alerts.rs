@@ -482,6 +482,18 @@ async fn a_failed_upload_alerts_from_the_server_and_pages_hide_the_secret() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(r.headers()["location"], "/alerts?saved=imports");
+        // The same name again replaces it, and the page says so.
+        let r = post("/alerts/rules", "name=imports&kind=run-failed&channel=ops")
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/alerts?replaced=imports");
+        let (_, html) = app.get_text("/alerts?replaced=imports").await;
+        assert!(
+            html.contains("Rule &#x27;imports&#x27; replaced")
+                || html.contains("Rule &#39;imports&#39; replaced"),
+            "{html}"
+        );
 
         // A viewer reads the page, cannot add rules, never sees the secret.
         let viewer = app.client_as(finops::auth::Role::Viewer).await;

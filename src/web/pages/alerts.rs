@@ -17,7 +17,7 @@ use crate::web::state::AppState;
 use crate::web::views::Layout;
 use crate::web::Payload;
 
-pub const PARAMS: [&str; 2] = ["saved", "ran"];
+pub const PARAMS: [&str; 4] = ["saved", "replaced", "removed", "ran"];
 
 /// How many alerts the page lists.
 const LISTED: i64 = 100;
@@ -65,6 +65,8 @@ struct AlertsPage {
     form: RuleInput,
     notice: Option<String>,
     error: Option<String>,
+    /// Channels whose deliveries are failing, with the last error.
+    failing: Vec<String>,
 }
 
 fn delivery_row(d: &stored::Delivery) -> DeliveryRow {
@@ -81,10 +83,10 @@ fn delivery_row(d: &stored::Delivery) -> DeliveryRow {
         stored::FAILED => (format!("gave up after {} attempts", d.attempts), "up"),
         _ if d.attempts > 0 => (
             format!(
-                "retrying ({} attempt{} so far; next {})",
+                "failed {} time{}; next try {} UTC",
                 d.attempts,
                 if d.attempts == 1 { "" } else { "s" },
-                d.next_attempt_at.format("%H:%M")
+                d.next_attempt_at.format("%Y-%m-%d %H:%M")
             ),
             "up",
         ),
@@ -114,8 +116,9 @@ fn build(
             name: r.name,
         })
         .collect();
-    let alerts = alert::latest(page.conn, LISTED)
-        .map_err(alert_error)?
+    let latest = alert::latest(page.conn, LISTED).map_err(alert_error)?;
+    let failing = failing_channels(&latest);
+    let alerts = latest
         .into_iter()
         .map(|v| AlertRow {
             id: v.alert.id,
@@ -127,18 +130,26 @@ fn build(
             deliveries: v.deliveries.iter().map(delivery_row).collect(),
         })
         .collect();
-    let notice = if page
-        .params
-        .one("saved")
-        .map_err(WebError::BadRequest)?
-        .is_some()
-    {
-        Some("Rules saved; they are evaluated now and after every change.".to_string())
+    let one = |name: &str| page.params.one(name).map_err(WebError::BadRequest);
+    let notice = if let Some(name) = one("saved")? {
+        Some(format!(
+            "Rule '{name}' added; it is evaluated now and after every change."
+        ))
+    } else if let Some(name) = one("replaced")? {
+        Some(format!(
+            "Rule '{name}' replaced by what you entered (a rule with that name existed); it is evaluated now and after every change."
+        ))
+    } else if let Some(name) = one("removed")? {
+        Some(format!(
+            "Rule '{name}' removed; the alerts it raised stay below, and their unsent deliveries still go out."
+        ))
     } else {
-        page.params
-            .one("ran")
-            .map_err(WebError::BadRequest)?
-            .map(|n| format!("Rules evaluated: {n} new alerts."))
+        one("ran")?.map(|n| {
+            format!(
+                "Rules evaluated: {n} new alert{}.",
+                if n == "1" { "" } else { "s" }
+            )
+        })
     };
     let p = AlertsPage {
         layout: Layout::new("Alerts", "alerts", page.catalog, page.viewer),
@@ -158,8 +169,48 @@ fn build(
         form,
         notice,
         error,
+        failing,
     };
     Ok(Payload::html(p.render()?))
+}
+
+/// A value for a query string.
+fn query_value(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// "finance-slack: 3 deliveries failing (last: the webhook answered HTTP
+/// 500)", one line per channel with deliveries retrying or given up.
+fn failing_channels(list: &[alert::AlertView]) -> Vec<String> {
+    let mut by_channel: std::collections::BTreeMap<&str, (usize, usize, &str)> = Default::default();
+    for d in list.iter().flat_map(|v| v.deliveries.iter()) {
+        let retrying = d.status == stored::PENDING && d.attempts > 0;
+        let given_up = d.status == stored::FAILED;
+        if retrying || given_up {
+            let e = by_channel.entry(&d.channel).or_insert((0, 0, ""));
+            if retrying {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
+            if e.2.is_empty() {
+                e.2 = &d.last_error;
+            }
+        }
+    }
+    by_channel
+        .into_iter()
+        .map(|(channel, (retrying, given_up, error))| {
+            let mut parts = Vec::new();
+            if retrying > 0 {
+                parts.push(format!("{retrying} waiting to be tried again"));
+            }
+            if given_up > 0 {
+                parts.push(format!("{given_up} given up"));
+            }
+            format!("{channel}: {} (last error: {error})", parts.join(", "))
+        })
+        .collect()
 }
 
 fn alert_error(e: AlertError) -> WebError {
@@ -212,8 +263,16 @@ pub async fn add_rule(
                     Ok(r) => r,
                     Err(message) => return Ok(FormOutcome::Refused(message)),
                 };
-            alert::save_rule(conn, &rule).map_err(alert_error)?;
-            Ok(FormOutcome::Saved("/alerts?saved=1".to_string()))
+            let replaced = alert::save_rule(conn, &rule).map_err(alert_error)?;
+            let which = if replaced.is_some() {
+                "replaced"
+            } else {
+                "saved"
+            };
+            Ok(FormOutcome::Saved(format!(
+                "/alerts?{which}={}",
+                query_value(&rule.name)
+            )))
         },
         move |page, message| build(page, &settings_again, again, Some(message)),
     )
@@ -237,7 +296,10 @@ pub async fn remove_rule(
         4 * 1024,
         move |conn| {
             if alert::remove_rule(conn, &name).map_err(alert_error)? {
-                Ok(FormOutcome::Saved("/alerts?saved=1".to_string()))
+                Ok(FormOutcome::Saved(format!(
+                    "/alerts?removed={}",
+                    query_value(&name)
+                )))
             } else {
                 Err(WebError::NotFound(format!("There is no rule '{name}'.")))
             }

@@ -76,6 +76,8 @@ impl BudgetForm {
 struct Row {
     id: i64,
     scope: String,
+    /// Why the row's figures say nothing (a tag no line carries).
+    warning: Option<String>,
     basis: String,
     budget: String,
     actual: String,
@@ -108,10 +110,15 @@ fn row(s: &BudgetStatus) -> Row {
         forecast_used: pct(s.forecast_used()),
         over: s.forecast_over(),
         crosses: match (s.crosses_on, s.crossed) {
+            _ if s.method == crate::budget::status::NO_TAGGED_LINES => "—".to_string(),
             (Some(d), true) => format!("passed on {}", short_date(d)),
             (Some(d), false) => format!("forecast {}", short_date(d)),
             (None, _) => "not in the month".to_string(),
         },
+        warning: (s.method == crate::budget::status::NO_TAGGED_LINES).then(|| {
+            "No billing line carries this tag in the last 400 days: nothing can be measured against it (tags come from billing files, not from Cost Explorer pulls)."
+                .to_string()
+        }),
         quarter_budget: s
             .quarter_budget
             .map(|q| q.display(c))
