@@ -213,9 +213,25 @@ fn platform_views(
 fn budget_tile(
     review: &MonthReview,
     cur: &str,
-    total_status: Option<&crate::budget::status::BudgetStatus>,
+    statuses: &[crate::budget::status::BudgetStatus],
 ) -> Tile {
-    let over = review.platforms_over();
+    let total_status = statuses.iter().find(|s| s.budget.is_total());
+    // While the month runs, a platform is over when the calendar-aware
+    // forecast of its own budget says so (as on Budgets and the
+    // Overview); once it is over, when its spend is.
+    let over: Vec<String> = if review.partial && !statuses.is_empty() {
+        statuses
+            .iter()
+            .filter(|s| s.budget.is_platform_only() && s.forecast_over())
+            .map(|s| s.budget.platform.clone())
+            .collect()
+    } else {
+        review
+            .platforms_over()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    };
     let (label, value, used) = match (review.total_budget, review.platform_budgets) {
         (Some(t), _) => (
             "Total budget (top-down)",
@@ -244,12 +260,28 @@ fn budget_tile(
                 short_date(d)
             ));
         }
+        if let Some(q) = s.quarter_budget {
+            notes.push(format!(
+                "{} forecast {} of {}",
+                s.quarter_label,
+                money(s.quarter_forecast, cur),
+                money(q, cur)
+            ));
+        }
     }
     if let (Some(_), Some(p)) = (review.total_budget, review.platform_budgets) {
         notes.push(format!("platform budgets sum to {}", money(p, cur)));
     }
     if !over.is_empty() {
-        notes.push(format!("over budget: {}", over.join(", ")));
+        notes.push(format!(
+            "{}: {}",
+            if review.partial {
+                "forecast over budget"
+            } else {
+                "over budget"
+            },
+            over.join(", ")
+        ));
     }
     let total_over = review.projected_over_budget()
         || total_status.is_some_and(|s| s.forecast_over() && review.partial);
@@ -270,7 +302,7 @@ fn tiles(
     review: &MonthReview,
     month: Month,
     cur: &str,
-    total_status: Option<&crate::budget::status::BudgetStatus>,
+    statuses: &[crate::budget::status::BudgetStatus],
 ) -> Vec<Tile> {
     let over = if review.projected_over_budget() {
         "up"
@@ -304,14 +336,15 @@ fn tiles(
             },
             note_class: "flat",
         },
-        budget_tile(review, cur, total_status),
+        budget_tile(review, cur, statuses),
     ];
     if review.partial {
         tiles.push(Tile {
             id: "tile-projected",
-            label: "Projected month".into(),
+            label: "Run rate to month end".into(),
             value: money(review.total_projected, cur),
-            note: "at the month-to-date daily rate".into(),
+            note: "the month-to-date daily rate, without the calendar (the forecast is on Budgets)"
+                .into(),
             note_class: over,
         });
     }
@@ -403,10 +436,11 @@ fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let request = request_from(params, catalog)?;
     let review = month_review(conn, &request)?;
-    // How the top-down total stands: its forecast and crossing day.
-    let total_status = if review.partial && review.total_budget.is_some() {
+    // How the total and each platform's budget stand while the month
+    // runs: the calendar-aware forecast and the crossing day.
+    let statuses = if review.partial {
         crate::budget::status::month_status_where(conn, request.month, &request.currency, |b| {
-            b.is_total() && b.basis == "effective"
+            (b.is_total() || b.is_platform_only()) && b.basis == "effective"
         })
         .map_err(|e| WebError::Internal(e.to_string()))?
     } else {
@@ -445,7 +479,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),
         data_to: catalog.last_day.map(short_date).unwrap_or_default(),
-        tiles: tiles(&review, month, cur, total_status.first()),
+        tiles: tiles(&review, month, cur, &statuses),
         budget_chart: budget_chart(&review, month, &y_label, cur),
         daily_chart: chart::stacked_area(&review.daily, &y_label, cur, chart::Size::Half),
         platforms: platform_views(&review, month, &links, cur),

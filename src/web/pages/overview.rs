@@ -134,12 +134,25 @@ fn budget_tile(
         (Some(d), false) => format!(", crosses on {}", short_date(d)),
         (None, _) => String::new(),
     };
+    let quarter = match total.quarter_budget {
+        Some(q) => format!(
+            "; {} forecast {} of {}",
+            total.quarter_label,
+            money(total.quarter_forecast, cur),
+            money(q, cur)
+        ),
+        None => format!(
+            "; {} forecast {}",
+            total.quarter_label,
+            money(total.quarter_forecast, cur)
+        ),
+    };
     Ok(WatchTile {
         id: "tile-budget",
         label,
         value: format!("{} used", percent_text(total.used())),
         note: format!(
-            "{} of {}; forecast {} ({}){crossing}{over_note}",
+            "{} of {}; forecast {} ({}){crossing}{quarter}{over_note}",
             money(total.actual, cur),
             money(amount, cur),
             money(total.forecast_month, cur),
