@@ -55,13 +55,13 @@ pub fn evaluate(
     if rules.is_empty() {
         return Ok(out);
     }
-    let data = Data::load(conn)?;
+    let mut data = Data::load(conn)?;
     for rule in &rules {
         let Some(kind) = Kind::of(rule) else {
             tracing::warn!(rule = %rule.name, kind = %rule.kind, "alert rule of an unknown kind skipped");
             continue;
         };
-        let firings = firings(conn, rule, &kind, &data, today)?;
+        let firings = firings(conn, rule, &kind, &mut data, today)?;
         out.firing += firings.len();
         for f in firings {
             let alert = NewAlert {
@@ -87,6 +87,9 @@ pub fn evaluate(
 struct Data {
     last_day: Option<NaiveDate>,
     currency: String,
+    /// The budgets of the latest month and how they stand, forecast once
+    /// for every budget rule.
+    budgets: Option<Vec<crate::budget::status::BudgetStatus>>,
 }
 
 impl Data {
@@ -94,7 +97,23 @@ impl Data {
         Ok(Data {
             last_day: date_range(conn)?.map(|r| r.1),
             currency: crate::currency::reporting(conn)?,
+            budgets: None,
         })
+    }
+
+    fn budgets(
+        &mut self,
+        conn: &mut DbConnection,
+        month: Month,
+    ) -> Result<&[crate::budget::status::BudgetStatus], AlertError> {
+        if self.budgets.is_none() {
+            self.budgets = Some(crate::budget::status::month_status(
+                conn,
+                month,
+                &self.currency,
+            )?);
+        }
+        Ok(self.budgets.as_deref().unwrap_or_default())
     }
 }
 
@@ -102,14 +121,17 @@ fn firings(
     conn: &mut DbConnection,
     rule: &Rule,
     kind: &Kind,
-    data: &Data,
+    data: &mut Data,
     today: NaiveDate,
 ) -> Result<Vec<Firing>, AlertError> {
     match kind {
         Kind::Budget { forecast, percent } => match data.last_day {
-            Some(last) => {
-                budget_firings(conn, Month::of(last), &data.currency, *forecast, *percent)
-            }
+            Some(last) => Ok(budget_firings(
+                data.budgets(conn, Month::of(last))?,
+                Month::of(last),
+                *forecast,
+                *percent,
+            )),
             None => Ok(Vec::new()),
         },
         Kind::Anomaly { min_impact } => match data.last_day {
@@ -197,13 +219,11 @@ fn commitment_kind(kind: &str) -> &'static str {
 }
 
 fn budget_firings(
-    conn: &mut DbConnection,
+    statuses: &[crate::budget::status::BudgetStatus],
     month: Month,
-    currency: &str,
     forecast: bool,
     percent: f64,
-) -> Result<Vec<Firing>, AlertError> {
-    let statuses = crate::budget::status::month_status(conn, month, currency)?;
+) -> Vec<Firing> {
     let mut out = Vec::new();
     for s in statuses {
         let b = &s.budget;
@@ -252,7 +272,7 @@ fn budget_firings(
             link: format!("/budgets?month={month}"),
         });
     }
-    Ok(out)
+    out
 }
 
 /// The anomalies worth an alert: impact at least `min_impact`, not marked
