@@ -72,6 +72,31 @@ pub struct Settings {
     /// Look for cost anomalies again after new costs arrive (`serve`, and
     /// CLI imports when alert rules exist).
     pub detect_anomalies: bool,
+    /// Whether the scheduled pulls (`pull_every_hours`) include Cost
+    /// Explorer (default yes; turn it off when billing comes from S3).
+    pub pull_cost_explorer: bool,
+    /// Billing exports in S3 that `serve` pulls every `pull_every_hours`
+    /// (`[[s3_export]]` tables of the file).
+    pub s3_exports: Vec<S3ExportSetting>,
+    /// How often `serve` looks for scheduled work that is due (seconds).
+    pub schedule_tick_seconds: u32,
+}
+
+/// One `[[s3_export]]` table: an export `serve` pulls on the schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3ExportSetting {
+    /// `s3://BUCKET/PREFIX/EXPORT-NAME`.
+    pub uri: String,
+    /// Another S3 endpoint than AWS's.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// The bucket's region (default: the standard AWS chain's).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `auto` (default), `cur` or `focus`.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 impl Default for Settings {
@@ -99,6 +124,9 @@ impl Default for Settings {
             alert_every_minutes: 60,
             public_url: None,
             detect_anomalies: true,
+            pull_cost_explorer: true,
+            s3_exports: Vec::new(),
+            schedule_tick_seconds: 60,
         }
     }
 }
@@ -142,6 +170,9 @@ struct FileSettings {
     alert_every_minutes: Option<u32>,
     public_url: Option<String>,
     detect_anomalies: Option<bool>,
+    pull_cost_explorer: Option<bool>,
+    s3_export: Option<Vec<S3ExportSetting>>,
+    schedule_tick_seconds: Option<u32>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -263,6 +294,32 @@ impl Settings {
             if let Some(v) = f.public_url {
                 s.public_url = Some(v.trim_end_matches('/').to_string()).filter(|v| !v.is_empty());
             }
+            if let Some(v) = f.pull_cost_explorer {
+                s.pull_cost_explorer = v;
+            }
+            if let Some(v) = f.schedule_tick_seconds {
+                s.schedule_tick_seconds = v;
+            }
+            for export in f.s3_export.unwrap_or_default() {
+                crate::pull::s3_export::layout::ExportUri::parse(&export.uri).map_err(
+                    |message| ConfigError::File {
+                        file: file.clone(),
+                        message: format!("s3_export: {message}"),
+                    },
+                )?;
+                if let Some(f) = &export.format {
+                    if crate::pull::s3_export::parse_format(f).is_err() {
+                        return Err(ConfigError::File {
+                            file: file.clone(),
+                            message: format!(
+                                "s3_export {}: format '{f}' is not auto, cur or focus",
+                                export.uri
+                            ),
+                        });
+                    }
+                }
+                s.s3_exports.push(export);
+            }
             for channel in f.alert_channel.unwrap_or_default() {
                 let c = channel.resolve(env).map_err(|message| ConfigError::File {
                     file: file.clone(),
@@ -374,6 +431,12 @@ impl Settings {
             return Err(ConfigError::Env {
                 name: "session_hours".into(),
                 message: format!("{} is out of range 1..=720", s.session_hours),
+            });
+        }
+        if s.schedule_tick_seconds == 0 {
+            return Err(ConfigError::Env {
+                name: "schedule_tick_seconds".into(),
+                message: "must be at least 1".into(),
             });
         }
         if s.upload_limit_mb == 0 {

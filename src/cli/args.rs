@@ -471,6 +471,14 @@ pub enum PullCommand {
     /// Credentials come from the standard AWS chain (environment, profile,
     /// SSO, instance role). Replaces the days it covers
     CostExplorer(PullCostExplorerArgs),
+    /// Billing exports AWS delivers into S3: Data Exports (CUR 2.0 or FOCUS
+    /// 1.0; data/BILLING_PERIOD=YYYY-MM/ and metadata/…-Manifest.json) or a
+    /// legacy Cost and Usage Report (yyyymmdd-yyyymmdd/<report>-Manifest.json).
+    /// Imports each billing period whose manifest changed since its last
+    /// import (one listing tells which), replacing that period; unchanged
+    /// periods cost nothing more. Credentials and region come from the
+    /// standard AWS chain
+    S3Export(PullS3ExportArgs),
     /// AWS's own Savings Plans purchase recommendation
     /// (GetSavingsPlansPurchaseRecommendation): what Cost Explorer would buy
     /// from the last 7, 30 or 60 days. One request; stored (replacing the
@@ -484,6 +492,30 @@ pub enum PullCommand {
     /// (GetRightsizingRecommendation, every page), stored and shown beside
     /// finops' rightsizing
     RightsizingAdvice(RightsizingAdviceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PullS3ExportArgs {
+    /// The export: s3://BUCKET/PREFIX/EXPORT-NAME (the folder that holds
+    /// data/ and metadata/, or a legacy report's period folders)
+    #[arg(value_name = "S3_URI")]
+    pub uri: String,
+    /// S3 endpoint other than AWS's (an emulator, a VPC endpoint);
+    /// addresses buckets by path
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The bucket's region (default: AWS_REGION or the profile's)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// auto (FOCUS or CUR by the columns), cur or focus
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Import every period again, changed or not
+    #[arg(long)]
+    pub all: bool,
+    /// Print what the pull did as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

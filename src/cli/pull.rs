@@ -4,7 +4,7 @@
 use indicatif::ProgressBar;
 
 use super::{
-    CliError, PlanKind, PullCommand, PullCostExplorerArgs, RightsizingAdviceArgs,
+    CliError, PlanKind, PullCommand, PullCostExplorerArgs, PullS3ExportArgs, RightsizingAdviceArgs,
     SavingsPlansAdviceArgs,
 };
 use crate::config::Settings;
@@ -18,6 +18,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     match command {
         PullCommand::CostExplorer(args) => pull_cost_explorer(conn, settings, args),
+        PullCommand::S3Export(args) => pull_s3_export(conn, settings, args),
         PullCommand::SavingsPlansAdvice(args) => savings_plans_advice(conn, settings, args, false),
         PullCommand::ReservationAdvice(args) => savings_plans_advice(conn, settings, args, true),
         PullCommand::RightsizingAdvice(args) => rightsizing_advice(conn, settings, args),
@@ -245,6 +246,127 @@ fn pull_cost_explorer(
     );
     if args.json {
         println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn pull_s3_export(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    args: &PullS3ExportArgs,
+) -> Result<(), CliError> {
+    use crate::pull::s3_export::{self, fetch::Connection, layout::ExportUri, S3Progress};
+    use crate::pull::schedule;
+    let uri = ExportUri::parse(&args.uri).map_err(CliError::BadInput)?;
+    let format = s3_export::parse_format(&args.format)
+        .map_err(|m| CliError::BadInput(format!("--format: {m}")))?;
+    // A configured export's endpoint and region apply unless given here.
+    let configured = settings
+        .s3_exports
+        .iter()
+        .find(|e| ExportUri::parse(&e.uri).is_ok_and(|u| u == uri));
+    let opts = s3_export::S3ExportOptions {
+        connection: Connection {
+            endpoint_url: args
+                .endpoint_url
+                .clone()
+                .or_else(|| configured.and_then(|c| c.endpoint_url.clone())),
+            region: args
+                .region
+                .clone()
+                .or_else(|| configured.and_then(|c| c.region.clone())),
+            static_credentials: None,
+            max_attempts: 5,
+        },
+        uri,
+        format,
+        limits: settings.decompress_limits(),
+        all: args.all,
+    };
+    // The same job the servers schedule: not while one of them runs it.
+    let job = schedule::s3_export_job(&opts.uri.to_string());
+    let now = crate::clock::now();
+    if !schedule::claim(conn, &job, std::time::Duration::ZERO, now)? {
+        let by = crate::db::scheduled_jobs::get(conn, &job)?
+            .map(|j| {
+                format!(
+                    " (started {} by {})",
+                    j.last_started_at.format("%Y-%m-%d %H:%M UTC"),
+                    j.started_by
+                )
+            })
+            .unwrap_or_default();
+        return Err(CliError::Runtime(format!(
+            "another finops process is pulling {} now{by}; try again when it is done",
+            opts.uri
+        )));
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar.set_message(format!("listing {}…", opts.uri));
+    let result = s3_export::pull(conn, &opts, &mut |p| match p {
+        S3Progress::Found { periods, changed } => {
+            bar.set_message(format!("{periods} billing period(s), {changed} to import"))
+        }
+        S3Progress::Downloading { key, bytes, .. } => bar.set_message(format!(
+            "downloading {} ({})",
+            key.rsplit('/').next().unwrap_or(&key),
+            indicatif::HumanBytes(bytes)
+        )),
+        S3Progress::Importing { period } => bar.set_message(format!("importing {period}…")),
+    });
+    bar.finish_and_clear();
+    let outcome = result.as_ref().map(|s| s.line()).map_err(|e| e.to_string());
+    schedule::finish(
+        conn,
+        &job,
+        now,
+        &match &result {
+            Ok(s) if s.failed().is_empty() => Ok(s.line()),
+            Ok(s) => Err(s.line()),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    let summary = result.map_err(|e| match e {
+        s3_export::S3PullError::Address(m) => CliError::BadInput(m),
+        other => CliError::Runtime(other.to_string()),
+    })?;
+    for p in &summary.periods {
+        match p {
+            s3_export::PeriodOutcome::Unchanged { period } => {
+                eprintln!("{period}: unchanged since its last import")
+            }
+            s3_export::PeriodOutcome::Imported {
+                period,
+                files,
+                bytes,
+                rows,
+                ingest_run_id,
+            } => eprintln!(
+                "{period}: imported {rows} rows from {files} file(s) ({}), run #{ingest_run_id}",
+                indicatif::HumanBytes(*bytes)
+            ),
+            s3_export::PeriodOutcome::Failed { period, error } => {
+                eprintln!("{period}: not imported: {error}")
+            }
+        }
+    }
+    eprintln!(
+        "{}",
+        outcome
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or_default()
+    );
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    }
+    if !summary.failed().is_empty() {
+        return Err(CliError::Runtime(format!(
+            "{} billing period(s) could not be imported; nothing of them changed, and the next pull tries them again",
+            summary.failed().len()
+        )));
     }
     Ok(())
 }

@@ -15,8 +15,8 @@ use super::{DbConnection, DbError};
 pub enum Lock {
     /// Alert evaluation and delivery.
     Alerts,
-    /// The scheduled Cost Explorer pull.
-    CostExplorerPull,
+    /// Claiming a scheduled job (a pull) to run.
+    Schedule,
 }
 
 impl Lock {
@@ -25,7 +25,7 @@ impl Lock {
         const BASE: i64 = 0x66_69_6e_6f_70_73_00_00;
         BASE + match self {
             Lock::Alerts => 1,
-            Lock::CostExplorerPull => 2,
+            Lock::Schedule => 2,
         }
     }
 }

@@ -175,6 +175,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    scheduled_jobs (name) {
+        name -> Text,
+        last_started_at -> Timestamp,
+        last_finished_at -> Nullable<Timestamp>,
+        last_status -> Text,
+        last_message -> Text,
+        runs -> BigInt,
+        started_by -> Text,
+    }
+}
+
+diesel::table! {
+    export_deliveries (export_uri, billing_period) {
+        export_uri -> Text,
+        billing_period -> Text,
+        manifest_key -> Text,
+        manifest_etag -> Text,
+        delivery_id -> Text,
+        files -> BigInt,
+        bytes -> BigInt,
+        ingest_run_id -> BigInt,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     alert_state (name) {
         name -> Text,
         value -> BigInt,
@@ -370,6 +396,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     alerts,
     alert_deliveries,
     alert_state,
+    scheduled_jobs,
+    export_deliveries,
     scenarios,
     instance_types,
     instance_prices,

@@ -155,7 +155,7 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
     let charge_end = ts("line_item_usage_end_date")?;
     let billing_start = ts("bill_billing_period_start_date")?;
     let billing_end = ts("bill_billing_period_end_date")?;
-    let payer = t("bill_payer_account_id")?;
+    let payer = names.text("bill_payer_account_id", Expect::AccountId)?;
     let currency = t("line_item_currency_code")?;
     let quantity = n("line_item_usage_amount")?;
     let list = names
@@ -320,7 +320,9 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
     Ok(Fields {
         provider: lit("AWS"),
         billing_account: payer.clone(),
-        account: t("line_item_usage_account_id")?.fill_null(payer),
+        account: names
+            .text("line_item_usage_account_id", Expect::AccountId)?
+            .fill_null(payer),
         region,
         service,
         category,

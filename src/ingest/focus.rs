@@ -72,7 +72,7 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
     let billing_start = t("BillingPeriodStart", Expect::Timestamp)?;
     let billing_end = o("BillingPeriodEnd", Expect::Timestamp)?;
     let provider = t(provider_col, Expect::Text)?;
-    let billing_account = t("BillingAccountId", Expect::Text)?;
+    let billing_account = t("BillingAccountId", Expect::AccountId)?;
     let currency = t("BillingCurrency", Expect::Text)?;
     let category = t("ChargeCategory", Expect::Text)?;
 
@@ -138,7 +138,7 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
     Ok(Fields {
         provider,
         billing_account,
-        account: o("SubAccountId", Expect::Text)?,
+        account: o("SubAccountId", Expect::AccountId)?,
         region: o("RegionId", Expect::Text)?,
         service,
         category,

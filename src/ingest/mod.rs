@@ -233,6 +233,48 @@ pub fn record_failure(
     }
 }
 
+/// One delivery of billing data in several files (an S3 export's parts
+/// of one billing period): imported as one, in one transaction, replacing
+/// the periods it covers. `format` `None` tells FOCUS from CUR by the
+/// columns. `after_store` runs inside the transaction with the run's id
+/// (to record what was imported, atomically with it).
+pub struct Delivery<'a> {
+    /// What the run is called (an S3 prefix and period).
+    pub label: String,
+    pub inputs: &'a [Input],
+    pub format: Option<BillingFormat>,
+}
+
+/// Imports a [`Delivery`]; on error nothing is stored but a failed run.
+pub fn import_delivery(
+    conn: &mut DbConnection,
+    delivery: &Delivery,
+    progress: &mut dyn FnMut(Progress),
+    after_store: &mut dyn FnMut(&mut DbConnection, i64) -> Result<(), DbError>,
+) -> Result<ImportSummary, ImportError> {
+    let started = Instant::now();
+    let started_at = crate::clock::now();
+    let result = import_inner(conn, delivery, progress, after_store, started_at);
+    match result {
+        Ok(mut summary) => {
+            summary.seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                delivery = %summary.file,
+                files = delivery.inputs.len(),
+                rows = summary.rows_read,
+                seconds = summary.seconds,
+                "billing delivery imported"
+            );
+            Ok(summary)
+        }
+        Err(e) => {
+            let source = delivery.format.unwrap_or(BillingFormat::Cur).source();
+            record_failure(conn, source, &delivery.label, started_at, &e);
+            Err(e)
+        }
+    }
+}
+
 fn import_billing_inner(
     conn: &mut DbConnection,
     format: BillingFormat,
@@ -240,9 +282,32 @@ fn import_billing_inner(
     progress: &mut dyn FnMut(Progress),
     started_at: chrono::NaiveDateTime,
 ) -> Result<ImportSummary, ImportError> {
+    let delivery = Delivery {
+        label: input.label.clone(),
+        inputs: std::slice::from_ref(input),
+        format: Some(format),
+    };
+    import_inner(conn, &delivery, progress, &mut |_, _| Ok(()), started_at)
+}
+
+/// A file's format by its columns: FOCUS has `BilledCost`.
+fn detect(table: &table::Table) -> BillingFormat {
+    if table.has("BilledCost") {
+        BillingFormat::Focus
+    } else {
+        BillingFormat::Cur
+    }
+}
+
+/// Reads, checks and sums one file: its exact resource-day sums, format
+/// and SHA-256.
+fn group_file(
+    input: &Input,
+    format: Option<BillingFormat>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(billing::Grouped, BillingFormat, String), ImportError> {
     let label = input.label.as_str();
     let total = std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0);
-    let clock = Instant::now();
     let mut prepared = file::prepare_deferred(input, &mut |bytes| {
         progress(Progress::Reading { bytes, total })
     })?;
@@ -251,21 +316,22 @@ fn import_billing_inner(
             file: label.to_string(),
         });
     }
-    let checked = clock.elapsed();
     progress(Progress::Aggregating {
         bytes: prepared.bytes,
     });
-    let read = || -> Result<billing::Aggregated, ImportError> {
+    let mut found = format.unwrap_or(BillingFormat::Cur);
+    let mut read = || -> Result<billing::Grouped, ImportError> {
         let table = table::scan(label, &prepared, false)?;
-        let fields = match format {
+        found = format.unwrap_or_else(|| detect(&table));
+        let fields = match found {
             BillingFormat::Focus => focus::fields(label, &table)?,
             BillingFormat::Cur => cur::fields(label, &table)?,
         };
         let numbered = || table::scan(label, &prepared, true);
         table::check_cell_sizes(label, &table, &numbered)?;
-        billing::aggregate(label, &table, &numbered, &fields)
+        billing::group(label, &table, &numbered, &fields)
     };
-    let aggregated = match read() {
+    let grouped = match read() {
         // The CSV reader refuses invalid UTF-8 without saying where: find it.
         Err(ImportError::Format { .. })
             if !prepared.checked && prepared.format == file::Format::Csv =>
@@ -282,6 +348,52 @@ fn import_billing_inner(
         other => other,
     }?;
     let sha256 = prepared.finish_hash(label)?;
+    Ok((grouped, found, sha256))
+}
+
+fn import_inner(
+    conn: &mut DbConnection,
+    delivery: &Delivery,
+    progress: &mut dyn FnMut(Progress),
+    after_store: &mut dyn FnMut(&mut DbConnection, i64) -> Result<(), DbError>,
+    started_at: chrono::NaiveDateTime,
+) -> Result<ImportSummary, ImportError> {
+    let label = delivery.label.as_str();
+    let clock = Instant::now();
+    let mut parts = Vec::with_capacity(delivery.inputs.len());
+    let mut hashes = Vec::with_capacity(delivery.inputs.len());
+    let mut format = delivery.format;
+    for input in delivery.inputs {
+        let (grouped, found, sha256) = group_file(input, format, progress)?;
+        if let Some(f) = format {
+            if f != found {
+                return Err(ImportError::Format {
+                    file: input.label.clone(),
+                    message: format!(
+                        "is a {} file but the delivery's other files are {}",
+                        found.source(),
+                        f.source()
+                    ),
+                });
+            }
+        }
+        format = Some(found);
+        parts.push(grouped);
+        hashes.push(sha256);
+    }
+    let format = format.unwrap_or(BillingFormat::Cur);
+    let aggregated = billing::Grouped::merge(label, parts)?.finish(label)?;
+    let sha256 = match hashes.as_slice() {
+        [one] => one.clone(),
+        many => {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            for one in many {
+                h.update(one.as_bytes());
+            }
+            format!("{:x}", h.finalize())
+        }
+    };
     let aggregated_at = clock.elapsed();
     let source = format.source();
     let (scope_keys, span) = aggregated.scopes(label)?;
@@ -363,6 +475,7 @@ fn import_billing_inner(
             }
             let costs = merged.into_costs();
             costs::insert_costs(conn, &costs)?;
+            after_store(conn, run_id)?;
             Ok((run_id, replaced, costs))
         })
         .map_err(|e| match e {
@@ -371,8 +484,7 @@ fn import_billing_inner(
         })?;
     let (run_id, replaced, costs) = outcome;
     tracing::debug!(
-        check_seconds = checked.as_secs_f64(),
-        aggregate_seconds = (aggregated_at - checked).as_secs_f64(),
+        read_seconds = aggregated_at.as_secs_f64(),
         store_seconds = (clock.elapsed() - aggregated_at).as_secs_f64(),
         "import phases"
     );

@@ -187,37 +187,50 @@ pub fn scan(file: &str, prepared: &Prepared, with_row: bool) -> Result<Table, Im
     })
 }
 
-/// What a column must hold, for checking typed (Parquet) files.
+/// What a column must hold, for checking typed (Parquet) files. A file
+/// written by someone's own conversion (pandas, DuckDB, Spark) may type a
+/// column differently from AWS's export: any type that holds the value
+/// without losing information is read; a type that can lose it (a float
+/// for an account id, a number of unknown unit for a timestamp) is refused,
+/// naming the column.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
+    /// Text; integers and booleans are written out as text.
     Text,
+    /// An account id: text, or an integer (written with the leading zeros
+    /// of AWS's 12-digit form).
+    AccountId,
     Number,
+    /// A timestamp or a date, or text holding one.
     Timestamp,
+}
+
+/// Digits of an AWS account id.
+pub const ACCOUNT_ID_DIGITS: usize = 12;
+
+fn is_integer(dtype: &DataType) -> bool {
+    dtype.is_integer()
 }
 
 impl Expect {
     fn accepts(self, dtype: &DataType) -> bool {
+        let text = matches!(dtype, DataType::String | DataType::Null | DataType::Binary);
         match self {
-            Expect::Text => matches!(dtype, DataType::String | DataType::Null),
+            Expect::Text => text || is_integer(dtype) || matches!(dtype, DataType::Boolean),
+            Expect::AccountId => text || is_integer(dtype),
             Expect::Number => {
-                dtype.is_primitive_numeric()
-                    || matches!(
-                        dtype,
-                        DataType::Decimal(_, _) | DataType::String | DataType::Null
-                    )
+                text || dtype.is_primitive_numeric() || matches!(dtype, DataType::Decimal(_, _))
             }
-            Expect::Timestamp => matches!(
-                dtype,
-                DataType::Datetime(_, _) | DataType::Date | DataType::String | DataType::Null
-            ),
+            Expect::Timestamp => text || matches!(dtype, DataType::Datetime(_, _) | DataType::Date),
         }
     }
 
     fn describe(self) -> &'static str {
         match self {
-            Expect::Text => "text",
+            Expect::Text => "text (or a whole number)",
+            Expect::AccountId => "text or a whole number (a float can lose an account id's digits)",
             Expect::Number => "a number",
-            Expect::Timestamp => "a timestamp",
+            Expect::Timestamp => "a timestamp, a date or text",
         }
     }
 }
@@ -246,12 +259,39 @@ pub fn text(table: &Table, file: &str, column: &str, expect: Expect) -> Result<E
             table.used.borrow_mut().insert(column.to_string());
             col(column)
         }
-        DataType::Datetime(_, _) => col(column)
+        DataType::Binary => {
+            table.used.borrow_mut().insert(column.to_string());
+            // Text written without its UTF-8 annotation (Spark's default):
+            // invalid UTF-8 reads as null and is then named as missing.
+            col(column).cast(DataType::String)
+        }
+        // A timestamp with a time zone is stored as UTC: drop the zone
+        // without moving the instant, then write it as UTC text.
+        DataType::Datetime(unit, _) => col(column)
+            .cast(DataType::Datetime(*unit, None))
             .dt()
             .to_string("%Y-%m-%dT%H:%M:%S%.f")
             .cast(DataType::String),
+        d if expect == Expect::AccountId && is_integer(d) => {
+            account_id_text(col(column).cast(DataType::Int64))
+        }
         _ => col(column).cast(DataType::String),
     })
+}
+
+/// An integer account id as AWS writes it: 12 digits, leading zeros kept.
+fn account_id_text(id: Expr) -> Expr {
+    id.map(
+        |c: Column| {
+            let out: StringChunked = c
+                .i64()?
+                .iter()
+                .map(|v| v.map(|v| format!("{v:0width$}", width = ACCOUNT_ID_DIGITS)))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
 }
 
 /// Like [`text`], or a null text when the file lacks the (optional) column.
@@ -323,6 +363,46 @@ mod tests {
                 assert_eq!(problems[0].line, 5);
                 assert_eq!(problems[0].column, "Tags");
                 assert!(problems[0].reason.contains("64 KiB"), "{}", problems[0]);
+            }
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn integer_account_ids_keep_aws_leading_zeros_and_floats_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.parquet");
+        let mut df = df!(
+            "payer" => [12_345_678_901_i64, 123_412_340_534],
+            "float_payer" => [1.0f64, 2.0],
+            "flag" => [true, false]
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let prepared =
+            super::super::file::prepare(&super::super::file::Input::new(&path), &mut |_| {})
+                .unwrap();
+        let t = scan("ids.parquet", &prepared, false).unwrap();
+        let ids = text(&t, "ids.parquet", "payer", Expect::AccountId).unwrap();
+        let flag = text(&t, "ids.parquet", "flag", Expect::Text).unwrap();
+        let out = t
+            .frame
+            .clone()
+            .select([ids.alias("id"), flag.alias("flag")])
+            .collect()
+            .unwrap();
+        let got: Vec<Option<&str>> = out.column("id").unwrap().str().unwrap().iter().collect();
+        assert_eq!(got, [Some("012345678901"), Some("123412340534")]);
+        let flags: Vec<Option<&str>> = out.column("flag").unwrap().str().unwrap().iter().collect();
+        assert_eq!(flags, [Some("true"), Some("false")]);
+        match text(&t, "ids.parquet", "float_payer", Expect::AccountId) {
+            Err(ImportError::ColumnType {
+                column, expected, ..
+            }) => {
+                assert_eq!(column, "float_payer");
+                assert!(expected.contains("float"), "{expected}");
             }
             other => panic!("{:?}", other.err()),
         }

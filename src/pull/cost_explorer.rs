@@ -19,10 +19,8 @@
 //! replaces the days it covers).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
     GroupDefinitionType, ResultByTime,
@@ -104,26 +102,13 @@ pub struct Fetched {
 }
 
 pub(crate) async fn client(opts: &PullOptions) -> aws_sdk_costexplorer::Client {
-    let retry = RetryConfig::standard()
-        .with_max_attempts(opts.max_attempts.max(1))
-        .with_initial_backoff(Duration::from_millis(500))
-        .with_max_backoff(Duration::from_secs(20));
     // Cost Explorer's endpoint lives in us-east-1 whatever the data's regions.
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .retry_config(retry);
-    if let Some(url) = &opts.endpoint_url {
-        loader = loader.endpoint_url(url.clone());
-    }
-    if let Some((id, secret)) = &opts.static_credentials {
-        loader = loader.credentials_provider(aws_sdk_costexplorer::config::Credentials::new(
-            id.clone(),
-            secret.clone(),
-            None,
-            None,
-            "finops-static",
-        ));
-    }
+    let loader = super::aws::loader(
+        opts.endpoint_url.as_deref(),
+        opts.static_credentials.as_ref(),
+        opts.max_attempts,
+    )
+    .region(Region::new("us-east-1"));
     let config = loader.load().await;
     aws_sdk_costexplorer::Client::new(&config)
 }

@@ -2,8 +2,10 @@
 //! then stores in one transaction, replacing the days it covers, and
 //! allocates like a file import.
 
+pub mod aws;
 pub mod aws_advice;
 pub mod cost_explorer;
+pub mod s3_export;
 pub mod schedule;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -13,6 +15,32 @@ use crate::db::ingest_runs::{self, NewIngestRun};
 use crate::db::{costs, resource_costs, DbConnection};
 use crate::ingest::{allocate, rules};
 use cost_explorer::{Fetched, PullError, PullOptions, SOURCE};
+
+/// The pulls `serve` schedules (Cost Explorer unless
+/// `pull_cost_explorer` is off, and each `[[s3_export]]`); none when
+/// `pull_every_hours` is 0.
+pub fn scheduled_jobs(settings: &crate::config::Settings) -> Vec<schedule::Job> {
+    let mut jobs = Vec::new();
+    if settings.pull_every_hours == 0 {
+        return jobs;
+    }
+    if settings.pull_cost_explorer {
+        jobs.push(schedule::Job::CostExplorer(schedule::Schedule {
+            every: std::time::Duration::from_secs(u64::from(settings.pull_every_hours) * 3600),
+            endpoint_url: settings.cost_explorer_endpoint_url.clone(),
+            tag_key: settings.cost_explorer_tag_key.clone(),
+            billing_account: settings.cost_explorer_account.clone(),
+            static_credentials: None,
+        }));
+    }
+    for export in &settings.s3_exports {
+        match s3_export::options_from_setting(export, settings) {
+            Ok(opts) => jobs.push(schedule::Job::S3Export(Box::new(opts))),
+            Err(e) => tracing::error!(export = %export.uri, error = %e, "export not scheduled"),
+        }
+    }
+    jobs
+}
 
 /// What a pull did.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

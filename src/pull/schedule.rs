@@ -1,13 +1,22 @@
-//! Pulling from Cost Explorer on a schedule inside `serve` (off unless
-//! `pull_every_hours` is set). Each pull covers the default range (last
-//! month, or from the first estimated day) up to today.
+//! Scheduled pulls inside `serve` (off unless `pull_every_hours` is set):
+//! Cost Explorer, each `[[s3_export]]`, every `pull_every_hours`.
+//!
+//! Several `serve` processes and CLI cron jobs may share one database.
+//! Every tick each process looks for jobs that are due; it runs one only
+//! after claiming it ([`claim`]: a compare-and-swap on the job's last
+//! start, taken under a PostgreSQL advisory lock), so one process runs each
+//! job per interval, and a job is not started while another process runs
+//! it. A job never run before is due at once.
 
 use std::time::Duration;
 
 use super::cost_explorer::{self, PullOptions};
-use crate::db::DbPool;
+use super::s3_export::{self, S3ExportOptions};
+use crate::db::lock::{with_lock, Lock};
+use crate::db::scheduled_jobs;
+use crate::db::{DbConnection, DbError, DbPool};
 
-/// Settings of the scheduled pull.
+/// Settings of the scheduled Cost Explorer pull.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
     pub every: Duration,
@@ -18,9 +27,66 @@ pub struct Schedule {
     pub static_credentials: Option<(String, String)>,
 }
 
-/// Runs one pull now: fetch, then store in the blocking pool. Returns a
-/// one-line status for the log.
-pub async fn pull_once(pool: &DbPool, schedule: &Schedule) -> String {
+/// The scheduled job name of the Cost Explorer pull.
+pub const COST_EXPLORER_JOB: &str = "cost-explorer";
+
+/// The scheduled job name of an S3 export's pull.
+pub fn s3_export_job(uri: &str) -> String {
+    format!("s3-export {uri}")
+}
+
+/// This process, as `started_by` records it.
+pub fn this_process() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .unwrap_or_else(|| "localhost".to_string());
+    format!("{host} pid {}", std::process::id())
+}
+
+/// Claims `job` when it is due (last started `every` ago or more, and not
+/// running in another process); `every` zero claims it whenever it is not
+/// running (a manual run). `true` when this process may run it.
+pub fn claim(
+    conn: &mut DbConnection,
+    job: &str,
+    every: Duration,
+    now: chrono::NaiveDateTime,
+) -> Result<bool, DbError> {
+    let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+    let by = this_process();
+    Ok(with_lock(conn, Lock::Schedule, |conn| {
+        scheduled_jobs::claim(conn, job, every, now, &by)
+    })?
+    .unwrap_or(false))
+}
+
+/// Records how a claimed run ended (logged if the record fails).
+pub fn finish(
+    conn: &mut DbConnection,
+    job: &str,
+    started_at: chrono::NaiveDateTime,
+    result: &Result<String, String>,
+) {
+    let (status, message) = match result {
+        Ok(m) => ("ok", m.as_str()),
+        Err(m) => ("failed", m.as_str()),
+    };
+    if let Err(e) =
+        scheduled_jobs::finish(conn, job, started_at, crate::clock::now(), status, message)
+    {
+        tracing::warn!(job, error = %e, "could not record the end of a scheduled job");
+    }
+}
+
+/// Runs one Cost Explorer pull now: fetch, then store in the blocking
+/// pool. Returns a one-line status, or why it failed.
+pub async fn pull_once(pool: &DbPool, schedule: &Schedule) -> Result<String, String> {
     let started_at = crate::clock::now();
     let today = crate::clock::today();
     let pool2 = pool.clone();
@@ -31,8 +97,8 @@ pub async fn pull_once(pool: &DbPool, schedule: &Schedule) -> String {
     .await
     {
         Ok(Ok(from)) => from,
-        Ok(Err(e)) => return format!("scheduled pull not started: {e}"),
-        Err(e) => return format!("scheduled pull not started: {e}"),
+        Ok(Err(e)) => return Err(format!("scheduled pull not started: {e}")),
+        Err(e) => return Err(format!("scheduled pull not started: {e}")),
     };
     let mut opts = PullOptions::new(from, today);
     opts.endpoint_url = schedule.endpoint_url.clone();
@@ -53,21 +119,115 @@ pub async fn pull_once(pool: &DbPool, schedule: &Schedule) -> String {
     })
     .await;
     match result {
-        Ok(Ok(s)) => format!(
+        Ok(Ok(s)) => Ok(format!(
             "scheduled pull: {} to {}, {} rows, {} requests",
             s.from, s.to, s.rows, s.requests
-        ),
-        Ok(Err(e)) => format!("scheduled pull failed: {e}"),
-        Err(e) => format!("scheduled pull failed: {e}"),
+        )),
+        Ok(Err(e)) => Err(format!("scheduled pull failed: {e}")),
+        Err(e) => Err(format!("scheduled pull failed: {e}")),
     }
 }
 
-/// Pulls every `schedule.every`, first after one interval, until the
-/// server stops.
-pub async fn run(pool: DbPool, schedule: Schedule) {
+/// A scheduled job.
+#[derive(Clone, Debug)]
+pub enum Job {
+    CostExplorer(Schedule),
+    S3Export(Box<S3ExportOptions>),
+}
+
+impl Job {
+    pub fn name(&self) -> String {
+        match self {
+            Job::CostExplorer(_) => COST_EXPLORER_JOB.to_string(),
+            Job::S3Export(o) => s3_export_job(&o.uri.to_string()),
+        }
+    }
+
+    /// Runs the job in this (blocking) thread.
+    fn run(&self, pool: &DbPool) -> Result<String, String> {
+        match self {
+            Job::CostExplorer(schedule) => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                runtime.block_on(pull_once(pool, schedule))
+            }
+            Job::S3Export(opts) => {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                let summary =
+                    s3_export::pull(&mut conn, opts, &mut |_| {}).map_err(|e| e.to_string())?;
+                if summary.failed().is_empty() {
+                    Ok(summary.line())
+                } else {
+                    Err(summary.line())
+                }
+            }
+        }
+    }
+}
+
+/// Claims each due job and runs it, one after the other, in this
+/// (blocking) thread. Returns what ran and how it ended.
+pub fn run_due(
+    pool: &DbPool,
+    jobs: &[Job],
+    every: Duration,
+) -> Vec<(String, Result<String, String>)> {
+    let mut ran = Vec::new();
+    for job in jobs {
+        let name = job.name();
+        let now = crate::clock::now();
+        let claimed = pool
+            .get()
+            .map_err(DbError::from)
+            .and_then(|mut conn| claim(&mut conn, &name, every, now));
+        match claimed {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(job = %name, error = %e, "could not claim a scheduled job");
+                continue;
+            }
+        }
+        let result = job.run(pool);
+        match pool.get() {
+            Ok(mut conn) => finish(&mut conn, &name, now, &result),
+            Err(e) => tracing::warn!(job = %name, error = %e, "could not record a scheduled job"),
+        }
+        ran.push((name, result));
+    }
+    ran
+}
+
+/// Looks for due jobs every `tick` until the server stops; each job runs
+/// at most once per `every` across all processes on the database.
+pub async fn run(pool: DbPool, jobs: Vec<Job>, every: Duration, tick: Duration) {
+    let jobs = std::sync::Arc::new(jobs);
     loop {
-        actix_web::rt::time::sleep(schedule.every).await;
-        let status = pull_once(&pool, &schedule).await;
-        tracing::info!("{status}");
+        let (pool2, jobs2) = (pool.clone(), jobs.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // Its own thread: the jobs block, and start their own runtimes for
+        // the AWS SDK.
+        let spawned = std::thread::Builder::new()
+            .name("finops-schedule".to_string())
+            .spawn(move || {
+                let _ = tx.send(run_due(&pool2, &jobs2, every));
+            });
+        match spawned {
+            Ok(_) => match rx.await {
+                Ok(ran) => {
+                    for (name, result) in ran {
+                        match result {
+                            Ok(m) => tracing::info!(job = %name, "{m}"),
+                            Err(m) => tracing::error!(job = %name, "{m}"),
+                        }
+                    }
+                }
+                Err(_) => tracing::error!("a scheduled job stopped without an answer"),
+            },
+            Err(e) => tracing::error!(error = %e, "could not start the scheduled jobs"),
+        }
+        actix_web::rt::time::sleep(tick).await;
     }
 }

@@ -151,19 +151,20 @@ impl Application {
             state.alert_wakeup.clone(),
             state.clock.clone(),
         ));
-        if settings.pull_every_hours > 0 {
-            let schedule = crate::pull::schedule::Schedule {
-                every: std::time::Duration::from_secs(u64::from(settings.pull_every_hours) * 3600),
-                endpoint_url: settings.cost_explorer_endpoint_url.clone(),
-                tag_key: settings.cost_explorer_tag_key.clone(),
-                billing_account: settings.cost_explorer_account.clone(),
-                static_credentials: None,
-            };
+        let jobs = crate::pull::scheduled_jobs(settings);
+        if settings.pull_every_hours > 0 && !jobs.is_empty() {
+            let names: Vec<String> = jobs.iter().map(|j| j.name()).collect();
             notices.push(format!(
-                "pulling from Cost Explorer every {} hour(s)",
-                settings.pull_every_hours
+                "pulling every {} hour(s): {}",
+                settings.pull_every_hours,
+                names.join(", ")
             ));
-            tokio::spawn(crate::pull::schedule::run(state.pool.clone(), schedule));
+            tokio::spawn(crate::pull::schedule::run(
+                state.pool.clone(),
+                jobs,
+                std::time::Duration::from_secs(u64::from(settings.pull_every_hours) * 3600),
+                std::time::Duration::from_secs(u64::from(settings.schedule_tick_seconds)),
+            ));
         }
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {

@@ -300,7 +300,9 @@ async fn a_scheduled_pull_records_its_status_for_the_data_sources_page() {
         static_credentials: Some(("testing".to_string(), "testing".to_string())),
     };
     for db in databases() {
-        let status = pull::schedule::pull_once(&db.pool, &schedule).await;
+        let status = pull::schedule::pull_once(&db.pool, &schedule)
+            .await
+            .unwrap();
         assert!(status.starts_with("scheduled pull: "), "{status}");
         assert!(status.ends_with("0 rows, 1 requests"), "{status}");
         let mut conn = db.pool.get().unwrap();

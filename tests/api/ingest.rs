@@ -109,7 +109,7 @@ struct GroupSum {
 }
 
 /// Sums of cost_daily by three key expressions.
-fn sums(
+pub fn sums(
     conn: &mut DbConnection,
     k1: &str,
     k2: &str,
@@ -128,7 +128,7 @@ fn sums(
         .collect()
 }
 
-fn month_expr(backend: Backend) -> &'static str {
+pub fn month_expr(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "substr(day, 1, 7)",
         Backend::Postgres => "to_char(day, 'YYYY-MM')",
@@ -1097,9 +1097,15 @@ fn focus_commitment_discount_columns_are_kept() {
     }
 }
 
+/// The columns of [`cur_day_lines`].
+pub const CUR_DAY_HEADER: &str = "bill_payer_account_id,bill_billing_period_start_date,bill_billing_period_end_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_usage_end_date,line_item_product_code,product_product_name,line_item_usage_type,line_item_line_item_description,line_item_resource_id,line_item_usage_amount,pricing_unit,line_item_unblended_cost,pricing_public_on_demand_cost,line_item_currency_code,product_region_code,resource_tags";
+
+/// Billed micro-units of [`cur_day_lines`]' day.
+pub const CUR_DAY_MICROS: i64 = 226_981_333;
+
 /// CUR 2.0 lines of one day: instance hours of two types, and under the
 /// same EC2 service EBS, transfer and Spot hours.
-fn cur_day_lines(day: chrono::NaiveDate) -> Vec<String> {
+pub fn cur_day_lines(day: chrono::NaiveDate) -> Vec<String> {
     use chrono::Datelike;
     let month = day.format("%Y-%m-01").to_string();
     let next = (day.with_day(1).unwrap() + chrono::Duration::days(32))
@@ -1164,7 +1170,7 @@ fn cur_day_lines(day: chrono::NaiveDate) -> Vec<String> {
 fn a_bill_alone_gives_instance_families_and_eligible_compute_without_storage_or_spot() {
     use chrono::Datelike;
     let dir = tempfile::tempdir().unwrap();
-    let header = "bill_payer_account_id,bill_billing_period_start_date,bill_billing_period_end_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_usage_end_date,line_item_product_code,product_product_name,line_item_usage_type,line_item_line_item_description,line_item_resource_id,line_item_usage_amount,pricing_unit,line_item_unblended_cost,pricing_public_on_demand_cost,line_item_currency_code,product_region_code,resource_tags";
+    let header = CUR_DAY_HEADER;
     let first = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
     let days: Vec<chrono::NaiveDate> = (0..122)
         .map(|i| first + chrono::Duration::days(i))
@@ -1416,5 +1422,85 @@ fn the_rate_a_commitment_held_pays_on_the_bill_prices_its_offer() {
         assert!(finops::pricing::origin_is_derived(
             &p.commitment_origins[&other]
         ));
+    }
+}
+
+/// A CUR converted by a user's own tools (pandas, DuckDB, Spark) types
+/// account ids as integers and dates as timestamps or dates. Those hold
+/// the same information as AWS's text, so the file imports to the same
+/// figures, to the micro-unit; a float id could have lost digits and is
+/// refused, naming the column.
+#[test]
+fn cur_parquet_with_integer_ids_and_typed_dates_imports_like_the_text_file() {
+    use polars::prelude::*;
+    let Some(csv_path) = shared_data("aws-cur-legacy-sample.csv") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = LazyCsvReader::new(PlRefPath::try_from_path(&csv_path).unwrap())
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .unwrap();
+    let stamp = |c: &str| {
+        col(c)
+            .str()
+            .to_datetime(
+                Some(TimeUnit::Milliseconds),
+                None,
+                StrptimeOptions {
+                    format: Some("%Y-%m-%dT%H:%M:%S%.fZ".into()),
+                    ..Default::default()
+                },
+                lit("raise"),
+            )
+            .alias(c)
+    };
+    let converted = text.clone().with_columns([
+        col("bill/PayerAccountId").cast(DataType::Int64),
+        col("lineItem/UsageAccountId").cast(DataType::UInt64),
+        stamp("lineItem/UsageStartDate"),
+        stamp("lineItem/UsageEndDate"),
+        stamp("bill/BillingPeriodStartDate").cast(DataType::Date),
+        stamp("bill/BillingPeriodEndDate"),
+    ]);
+    let write = |name: &str, frame: LazyFrame| {
+        let path = dir.path().join(name);
+        let mut df = frame.collect().unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        path
+    };
+    let typed = write("converted.parquet", converted.clone());
+    let float_ids = write(
+        "float-ids.parquet",
+        converted.with_column(col("bill/PayerAccountId").cast(DataType::Float64)),
+    );
+    for db in databases() {
+        let mut conn = db.pool.get().unwrap();
+        import(&mut conn, BillingFormat::Cur, &csv_path).expect("the text file imports");
+        let from_text = sums(&mut conn, month_expr(db.backend), "account_id", "region");
+        let before = fingerprint(&mut conn);
+        match import(&mut conn, BillingFormat::Cur, &float_ids) {
+            Err(ImportError::ColumnType { column, found, .. }) => {
+                assert_eq!(column, "bill/PayerAccountId");
+                assert_eq!(found, "f64");
+            }
+            other => panic!("a float id must be refused: {other:?}"),
+        }
+        assert_eq!(
+            fingerprint(&mut conn),
+            before,
+            "a refused file changes nothing"
+        );
+        let s = import(&mut conn, BillingFormat::Cur, &typed)
+            .unwrap_or_else(|e| panic!("integer ids and typed dates import: {e}"));
+        assert_eq!(s.rows_read, 1281);
+        let from_typed = sums(&mut conn, month_expr(db.backend), "account_id", "region");
+        assert_eq!(from_typed, from_text, "{:?}", db.backend);
+        assert!(from_typed
+            .keys()
+            .all(|(_, account, _)| account == "123412340534"));
     }
 }

@@ -22,5 +22,7 @@ mod ingest;
 mod observability;
 mod pages;
 mod recommend;
+mod s3_export;
 mod snapshots;
 mod sources_pages;
+mod team;

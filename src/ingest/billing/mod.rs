@@ -258,6 +258,73 @@ pub fn aggregate(
     numbered: &dyn Fn() -> Result<Table, ImportError>,
     fields: &Fields,
 ) -> Result<Aggregated, ImportError> {
+    group(file, table, numbered, fields)?.finish(file)
+}
+
+/// Resource-day sums of one or more files, exact (before rounding to
+/// micro-units): files of one delivery are grouped one by one (each named
+/// in its own errors), merged, then rounded once.
+pub struct Grouped {
+    frame: DataFrame,
+    pub rows_read: u64,
+}
+
+impl Grouped {
+    /// The sums of several files as if they were one: a resource-day split
+    /// across files is summed.
+    pub fn merge(file: &str, parts: Vec<Grouped>) -> Result<Grouped, ImportError> {
+        let mut parts = parts.into_iter();
+        let Some(first) = parts.next() else {
+            return Err(ImportError::NoRows {
+                file: file.to_string(),
+            });
+        };
+        let mut rows_read = first.rows_read;
+        let mut frame = first.frame;
+        let mut more = false;
+        for part in parts {
+            rows_read += part.rows_read;
+            frame
+                .vstack_mut(&part.frame)
+                .map_err(|e| polars_error(file, e))?;
+            more = true;
+        }
+        if !more {
+            return Ok(Grouped { frame, rows_read });
+        }
+        let keys: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+        let frame = frame
+            .lazy()
+            .group_by(keys)
+            .agg([
+                col("billed").sum(),
+                col("effective").sum(),
+                col("list").sum(),
+                col("list_n").sum(),
+                col("qty").sum(),
+                col("qty_n").sum(),
+                col("bad").sum(),
+                col("n").sum(),
+            ])
+            .collect()
+            .map_err(|e| polars_error(file, e))?;
+        Ok(Grouped { frame, rows_read })
+    }
+
+    /// Rounds the exact sums to micro-units that add up per month,
+    /// provider, region and currency.
+    pub fn finish(self, file: &str) -> Result<Aggregated, ImportError> {
+        Grouped::rounded(self.frame, self.rows_read, file)
+    }
+}
+
+/// Validates and sums `table` to the resource × day grain, exactly.
+pub fn group(
+    file: &str,
+    table: &Table,
+    numbered: &dyn Fn() -> Result<Table, ImportError>,
+    fields: &Fields,
+) -> Result<Grouped, ImportError> {
     let (reversed, crosses) = period_problems();
     let frame = normalised(table.frame.clone(), fields).with_columns([
         fields.billing_account.clone().alias("__billing_account"),
@@ -334,49 +401,58 @@ pub fn aggregate(
             Err(e) => e,
         });
     }
-    // Rounding groups: charge month × provider × region × currency, the
-    // grain totals are checked at.
-    let days = day_numbers(file, &grouped)?;
-    let (provider, region, currency) = (
-        texts(file, &grouped, "__provider")?,
-        texts(file, &grouped, "__region")?,
-        texts(file, &grouped, "__currency")?,
-    );
-    let mut group_ids: std::collections::HashMap<RoundingKey, usize> = Default::default();
-    let groups: Vec<usize> = (0..grouped.height())
-        .map(|i| {
-            let month = days[i].map(|d| {
-                let date = epoch_date(d);
-                date.year() * 12 + date.month() as i32
-            });
-            let next = group_ids.len();
-            *group_ids
-                .entry((month.unwrap_or(0), &provider[i], &region[i], &currency[i]))
-                .or_insert(next)
-        })
-        .collect();
-    let exact = |name: &str| -> Result<Vec<i128>, ImportError> {
-        Ok(decimals(file, &grouped, name)?
-            .into_iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
-    };
-    let billed = round_preserving_totals(&exact("billed")?, &groups);
-    let effective = round_preserving_totals(&exact("effective")?, &groups);
-    let list_n = column_u64(file, &grouped, "list_n")?;
-    let list = round_preserving_totals(&exact("list")?, &groups)
-        .into_iter()
-        .zip(list_n)
-        .map(|(v, n)| (n > 0).then_some(v))
-        .collect();
-    drop(group_ids);
-    Ok(Aggregated {
+    Ok(Grouped {
         frame: grouped,
         rows_read,
-        billed,
-        effective,
-        list,
     })
+}
+
+impl Grouped {
+    fn rounded(grouped: DataFrame, rows_read: u64, file: &str) -> Result<Aggregated, ImportError> {
+        // Rounding groups: charge month × provider × region × currency, the
+        // grain totals are checked at.
+        let days = day_numbers(file, &grouped)?;
+        let (provider, region, currency) = (
+            texts(file, &grouped, "__provider")?,
+            texts(file, &grouped, "__region")?,
+            texts(file, &grouped, "__currency")?,
+        );
+        let mut group_ids: std::collections::HashMap<RoundingKey, usize> = Default::default();
+        let groups: Vec<usize> = (0..grouped.height())
+            .map(|i| {
+                let month = days[i].map(|d| {
+                    let date = epoch_date(d);
+                    date.year() * 12 + date.month() as i32
+                });
+                let next = group_ids.len();
+                *group_ids
+                    .entry((month.unwrap_or(0), &provider[i], &region[i], &currency[i]))
+                    .or_insert(next)
+            })
+            .collect();
+        let exact = |name: &str| -> Result<Vec<i128>, ImportError> {
+            Ok(decimals(file, &grouped, name)?
+                .into_iter()
+                .map(|v| v.unwrap_or(0))
+                .collect())
+        };
+        let billed = round_preserving_totals(&exact("billed")?, &groups);
+        let effective = round_preserving_totals(&exact("effective")?, &groups);
+        let list_n = column_u64(file, &grouped, "list_n")?;
+        let list = round_preserving_totals(&exact("list")?, &groups)
+            .into_iter()
+            .zip(list_n)
+            .map(|(v, n)| (n > 0).then_some(v))
+            .collect();
+        drop(group_ids);
+        Ok(Aggregated {
+            frame: grouped,
+            rows_read,
+            billed,
+            effective,
+            list,
+        })
+    }
 }
 
 /// What each line says about itself, as text expressions (a literal null

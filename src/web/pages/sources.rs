@@ -52,6 +52,65 @@ struct SourcesPage {
     kinds: Vec<(&'static str, &'static str)>,
     pull_schedule: String,
     last_pull: Option<RunView>,
+    jobs: Vec<JobView>,
+    deliveries: Vec<DeliveryView>,
+}
+
+/// A scheduled job as the page shows it.
+pub struct JobView {
+    pub name: String,
+    pub started: String,
+    pub by: String,
+    pub status: String,
+    pub ok: bool,
+    pub message: Vec<String>,
+}
+
+/// A billing period imported from an S3 export.
+pub struct DeliveryView {
+    pub export: String,
+    pub period: String,
+    pub delivery: String,
+    pub files: i64,
+    pub size: String,
+    pub imported: String,
+    pub run: i64,
+}
+
+fn job_view(job: &crate::db::scheduled_jobs::Job) -> JobView {
+    let status = if job.running() {
+        "running".to_string()
+    } else {
+        job.last_status.clone()
+    };
+    JobView {
+        name: job.name.clone(),
+        started: job.last_started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        by: job.started_by.clone(),
+        ok: job.last_status == "ok" || job.running(),
+        status,
+        message: job
+            .last_message
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+fn delivery_view(d: &crate::db::export_deliveries::Imported) -> DeliveryView {
+    DeliveryView {
+        export: d.export_uri.clone(),
+        period: d.billing_period.clone(),
+        delivery: d.delivery_id.clone(),
+        files: d.files,
+        size: match d.bytes.max(0) as u64 {
+            b if b < 1024 * 1024 => format!("{:.0} KiB", (b as f64 / 1024.0).ceil()),
+            b => limit_text(b),
+        },
+        imported: d.imported_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        run: d.ingest_run_id,
+    }
 }
 
 /// What the upload form offers: source name and what it is.
@@ -121,10 +180,19 @@ pub fn build(
         kinds: kinds(),
         pull_schedule: match settings.pull_every_hours {
             0 => "Scheduled pulls are off (set pull_every_hours to turn them on).".to_string(),
-            1 => "finops pulls from Cost Explorer every hour.".to_string(),
-            n => format!("finops pulls from Cost Explorer every {n} hours."),
+            1 => "finops pulls every hour.".to_string(),
+            n => format!("finops pulls every {n} hours."),
         },
         last_pull: last_pull.as_ref().map(view),
+        jobs: crate::db::scheduled_jobs::all(conn)?
+            .iter()
+            .filter(|j| j.runs > 0)
+            .map(job_view)
+            .collect(),
+        deliveries: crate::db::export_deliveries::all(conn)?
+            .iter()
+            .map(delivery_view)
+            .collect(),
     };
     page.render()
         .map(Payload::html)
@@ -142,13 +210,11 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         upload_limit: state.upload_limit,
         pull_every_hours: state.pull_every_hours,
     };
-    crate::web::answer(
-        state.into_inner(),
-        crate::web::cache_key(&req),
-        move |conn, catalog| build(conn, catalog, &viewer, None, settings),
-    )
+    // Not cached: scheduled jobs change without a new run.
+    super::render_uncached(req, state, &[], move |page| {
+        build(page.conn, page.catalog, &viewer, None, settings)
+    })
     .await
-    .map_err(HtmlError)
 }
 
 /// What came in with the upload form.

@@ -1,0 +1,2 @@
+DROP TABLE export_deliveries;
+DROP TABLE scheduled_jobs;
