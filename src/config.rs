@@ -80,6 +80,11 @@ pub struct Settings {
     pub s3_exports: Vec<S3ExportSetting>,
     /// How often `serve` looks for scheduled work that is due (seconds).
     pub schedule_tick_seconds: u32,
+    /// Whether the scheduled pulls include CloudWatch utilisation of the
+    /// billed instances (the last two days each time).
+    pub pull_utilisation: bool,
+    /// CloudWatch endpoint other than AWS's.
+    pub cloudwatch_endpoint_url: Option<String>,
 }
 
 /// One `[[s3_export]]` table: an export `serve` pulls on the schedule.
@@ -127,6 +132,8 @@ impl Default for Settings {
             pull_cost_explorer: true,
             s3_exports: Vec::new(),
             schedule_tick_seconds: 60,
+            pull_utilisation: false,
+            cloudwatch_endpoint_url: None,
         }
     }
 }
@@ -173,6 +180,8 @@ struct FileSettings {
     pull_cost_explorer: Option<bool>,
     s3_export: Option<Vec<S3ExportSetting>>,
     schedule_tick_seconds: Option<u32>,
+    pull_utilisation: Option<bool>,
+    cloudwatch_endpoint_url: Option<String>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -299,6 +308,12 @@ impl Settings {
             }
             if let Some(v) = f.schedule_tick_seconds {
                 s.schedule_tick_seconds = v;
+            }
+            if let Some(v) = f.pull_utilisation {
+                s.pull_utilisation = v;
+            }
+            if let Some(v) = f.cloudwatch_endpoint_url {
+                s.cloudwatch_endpoint_url = Some(v).filter(|v| !v.is_empty());
             }
             for export in f.s3_export.unwrap_or_default() {
                 crate::pull::s3_export::layout::ExportUri::parse(&export.uri).map_err(

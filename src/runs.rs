@@ -23,6 +23,7 @@ pub enum Source {
     Catalog,
     Rules,
     CostExplorer,
+    CloudWatch,
     AwsAdvice,
     Budgets,
     Anomalies,
@@ -31,7 +32,7 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 15] = [
+    pub const ALL: [Source; 16] = [
         Source::Focus,
         Source::Cur,
         Source::Utilisation,
@@ -42,6 +43,7 @@ impl Source {
         Source::Catalog,
         Source::Rules,
         Source::CostExplorer,
+        Source::CloudWatch,
         Source::AwsAdvice,
         Source::Budgets,
         Source::Anomalies,
@@ -61,6 +63,7 @@ impl Source {
             Source::Catalog => "catalog",
             Source::Rules => "rules",
             Source::CostExplorer => "cost-explorer",
+            Source::CloudWatch => "cloudwatch",
             Source::AwsAdvice => "aws-advice",
             Source::Budgets => "budgets",
             Source::Anomalies => "anomalies",
@@ -76,7 +79,7 @@ impl Source {
     /// The audit log's action for a run of this source.
     pub fn audit_action(self) -> &'static str {
         match self {
-            Source::CostExplorer | Source::AwsAdvice => "pull",
+            Source::CostExplorer | Source::CloudWatch | Source::AwsAdvice => "pull",
             Source::Calendar => "calendar.change",
             Source::Rules => "rules.change",
             Source::Scenario => "scenario.change",

@@ -479,6 +479,12 @@ pub enum PullCommand {
     /// periods cost nothing more. Credentials and region come from the
     /// standard AWS chain
     S3Export(PullS3ExportArgs),
+    /// Hourly utilisation of the EC2 instances in the bill, from CloudWatch
+    /// GetMetricData: CPUUtilization (average, maximum), NetworkIn/Out and
+    /// the CloudWatch agent's mem_used_percent where it runs; 500 queries
+    /// a request, one client per region. Replaces the same instances over
+    /// the same hours. Credentials come from the standard AWS chain
+    Utilisation(PullUtilisationArgs),
     /// AWS's own Savings Plans purchase recommendation
     /// (GetSavingsPlansPurchaseRecommendation): what Cost Explorer would buy
     /// from the last 7, 30 or 60 days. One request; stored (replacing the
@@ -514,6 +520,22 @@ pub struct PullS3ExportArgs {
     #[arg(long)]
     pub all: bool,
     /// Print what the pull did as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullUtilisationArgs {
+    /// First day, YYYY-MM-DD (default: 14 days ago)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Day after the last, YYYY-MM-DD, exclusive (default: today)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+    /// CloudWatch endpoint other than AWS's (an emulator, a VPC endpoint)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Print the summary as JSON on standard output
     #[arg(long)]
     pub json: bool,
 }

@@ -1,5 +1,6 @@
-//! How a command fails: bad usage or input (exit code 2) or a runtime
-//! failure (1), with a one-line message.
+//! How a command fails: bad usage or input (exit code 2), a runtime
+//! failure (1), or work another process is doing now (75, as sysexits'
+//! EX_TEMPFAIL: try again later), with a one-line message.
 
 use crate::db::DbError;
 use crate::report::ReportError;
@@ -11,6 +12,8 @@ pub enum CliError {
     BadInput(String),
     #[error("{0}")]
     Runtime(String),
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl CliError {
@@ -18,6 +21,7 @@ impl CliError {
         match self {
             CliError::BadInput(_) => 2,
             CliError::Runtime(_) => 1,
+            CliError::Busy(_) => 75,
         }
     }
 }

@@ -4,8 +4,8 @@
 use indicatif::ProgressBar;
 
 use super::{
-    CliError, PlanKind, PullCommand, PullCostExplorerArgs, PullS3ExportArgs, RightsizingAdviceArgs,
-    SavingsPlansAdviceArgs,
+    CliError, PlanKind, PullCommand, PullCostExplorerArgs, PullS3ExportArgs, PullUtilisationArgs,
+    RightsizingAdviceArgs, SavingsPlansAdviceArgs,
 };
 use crate::config::Settings;
 use crate::db::DbConnection;
@@ -19,6 +19,7 @@ pub fn run(
     match command {
         PullCommand::CostExplorer(args) => pull_cost_explorer(conn, settings, args),
         PullCommand::S3Export(args) => pull_s3_export(conn, settings, args),
+        PullCommand::Utilisation(args) => pull_utilisation(conn, args),
         PullCommand::SavingsPlansAdvice(args) => savings_plans_advice(conn, settings, args, false),
         PullCommand::ReservationAdvice(args) => savings_plans_advice(conn, settings, args, true),
         PullCommand::RightsizingAdvice(args) => rightsizing_advice(conn, settings, args),
@@ -296,7 +297,7 @@ fn pull_s3_export(
                 )
             })
             .unwrap_or_default();
-        return Err(CliError::Runtime(format!(
+        return Err(CliError::Busy(format!(
             "another finops process is pulling {} now{by}; try again when it is done",
             opts.uri
         )));
@@ -308,8 +309,14 @@ fn pull_s3_export(
         S3Progress::Found { periods, changed } => {
             bar.set_message(format!("{periods} billing period(s), {changed} to import"))
         }
-        S3Progress::Downloading { key, bytes, .. } => bar.set_message(format!(
-            "downloading {} ({})",
+        S3Progress::Downloading {
+            period,
+            file,
+            files,
+            key,
+            bytes,
+        } => bar.set_message(format!(
+            "{period}: downloading file {file} of {files}, {} ({})",
             key.rsplit('/').next().unwrap_or(&key),
             indicatif::HumanBytes(bytes)
         )),
@@ -329,6 +336,7 @@ fn pull_s3_export(
     );
     let summary = result.map_err(|e| match e {
         s3_export::S3PullError::Address(m) => CliError::BadInput(m),
+        e @ s3_export::S3PullError::NothingFound { .. } => CliError::BadInput(e.to_string()),
         other => CliError::Runtime(other.to_string()),
     })?;
     for p in &summary.periods {
@@ -367,6 +375,89 @@ fn pull_s3_export(
             "{} billing period(s) could not be imported; nothing of them changed, and the next pull tries them again",
             summary.failed().len()
         )));
+    }
+    Ok(())
+}
+
+fn pull_utilisation(conn: &mut DbConnection, args: &PullUtilisationArgs) -> Result<(), CliError> {
+    use crate::pull::cloudwatch::{self, UtilisationPullError, UtilisationPullOptions};
+    let today = crate::clock::today();
+    let mut opts = UtilisationPullOptions::last_days(today, 14);
+    if let Some(from) = args.from {
+        opts.from = from;
+    }
+    if let Some(to) = args.to {
+        opts.to = to;
+    }
+    opts.endpoint_url = args.endpoint_url.clone();
+    if opts.from >= opts.to {
+        return Err(CliError::BadInput(
+            UtilisationPullError::Range {
+                from: opts.from,
+                to: opts.to,
+            }
+            .to_string(),
+        ));
+    }
+    let started_at = crate::clock::now();
+    let instances = cloudwatch::billed_instances(conn, opts.from, opts.to)?;
+    if instances.is_empty() {
+        return Err(CliError::BadInput(
+            UtilisationPullError::NoInstances {
+                from: opts.from,
+                to: opts.to,
+            }
+            .to_string(),
+        ));
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} requests of 500 queries, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!(
+        "asking CloudWatch about {} instance(s)",
+        instances.len()
+    ));
+    let fetched = actix_web::rt::System::new().block_on(cloudwatch::fetch(
+        &opts,
+        &instances,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    ));
+    bar.finish_and_clear();
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            cloudwatch::record_failure(conn, &opts, started_at, &e.to_string());
+            return Err(CliError::Runtime(e.to_string()));
+        }
+    };
+    let summary = match cloudwatch::store(conn, &opts, &fetched, started_at) {
+        Ok(s) => s,
+        Err(e) => {
+            let message = e.details().join("\n");
+            cloudwatch::record_failure(conn, &opts, started_at, &message);
+            return Err(CliError::Runtime(message));
+        }
+    };
+    eprintln!(
+        "pulled {} to {}: {} hourly row(s) for {} instance(s) in {} region(s), replaced {} earlier row(s); {} GetMetricData request(s)",
+        summary.from,
+        summary.to.pred_opt().unwrap_or(summary.to),
+        summary.rows,
+        summary.instances,
+        summary.regions,
+        summary.replaced_rows,
+        summary.requests
+    );
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
     }
     Ok(())
 }

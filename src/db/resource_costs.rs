@@ -75,6 +75,20 @@ pub fn delete_scope(conn: &mut DbConnection, scope: &Scope) -> Result<usize, DbE
     Ok(n)
 }
 
+/// Deletes what the runs `runs` stored (resource and daily rows); returns
+/// the resource rows deleted.
+pub fn delete_runs(conn: &mut DbConnection, runs: &[i64]) -> Result<usize, DbError> {
+    if runs.is_empty() {
+        return Ok(0);
+    }
+    use cost_resource_daily::dsl as r;
+    let n = diesel::delete(r::cost_resource_daily.filter(r::ingest_run_id.eq_any(runs)))
+        .execute(conn)?;
+    use cost_daily::dsl as c;
+    diesel::delete(c::cost_daily.filter(c::ingest_run_id.eq_any(runs))).execute(conn)?;
+    Ok(n)
+}
+
 const INSERT_CHUNK: usize = 1000;
 
 /// Inserts resource rows with what allocation made of each

@@ -75,8 +75,9 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<Job>, DbError> {
 }
 
 /// Claims `name` for `by` when it last started at least `every` before
-/// `now` (or never) and is not running; `true` when this caller won it.
-/// `every` zero claims it whenever it is not running (a manual run).
+/// `now` (or never): a compare-and-swap, so of several callers one wins.
+/// Whether it is running elsewhere is the caller's to know (an advisory
+/// lock, or [`Job::running`]).
 pub fn claim(
     conn: &mut DbConnection,
     name: &str,
@@ -88,9 +89,6 @@ pub fn claim(
     let Some(job) = get(conn, name)? else {
         return Ok(false);
     };
-    if job.running() && now - job.last_started_at < RUNNING_AT_MOST {
-        return Ok(false);
-    }
     if job.runs > 0 && now - job.last_started_at < every {
         return Ok(false);
     }

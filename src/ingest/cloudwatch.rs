@@ -29,17 +29,19 @@ struct Answer {
     metric_data_results: Vec<Series>,
 }
 
-#[derive(Deserialize)]
+/// One series of a GetMetricData answer: its query's id and label, and
+/// its points.
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Series {
+pub struct Series {
     #[serde(default)]
-    id: String,
+    pub id: String,
     #[serde(default)]
-    label: String,
+    pub label: String,
     #[serde(default)]
-    timestamps: Vec<String>,
+    pub timestamps: Vec<String>,
     #[serde(default)]
-    values: Vec<f64>,
+    pub values: Vec<f64>,
 }
 
 #[derive(Default)]
@@ -87,10 +89,22 @@ pub fn read(label: &str, text: &str) -> Result<Vec<NewUtilisation>, ImportError>
             e.column()
         ),
     })?;
+    join(label, &answer.metric_data_results, true)
+}
+
+/// Joins the series of each instance on their timestamps into utilisation
+/// rows (labels as the module describes). `strict`: an hour without both
+/// CPU statistics, or no rows at all, is an error (a file); otherwise such
+/// hours are left out (a pull: an instance stopped within the hour).
+pub fn join(
+    label: &str,
+    results: &[Series],
+    strict: bool,
+) -> Result<Vec<NewUtilisation>, ImportError> {
     let mut problems = Problems::new(label);
     let mut instances: HashMap<String, Instance> = HashMap::new();
     let mut points: BTreeMap<(String, NaiveDateTime), Point> = BTreeMap::new();
-    for (index, series) in answer.metric_data_results.iter().enumerate() {
+    for (index, series) in results.iter().enumerate() {
         let words: HashMap<&str, &str> = series
             .label
             .split_whitespace()
@@ -173,6 +187,9 @@ pub fn read(label: &str, text: &str) -> Result<Vec<NewUtilisation>, ImportError>
     let mut out = Vec::with_capacity(points.len());
     for ((id, t), p) in points {
         let (Some(cpu_avg), Some(cpu_max)) = (p.cpu_avg, p.cpu_max) else {
+            if !strict {
+                continue;
+            }
             problems.bad_row([RowProblem {
                 line: 0,
                 column: format!("instance {id}"),
@@ -205,7 +222,7 @@ pub fn read(label: &str, text: &str) -> Result<Vec<NewUtilisation>, ImportError>
         });
     }
     problems.finish()?;
-    if out.is_empty() {
+    if out.is_empty() && strict {
         return Err(ImportError::NoRows {
             file: label.to_string(),
         });

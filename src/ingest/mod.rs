@@ -243,6 +243,15 @@ pub struct Delivery<'a> {
     pub label: String,
     pub inputs: &'a [Input],
     pub format: Option<BillingFormat>,
+    /// The billing period (`YYYY-MM`) every line must belong to (an
+    /// export's partition); `None` takes what the files hold.
+    pub period: Option<String>,
+    /// What the delivery replaces: `None`, the billing periods it holds
+    /// for its billing accounts (as a file import); `Some(runs)`, exactly
+    /// the rows those earlier runs stored (an export's earlier delivery of
+    /// the period, so that two exports of one payer account, such as
+    /// member accounts' own exports, never replace each other).
+    pub replaces_runs: Option<Vec<i64>>,
 }
 
 /// Imports a [`Delivery`]; on error nothing is stored but a failed run.
@@ -286,6 +295,8 @@ fn import_billing_inner(
         label: input.label.clone(),
         inputs: std::slice::from_ref(input),
         format: Some(format),
+        period: None,
+        replaces_runs: None,
     };
     import_inner(conn, &delivery, progress, &mut |_, _| Ok(()), started_at)
 }
@@ -364,7 +375,15 @@ fn import_inner(
     let mut hashes = Vec::with_capacity(delivery.inputs.len());
     let mut format = delivery.format;
     for input in delivery.inputs {
-        let (grouped, found, sha256) = group_file(input, format, progress)?;
+        let (grouped, found, sha256) = match group_file(input, format, progress) {
+            // An export's part without lines (a period without charges).
+            Err(ImportError::NoRows { .. } | ImportError::Empty { .. })
+                if delivery.replaces_runs.is_some() =>
+            {
+                continue;
+            }
+            other => other?,
+        };
         if let Some(f) = format {
             if f != found {
                 return Err(ImportError::Format {
@@ -382,6 +401,11 @@ fn import_inner(
         hashes.push(sha256);
     }
     let format = format.unwrap_or(BillingFormat::Cur);
+    if parts.is_empty() {
+        if let Some(runs) = &delivery.replaces_runs {
+            return store_empty(conn, delivery, format, runs, after_store, started_at);
+        }
+    }
     let aggregated = billing::Grouped::merge(label, parts)?.finish(label)?;
     let sha256 = match hashes.as_slice() {
         [one] => one.clone(),
@@ -406,6 +430,17 @@ fn import_inner(
             billing_period,
         })
         .collect();
+    if let Some(period) = &delivery.period {
+        if let Some(other) = scopes.iter().find(|s| &s.billing_period != period) {
+            return Err(ImportError::Format {
+                file: label.to_string(),
+                message: format!(
+                    "the delivery of billing period {period} holds lines of billing period {} (account {}); nothing imported",
+                    other.billing_period, other.billing_account
+                ),
+            });
+        }
+    }
     let db_err = |e: DbError| ImportError::Db {
         file: label.to_string(),
         source: e,
@@ -440,8 +475,13 @@ fn import_inner(
                 ),
             )?;
             let mut replaced = 0;
-            for scope in &scopes {
-                replaced += resource_costs::delete_scope(conn, scope)?;
+            match &delivery.replaces_runs {
+                None => {
+                    for scope in &scopes {
+                        replaced += resource_costs::delete_scope(conn, scope)?;
+                    }
+                }
+                Some(runs) => replaced += resource_costs::delete_runs(conn, runs)?,
             }
             // A slice at a time, so memory stays bounded by the slice.
             let mut merged = allocate::CostSums::default();
@@ -514,6 +554,54 @@ fn import_inner(
         scopes,
         replaced_rows: replaced as u64,
         totals: totals.into_values().collect(),
+        seconds: 0.0,
+    })
+}
+
+/// An export's delivery without lines: what the earlier delivery stored is
+/// removed, and the run says the period has no charges.
+fn store_empty(
+    conn: &mut DbConnection,
+    delivery: &Delivery,
+    format: BillingFormat,
+    runs: &[i64],
+    after_store: &mut dyn FnMut(&mut DbConnection, i64) -> Result<(), DbError>,
+    started_at: chrono::NaiveDateTime,
+) -> Result<ImportSummary, ImportError> {
+    let label = delivery.label.as_str();
+    let period = delivery.period.clone().unwrap_or_default();
+    let (run_id, replaced) = conn
+        .transaction::<_, DbError, _>(|conn| {
+            let replaced = resource_costs::delete_runs(conn, runs)?;
+            let run_id = crate::runs::record(
+                conn,
+                &ingest_runs::NewIngestRun::succeeded(
+                    format.source(),
+                    label,
+                    "",
+                    &period,
+                    0,
+                    started_at,
+                    "the delivery has no lines: no charges in this billing period".to_string(),
+                ),
+            )?;
+            after_store(conn, run_id)?;
+            Ok((run_id, replaced))
+        })
+        .map_err(|e| ImportError::Db {
+            file: label.to_string(),
+            source: e,
+        })?;
+    Ok(ImportSummary {
+        file: label.to_string(),
+        source: format.source().to_string(),
+        ingest_run_id: run_id,
+        rows_read: 0,
+        resource_rows: 0,
+        cost_rows: 0,
+        scopes: Vec::new(),
+        replaced_rows: replaced as u64,
+        totals: Vec::new(),
         seconds: 0.0,
     })
 }

@@ -187,13 +187,53 @@ fn store(
 ) -> Result<UtilisationSummary, ImportError> {
     let label = input.label.as_str();
     let ReadRows { rows, sha256 } = read(input)?;
-    let first = rows.iter().map(|r| r.period_start).min();
-    let last = rows.iter().map(|r| r.period_start).max();
-    let (Some(first), Some(last)) = (first, last) else {
+    let Some((first, last)) = span(&rows) else {
         return Err(ImportError::NoRows {
             file: label.to_string(),
         });
     };
+    let run = started.succeeded(
+        &sha256,
+        &format!("{}..{}", first.date(), last.date()),
+        rows.len(),
+    );
+    let stored = replace_rows(conn, &rows, &run).map_err(|e| started.db_error(e))?;
+    Ok(UtilisationSummary {
+        file: label.to_string(),
+        ingest_run_id: stored.ingest_run_id,
+        rows: rows.len() as u64,
+        resources: stored.resources,
+        granularity: stored.granularity,
+        first,
+        last,
+        replaced_rows: stored.replaced_rows,
+    })
+}
+
+/// The first and last period of `rows`.
+pub fn span(rows: &[NewUtilisation]) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let first = rows.iter().map(|r| r.period_start).min()?;
+    let last = rows.iter().map(|r| r.period_start).max()?;
+    Some((first, last))
+}
+
+/// What [`replace_rows`] stored.
+pub struct Stored {
+    pub ingest_run_id: i64,
+    pub resources: u64,
+    pub granularity: String,
+    pub replaced_rows: u64,
+}
+
+/// Stores `rows` in one transaction with their run (`run`), replacing the
+/// stored rows of the same resources over the period they cover (from a
+/// file or a CloudWatch pull alike).
+pub fn replace_rows(
+    conn: &mut DbConnection,
+    rows: &[NewUtilisation],
+    run: &crate::db::ingest_runs::NewIngestRun,
+) -> Result<Stored, DbError> {
+    let (first, last) = span(rows).unwrap_or_default();
     let resources: BTreeSet<String> = rows.iter().map(|r| r.resource_id.clone()).collect();
     let granularity: BTreeSet<&str> = rows.iter().map(|r| r.granularity.as_str()).collect();
     let granularity = granularity.into_iter().collect::<Vec<_>>().join(",");
@@ -211,14 +251,7 @@ fn store(
             )
             .execute(conn)?;
         }
-        let run_id = crate::runs::record(
-            conn,
-            &started.succeeded(
-                &sha256,
-                &format!("{}..{}", first.date(), last.date()),
-                rows.len(),
-            ),
-        )?;
+        let run_id = crate::runs::record(conn, run)?;
         let rows: Vec<NewUtilisation> = rows
             .iter()
             .cloned()
@@ -228,16 +261,11 @@ fn store(
             })
             .collect();
         insert_utilisation(conn, &rows)?;
-        Ok(UtilisationSummary {
-            file: label.to_string(),
+        Ok(Stored {
             ingest_run_id: run_id,
-            rows: rows.len() as u64,
             resources: resources.len() as u64,
             granularity: granularity.clone(),
-            first,
-            last,
             replaced_rows: replaced as u64,
         })
     })
-    .map_err(|e| started.db_error(e))
 }

@@ -34,3 +34,37 @@ pub fn loader(
     }
     loader
 }
+
+/// A short account of an SDK error for people: the service's error code
+/// and message, or the innermost cause (a refused connection, missing
+/// credentials), never the whole debug dump.
+pub fn brief_error<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    use aws_sdk_s3::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_string(),
+                (None, Some(message)) => message.to_string(),
+                (None, None) => innermost(err),
+            }
+        }
+        SdkError::TimeoutError(_) => "no answer in time (timed out)".to_string(),
+        SdkError::DispatchFailure(_) => format!("could not reach the endpoint: {}", innermost(e)),
+        _ => innermost(e),
+    }
+}
+
+/// The message of the deepest cause of `e`.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}

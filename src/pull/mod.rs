@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod aws_advice;
+pub mod cloudwatch;
 pub mod cost_explorer;
 pub mod s3_export;
 pub mod schedule;
@@ -32,6 +33,11 @@ pub fn scheduled_jobs(settings: &crate::config::Settings) -> Vec<schedule::Job> 
             billing_account: settings.cost_explorer_account.clone(),
             static_credentials: None,
         }));
+    }
+    if settings.pull_utilisation {
+        jobs.push(schedule::Job::Utilisation {
+            endpoint_url: settings.cloudwatch_endpoint_url.clone(),
+        });
     }
     for export in &settings.s3_exports {
         match s3_export::options_from_setting(export, settings) {
@@ -144,26 +150,43 @@ pub fn store(
     })
 }
 
-/// Records a failed pull so the Data sources page shows it.
+/// Records a failed Cost Explorer pull so the Data sources page shows it.
 pub fn record_failure(
     conn: &mut DbConnection,
     opts: &PullOptions,
     started_at: NaiveDateTime,
     error: &PullError,
 ) {
+    record_failed_pull(
+        conn,
+        SOURCE,
+        opts.endpoint_url.as_deref().unwrap_or("AWS Cost Explorer"),
+        (opts.from, opts.to),
+        started_at,
+        &error.to_string(),
+    );
+}
+
+/// Records a failed pull of `source` from `endpoint` over the days
+/// `[from, to)` as a failed run (logged if even that fails).
+pub fn record_failed_pull(
+    conn: &mut DbConnection,
+    source: &str,
+    endpoint: &str,
+    (from, to): (NaiveDate, NaiveDate),
+    started_at: NaiveDateTime,
+    message: &str,
+) {
     let run = NewIngestRun {
-        source: SOURCE.to_string(),
-        file_name: opts
-            .endpoint_url
-            .clone()
-            .unwrap_or_else(|| "AWS Cost Explorer".to_string()),
+        source: source.to_string(),
+        file_name: endpoint.to_string(),
         file_hash: String::new(),
-        billing_period: format!("{}..{}", opts.from, opts.to.pred_opt().unwrap_or(opts.to)),
+        billing_period: format!("{}..{}", from, to.pred_opt().unwrap_or(to)),
         rows_read: 0,
         rows_kept: 0,
         rows_rejected: 0,
         status: crate::runs::Status::Failed.as_str().to_string(),
-        message: error.to_string(),
+        message: message.to_string(),
         started_at,
         finished_at: Some(crate::clock::now()),
     };

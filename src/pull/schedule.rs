@@ -3,16 +3,16 @@
 //!
 //! Several `serve` processes and CLI cron jobs may share one database.
 //! Every tick each process looks for jobs that are due; it runs one only
-//! after claiming it ([`claim`]: a compare-and-swap on the job's last
-//! start, taken under a PostgreSQL advisory lock), so one process runs each
-//! job per interval, and a job is not started while another process runs
-//! it. A job never run before is due at once.
+//! after claiming it ([`claim`]: the job's PostgreSQL advisory lock, held
+//! while it runs, then a compare-and-swap on the job's last start), so one
+//! process runs each job per interval, and a job is not started while
+//! another process runs it. A job never run before is due at once.
 
 use std::time::Duration;
 
 use super::cost_explorer::{self, PullOptions};
 use super::s3_export::{self, S3ExportOptions};
-use crate::db::lock::{with_lock, Lock};
+use crate::db::lock;
 use crate::db::scheduled_jobs;
 use crate::db::{DbConnection, DbError, DbPool};
 
@@ -49,9 +49,30 @@ pub fn this_process() -> String {
     format!("{host} pid {}", std::process::id())
 }
 
-/// Claims `job` when it is due (last started `every` ago or more, and not
-/// running in another process); `every` zero claims it whenever it is not
-/// running (a manual run). `true` when this process may run it.
+/// Whether the process that started `job` may still be running it: on
+/// PostgreSQL the job's advisory lock says (see [`claim`]); on SQLite, a
+/// job started by a process of this machine runs while that process
+/// lives, one started elsewhere for at most [`scheduled_jobs::RUNNING_AT_MOST`].
+fn still_running(job: &scheduled_jobs::Job, now: chrono::NaiveDateTime) -> bool {
+    if !job.running() || now - job.last_started_at >= scheduled_jobs::RUNNING_AT_MOST {
+        return false;
+    }
+    let me = this_process();
+    let host = |by: &str| by.rsplit_once(" pid ").map(|(h, _)| h.to_string());
+    match (host(&job.started_by), job.started_by.rsplit_once(" pid ")) {
+        (Some(h), Some((_, pid))) if Some(&h) == host(&me).as_ref() => {
+            std::path::Path::new("/proc").join(pid.trim()).exists()
+        }
+        _ => true,
+    }
+}
+
+/// Claims `job` when it is due (last started `every` ago or more) and no
+/// other process runs it; `every` zero claims it whenever nobody runs it
+/// (a manual run). `true` when this process may run it; it must then call
+/// [`finish`] on the same connection. On PostgreSQL the claim holds the
+/// job's advisory lock until [`finish`] or until the process dies, so a
+/// pull stopped by Ctrl-C or a crash never blocks the next one.
 pub fn claim(
     conn: &mut DbConnection,
     job: &str,
@@ -59,14 +80,29 @@ pub fn claim(
     now: chrono::NaiveDateTime,
 ) -> Result<bool, DbError> {
     let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
-    let by = this_process();
-    Ok(with_lock(conn, Lock::Schedule, |conn| {
-        scheduled_jobs::claim(conn, job, every, now, &by)
-    })?
-    .unwrap_or(false))
+    let key = lock::job_key(job);
+    if !lock::try_hold(conn, key)? {
+        return Ok(false);
+    }
+    let postgres = matches!(conn, DbConnection::Postgres(_));
+    let claimed = (|| {
+        if !postgres {
+            if let Some(found) = scheduled_jobs::get(conn, job)? {
+                if still_running(&found, now) {
+                    return Ok(false);
+                }
+            }
+        }
+        scheduled_jobs::claim(conn, job, every, now, &this_process())
+    })();
+    if !matches!(claimed, Ok(true)) {
+        lock::release(conn, key);
+    }
+    claimed
 }
 
-/// Records how a claimed run ended (logged if the record fails).
+/// Records how a claimed run ended (logged if the record fails) and lets
+/// the job go.
 pub fn finish(
     conn: &mut DbConnection,
     job: &str,
@@ -82,6 +118,7 @@ pub fn finish(
     {
         tracing::warn!(job, error = %e, "could not record the end of a scheduled job");
     }
+    lock::release(conn, lock::job_key(job));
 }
 
 /// Runs one Cost Explorer pull now: fetch, then store in the blocking
@@ -133,13 +170,21 @@ pub async fn pull_once(pool: &DbPool, schedule: &Schedule) -> Result<String, Str
 pub enum Job {
     CostExplorer(Schedule),
     S3Export(Box<S3ExportOptions>),
+    /// CloudWatch utilisation of the billed instances, the last two days.
+    Utilisation {
+        endpoint_url: Option<String>,
+    },
 }
+
+/// The scheduled job name of the CloudWatch utilisation pull.
+pub const UTILISATION_JOB: &str = "cloudwatch-utilisation";
 
 impl Job {
     pub fn name(&self) -> String {
         match self {
             Job::CostExplorer(_) => COST_EXPLORER_JOB.to_string(),
             Job::S3Export(o) => s3_export_job(&o.uri.to_string()),
+            Job::Utilisation { .. } => UTILISATION_JOB.to_string(),
         }
     }
 
@@ -152,6 +197,15 @@ impl Job {
                     .build()
                     .map_err(|e| e.to_string())?;
                 runtime.block_on(pull_once(pool, schedule))
+            }
+            Job::Utilisation { endpoint_url } => {
+                let mut opts = super::cloudwatch::UtilisationPullOptions::last_days(
+                    crate::clock::today() + chrono::Duration::days(1),
+                    2,
+                );
+                opts.endpoint_url = endpoint_url.clone();
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                super::cloudwatch::pull(&mut conn, &opts).map_err(|e| e.to_string())
             }
             Job::S3Export(opts) => {
                 let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -178,11 +232,15 @@ pub fn run_due(
     for job in jobs {
         let name = job.name();
         let now = crate::clock::now();
-        let claimed = pool
-            .get()
-            .map_err(DbError::from)
-            .and_then(|mut conn| claim(&mut conn, &name, every, now));
-        match claimed {
+        // This connection holds the job's lock while it runs.
+        let mut held = match pool.get() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(job = %name, error = %e, "could not claim a scheduled job");
+                continue;
+            }
+        };
+        match claim(&mut held, &name, every, now) {
             Ok(true) => {}
             Ok(false) => continue,
             Err(e) => {
@@ -190,11 +248,9 @@ pub fn run_due(
                 continue;
             }
         }
-        let result = job.run(pool);
-        match pool.get() {
-            Ok(mut conn) => finish(&mut conn, &name, now, &result),
-            Err(e) => tracing::warn!(job = %name, error = %e, "could not record a scheduled job"),
-        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(pool)))
+            .unwrap_or_else(|_| Err("the pull stopped with an internal error".to_string()));
+        finish(&mut held, &name, now, &result);
         ran.push((name, result));
     }
     ran

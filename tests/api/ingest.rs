@@ -21,6 +21,12 @@ pub struct Db {
     pub backend: Backend,
 }
 
+impl Db {
+    pub fn url(&self) -> &str {
+        self._db.url()
+    }
+}
+
 /// A fresh migrated database per available backend.
 pub fn databases() -> Vec<Db> {
     let mut out = Vec::new();

@@ -380,3 +380,95 @@ async fn a_legacy_cost_and_usage_report_is_pulled_by_its_manifest() {
         assert_eq!(outcomes(&again), [("2023-11".into(), "unchanged")]);
     }
 }
+
+/// Two exports of one payer account (member accounts' own exports) for
+/// the same period both count; a delivery holding lines of another
+/// billing period is refused; a delivery without files (a period without
+/// charges) empties the period of what the export delivered before.
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_replace_only_what_they_delivered() {
+    let Some(moto) = Moto::start() else { return };
+    let s3 = client(&moto);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let oct = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+    for db in databases() {
+        let base = format!("members/{:?}", db.backend).to_lowercase();
+        let (a, b) = (format!("{base}/team-a"), format!("{base}/team-b"));
+        deliver(
+            &s3,
+            &a,
+            "2026-10",
+            "a-1",
+            vec![("team-a-00001.csv.gz".into(), gzip(&cur_csv(oct, 3)))],
+        )
+        .await;
+        deliver(
+            &s3,
+            &b,
+            "2026-10",
+            "b-1",
+            // Team B's member account, under the same payer.
+            vec![(
+                "team-b-00001.csv.gz".into(),
+                gzip(&cur_csv(oct, 5).replace(",444455556666,", ",777788889999,")),
+            )],
+        )
+        .await;
+        let mut conn = db.pool.get().unwrap();
+        for root in [&a, &b, &a] {
+            let s = pull_blocking(&mut conn, &options(&moto, &format!("s3://{BUCKET}/{root}")));
+            assert!(s.failed().is_empty(), "{:?}", s.periods);
+        }
+        assert_eq!(
+            billed_by_month(&mut conn, db.backend),
+            [("2026-10".to_string(), 8 * CUR_DAY_MICROS)],
+            "{:?}: both member exports count",
+            db.backend
+        );
+
+        // A stray September line inside October's delivery.
+        let mut stray = cur_csv(oct, 2);
+        let september = cur_day_lines(NaiveDate::from_ymd_opt(2026, 9, 30).unwrap())
+            .remove(0)
+            .replace(
+                "2026-10-01T00:00:00Z,2026-11-01T00:00:00Z",
+                "2026-09-01T00:00:00Z,2026-10-01T00:00:00Z",
+            );
+        stray.push_str(&september);
+        stray.push('\n');
+        deliver(
+            &s3,
+            &a,
+            "2026-10",
+            "a-2",
+            vec![("team-a-00001.csv.gz".into(), gzip(&stray))],
+        )
+        .await;
+        let before = fingerprint(&mut conn);
+        let refused = pull_blocking(&mut conn, &options(&moto, &format!("s3://{BUCKET}/{a}")));
+        let PeriodOutcome::Failed { error, .. } = &refused.periods[0] else {
+            panic!("{:?}", refused.periods)
+        };
+        assert!(
+            error.contains("holds lines of billing period 2026-09"),
+            "{error}"
+        );
+        assert_eq!(fingerprint(&mut conn), before);
+
+        // AWS redelivers team A's October without files: no charges.
+        let manifest = serde_json::json!({"executionId": "a-3", "dataFiles": []});
+        put(
+            &s3,
+            &format!("{a}/metadata/BILLING_PERIOD=2026-10/team-a-Manifest.json"),
+            serde_json::to_vec(&manifest).unwrap(),
+        )
+        .await;
+        let emptied = pull_blocking(&mut conn, &options(&moto, &format!("s3://{BUCKET}/{a}")));
+        assert_eq!(outcomes(&emptied), [("2026-10".into(), "imported")]);
+        assert_eq!(
+            billed_by_month(&mut conn, db.backend),
+            [("2026-10".to_string(), 5 * CUR_DAY_MICROS)],
+            "team B's October stays"
+        );
+    }
+}

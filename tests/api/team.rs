@@ -254,3 +254,50 @@ async fn two_servers_on_one_postgres_pull_once_and_share_imports_and_sign_in_lim
     drop(conn);
     db.drop_postgres_database();
 }
+
+/// A pull stopped half-way (Ctrl-C, a crash) never blocks the next one: on
+/// PostgreSQL the claim is an advisory lock its connection holds, freed
+/// when the process's connection goes; on SQLite a job whose process is
+/// gone is not running.
+#[test]
+fn a_pull_whose_process_died_does_not_block_the_next() {
+    use finops::pull::schedule;
+    let job = "s3-export s3://bucket/prefix/name";
+    for db in crate::ingest::databases() {
+        let now = finops::clock::now();
+        let mut first = finops::db::connect(db.url()).unwrap();
+        assert!(schedule::claim(&mut first, job, Duration::ZERO, now).unwrap());
+        let mut other = db.pool.get().unwrap();
+        assert!(
+            !schedule::claim(&mut other, job, Duration::ZERO, now).unwrap(),
+            "{:?}: refused while it runs",
+            db.backend
+        );
+        match db.backend {
+            // The process dies: its connection closes.
+            Backend::Postgres => drop(first),
+            Backend::Sqlite => {
+                drop(first);
+                let host = schedule::this_process();
+                let host = host.rsplit_once(" pid ").unwrap().0;
+                diesel::sql_query(format!(
+                    "UPDATE scheduled_jobs SET started_by = '{host} pid 4194999'"
+                ))
+                .execute(&mut other)
+                .unwrap();
+            }
+        }
+        // PostgreSQL frees the lock once it has noticed the closed
+        // connection.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !schedule::claim(&mut other, job, Duration::ZERO, now).unwrap() {
+            assert!(
+                Instant::now() < deadline,
+                "{:?}: the next pull runs",
+                db.backend
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        schedule::finish(&mut other, job, now, &Ok("done".to_string()));
+    }
+}

@@ -206,9 +206,9 @@ pub fn parse_manifest(
             "{at}: the manifest lists no files (neither dataFiles nor reportKeys)"
         ));
     }
-    if keys.is_empty() {
-        return Err(format!("{at}: the manifest lists no files"));
-    }
+    // A file listed twice is one file (it must not count twice).
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(k.clone()));
     Ok(Manifest {
         delivery_id: id,
         keys,

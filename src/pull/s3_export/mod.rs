@@ -190,8 +190,14 @@ impl S3PullSummary {
 pub enum S3Progress {
     /// Periods found and how many changed.
     Found { periods: usize, changed: usize },
-    /// Downloading `key`: bytes so far of `total`.
-    Downloading { key: String, bytes: u64, total: u64 },
+    /// Downloading file `file` of `files` of a period: bytes so far.
+    Downloading {
+        period: String,
+        file: usize,
+        files: usize,
+        key: String,
+        bytes: u64,
+    },
     /// Importing a period.
     Importing { period: String },
 }
@@ -336,11 +342,14 @@ fn import_period(
     let mut bytes = 0u64;
     for (i, key) in parsed.keys.iter().enumerate() {
         let path = dir.path().join(layout::local_name(i + 1, key));
+        let files = parsed.keys.len();
         let mut report = |n: u64| {
             progress(S3Progress::Downloading {
+                period: manifest.period.clone(),
+                file: i + 1,
+                files,
                 key: key.clone(),
                 bytes: n,
-                total: 0,
             })
         };
         bytes += runtime.block_on(s3.download(
@@ -360,6 +369,13 @@ fn import_period(
         period: manifest.period.clone(),
     });
     let export = uri.to_string();
+    // The period's earlier delivery from this export, if any, is what
+    // this one replaces.
+    let earlier: Vec<i64> = export_deliveries::of_export(conn, &export)?
+        .into_iter()
+        .filter(|d| d.billing_period == manifest.period)
+        .map(|d| d.ingest_run_id)
+        .collect();
     let delivery = Delivery {
         label: format!(
             "{export} BILLING_PERIOD={} ({} file(s){})",
@@ -373,6 +389,8 @@ fn import_period(
         ),
         inputs: &inputs,
         format: opts.format,
+        period: Some(manifest.period.clone()),
+        replaces_runs: Some(earlier),
     };
     let files = inputs.len();
     let summary = ingest::import_delivery(conn, &delivery, &mut |_| {}, &mut |conn, run_id| {
