@@ -485,6 +485,12 @@ pub enum PullCommand {
     /// a request, one client per region. Replaces the same instances over
     /// the same hours. Credentials come from the standard AWS chain
     Utilisation(PullUtilisationArgs),
+    /// A CUR 2.0 table too big for one machine, summed where it lies by
+    /// Amazon Athena to resource × day (the grain finops stores) and
+    /// imported, replacing the billing periods the answer covers. Costs an
+    /// Athena scan of those periods (USD 5 per TB at the time of writing;
+    /// a partitioned Parquet table scans only the periods asked)
+    Athena(PullAthenaArgs),
     /// AWS's own Savings Plans purchase recommendation
     /// (GetSavingsPlansPurchaseRecommendation): what Cost Explorer would buy
     /// from the last 7, 30 or 60 days. One request; stored (replacing the
@@ -536,6 +542,38 @@ pub struct PullUtilisationArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Print the summary as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullAthenaArgs {
+    /// The Glue database of the CUR 2.0 table
+    #[arg(long)]
+    pub database: String,
+    /// The CUR 2.0 table (as Data Exports' Athena integration makes it)
+    #[arg(long)]
+    pub table: String,
+    /// The Athena work group
+    #[arg(long, default_value = "primary")]
+    pub workgroup: String,
+    /// Where Athena writes query results, s3://… (default: the work
+    /// group's own location)
+    #[arg(long, value_name = "S3_URI")]
+    pub output: Option<String>,
+    /// First billing period, YYYY-MM (default: last month)
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub from: Option<Month>,
+    /// Last billing period, YYYY-MM, inclusive (default: this month)
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub to: Option<Month>,
+    /// Athena endpoint other than AWS's (an emulator, a VPC endpoint)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The work group's region (default: AWS_REGION or the profile's)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print what the pull did as JSON on standard output
     #[arg(long)]
     pub json: bool,
 }

@@ -4,8 +4,8 @@
 use indicatif::ProgressBar;
 
 use super::{
-    CliError, PlanKind, PullCommand, PullCostExplorerArgs, PullS3ExportArgs, PullUtilisationArgs,
-    RightsizingAdviceArgs, SavingsPlansAdviceArgs,
+    CliError, PlanKind, PullAthenaArgs, PullCommand, PullCostExplorerArgs, PullS3ExportArgs,
+    PullUtilisationArgs, RightsizingAdviceArgs, SavingsPlansAdviceArgs,
 };
 use crate::config::Settings;
 use crate::db::DbConnection;
@@ -20,6 +20,7 @@ pub fn run(
         PullCommand::CostExplorer(args) => pull_cost_explorer(conn, settings, args),
         PullCommand::S3Export(args) => pull_s3_export(conn, settings, args),
         PullCommand::Utilisation(args) => pull_utilisation(conn, args),
+        PullCommand::Athena(args) => pull_athena(conn, settings, args),
         PullCommand::SavingsPlansAdvice(args) => savings_plans_advice(conn, settings, args, false),
         PullCommand::ReservationAdvice(args) => savings_plans_advice(conn, settings, args, true),
         PullCommand::RightsizingAdvice(args) => rightsizing_advice(conn, settings, args),
@@ -454,6 +455,61 @@ fn pull_utilisation(conn: &mut DbConnection, args: &PullUtilisationArgs) -> Resu
         summary.instances,
         summary.regions,
         summary.replaced_rows,
+        summary.requests
+    );
+    if args.json {
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn pull_athena(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    args: &PullAthenaArgs,
+) -> Result<(), CliError> {
+    use crate::pull::athena::{self, AthenaError, AthenaOptions};
+    use crate::report::period::Month;
+    let this_month = Month::of(crate::clock::today());
+    let from = args.from.unwrap_or(this_month.prev());
+    let to = args.to.unwrap_or(this_month);
+    let opts = AthenaOptions {
+        database: args.database.clone(),
+        table: args.table.clone(),
+        workgroup: args.workgroup.clone(),
+        output: args.output.clone(),
+        from: from.first_day(),
+        to: to.next().first_day(),
+        endpoint_url: args.endpoint_url.clone(),
+        region: args.region.clone(),
+        static_credentials: None,
+        max_attempts: 6,
+        timeout: std::time::Duration::from_secs(30 * 60),
+        poll: std::time::Duration::from_millis(500),
+    };
+    let spinner = ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = athena::pull(conn, &opts, settings.decompress_limits(), &mut |m| {
+        spinner.set_message(m.to_string())
+    });
+    spinner.finish_and_clear();
+    let summary = result.map_err(|e| match e {
+        AthenaError::BadInput(m) => CliError::BadInput(m),
+        AthenaError::Import(i) => CliError::Runtime(i.details().join("\n")),
+        other => CliError::Runtime(other.to_string()),
+    })?;
+    let billed: Vec<String> = summary
+        .import
+        .totals
+        .iter()
+        .map(|t| format!("{} {}", t.billed.to_decimal(2), t.currency))
+        .collect();
+    eprintln!(
+        "Athena query {}: {} resource-day row(s); imported {} billing period scope(s), billed {}; {} request(s) to Athena",
+        summary.query_execution_id,
+        summary.result_rows,
+        summary.import.scopes.len(),
+        billed.join(", "),
         summary.requests
     );
     if args.json {

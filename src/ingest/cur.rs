@@ -40,7 +40,7 @@ pub fn cur2_name(name: &str) -> String {
 
 /// A column name in one spelling: CUR 2.0 names, with Data Exports'
 /// `_a_r_n` written `_arn`.
-fn canonical(name: &str) -> String {
+pub fn canonical(name: &str) -> String {
     cur2_name(name).replace("_a_r_n", "_arn")
 }
 
@@ -108,7 +108,18 @@ impl Names<'_> {
     }
 }
 
-const REQUIRED: &[&str] = &[
+/// The amounts amortised cost is made of (absent columns read as zero).
+pub const AMORTISATION: [&str; 6] = [
+    "savings_plan_savings_plan_effective_cost",
+    "savings_plan_total_commitment_to_date",
+    "savings_plan_used_commitment",
+    "reservation_effective_cost",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_recurring_fee",
+];
+
+/// Columns a CUR must have.
+pub const REQUIRED: &[&str] = &[
     "line_item_unblended_cost",
     "line_item_usage_start_date",
     "line_item_usage_end_date",
@@ -164,14 +175,7 @@ pub fn fields(file: &str, table: &Table) -> Result<Fields, ImportError> {
         .transpose()?;
 
     // Amortisation inputs; absent columns read as zero.
-    let amortisation = [
-        "savings_plan_savings_plan_effective_cost",
-        "savings_plan_total_commitment_to_date",
-        "savings_plan_used_commitment",
-        "reservation_effective_cost",
-        "reservation_unused_amortized_upfront_fee_for_billing_period",
-        "reservation_unused_recurring_fee",
-    ];
+    let amortisation = AMORTISATION;
     let mut checks = vec![
         Check::new(
             &names.label("line_item_unblended_cost"),

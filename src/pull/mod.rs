@@ -2,6 +2,7 @@
 //! then stores in one transaction, replacing the days it covers, and
 //! allocates like a file import.
 
+pub mod athena;
 pub mod aws;
 pub mod aws_advice;
 pub mod cloudwatch;

@@ -53,6 +53,9 @@ pub enum Need {
     Moto,
     /// aiosmtpd, a local mail server.
     Smtp,
+    /// Python with the `duckdb` package (the Athena query on a real
+    /// engine).
+    DuckDb,
 }
 
 impl Need {
@@ -63,6 +66,7 @@ impl Need {
             Need::SharedData => "FINOPS_REQUIRE_SHARED_DATA",
             Need::Moto => "FINOPS_REQUIRE_MOTO",
             Need::Smtp => "FINOPS_REQUIRE_SMTP",
+            Need::DuckDb => "FINOPS_REQUIRE_DUCKDB",
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod anomalies;
+mod athena;
 mod attacks;
 mod auth;
 mod bad_input;

@@ -409,6 +409,12 @@ pub fn group(
 
 impl Grouped {
     fn rounded(grouped: DataFrame, rows_read: u64, file: &str) -> Result<Aggregated, ImportError> {
+        // Rows in the order of their keys, so that the rounding below
+        // (whose ties go to the earlier row) depends on the data only, not
+        // on the order the files or the group-by produced them in.
+        let grouped = grouped
+            .sort(KEYS.to_vec(), SortMultipleOptions::default())
+            .map_err(|e| polars_error(file, e))?;
         // Rounding groups: charge month × provider × region × currency, the
         // grain totals are checked at.
         let days = day_numbers(file, &grouped)?;
