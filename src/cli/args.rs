@@ -548,9 +548,10 @@ pub struct PullUtilisationArgs {
 
 #[derive(Debug, Args)]
 pub struct PullAthenaArgs {
-    /// The Glue database of the CUR 2.0 table
-    #[arg(long)]
-    pub database: String,
+    /// The Glue database of the CUR 2.0 table (not --database, which
+    /// names finops' own database)
+    #[arg(long, value_name = "NAME")]
+    pub glue_database: String,
     /// The CUR 2.0 table (as Data Exports' Athena integration makes it)
     #[arg(long)]
     pub table: String,

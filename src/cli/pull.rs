@@ -19,7 +19,7 @@ pub fn run(
     match command {
         PullCommand::CostExplorer(args) => pull_cost_explorer(conn, settings, args),
         PullCommand::S3Export(args) => pull_s3_export(conn, settings, args),
-        PullCommand::Utilisation(args) => pull_utilisation(conn, args),
+        PullCommand::Utilisation(args) => pull_utilisation(conn, settings, args),
         PullCommand::Athena(args) => pull_athena(conn, settings, args),
         PullCommand::SavingsPlansAdvice(args) => savings_plans_advice(conn, settings, args, false),
         PullCommand::ReservationAdvice(args) => savings_plans_advice(conn, settings, args, true),
@@ -380,7 +380,11 @@ fn pull_s3_export(
     Ok(())
 }
 
-fn pull_utilisation(conn: &mut DbConnection, args: &PullUtilisationArgs) -> Result<(), CliError> {
+fn pull_utilisation(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    args: &PullUtilisationArgs,
+) -> Result<(), CliError> {
     use crate::pull::cloudwatch::{self, UtilisationPullError, UtilisationPullOptions};
     let today = crate::clock::today();
     let mut opts = UtilisationPullOptions::last_days(today, 14);
@@ -390,7 +394,10 @@ fn pull_utilisation(conn: &mut DbConnection, args: &PullUtilisationArgs) -> Resu
     if let Some(to) = args.to {
         opts.to = to;
     }
-    opts.endpoint_url = args.endpoint_url.clone();
+    opts.endpoint_url = args
+        .endpoint_url
+        .clone()
+        .or_else(|| settings.cloudwatch_endpoint_url.clone());
     if opts.from >= opts.to {
         return Err(CliError::BadInput(
             UtilisationPullError::Range {
@@ -473,8 +480,15 @@ fn pull_athena(
     let this_month = Month::of(crate::clock::today());
     let from = args.from.unwrap_or(this_month.prev());
     let to = args.to.unwrap_or(this_month);
+    if from.first_day() > to.first_day() {
+        return Err(CliError::BadInput(format!(
+            "--from {} is after --to {} (both billing periods are included)",
+            from.first_day().format("%Y-%m"),
+            to.first_day().format("%Y-%m")
+        )));
+    }
     let opts = AthenaOptions {
-        database: args.database.clone(),
+        database: args.glue_database.clone(),
         table: args.table.clone(),
         workgroup: args.workgroup.clone(),
         output: args.output.clone(),

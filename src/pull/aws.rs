@@ -36,28 +36,54 @@ pub fn loader(
 }
 
 /// A short account of an SDK error for people: the service's error code
-/// and message, or the innermost cause (a refused connection, missing
-/// credentials), never the whole debug dump.
-pub fn brief_error<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
+/// and message with the HTTP status, or the innermost cause (a refused
+/// connection, missing credentials), never the whole debug dump.
+pub fn brief_error<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> String
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     use aws_sdk_s3::error::SdkError;
     match e {
         SdkError::ServiceError(s) => {
             let err = s.err();
+            let status = s.raw().status().as_u16();
             match (err.code(), err.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_string(),
-                (None, Some(message)) => message.to_string(),
-                (None, None) => innermost(err),
+                (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
+                (Some(code), None) => format!("{code} (HTTP {status})"),
+                (None, Some(message)) => format!("{message} (HTTP {status})"),
+                (None, None) => format!("HTTP {status}: {}", first_line(&innermost(err))),
             }
         }
+        SdkError::ResponseError(r) => format!(
+            "an answer that is not the service's (HTTP {}): {}",
+            r.raw().status().as_u16(),
+            first_line(&innermost(e))
+        ),
         SdkError::TimeoutError(_) => "no answer in time (timed out)".to_string(),
-        SdkError::DispatchFailure(_) => format!("could not reach the endpoint: {}", innermost(e)),
-        _ => innermost(e),
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
+            format!(
+                "could not reach the endpoint: {}",
+                first_line(&innermost(e))
+            )
+        }
+        _ => {
+            let cause = innermost(e);
+            if cause.to_ascii_lowercase().contains("credential") {
+                format!(
+                    "no usable AWS credentials (environment, profile, SSO or instance role): {}",
+                    first_line(&cause)
+                )
+            } else {
+                format!("the request could not be sent: {}", first_line(&cause))
+            }
+        }
     }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text).trim()
 }
 
 /// The message of the deepest cause of `e`.

@@ -252,6 +252,73 @@ async fn the_athena_query_matches_the_local_import_to_the_micro_unit() {
         })
         .unwrap_or_else(|e| panic!("the Athena pull: {e}"));
         assert_eq!(summary.result_rows, rows.len() as u64);
+        if db.backend == crate::helpers::Backend::Sqlite {
+            // The command line, as a cron job runs it, on a database of its own.
+            for result in [seeded(&columns, &[]), seeded(&names, &rows)] {
+                reqwest::Client::new()
+                    .post(format!("{}/moto-api/static/athena/query-results", moto.url))
+                    .json(&serde_json::json!({ "results": [result] }))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let (_keep, url) = crate::helpers::scratch_sqlite("athena.db");
+            let out = Command::new(env!("CARGO_BIN_EXE_finops"))
+                .args([
+                    "--database",
+                    &url,
+                    "pull",
+                    "athena",
+                    "--glue-database",
+                    "cur",
+                    "--table",
+                    "data",
+                    "--output",
+                    "s3://athena-results/finops/",
+                    "--from",
+                    "2026-10",
+                    "--to",
+                    "2026-11",
+                    "--endpoint-url",
+                    &moto.url,
+                    "--region",
+                    "us-east-1",
+                    "--json",
+                ])
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(json["result_rows"], rows.len());
+            let mut cli_db = finops::db::connect(&url).unwrap();
+            same(&sums(&mut cli_db), &expected, "the command line");
+            let bad = Command::new(env!("CARGO_BIN_EXE_finops"))
+                .args([
+                    "--database",
+                    &url,
+                    "pull",
+                    "athena",
+                    "--glue-database",
+                    "cur",
+                    "--table",
+                    "data",
+                    "--from",
+                    "2026-11",
+                    "--to",
+                    "2026-10",
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(bad.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&bad.stderr)
+                .contains("--from 2026-11 is after --to 2026-10"));
+        }
         assert!(summary.requests >= 6, "{}", summary.requests);
         same(
             &sums(&mut conn),

@@ -82,10 +82,12 @@ struct Athena {
     requests: usize,
 }
 
-fn request_error<E, R>(what: &str, e: aws_sdk_athena::error::SdkError<E, R>) -> AthenaError
+fn request_error<E>(
+    what: &str,
+    e: aws_sdk_athena::error::SdkError<E, aws_sdk_athena::config::http::HttpResponse>,
+) -> AthenaError
 where
     E: aws_sdk_athena::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     AthenaError::Request {
         what: what.to_string(),

@@ -25,6 +25,8 @@ const USAGE_START: &str = "line_item_usage_start_date";
 const USAGE_END: &str = "line_item_usage_end_date";
 const BILLING_START: &str = "bill_billing_period_start_date";
 const TAGS: &str = "resource_tags";
+/// The partition column of Data Exports' Athena tables.
+const PARTITION: &str = "billing_period";
 
 /// Columns the import reads that are group keys.
 const KEYS: &[&str] = &[
@@ -120,8 +122,23 @@ pub fn build(
         select.push(format!("SUM({}) AS {}", ident(c), ident(c)));
     }
     let billing = ident(find(columns, BILLING_START).unwrap_or(BILLING_START));
+    // Data Exports' Athena tables are partitioned by billing period
+    // (`billing_period`, 'YYYY-MM'): filtering on it makes Athena read only
+    // the periods asked.
+    let partition = columns
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(PARTITION))
+        .map(|c| {
+            format!(
+                " AND {p} >= '{}' AND {p} < '{}'",
+                from.format("%Y-%m"),
+                to.format("%Y-%m"),
+                p = ident(c)
+            )
+        })
+        .unwrap_or_default();
     Ok(format!(
-        "SELECT {}\nFROM {table}\nWHERE {billing} >= TIMESTAMP '{from} 00:00:00' AND {billing} < TIMESTAMP '{to} 00:00:00'\nGROUP BY {}",
+        "SELECT {}\nFROM {table}\nWHERE {billing} >= TIMESTAMP '{from} 00:00:00' AND {billing} < TIMESTAMP '{to} 00:00:00'{partition}\nGROUP BY {}",
         select.join(",\n       "),
         group.join(", ")
     ))

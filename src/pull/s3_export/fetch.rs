@@ -39,10 +39,12 @@ pub struct S3 {
     pub requests: usize,
 }
 
-fn request_error<E, R>(what: String, e: aws_sdk_s3::error::SdkError<E, R>) -> S3PullError
+fn request_error<E>(
+    what: String,
+    e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> S3PullError
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     tracing::debug!(error = %DisplayErrorContext(&e), "S3 request failed");
     S3PullError::Request {
