@@ -53,7 +53,7 @@ pub fn this_process() -> String {
 /// PostgreSQL the job's advisory lock says (see [`claim`]); on SQLite, a
 /// job started by a process of this machine runs while that process
 /// lives, one started elsewhere for at most [`scheduled_jobs::RUNNING_AT_MOST`].
-fn still_running(job: &scheduled_jobs::Job, now: chrono::NaiveDateTime) -> bool {
+pub fn still_running(job: &scheduled_jobs::Job, now: chrono::NaiveDateTime) -> bool {
     if !job.running() || now - job.last_started_at >= scheduled_jobs::RUNNING_AT_MOST {
         return false;
     }

@@ -295,7 +295,10 @@ pub fn pull(
                     ingest::record_failure(
                         conn,
                         opts.format.unwrap_or(BillingFormat::Cur).source(),
-                        &format!("{export} BILLING_PERIOD={}", manifest.period),
+                        &format!(
+                            "{export} BILLING_PERIOD={} (not downloaded)",
+                            manifest.period
+                        ),
                         crate::clock::now(),
                         &failure,
                     );

@@ -68,6 +68,9 @@ pub struct JobView {
 
 /// A billing period imported from an S3 export.
 pub struct DeliveryView {
+    /// Why the newest delivery of the period is not what is shown (its
+    /// import failed after this one), if it is not.
+    pub stale: Option<String>,
     pub export: String,
     pub period: String,
     pub delivery: String,
@@ -77,9 +80,13 @@ pub struct DeliveryView {
     pub run: i64,
 }
 
-fn job_view(job: &crate::db::scheduled_jobs::Job) -> JobView {
-    let status = if job.running() {
+fn job_view(job: &crate::db::scheduled_jobs::Job, now: chrono::NaiveDateTime) -> JobView {
+    let running = crate::pull::schedule::still_running(job, now);
+    let status = if running {
         "running".to_string()
+    } else if job.running() {
+        // Started, never finished, and its process is gone.
+        "stopped before it finished".to_string()
     } else {
         job.last_status.clone()
     };
@@ -87,7 +94,7 @@ fn job_view(job: &crate::db::scheduled_jobs::Job) -> JobView {
         name: job.name.clone(),
         started: job.last_started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         by: job.started_by.clone(),
-        ok: job.last_status == "ok" || job.running(),
+        ok: job.last_status == "ok" || running,
         status,
         message: job
             .last_message
@@ -98,8 +105,24 @@ fn job_view(job: &crate::db::scheduled_jobs::Job) -> JobView {
     }
 }
 
-fn delivery_view(d: &crate::db::export_deliveries::Imported) -> DeliveryView {
+fn delivery_view(d: &crate::db::export_deliveries::Imported, runs: &[IngestRun]) -> DeliveryView {
+    // A later attempt at the same period that failed (runs are newest first).
+    let label = format!("{} BILLING_PERIOD={} ", d.export_uri, d.billing_period);
+    let stale = runs
+        .iter()
+        .find(|r| r.file_name.starts_with(&label) && r.started_at >= d.imported_at)
+        .filter(|r| crate::runs::Status::of(&r.status) == crate::runs::Status::Failed)
+        .map(|r| {
+            format!(
+                "A newer delivery could not be imported ({}, run #{}): {} The figures are still those of delivery {}; the next pull tries again.",
+                r.started_at.format("%Y-%m-%d %H:%M UTC"),
+                r.id,
+                r.message.lines().next().unwrap_or("see Imports below").trim_end_matches('.'),
+                if d.delivery_id.is_empty() { "imported before" } else { d.delivery_id.as_str() }
+            )
+        });
     DeliveryView {
+        stale,
         export: d.export_uri.clone(),
         period: d.billing_period.clone(),
         delivery: d.delivery_id.clone(),
@@ -187,11 +210,11 @@ pub fn build(
         jobs: crate::db::scheduled_jobs::all(conn)?
             .iter()
             .filter(|j| j.runs > 0)
-            .map(job_view)
+            .map(|j| job_view(j, crate::clock::now()))
             .collect(),
         deliveries: crate::db::export_deliveries::all(conn)?
             .iter()
-            .map(delivery_view)
+            .map(|d| delivery_view(d, &runs))
             .collect(),
     };
     page.render()
@@ -412,4 +435,74 @@ pub async fn upload(
     Ok(HttpResponse::build(status)
         .content_type(payload.content_type)
         .body(payload.body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> chrono::NaiveDateTime {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn a_period_whose_newer_delivery_failed_is_marked_not_current() {
+        let imported = crate::db::export_deliveries::Imported {
+            export_uri: "s3://b/exports/cur2".into(),
+            billing_period: "2026-11".into(),
+            manifest_key: "k".into(),
+            manifest_etag: "\"a\"".into(),
+            delivery_id: "e1".into(),
+            files: 1,
+            bytes: 2048,
+            ingest_run_id: 7,
+            imported_at: at("2026-12-01 10:00"),
+        };
+        let run = |id: i64, when: &str, status: &str, period: &str| IngestRun {
+            id,
+            source: "cur".into(),
+            file_name: format!(
+                "s3://b/exports/cur2 BILLING_PERIOD={period} (1 file(s), delivery e2)"
+            ),
+            file_hash: String::new(),
+            billing_period: String::new(),
+            rows_read: 0,
+            rows_kept: 0,
+            rows_rejected: 0,
+            status: status.into(),
+            message: "s3://b/x.csv.gz: the gzip data is truncated or corrupt (unexpected end)"
+                .into(),
+            started_at: at(when),
+            finished_at: None,
+        };
+        let view = delivery_view(
+            &imported,
+            &[run(9, "2026-12-01 11:00", "failed", "2026-11")],
+        );
+        let why = view.stale.expect("not current");
+        assert!(
+            why.contains("run #9") && why.contains("truncated") && why.contains("delivery e1"),
+            "{why}"
+        );
+        // A failure of another period, or before this import, says nothing.
+        assert!(delivery_view(
+            &imported,
+            &[run(9, "2026-12-01 11:00", "failed", "2026-10")]
+        )
+        .stale
+        .is_none());
+        assert!(delivery_view(
+            &imported,
+            &[run(6, "2026-12-01 09:00", "failed", "2026-11")]
+        )
+        .stale
+        .is_none());
+        // A later success means it was imported again (the record moves on).
+        assert!(
+            delivery_view(&imported, &[run(9, "2026-12-01 11:00", "ok", "2026-11")])
+                .stale
+                .is_none()
+        );
+        assert_eq!(view.size, "2 KiB");
+    }
 }
