@@ -398,62 +398,25 @@ fn pull_utilisation(
         .endpoint_url
         .clone()
         .or_else(|| settings.cloudwatch_endpoint_url.clone());
-    if opts.from >= opts.to {
-        return Err(CliError::BadInput(
-            UtilisationPullError::Range {
-                from: opts.from,
-                to: opts.to,
-            }
-            .to_string(),
-        ));
-    }
-    let started_at = crate::clock::now();
-    let instances = cloudwatch::billed_instances(conn, opts.from, opts.to)?;
-    if instances.is_empty() {
-        return Err(CliError::BadInput(
-            UtilisationPullError::NoInstances {
-                from: opts.from,
-                to: opts.to,
-            }
-            .to_string(),
-        ));
-    }
     let bar = ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {pos}/{len} requests of 500 queries, {eta} left",
+            "asking CloudWatch [{bar:30}] {pos}/{len} requests of up to 500 queries, {eta} left",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    bar.set_message(format!(
-        "asking CloudWatch about {} instance(s)",
-        instances.len()
-    ));
-    let fetched = actix_web::rt::System::new().block_on(cloudwatch::fetch(
-        &opts,
-        &instances,
-        &mut |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
-    ));
+    let result = cloudwatch::pull(conn, &opts, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
     bar.finish_and_clear();
-    let fetched = match fetched {
-        Ok(f) => f,
-        Err(e) => {
-            cloudwatch::record_failure(conn, &opts, started_at, &e.to_string());
-            return Err(CliError::Runtime(e.to_string()));
+    let summary = result.map_err(|e| match e {
+        UtilisationPullError::Range { .. } | UtilisationPullError::NoInstances { .. } => {
+            CliError::BadInput(e.to_string())
         }
-    };
-    let summary = match cloudwatch::store(conn, &opts, &fetched, started_at) {
-        Ok(s) => s,
-        Err(e) => {
-            let message = e.details().join("\n");
-            cloudwatch::record_failure(conn, &opts, started_at, &message);
-            return Err(CliError::Runtime(message));
-        }
-    };
+        other => CliError::Runtime(other.to_string()),
+    })?;
     eprintln!(
         "pulled {} to {}: {} hourly row(s) for {} instance(s) in {} region(s), replaced {} earlier row(s); {} GetMetricData request(s)",
         summary.from,

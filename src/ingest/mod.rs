@@ -128,26 +128,14 @@ pub fn import_billing(
     input: &Input,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
-    let started = Instant::now();
-    let started_at = crate::clock::now();
-    let label = input.label.clone();
-    let result = import_billing_inner(conn, format, input, progress, started_at);
-    match result {
-        Ok(mut summary) => {
-            summary.seconds = started.elapsed().as_secs_f64();
-            tracing::info!(
-                file = %summary.file,
-                rows = summary.rows_read,
-                seconds = summary.seconds,
-                "billing file imported"
-            );
-            Ok(summary)
-        }
-        Err(e) => {
-            record_failure(conn, format.source(), &label, started_at, &e);
-            Err(e)
-        }
-    }
+    let delivery = Delivery {
+        label: input.label.clone(),
+        inputs: std::slice::from_ref(input),
+        format: Some(format),
+        period: None,
+        replaces_runs: None,
+    };
+    import_delivery(conn, &delivery, progress, &mut |_, _| Ok(()))
 }
 
 /// A file import under way: what it reads and when it started. It makes
@@ -268,11 +256,11 @@ pub fn import_delivery(
         Ok(mut summary) => {
             summary.seconds = started.elapsed().as_secs_f64();
             tracing::info!(
-                delivery = %summary.file,
+                file = %summary.file,
                 files = delivery.inputs.len(),
                 rows = summary.rows_read,
                 seconds = summary.seconds,
-                "billing delivery imported"
+                "billing data imported"
             );
             Ok(summary)
         }
@@ -282,23 +270,6 @@ pub fn import_delivery(
             Err(e)
         }
     }
-}
-
-fn import_billing_inner(
-    conn: &mut DbConnection,
-    format: BillingFormat,
-    input: &Input,
-    progress: &mut dyn FnMut(Progress),
-    started_at: chrono::NaiveDateTime,
-) -> Result<ImportSummary, ImportError> {
-    let delivery = Delivery {
-        label: input.label.clone(),
-        inputs: std::slice::from_ref(input),
-        format: Some(format),
-        period: None,
-        replaces_runs: None,
-    };
-    import_inner(conn, &delivery, progress, &mut |_, _| Ok(()), started_at)
 }
 
 /// A file's format by its columns: FOCUS has `BilledCost`.

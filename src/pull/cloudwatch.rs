@@ -58,6 +58,8 @@ pub enum UtilisationPullError {
     },
     #[error("CloudWatch answered something finops cannot read: {0}")]
     Answer(String),
+    #[error("{}", .0.details().join("\n"))]
+    Store(ImportError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -413,36 +415,38 @@ pub fn store(
 }
 
 /// The whole pull in this (blocking) thread: the billed instances, their
-/// metrics (a runtime of its own for the SDK), then the store; a failure
-/// is recorded as a failed run. Returns a one-line status.
-pub fn pull(conn: &mut DbConnection, opts: &UtilisationPullOptions) -> Result<String, String> {
-    let started_at = crate::clock::now();
-    let instances = billed_instances(conn, opts.from, opts.to).map_err(|e| e.to_string())?;
-    if instances.is_empty() {
-        return Ok(format!(
-            "no EC2 instance in the bill between {} and {}: nothing to ask CloudWatch",
-            opts.from, opts.to
-        ));
+/// metrics (a runtime of its own for the SDK; `progress` gets requests
+/// done of all), then the store. A failure after the instances are known
+/// is recorded as a failed run.
+pub fn pull(
+    conn: &mut DbConnection,
+    opts: &UtilisationPullOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<UtilisationPullSummary, UtilisationPullError> {
+    if opts.from >= opts.to {
+        return Err(UtilisationPullError::Range {
+            from: opts.from,
+            to: opts.to,
+        });
     }
-    let fetched = tokio::runtime::Builder::new_current_thread()
+    let started_at = crate::clock::now();
+    let instances = billed_instances(conn, opts.from, opts.to)?;
+    if instances.is_empty() {
+        return Err(UtilisationPullError::NoInstances {
+            from: opts.from,
+            to: opts.to,
+        });
+    }
+    let outcome = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?
-        .block_on(fetch(opts, &instances, &mut |_, _| {}));
-    let outcome = match fetched {
-        Ok(f) => store(conn, opts, &f, started_at).map_err(|e| e.details().join("\n")),
-        Err(e) => Err(e.to_string()),
-    };
-    match outcome {
-        Ok(s) => Ok(format!(
-            "CloudWatch: {} hourly row(s) for {} instance(s) in {} region(s); {} request(s)",
-            s.rows, s.instances, s.regions, s.requests
-        )),
-        Err(message) => {
-            record_failure(conn, opts, started_at, &message);
-            Err(message)
-        }
+        .map_err(|e| UtilisationPullError::Answer(e.to_string()))
+        .and_then(|runtime| runtime.block_on(fetch(opts, &instances, progress)))
+        .and_then(|f| store(conn, opts, &f, started_at).map_err(UtilisationPullError::Store));
+    if let Err(e) = &outcome {
+        record_failure(conn, opts, started_at, &e.to_string());
     }
+    outcome
 }
 
 /// Records a failed pull so the Data sources page shows it.

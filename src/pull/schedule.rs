@@ -205,7 +205,16 @@ impl Job {
                 );
                 opts.endpoint_url = endpoint_url.clone();
                 let mut conn = pool.get().map_err(|e| e.to_string())?;
-                super::cloudwatch::pull(&mut conn, &opts).map_err(|e| e.to_string())
+                match super::cloudwatch::pull(&mut conn, &opts, &mut |_, _| {}) {
+                    Ok(s) => Ok(format!(
+                        "CloudWatch: {} hourly row(s) for {} instance(s) in {} region(s); {} request(s)",
+                        s.rows, s.instances, s.regions, s.requests
+                    )),
+                    Err(e @ super::cloudwatch::UtilisationPullError::NoInstances { .. }) => {
+                        Ok(e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
             }
             Job::S3Export(opts) => {
                 let mut conn = pool.get().map_err(|e| e.to_string())?;

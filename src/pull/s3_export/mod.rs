@@ -281,7 +281,16 @@ pub fn pull(
             });
             continue;
         }
-        let outcome = match import_period(conn, &runtime, &mut s3, opts, manifest, progress) {
+        // The period's earlier delivery from this export, if any, is what
+        // this one replaces.
+        let earlier: Vec<i64> = known
+            .get(&manifest.period)
+            .map(|k| k.ingest_run_id)
+            .into_iter()
+            .collect();
+        let outcome = match import_period(
+            conn, &runtime, &mut s3, opts, manifest, earlier, progress,
+        ) {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(export = %export, period = %manifest.period, error = %e, "export period not imported");
@@ -328,6 +337,7 @@ fn import_period(
     s3: &mut S3,
     opts: &S3ExportOptions,
     manifest: &PeriodManifest,
+    earlier: Vec<i64>,
     progress: &mut dyn FnMut(S3Progress),
 ) -> Result<PeriodOutcome, S3PullError> {
     let uri = &opts.uri;
@@ -372,13 +382,6 @@ fn import_period(
         period: manifest.period.clone(),
     });
     let export = uri.to_string();
-    // The period's earlier delivery from this export, if any, is what
-    // this one replaces.
-    let earlier: Vec<i64> = export_deliveries::of_export(conn, &export)?
-        .into_iter()
-        .filter(|d| d.billing_period == manifest.period)
-        .map(|d| d.ingest_run_id)
-        .collect();
     let delivery = Delivery {
         label: format!(
             "{export} BILLING_PERIOD={} ({} file(s){})",
