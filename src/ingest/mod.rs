@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod cloudwatch;
 pub mod commitments;
+pub mod csv_blocks;
 pub mod cur;
 pub mod errors;
 pub mod file;
@@ -311,7 +312,12 @@ fn group_file(
         };
         let numbered = || table::scan(label, &prepared, true);
         table::check_cell_sizes(label, &table, &numbered)?;
-        billing::group(label, &table, &numbered, &fields)
+        match prepared.format {
+            file::Format::Csv => {
+                billing::group_csv_blocks(label, &table, &prepared.path, &numbered, &fields)
+            }
+            file::Format::Parquet => billing::group(label, &table, &numbered, &fields),
+        }
     };
     let grouped = match read() {
         // The CSV reader refuses invalid UTF-8 without saying where: find it.

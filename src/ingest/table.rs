@@ -17,6 +17,8 @@ pub const ROW: &str = "__row";
 pub struct Table {
     pub frame: LazyFrame,
     pub columns: BTreeMap<String, DataType>,
+    /// Column names in the order the file has them.
+    pub names: Vec<String>,
     pub format: Format,
     /// The text columns read through [`text`] so far (for
     /// [`check_cell_sizes`]).
@@ -24,6 +26,16 @@ pub struct Table {
 }
 
 impl Table {
+    /// Positions (in the file) of the columns `names`.
+    pub fn positions(&self, names: &std::collections::BTreeSet<String>) -> Vec<usize> {
+        self.names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| names.contains(name.as_str()))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     pub fn has(&self, column: &str) -> bool {
         self.columns.contains_key(column)
     }
@@ -169,6 +181,11 @@ pub fn scan(file: &str, prepared: &Prepared, with_row: bool) -> Result<Table, Im
         }
     };
     let schema = frame.collect_schema().map_err(|e| polars_error(file, e))?;
+    let names: Vec<String> = schema
+        .iter_names()
+        .filter(|name| name.as_str() != ROW)
+        .map(|name| name.to_string())
+        .collect();
     let columns: BTreeMap<String, DataType> = schema
         .iter()
         .filter(|(name, _)| name.as_str() != ROW)
@@ -182,6 +199,7 @@ pub fn scan(file: &str, prepared: &Prepared, with_row: bool) -> Result<Table, Im
     Ok(Table {
         frame,
         columns,
+        names,
         format: prepared.format,
         used: Default::default(),
     })

@@ -78,6 +78,46 @@ pub struct Fields {
     pub period_columns: [String; 3],
 }
 
+impl Fields {
+    /// The file's columns these fields read.
+    pub fn source_columns(&self) -> std::collections::BTreeSet<String> {
+        let mut exprs = vec![
+            &self.provider,
+            &self.billing_account,
+            &self.account,
+            &self.region,
+            &self.service,
+            &self.category,
+            &self.currency,
+            &self.resource,
+            &self.unit,
+            &self.usage_class,
+            &self.commitment_id,
+            &self.commitment_type,
+            &self.commitment_status,
+            &self.commitment_end,
+            &self.tags,
+            &self.billing_start,
+            &self.billing_end,
+            &self.charge_start,
+            &self.charge_end,
+            &self.billed,
+            &self.effective,
+            &self.quantity,
+        ];
+        exprs.extend(self.list.iter());
+        exprs.extend(self.checks.iter().map(|c| &c.value));
+        exprs
+            .into_iter()
+            .flat_map(|expr| expr.into_iter())
+            .filter_map(|node| match node {
+                Expr::Column(name) => Some(name.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CheckKind {
     /// Present and a decimal number.
@@ -280,35 +320,15 @@ impl Grouped {
             });
         };
         let mut rows_read = first.rows_read;
-        let mut frame = first.frame;
-        let mut more = false;
+        let mut frames = vec![first.frame];
         for part in parts {
             rows_read += part.rows_read;
-            frame
-                .vstack_mut(&part.frame)
-                .map_err(|e| polars_error(file, e))?;
-            more = true;
+            frames.push(part.frame);
         }
-        if !more {
-            return Ok(Grouped { frame, rows_read });
-        }
-        let keys: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
-        let frame = frame
-            .lazy()
-            .group_by(keys)
-            .agg([
-                col("billed").sum(),
-                col("effective").sum(),
-                col("list").sum(),
-                col("list_n").sum(),
-                col("qty").sum(),
-                col("qty_n").sum(),
-                col("bad").sum(),
-                col("n").sum(),
-            ])
-            .collect()
-            .map_err(|e| polars_error(file, e))?;
-        Ok(Grouped { frame, rows_read })
+        Ok(Grouped {
+            frame: merge_frames(file, frames)?,
+            rows_read,
+        })
     }
 
     /// Rounds the exact sums to micro-units that add up per month,
@@ -325,8 +345,122 @@ pub fn group(
     numbered: &dyn Fn() -> Result<Table, ImportError>,
     fields: &Fields,
 ) -> Result<Grouped, ImportError> {
+    let sums = sums(file, table.frame.clone(), fields, Engine::Streaming)?;
+    checked(
+        file,
+        vec![sums.grouped],
+        sums.rows,
+        sums.bad,
+        numbered,
+        fields,
+    )
+}
+
+/// Like [`group`] for a CSV file at `path` (the file `table` scanned):
+/// read in blocks of whole records by [`super::csv_blocks`], each parsed
+/// by polars' in-memory reader (only the columns `fields` read) and summed
+/// while the next block is read, the sums merged as they grow.
+pub fn group_csv_blocks(
+    file: &str,
+    table: &Table,
+    path: &std::path::Path,
+    numbered: &dyn Fn() -> Result<Table, ImportError>,
+    fields: &Fields,
+) -> Result<Grouped, ImportError> {
+    let block = super::csv_blocks::BLOCK_BYTES;
+    group_csv_in_blocks(file, table, path, numbered, fields, block)
+}
+
+fn group_csv_in_blocks(
+    file: &str,
+    table: &Table,
+    path: &std::path::Path,
+    numbered: &dyn Fn() -> Result<Table, ImportError>,
+    fields: &Fields,
+    block: usize,
+) -> Result<Grouped, ImportError> {
+    use super::csv_blocks::read_ahead;
+    let io = |e: std::io::Error| ImportError::Io {
+        file: file.to_string(),
+        message: e.to_string(),
+    };
+    let schema: Schema = table
+        .names
+        .iter()
+        .map(|name| Field::new(name.as_str().into(), DataType::String))
+        .collect();
+    let schema = Arc::new(schema);
+    let projection = Arc::new(table.positions(&fields.source_columns()));
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let (mut rows, mut bad, mut pending) = (0u64, 0u64, 0usize);
+    for block in read_ahead(path, block).map_err(io)? {
+        let frame = CsvReadOptions::default()
+            .with_has_header(false)
+            .with_schema(Some(schema.clone()))
+            .with_projection(Some(projection.clone()))
+            .with_rechunk(false)
+            .map_parse_options(|o| {
+                o.with_null_values(Some(NullValues::AllColumns(vec!["NULL".into(), "".into()])))
+                    .with_missing_is_null(true)
+            })
+            .into_reader_with_file_handle(std::io::Cursor::new(block.map_err(io)?))
+            .finish()
+            .map_err(|e| polars_error(file, e))?;
+        let mut part = sums(file, frame.lazy(), fields, Engine::InMemory)?;
+        part.grouped = compact(file, part.grouped)?;
+        rows += part.rows;
+        bad += part.bad;
+        pending += part.grouped.height();
+        parts.push(part.grouped);
+        // Keep the partial sums small: merged, a resource-day is one row.
+        if pending > MERGE_ROWS && parts.len() > 1 {
+            let merged = merge_frames(file, std::mem::take(&mut parts))?;
+            pending = merged.height();
+            parts.push(merged);
+        }
+    }
+    checked(file, parts, rows, bad, numbered, fields)
+}
+
+/// `frame` with its text copied out of the buffers it shares with the
+/// block it was summed from: a block's text (tens of MiB) is then freed
+/// with the block, not held by the few thousand rows of its sums.
+fn compact(file: &str, frame: DataFrame) -> Result<DataFrame, ImportError> {
+    let height = frame.height();
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|c| match c.dtype() {
+            DataType::String => {
+                let ca = c.str()?;
+                let chunks = ca.downcast_iter().map(|a| a.clone().gc());
+                Ok(StringChunked::from_chunk_iter(ca.name().clone(), chunks).into_column())
+            }
+            _ => Ok(c.clone()),
+        })
+        .collect::<PolarsResult<Vec<Column>>>()
+        .map_err(|e| polars_error(file, e))?;
+    DataFrame::new(height, columns).map_err(|e| polars_error(file, e))
+}
+
+/// Partial sums (rows) held before they are merged.
+const MERGE_ROWS: usize = 500_000;
+
+/// One frame's exact sums, its rows and its rows with bad values.
+struct Sums {
+    grouped: DataFrame,
+    rows: u64,
+    bad: u64,
+}
+
+fn sums(
+    file: &str,
+    frame: LazyFrame,
+    fields: &Fields,
+    engine: Engine,
+) -> Result<Sums, ImportError> {
     let (reversed, crosses) = period_problems();
-    let frame = normalised(table.frame.clone(), fields).with_columns([
+    let frame = normalised(frame, fields).with_columns([
         fields.billing_account.clone().alias("__billing_account"),
         fields.provider.clone().alias("__provider"),
         fields
@@ -382,29 +516,72 @@ pub fn group(
             col("__bad").cast(DataType::UInt64).sum().alias("bad"),
             len().alias("n"),
         ])
-        .collect_with_engine(Engine::Streaming)
+        .collect_with_engine(engine)
         .map_err(|e| polars_error(file, e))?
         .unwrap_single();
+    let rows = column_u64(file, &grouped, "n")?.iter().sum();
+    let bad = column_u64(file, &grouped, "bad")?.iter().sum();
+    Ok(Sums { grouped, rows, bad })
+}
 
-    let n = column_u64(file, &grouped, "n")?;
-    let bad = column_u64(file, &grouped, "bad")?;
-    let rows_read: u64 = n.iter().sum();
-    let bad_count: u64 = bad.iter().sum();
+/// The merged sums of `parts`, or the file's bad rows explained.
+fn checked(
+    file: &str,
+    parts: Vec<DataFrame>,
+    rows_read: u64,
+    bad: u64,
+    numbered: &dyn Fn() -> Result<Table, ImportError>,
+    fields: &Fields,
+) -> Result<Grouped, ImportError> {
     if rows_read == 0 {
         return Err(ImportError::NoRows {
             file: file.to_string(),
         });
     }
-    if bad_count > 0 {
+    if bad > 0 {
         return Err(match numbered() {
-            Ok(numbered) => explain_bad_rows(file, &numbered, fields, bad_count),
+            Ok(numbered) => explain_bad_rows(file, &numbered, fields, bad),
             Err(e) => e,
         });
     }
     Ok(Grouped {
-        frame: grouped,
+        frame: merge_frames(file, parts)?,
         rows_read,
     })
+}
+
+/// Sums of several frames of sums, a resource-day once.
+fn merge_frames(file: &str, frames: Vec<DataFrame>) -> Result<DataFrame, ImportError> {
+    let mut frames = frames.into_iter();
+    let Some(mut frame) = frames.next() else {
+        return Err(ImportError::NoRows {
+            file: file.to_string(),
+        });
+    };
+    let mut more = false;
+    for part in frames {
+        frame.vstack_mut(&part).map_err(|e| polars_error(file, e))?;
+        more = true;
+    }
+    if !more {
+        return Ok(frame);
+    }
+    let keys: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
+    frame
+        .lazy()
+        .group_by(keys)
+        .agg([
+            col("billed").sum(),
+            col("effective").sum(),
+            col("list").sum(),
+            col("list_n").sum(),
+            col("qty").sum(),
+            col("qty_n").sum(),
+            col("bad").sum(),
+            col("n").sum(),
+        ])
+        .collect()
+        .map_err(|e| polars_error(file, e))
 }
 
 impl Grouped {
@@ -573,6 +750,61 @@ mod tests {
         assert_eq!(r[3], 3);
         let neg = round_preserving_totals(&[-400_000, -400_000, -400_000], &[0, 0, 0]);
         assert_eq!(neg.iter().sum::<i64>(), -1);
+    }
+
+    /// The rows of a FOCUS CSV summed through the block reader (blocks of
+    /// `block` bytes) and through polars' streaming scan.
+    fn both_ways(path: &std::path::Path, block: usize) -> (Vec<ResourceDay>, Vec<ResourceDay>) {
+        use super::super::{file, focus, table};
+        let prepared = file::prepare(&file::Input::new(path), &mut |_| {}).unwrap();
+        let table = table::scan("f.csv", &prepared, false).unwrap();
+        let fields = focus::fields("f.csv", &table).unwrap();
+        let numbered = || table::scan("f.csv", &prepared, true);
+        let rows = |g: Grouped| {
+            let a = g.finish("f.csv").unwrap();
+            a.rows("f.csv", 0, a.len()).unwrap()
+        };
+        let blocks = group_csv_in_blocks("f.csv", &table, path, &numbered, &fields, block);
+        let streamed = group("f.csv", &table, &numbered, &fields);
+        (rows(blocks.unwrap()), rows(streamed.unwrap()))
+    }
+
+    #[test]
+    fn csv_read_in_small_blocks_sums_like_one_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let mut text = String::from(
+            "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,BillingPeriodStart,\
+             ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ProviderName,RegionId,ResourceId,\
+             Tags,ChargeDescription,Unused\n",
+        );
+        for i in 0..500 {
+            let hour = i % 48;
+            text.push_str(&format!(
+                "0.{i:06}1,0.{i:06},123456789012,USD,2026-03-01,Usage,\
+                 2026-03-{:02}T{:02}:00:00Z,2026-03-{:02}T{:02}:59:59Z,AWS,eu-west-1,r-{},\
+                 \"{{\"\"platform\"\": \"\"{}\"\"}}\",\"line {i}\nwith, a comma\",x\n",
+                1 + hour / 24,
+                hour % 24,
+                1 + hour / 24,
+                hour % 24,
+                i % 7,
+                ["PC", "iOS"][i % 2],
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        for block in [64, 1000, 1 << 20] {
+            let (blocks, streamed) = both_ways(&path, block);
+            assert_eq!(blocks.len(), streamed.len(), "block {block}");
+            assert!(blocks.len() > 7, "{}", blocks.len());
+            for (a, b) in blocks.iter().zip(&streamed) {
+                assert_eq!(
+                    (a.day, &a.resource, &a.tags, a.billed, a.effective),
+                    (b.day, &b.resource, &b.tags, b.billed, b.effective),
+                    "block {block}"
+                );
+            }
+        }
     }
 
     #[test]
