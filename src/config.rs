@@ -85,6 +85,10 @@ pub struct Settings {
     pub pull_utilisation: bool,
     /// CloudWatch endpoint other than AWS's.
     pub cloudwatch_endpoint_url: Option<String>,
+    /// Whether `serve` computes the forecasts, plans, scenario comparison
+    /// and recommendations behind the pages' default views in the
+    /// background after every import (so nobody waits for them).
+    pub warm_pages: bool,
 }
 
 /// One `[[s3_export]]` table: an export `serve` pulls on the schedule.
@@ -134,6 +138,7 @@ impl Default for Settings {
             schedule_tick_seconds: 60,
             pull_utilisation: false,
             cloudwatch_endpoint_url: None,
+            warm_pages: true,
         }
     }
 }
@@ -182,6 +187,7 @@ struct FileSettings {
     schedule_tick_seconds: Option<u32>,
     pull_utilisation: Option<bool>,
     cloudwatch_endpoint_url: Option<String>,
+    warm_pages: Option<bool>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -311,6 +317,9 @@ impl Settings {
             }
             if let Some(v) = f.pull_utilisation {
                 s.pull_utilisation = v;
+            }
+            if let Some(v) = f.warm_pages {
+                s.warm_pages = v;
             }
             if let Some(v) = f.cloudwatch_endpoint_url {
                 s.cloudwatch_endpoint_url = Some(v).filter(|v| !v.is_empty());

@@ -63,6 +63,12 @@ impl Accuracy {
         self.mase > self.baseline_mase
     }
 
+    /// Not better than seasonal naive as the figures are shown (two
+    /// decimals): equal is no achievement, and pages warn about it.
+    pub fn no_better_than_baseline(&self) -> bool {
+        (self.mase * 100.0).round() >= (self.baseline_mase * 100.0).round()
+    }
+
     /// The bands held more or fewer actuals than they claim (by over five
     /// points).
     pub fn coverage_off(&self) -> bool {

@@ -95,9 +95,11 @@ pub struct Change {
 }
 
 impl Change {
+    /// Amounts that round to zero cents count as zero: a change from
+    /// −$0.000005 to −$0.000021 is no change, not −320 %.
     pub fn between(current: Micros, previous: Micros) -> Change {
         let delta = current - previous;
-        let percent = if previous.is_zero() {
+        let percent = if previous.round_to_cents() == 0 || delta.round_to_cents() == 0 {
             None
         } else {
             Some(delta.0 as f64 * 100.0 / previous.0.abs() as f64)
@@ -110,16 +112,17 @@ impl Change {
         match self.percent {
             Some(p) if p.abs() < 0.05 => "0.0 %".to_string(),
             Some(p) => format!("{}{:.1} %", if p > 0.0 { "+" } else { "−" }, p.abs()),
-            None if self.delta.is_zero() => "–".to_string(),
+            None if self.delta.round_to_cents() == 0 => "–".to_string(),
             None => "new".to_string(),
         }
     }
 
     /// `up`, `down` or `flat`, for styling.
     pub fn direction(&self) -> &'static str {
-        if self.delta.0 > 0 {
+        let cents = self.delta.round_to_cents();
+        if cents > 0 {
             "up"
-        } else if self.delta.0 < 0 {
+        } else if cents < 0 {
             "down"
         } else {
             "flat"
@@ -132,5 +135,28 @@ pub fn percent_text(value: Option<f64>) -> String {
     match value {
         Some(v) => format!("{v:.1} %"),
         None => "–".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+
+    #[test]
+    fn amounts_that_round_to_zero_cents_are_no_change() {
+        // November's unallocated · global: −0.000021 against −0.000005.
+        let c = Change::between(Micros(-21), Micros(-5));
+        assert_eq!(c.percent_text(), "–");
+        assert_eq!(c.direction(), "flat");
+        assert_eq!(crate::web::views::signed_money(c.delta, "USD"), "$0.00");
+        // A real change keeps its percent and sign.
+        let c = Change::between(Micros(1_100_000), Micros(1_000_000));
+        assert_eq!(c.percent_text(), "+10.0 %");
+        assert_eq!(c.direction(), "up");
+        // From (almost) nothing: new.
+        assert_eq!(
+            Change::between(Micros(5_000_000), Micros(3)).percent_text(),
+            "new"
+        );
     }
 }

@@ -141,7 +141,11 @@ pub async fn forecast_json(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     render(req, state, &pages::forecast::PARAMS, |page| {
-        Payload::json(&pages::forecast::forecast_value(page.conn, page.params)?)
+        Payload::json(&pages::forecast::forecast_value(
+            page.conn,
+            page.params,
+            page.shared,
+        )?)
     })
     .await
 }

@@ -25,6 +25,8 @@ struct Inner {
 #[derive(Debug)]
 pub struct ResponseCache {
     inner: Mutex<Inner>,
+    /// The results pages are made from, emptied with the pages.
+    results: std::sync::Arc<super::shared::SharedResults>,
     clock: SharedClock,
     recheck: Duration,
     max_entries: usize,
@@ -40,6 +42,9 @@ impl ResponseCache {
     ) -> ResponseCache {
         ResponseCache {
             clock,
+            results: std::sync::Arc::new(super::shared::SharedResults::new(
+                super::shared::RESULTS_KEPT,
+            )),
             inner: Mutex::new(Inner {
                 version: None,
                 checked_at: None,
@@ -106,8 +111,15 @@ impl ResponseCache {
         }
     }
 
-    /// Forgets everything (after an import made by this process).
+    /// The shared results ([`super::shared`]) that go with these pages.
+    pub fn results(&self) -> std::sync::Arc<super::shared::SharedResults> {
+        self.results.clone()
+    }
+
+    /// Forgets everything (after an import or a change made by this
+    /// process), the shared results too.
     pub fn invalidate(&self) {
+        self.results.clear();
         if let Ok(mut inner) = self.inner.lock() {
             inner.entries.clear();
             inner.order.clear();

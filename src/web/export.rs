@@ -27,7 +27,7 @@ pub async fn monthly(
     let response = answer(
         state.into_inner(),
         cache_key(&req),
-        move |conn, _catalog| {
+        move |conn, _catalog, _| {
             let body = monthly_csv(conn, month)?;
             Ok(Payload::csv(file_name(month), body))
         },

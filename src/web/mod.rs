@@ -15,6 +15,7 @@ pub mod observe;
 pub mod pages;
 pub mod params;
 pub mod routes;
+pub mod shared;
 pub mod signin;
 pub mod startup;
 pub mod state;
@@ -87,7 +88,11 @@ pub async fn answer<F>(
     build: F,
 ) -> Result<actix_web::HttpResponse, WebError>
 where
-    F: FnOnce(&mut db::DbConnection, &crate::report::Catalog) -> Result<Payload, WebError>
+    F: FnOnce(
+            &mut db::DbConnection,
+            &crate::report::Catalog,
+            &shared::Shared,
+        ) -> Result<Payload, WebError>
         + Send
         + 'static,
 {
@@ -102,7 +107,8 @@ where
             return Ok(hit);
         }
         let catalog = state.catalog(&mut conn, version)?;
-        let payload = build(&mut conn, &catalog)?;
+        let shared = state.results.at(version);
+        let payload = build(&mut conn, &catalog, &shared)?;
         state.cache.put(key, version, payload.clone());
         Ok(payload)
     })

@@ -166,6 +166,9 @@ impl Application {
                 std::time::Duration::from_secs(u64::from(settings.schedule_tick_seconds)),
             ));
         }
+        if settings.warm_pages {
+            super::pages::warm::spawn(state.clone());
+        }
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()

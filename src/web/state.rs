@@ -21,6 +21,8 @@ pub struct AppState {
     /// The database URL without its password, for the footer.
     pub database_label: String,
     pub cache: Arc<ResponseCache>,
+    /// Forecasts, plans and recommendations shared by every user.
+    pub results: Arc<super::shared::SharedResults>,
     /// Largest upload accepted, in bytes.
     pub upload_limit: u64,
     /// Hours between scheduled Cost Explorer pulls; 0 when off.
@@ -52,6 +54,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: DbPool, database_label: String, upload_limit: u64) -> AppState {
         let clock = crate::clock::Clock::system();
+        let cache = Arc::new(ResponseCache::new(
+            clock.clone(),
+            VERSION_RECHECK,
+            1024,
+            128 * 1024 * 1024,
+        ));
         AppState {
             pool,
             database_label,
@@ -64,12 +72,8 @@ impl AppState {
             session_hours: crate::config::DEFAULT_SESSION_HOURS,
             demo_sign_in: false,
             identities: Arc::new(super::guard::IdentityCache::default()),
-            cache: Arc::new(ResponseCache::new(
-                clock.clone(),
-                VERSION_RECHECK,
-                1024,
-                128 * 1024 * 1024,
-            )),
+            results: cache.results(),
+            cache,
             clock,
             alerts: Arc::new(crate::alert::AlertSettings::default()),
             alert_wakeup: Arc::new(tokio::sync::Notify::new()),

@@ -114,13 +114,15 @@ pub fn money(m: Micros, currency: &str) -> String {
 }
 
 /// "+$1,234.00" / "−$56.00".
+/// An amount that rounds to zero cents is shown as a plain zero.
 pub fn signed_money(m: Micros, currency: &str) -> String {
-    if m.0 > 0 {
+    let cents = m.round_to_cents();
+    if cents > 0 {
         format!("+{}", m.display(currency))
-    } else if m.0 < 0 {
+    } else if cents < 0 {
         format!("−{}", m.abs().display(currency))
     } else {
-        m.display(currency)
+        Micros::ZERO.display(currency)
     }
 }
 

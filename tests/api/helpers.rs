@@ -224,6 +224,9 @@ fn settings_for(url: &str) -> Settings {
         // Detection in the background would move the data version under
         // tests that do not expect it; the alert tests turn it on.
         detect_anomalies: false,
+        // Likewise background page warming: tests time and count their own
+        // computations.
+        warm_pages: false,
         ..Settings::default()
     }
 }

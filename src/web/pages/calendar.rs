@@ -415,7 +415,7 @@ pub async fn download(
     crate::web::answer(
         state.into_inner(),
         crate::web::cache_key(&req),
-        move |conn, _| {
+        move |conn, _, _| {
             let events = crate::db::calendar::all_events(conn)?;
             Ok(Payload {
                 content_type: "application/toml; charset=utf-8",

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::Tile;
 use crate::forecast::capacity::{self, Policy};
-use crate::forecast::run::{self, RunError};
+use crate::forecast::run::RunError;
 use crate::forecast::series::Metric;
 use crate::report::chart::{line_chart, Chart, Line};
 use crate::web::errors::{HtmlError, WebError};
@@ -89,31 +89,40 @@ pub fn policy_from(params: &Params, default_horizon: i64) -> Result<Policy, WebE
     })
 }
 
-fn build(page: Page) -> Result<Payload, WebError> {
+pub(super) fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
-    let policy = policy_from(params, 120)?;
+    let policy = policy_from(params, super::forecast::DEFAULT_HORIZON)?;
     let (scenario_name, scenario) = super::scenarios::from_params(conn, params)?;
-    let (plans, skipped, events) = match run::metric_forecast(
-        conn,
-        Metric::Ccu,
-        policy.horizon_days,
-        scenario.as_ref(),
-        true,
-    ) {
-        Ok(mf) => {
-            let (plans, skipped) = capacity::plan(conn, &mf.hierarchy, &mf.events, &policy)?;
-            (plans, skipped, mf.events)
-        }
-        Err(RunError::Forecast { source, .. }) => (
-            Vec::new(),
-            vec![("all regions".to_string(), source.to_string())]
-                .into_iter()
-                .map(|(region, reason)| capacity::Skipped { region, reason })
-                .collect(),
-            Vec::new(),
-        ),
-        Err(e) => return Err(super::forecast::run_error(e)),
-    };
+    let key = format!("capacity|{policy:?}|{scenario_name}");
+    let planned = page
+        .shared
+        .get_or_compute(&key, || -> Result<_, WebError> {
+            Ok(
+                match super::forecast::shared_forecast(
+                    page.shared,
+                    conn,
+                    Metric::Ccu,
+                    policy.horizon_days,
+                    (&scenario_name, scenario.as_ref()),
+                ) {
+                    Ok(mf) => {
+                        let (plans, skipped) =
+                            capacity::plan(conn, &mf.hierarchy, &mf.events, &policy)?;
+                        (plans, skipped, mf.events.clone())
+                    }
+                    Err(RunError::Forecast { source, .. }) => (
+                        Vec::new(),
+                        vec![capacity::Skipped {
+                            region: "all regions".to_string(),
+                            reason: source.to_string(),
+                        }],
+                        Vec::new(),
+                    ),
+                    Err(e) => return Err(super::forecast::run_error(e)),
+                },
+            )
+        })?;
+    let (plans, skipped, events) = (&planned.0, &planned.1, &planned.2);
     let lines: Vec<Line> = plans
         .iter()
         .filter(|p| p.current_instances > 0.0)
@@ -127,8 +136,9 @@ fn build(page: Page) -> Result<Payload, WebError> {
         })
         .collect();
     let launches: Vec<crate::calendar::CalendarEvent> = events
-        .into_iter()
+        .iter()
         .filter(|e| e.kind == crate::calendar::EventKind::Launch)
+        .cloned()
         .collect();
     let chart = (!lines.is_empty()).then(|| {
         line_chart(
@@ -141,13 +151,13 @@ fn build(page: Page) -> Result<Payload, WebError> {
     });
     let currency = catalog.default_currency();
     let money = |v: f64| rounded_money(v, &currency);
-    let short = capacity::short_regions(&plans);
+    let short = capacity::short_regions(plans);
     let tiles = vec![
         Tile {
             id: "tile-short",
             label: "Regions running short".to_string(),
             value: format!("{} of {}", short.len(), plans.len()),
-            note: match capacity::first_short(&plans) {
+            note: match capacity::first_short(plans) {
                 Some((region, day)) => format!("first: {region} on {}", short_date(day)),
                 None => "none in the horizon".to_string(),
             },
@@ -156,7 +166,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
         Tile {
             id: "tile-extra-cost",
             label: format!("Extra cost, next {} days", policy.horizon_days),
-            value: money(capacity::extra_cost(&plans)),
+            value: money(capacity::extra_cost(plans)),
             note: "instance-days above today's fleet × measured cost per instance-day".to_string(),
             note_class: "",
         },
@@ -186,7 +196,10 @@ fn build(page: Page) -> Result<Payload, WebError> {
         horizon: policy.horizon_days,
         tiles,
         rows,
-        skipped: skipped.into_iter().map(|s| (s.region, s.reason)).collect(),
+        skipped: skipped
+            .iter()
+            .map(|s| (s.region.clone(), s.reason.clone()))
+            .collect(),
         currency,
         chart,
         scenarios: crate::db::scenarios::all(conn)?

@@ -26,7 +26,23 @@ use crate::web::Payload;
 
 pub const PARAMS: [&str; 5] = ["metric", "platform", "region", "horizon", "scenario"];
 
-/// Default and longest horizons, in days.
+/// The forecast of `metric` over `horizon` days under a scenario (its
+/// name and body; none: the plan of record), made once per data version
+/// and shared by every user and page (Forecast, Capacity, the API).
+pub fn shared_forecast(
+    shared: &crate::web::shared::Shared,
+    conn: &mut DbConnection,
+    metric: Metric,
+    horizon: i64,
+    (name, scenario): (&str, Option<&crate::forecast::scenario::Scenario>),
+) -> Result<std::sync::Arc<run::MetricForecast>, RunError> {
+    shared.get_or_compute(&format!("forecast|{metric:?}|{horizon}|{name}"), || {
+        run::metric_forecast(conn, metric, horizon, scenario, true)
+    })
+}
+
+/// Default and longest horizons, in days: Forecast, Capacity plan and
+/// Scenarios all plan over the default, so their figures agree.
 pub const DEFAULT_HORIZON: i64 = 180;
 pub const MAX_HORIZON: i64 = 548;
 
@@ -155,11 +171,18 @@ pub fn request_from(params: &Params) -> Result<(SeriesRequest, i64), WebError> {
 pub fn forecast_value(
     conn: &mut DbConnection,
     params: &Params,
+    shared: &crate::web::shared::Shared,
 ) -> Result<serde_json::Value, WebError> {
     let (req, horizon) = request_from(params)?;
-    let (_, scenario) = super::scenarios::from_params(conn, params)?;
-    let mf = run::metric_forecast(conn, req.metric, horizon, scenario.as_ref(), true)
-        .map_err(run_error)?;
+    let (name, scenario) = super::scenarios::from_params(conn, params)?;
+    let mf = shared_forecast(
+        shared,
+        conn,
+        req.metric,
+        horizon,
+        (&name, scenario.as_ref()),
+    )
+    .map_err(run_error)?;
     let h = &mf.hierarchy;
     let node = h
         .find(req.platform.as_deref(), req.region.as_deref())
@@ -246,7 +269,10 @@ fn part_rows(
                     .as_ref()
                     .map(|a| format!("{:.2} (naive {:.2})", a.mase, a.baseline_mase))
                     .unwrap_or_else(|| "—".to_string()),
-                worse: f.backtest.as_ref().is_some_and(|a| a.worse_than_baseline()),
+                worse: f
+                    .backtest
+                    .as_ref()
+                    .is_some_and(|a| a.no_better_than_baseline()),
                 note: c.problem.clone().unwrap_or_default(),
             }
         })
@@ -327,7 +353,7 @@ fn accuracy_tiles(a: &Accuracy) -> Vec<Tile> {
             label: "MASE (lower is better)".to_string(),
             value: format!("{:.2}", a.mase),
             note: format!("seasonal naive: {:.2}", a.baseline_mase),
-            note_class: if a.worse_than_baseline() {
+            note_class: if a.no_better_than_baseline() {
                 "up"
             } else {
                 "down"
@@ -431,7 +457,7 @@ fn platform_choices(mf: Option<&run::MetricForecast>) -> Vec<String> {
     out
 }
 
-fn build(page: Page) -> Result<Payload, WebError> {
+pub(super) fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let (req, horizon) = request_from(params)?;
     let (platform, region) = (req.platform.as_deref(), req.region.as_deref());
@@ -440,13 +466,19 @@ fn build(page: Page) -> Result<Payload, WebError> {
         .into_iter()
         .map(|s| s.name)
         .collect();
-    let (mf, run_problem) =
-        match run::metric_forecast(conn, req.metric, horizon, scenario.as_ref(), true) {
-            Ok(mf) => (Some(mf), None),
-            Err(RunError::Db(e)) => return Err(e.into()),
-            Err(RunError::Scenario(e)) => return Err(WebError::BadRequest(e.to_string())),
-            Err(RunError::Forecast { source, .. }) => (None, Some(source)),
-        };
+    let forecast = shared_forecast(
+        page.shared,
+        conn,
+        req.metric,
+        horizon,
+        (&scenario_name, scenario.as_ref()),
+    );
+    let (mf, run_problem) = match forecast {
+        Ok(mf) => (Some(mf), None),
+        Err(RunError::Db(e)) => return Err(e.into()),
+        Err(RunError::Scenario(e)) => return Err(WebError::BadRequest(e.to_string())),
+        Err(RunError::Forecast { source, .. }) => (None, Some(source)),
+    };
     let node = mf.as_ref().and_then(|m| m.hierarchy.find(platform, region));
     let unit = match (&mf, req.metric) {
         (Some(m), Metric::Cost) => m.hierarchy.unit.clone(),
@@ -473,7 +505,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
             ("ccu", "Peak concurrent players"),
             ("capacity", "Capacity (instance-hours)"),
         ],
-        platforms: platform_choices(mf.as_ref()),
+        platforms: platform_choices(mf.as_deref()),
         platform: platform.unwrap_or_default().to_string(),
         regions: catalog.regions.clone(),
         region: region.unwrap_or_default().to_string(),
@@ -553,7 +585,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
     page.tiles = outlook_tiles(&f, horizon, &shown);
     match &f.backtest {
         Some(a) => {
-            page.worse = a.worse_than_baseline();
+            page.worse = a.no_better_than_baseline();
             page.tiles.extend(accuracy_tiles(a));
             page.accuracy_note = accuracy_note(a);
         }

@@ -14,6 +14,7 @@ pub mod recommendations;
 pub mod rules;
 pub mod scenarios;
 pub mod sources;
+pub mod warm;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -34,6 +35,8 @@ pub struct Page<'a> {
     pub catalog: &'a Catalog,
     pub params: &'a Params,
     pub viewer: &'a Viewer,
+    /// Results shared by every user at this data version.
+    pub shared: &'a crate::web::shared::Shared,
 }
 
 /// Who is looking at the page this request asks for.
@@ -59,15 +62,20 @@ where
 {
     let params = Params::parse(req.query_string());
     let viewer = viewer(&req, &state);
-    answer(state.into_inner(), cache_key(&req), move |conn, catalog| {
-        params.allow_only(known).map_err(WebError::BadRequest)?;
-        build(Page {
-            conn,
-            catalog,
-            params: &params,
-            viewer: &viewer,
-        })
-    })
+    answer(
+        state.into_inner(),
+        cache_key(&req),
+        move |conn, catalog, shared| {
+            params.allow_only(known).map_err(WebError::BadRequest)?;
+            build(Page {
+                conn,
+                catalog,
+                params: &params,
+                viewer: &viewer,
+                shared,
+            })
+        },
+    )
     .await
     .map_err(E::from)
 }
@@ -96,6 +104,7 @@ where
             catalog: &catalog,
             params: &params,
             viewer: &viewer,
+            shared: &state.results.at(version),
         })
     })
     .await
@@ -153,6 +162,7 @@ where
                     catalog: &catalog,
                     params: &Params::parse(""),
                     viewer: &viewer,
+                    shared: &state.results.at(version),
                 };
                 Ok(Err(rerender(page, message)?))
             }

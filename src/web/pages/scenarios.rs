@@ -96,9 +96,10 @@ struct ScenariosPage {
     more: usize,
 }
 
-fn build(page: Page) -> Result<Payload, WebError> {
+pub(super) fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
-    let policy = super::capacity::policy_from(params, 180)?;
+    let shared = page.shared;
+    let policy = super::capacity::policy_from(params, super::forecast::DEFAULT_HORIZON)?;
     let horizon = policy.horizon_days;
     let stored = crate::db::scenarios::all(conn)?;
     let mut cards = Vec::new();
@@ -138,7 +139,9 @@ fn build(page: Page) -> Result<Payload, WebError> {
         problem: None,
         more,
     };
-    let comparison = match compare(conn, &scenarios, &policy) {
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    let key = format!("scenarios|{policy:?}|{}", names.join("|"));
+    let comparison = match shared.get_or_compute(&key, || compare(conn, &scenarios, &policy)) {
         Ok(c) => c,
         Err(RunError::Db(e)) => return Err(e.into()),
         Err(e) => {

@@ -111,7 +111,7 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
         })?
         .to_string();
     let options = fleet_options(params)?;
-    let r = review(conn, &options)?;
+    let r = review(conn, page.shared, &options)?;
     let rec = all_recommendations(&r)
         .into_iter()
         .find(|x| x.id == id)

@@ -103,11 +103,11 @@ fn distinct_scopes<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> 
     set.into_iter().cloned().collect()
 }
 
-pub(super) fn build(page: Page) -> Result<Payload, WebError> {
+pub(crate) fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let options = fleet_options(params)?;
     let f = filters(params)?;
-    let r = review(conn, &options)?;
+    let r = review(conn, page.shared, &options)?;
     let all = all_recommendations(&r);
     let shown = sorted(all.iter().filter(|x| keep(x, &f)).cloned().collect(), &f);
     let currency = catalog.default_currency();
@@ -307,7 +307,7 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
 
 pub(super) fn build_csv(page: Page) -> Result<Payload, WebError> {
     let (conn, params) = (page.conn, page.params);
-    let shown = shown(conn, params)?;
+    let shown = shown(conn, page.shared, params)?;
     Ok(Payload::csv(
         "finops-recommendations.csv".to_string(),
         output::csv(&shown).into_bytes(),
@@ -330,7 +330,7 @@ pub async fn csv(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
 
 fn build_json(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params) = (page.conn, page.catalog, page.params);
-    let shown = shown(conn, params)?;
+    let shown = shown(conn, page.shared, params)?;
     Payload::json(&serde_json::json!({
         "totals": output::totals(&shown, &catalog.default_currency()),
         "recommendations": shown,

@@ -13,6 +13,8 @@ mod detail;
 mod held;
 mod list;
 
+pub(crate) use list::build as list_page;
+
 use charts::*;
 pub use detail::*;
 pub use held::held;
@@ -111,7 +113,19 @@ struct Review {
     rightsizing_problem: Option<String>,
 }
 
-fn review(conn: &mut DbConnection, options: &FleetOptions) -> Result<Review, WebError> {
+/// The rightsizing and commitment review for `options`, made once per data
+/// version and shared by every user (page, CSV and API).
+fn review(
+    conn: &mut DbConnection,
+    shared: &crate::web::shared::Shared,
+    options: &FleetOptions,
+) -> Result<std::sync::Arc<Review>, WebError> {
+    shared.get_or_compute(&format!("review|{options:?}"), || {
+        compute_review(conn, options)
+    })
+}
+
+fn compute_review(conn: &mut DbConnection, options: &FleetOptions) -> Result<Review, WebError> {
     let (rightsizing, rightsizing_problem) = match run::rightsizing(conn, options) {
         Ok(r) => (Some(r), None),
         Err(RecommendError::NoUtilisation) => {
@@ -262,10 +276,14 @@ fn query(params: &Params, set: &[(&str, &str)]) -> String {
 
 /// The recommendations a request's filters and sort select (the CSV and
 /// the JSON API).
-fn shown(conn: &mut DbConnection, params: &Params) -> Result<Vec<Recommendation>, WebError> {
+fn shown(
+    conn: &mut DbConnection,
+    shared: &crate::web::shared::Shared,
+    params: &Params,
+) -> Result<Vec<Recommendation>, WebError> {
     let options = fleet_options(params)?;
     let f = filters(params)?;
-    let r = review(conn, &options)?;
+    let r = review(conn, shared, &options)?;
     Ok(sorted(
         all_recommendations(&r)
             .into_iter()
