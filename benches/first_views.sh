@@ -12,10 +12,10 @@
 #   benches/first_views.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finops-target}"
+. benches/common.sh
+bench_setup
+BIN=$FINOPS_BIN
 END=${END:-2026-11-30}
-cargo build --release --locked -q
-BIN="$CARGO_TARGET_DIR/release/finops"
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PAGES=(/ "/month?month=${END:0:7}" /explorer /forecast "/forecast?metric=ccu"
+PAGES=(/ "/month?month=${END:0:7}" /costs /forecast "/forecast?metric=ccu"
   /capacity /scenarios /recommendations /anomalies /budgets /calendar /rules
   /sources /alerts)
 

@@ -75,22 +75,13 @@ impl<R: Read> Blocks<R> {
     }
 
     /// Reads until `buf` holds `want` bytes or the input ends; whether it
-    /// ended.
+    /// ended. (`read_to_end` reads into the spare capacity without zeroing
+    /// it first.)
     fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
         while buf.len() < want {
-            let start = buf.len();
-            buf.resize(want, 0);
-            match self.reader.read(&mut buf[start..]) {
-                Ok(0) => {
-                    buf.truncate(start);
-                    return Ok(true);
-                }
-                Ok(n) => buf.truncate(start + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(start),
-                Err(e) => {
-                    buf.truncate(start);
-                    return Err(e);
-                }
+            let missing = (want - buf.len()) as u64;
+            if (&mut self.reader).take(missing).read_to_end(buf)? == 0 {
+                return Ok(true);
             }
         }
         Ok(false)

@@ -22,24 +22,14 @@ pub const SETTLE: Duration = Duration::from_secs(3);
 
 type Build = fn(Page) -> Result<Payload, WebError>;
 
-/// The default views warmed, by page name and query.
-pub const PAGES: [(&str, &str); 5] = [
-    ("forecast", ""),
-    ("forecast", "metric=ccu"),
-    ("capacity", ""),
-    ("scenarios", ""),
-    ("recommendations", ""),
+/// The default views warmed: page, query and how the page is built.
+const PAGES: [(&str, &str, Build); 5] = [
+    ("forecast", "", super::forecast::build),
+    ("forecast", "metric=ccu", super::forecast::build),
+    ("capacity", "", super::capacity::build),
+    ("scenarios", "", super::scenarios::build),
+    ("recommendations", "", super::recommendations::list_page),
 ];
-
-fn build_of(page: &str) -> Option<Build> {
-    match page {
-        "forecast" => Some(super::forecast::build),
-        "capacity" => Some(super::capacity::build),
-        "scenarios" => Some(super::scenarios::build),
-        "recommendations" => Some(super::recommendations::list_page),
-        _ => None,
-    }
-}
 
 /// Builds every page in [`PAGES`] at the current data version; returns
 /// the version warmed.
@@ -50,10 +40,7 @@ pub fn warm(state: &AppState) -> Result<Option<i64>, WebError> {
     let shared = state.results.at(version);
     let viewer = Viewer::new(&state.database_label, None);
     let all = std::time::Instant::now();
-    for (name, query) in PAGES {
-        let Some(build) = build_of(name) else {
-            continue;
-        };
+    for (name, query, build) in PAGES {
         let started = std::time::Instant::now();
         let params = Params::parse(query);
         let outcome = build(Page {
