@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 PAGES=(/ "/month?month=${END:0:7}" /costs /forecast "/forecast?metric=ccu"
-  /capacity /scenarios /recommendations /anomalies /budgets /calendar /rules
+  /capacity /scenarios /recommendations /anomalies /budgets /calendar /rules /unallocated
   /sources /alerts)
 
 declare -A ms

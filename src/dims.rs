@@ -111,6 +111,19 @@ pub fn parse_platform_filter(text: &str) -> Result<String, UnknownPlatform> {
     text.parse::<Platform>().map(|p| p.as_str().to_string())
 }
 
+/// How a stored platform value reads on a page: the six platforms as
+/// they are, `unallocated` (cost no rule gave a platform) as is, and
+/// `shared` (capacity an allocation rule marks as serving every platform,
+/// which cost reports split across the platforms) spelt out so it is not
+/// mistaken for a leftover bucket.
+pub fn platform_label(value: &str) -> String {
+    if value == SHARED {
+        "shared (serves all platforms)".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
 /// Chart colour for a stored platform value (grey for unallocated).
 pub fn platform_colour(value: &str) -> (u8, u8, u8) {
     value

@@ -8,6 +8,10 @@ use crate::db::DbConnection;
 use crate::report::export::monthly_csv;
 
 pub fn monthly(conn: &mut DbConnection, args: &ExportMonthlyArgs) -> Result<(), CliError> {
+    let catalog = crate::report::Catalog::load(conn)?;
+    if let Some(why) = catalog.month_without_data(args.month) {
+        return Err(CliError::Runtime(why));
+    }
     let csv = monthly_csv(conn, args.month)?;
     let dest = match &args.out {
         Some(path) if path.as_os_str() != "-" => {

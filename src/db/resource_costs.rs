@@ -345,6 +345,7 @@ pub fn all_scopes(conn: &mut DbConnection) -> Result<Vec<Scope>, DbError> {
 pub struct UnallocatedResource {
     pub resource: String,
     pub account_id: String,
+    pub region: String,
     pub service: String,
     pub tags: String,
     pub currency: String,
@@ -357,6 +358,8 @@ struct UnallocatedRow {
     resource: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     account_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    region: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     service: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -374,7 +377,7 @@ pub fn unallocated(
     to: NaiveDate,
     limit: i64,
 ) -> Result<Vec<UnallocatedResource>, DbError> {
-    let keys = "resource, account_id, service, tags, currency";
+    let keys = "resource, account_id, region, service, tags, currency";
     let mut sql = super::Sql::new(conn.dialect());
     sql.push(&format!(
         "SELECT {keys}, CAST(SUM(billed_micros) AS BIGINT) AS billed FROM cost_resource_daily \
@@ -393,6 +396,7 @@ pub fn unallocated(
         .map(|r| UnallocatedResource {
             resource: r.resource,
             account_id: r.account_id,
+            region: r.region,
             service: r.service,
             tags: r.tags,
             currency: r.currency,

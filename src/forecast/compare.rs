@@ -11,6 +11,7 @@ use super::scenario::Scenario;
 use super::series::Metric;
 use super::Point;
 use crate::db::DbConnection;
+use crate::report::period::Month;
 
 /// One scenario's figures over the horizon (or the plan of record's).
 pub struct Outcome {
@@ -21,7 +22,28 @@ pub struct Outcome {
     /// The highest daily peak of players and its day.
     pub peak: (f64, Option<NaiveDate>),
     pub daily_players: Vec<(NaiveDate, f64)>,
+    /// Daily cost (mean), for the month-by-month view.
+    pub daily_cost: Vec<(NaiveDate, f64)>,
     pub plans: Vec<RegionPlan>,
+}
+
+/// One calendar month of an outcome's horizon.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonthFigures {
+    pub month: Month,
+    /// Days of the month inside the horizon; `whole` when all of them.
+    pub days: u32,
+    pub whole: bool,
+    pub cost: f64,
+    /// The month's highest daily peak of players (all regions).
+    pub peak_players: f64,
+    /// The month's highest daily sum of instances needed over the regions.
+    pub instances: f64,
+    /// Instances running today, summed over the planned regions.
+    pub current_instances: f64,
+    /// Instance-days above today's fleet in the month, at each region's
+    /// cost per instance-day (the horizon's extra cost, split by month).
+    pub extra_cost: f64,
 }
 
 impl Outcome {
@@ -40,6 +62,60 @@ impl Outcome {
 
     pub fn plan_for(&self, region: &str) -> Option<&RegionPlan> {
         self.plans.iter().find(|p| p.region == region)
+    }
+
+    /// The horizon month by month: where scenarios differ shows up in
+    /// the month it happens, not only at the horizon's peak.
+    pub fn monthly(&self) -> Vec<MonthFigures> {
+        use std::collections::BTreeMap;
+        let mut months: BTreeMap<Month, MonthFigures> = BTreeMap::new();
+        let current: f64 = self.plans.iter().map(|p| p.current_instances).sum();
+        let mut days_seen: BTreeMap<Month, std::collections::BTreeSet<NaiveDate>> = BTreeMap::new();
+        fn month_of<'a>(
+            months: &'a mut BTreeMap<Month, MonthFigures>,
+            days_seen: &mut BTreeMap<Month, std::collections::BTreeSet<NaiveDate>>,
+            current: f64,
+            day: NaiveDate,
+        ) -> &'a mut MonthFigures {
+            let month = Month::of(day);
+            days_seen.entry(month).or_default().insert(day);
+            months.entry(month).or_insert(MonthFigures {
+                month,
+                days: 0,
+                whole: false,
+                cost: 0.0,
+                peak_players: 0.0,
+                instances: 0.0,
+                current_instances: current,
+                extra_cost: 0.0,
+            })
+        }
+        for (day, cost) in &self.daily_cost {
+            month_of(&mut months, &mut days_seen, current, *day).cost += cost;
+        }
+        for (day, players) in &self.daily_players {
+            let m = month_of(&mut months, &mut days_seen, current, *day);
+            m.peak_players = m.peak_players.max(*players);
+        }
+        let mut instances_by_day: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+        for p in &self.plans {
+            for (day, required) in &p.daily_required {
+                *instances_by_day.entry(*day).or_default() += required;
+                month_of(&mut months, &mut days_seen, current, *day).extra_cost +=
+                    (required - p.current_instances).max(0.0) * p.cost_per_instance_day;
+            }
+        }
+        for (day, instances) in instances_by_day {
+            let m = month_of(&mut months, &mut days_seen, current, day);
+            m.instances = m.instances.max(instances);
+        }
+        for (month, days) in days_seen {
+            if let Some(m) = months.get_mut(&month) {
+                m.days = days.len() as u32;
+                m.whole = days.len() as i64 == month.days();
+            }
+        }
+        months.into_values().collect()
     }
 }
 
@@ -126,6 +202,63 @@ fn outcome(
         }),
         peak,
         daily_players: players.iter().map(|p| (p.date, p.mean)).collect(),
+        daily_cost: total(&cost.hierarchy)
+            .iter()
+            .map(|p| (p.date, p.mean))
+            .collect(),
         plans,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_horizon_month_by_month_sums_cost_and_splits_the_extra_cost() {
+        // 30 Jan to 2 Mar: two days of January, all of February, one of March.
+        let days: Vec<NaiveDate> = (0..32)
+            .map(|i| day("2027-01-30") + chrono::Duration::days(i))
+            .collect();
+        let plan = RegionPlan {
+            region: "us-east-1".into(),
+            current_instances: 10.0,
+            players_per_instance: 100.0,
+            peak_players_forecast: 1_500.0,
+            peak_day: Some(day("2027-02-14")),
+            required_instances: 15.0,
+            required_instances_upper80: 17.0,
+            short_on: Some(day("2027-02-14")),
+            cost_per_instance_day: 24.0,
+            extra_cost: 5.0 * 24.0,
+            daily_required: days
+                .iter()
+                .map(|d| (*d, if *d == day("2027-02-14") { 15.0 } else { 8.0 }))
+                .collect(),
+        };
+        let o = Outcome {
+            scenario: None,
+            cost: (0.0, 0.0, 0.0),
+            peak: (1_500.0, Some(day("2027-02-14"))),
+            daily_players: days.iter().map(|d| (*d, 800.0)).collect(),
+            daily_cost: days.iter().map(|d| (*d, 100.0)).collect(),
+            plans: vec![plan],
+        };
+        let months = o.monthly();
+        assert_eq!(months.len(), 3);
+        assert_eq!((months[0].days, months[0].whole), (2, false));
+        assert_eq!((months[1].days, months[1].whole), (28, true));
+        assert_eq!((months[2].days, months[2].whole), (2, false));
+        assert_eq!(months[1].cost, 2_800.0);
+        assert_eq!(months[1].instances, 15.0);
+        assert_eq!(months[0].instances, 8.0);
+        // Only February needs more than today's ten: 5 instance-days.
+        assert_eq!(months[1].extra_cost, 120.0);
+        let split: f64 = months.iter().map(|m| m.extra_cost).sum();
+        assert_eq!(split, o.extra_cost());
+    }
 }

@@ -4,11 +4,13 @@
 
 pub mod catalog;
 pub mod chart;
+pub mod drivers;
 pub mod explorer;
 pub mod export;
 pub mod month;
 pub mod overview;
 pub mod period;
+pub mod unallocated;
 
 use std::ops::AddAssign;
 

@@ -41,11 +41,96 @@ pub struct BreakdownLine {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Mover {
     pub platform: String,
+    /// The regions where this platform's service moved beyond the overall
+    /// trend, largest first ("us-east-1, eu-west-1 and 3 more").
     pub region: String,
     pub service: String,
     pub current: Micros,
     pub previous: Micros,
     pub change: Change,
+    /// The change beyond what the overall trend explains: current minus
+    /// previous scaled by the total's own change.
+    pub beyond_trend: Micros,
+}
+
+/// Most movers listed.
+pub const MAX_MOVERS: usize = 10;
+
+type LineKey = (String, String, String);
+
+/// Top movers told once per story: every platform × region × service
+/// line is measured against the overall trend (its previous cost scaled
+/// by the total's change), lines of one platform and service are grouped
+/// across regions, and the groups that moved most beyond the trend come
+/// first. When everything fell 7 % with a shorter month, the list shows
+/// what fell more or less than that, not the ten biggest lines each down
+/// 7 %.
+pub fn grouped_movers(
+    current: &BTreeMap<LineKey, Amounts>,
+    previous: &BTreeMap<LineKey, Amounts>,
+    metric: Metric,
+    total: Amounts,
+    previous_total: Amounts,
+) -> Vec<Mover> {
+    let (now_total, before_total) = (total.get(metric), previous_total.get(metric));
+    let trend = if before_total.is_zero() {
+        1.0
+    } else {
+        now_total.0 as f64 / before_total.0 as f64
+    };
+    struct Group {
+        current: Micros,
+        previous: Micros,
+        beyond: f64,
+        regions: Vec<(String, f64)>,
+    }
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    let keys: std::collections::BTreeSet<&LineKey> =
+        current.keys().chain(previous.keys()).collect();
+    for k in keys {
+        let cur = current.get(k).copied().unwrap_or_default().get(metric);
+        let prev = previous.get(k).copied().unwrap_or_default().get(metric);
+        let beyond = cur.0 as f64 - prev.0 as f64 * trend;
+        let g = groups.entry((k.0.clone(), k.2.clone())).or_insert(Group {
+            current: Micros::ZERO,
+            previous: Micros::ZERO,
+            beyond: 0.0,
+            regions: Vec::new(),
+        });
+        g.current += cur;
+        g.previous += prev;
+        g.beyond += beyond;
+        g.regions.push((k.1.clone(), beyond));
+    }
+    let mut movers: Vec<Mover> = groups
+        .into_iter()
+        .filter(|(_, g)| Micros(g.beyond.round() as i64).round_to_cents() != 0)
+        .map(|((platform, service), mut g)| {
+            // The regions that moved the group's way, most first.
+            let sign = g.beyond.signum();
+            g.regions.retain(|(_, b)| b * sign > 0.0);
+            g.regions
+                .sort_by(|a, b| (b.1 * sign).total_cmp(&(a.1 * sign)));
+            let names: Vec<&str> = g.regions.iter().map(|(r, _)| r.as_str()).collect();
+            let region = match names.len() {
+                0 => String::new(),
+                1..=2 => names.join(", "),
+                n => format!("{}, {} and {} more", names[0], names[1], n - 2),
+            };
+            Mover {
+                platform,
+                region,
+                service,
+                current: g.current,
+                previous: g.previous,
+                change: Change::between(g.current, g.previous),
+                beyond_trend: Micros(g.beyond.round() as i64),
+            }
+        })
+        .collect();
+    movers.sort_by_key(|m| std::cmp::Reverse(m.beyond_trend.abs()));
+    movers.truncate(MAX_MOVERS);
+    movers
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -276,27 +361,7 @@ pub fn overview(conn: &mut DbConnection, req: &OverviewRequest) -> Result<Overvi
     );
     regions.sort_by_key(|l| std::cmp::Reverse(l.current.get(metric)));
 
-    let mut movers: Vec<Mover> = current
-        .keys()
-        .chain(previous.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .map(|k| {
-            let cur = current.get(k).copied().unwrap_or_default().get(metric);
-            let prev = previous.get(k).copied().unwrap_or_default().get(metric);
-            Mover {
-                platform: k.0.clone(),
-                region: k.1.clone(),
-                service: k.2.clone(),
-                current: cur,
-                previous: prev,
-                change: Change::between(cur, prev),
-            }
-        })
-        .filter(|m| !m.change.delta.is_zero())
-        .collect();
-    movers.sort_by_key(|m| std::cmp::Reverse(m.change.delta.abs()));
-    movers.truncate(10);
+    let movers = grouped_movers(&current, &previous, metric, total, previous_total);
 
     let unallocated = platforms
         .iter()
@@ -370,6 +435,60 @@ pub fn overview(conn: &mut DbConnection, req: &OverviewRequest) -> Result<Overvi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn movers_tell_each_story_once_beyond_the_overall_trend() {
+        let key = |p: &str, r: &str, s: &str| (p.to_string(), r.to_string(), s.to_string());
+        let cost = |dollars: i64| Amounts {
+            billed: Micros::from_units(dollars),
+            effective: Micros::from_units(dollars),
+        };
+        let mut before = BTreeMap::new();
+        let mut now = BTreeMap::new();
+        // Ten big PC EC2 lines, every one down 10 % with the total...
+        for r in 0..10 {
+            before.insert(key("PC", &format!("region-{r}"), "EC2"), cost(1_000));
+            now.insert(key("PC", &format!("region-{r}"), "EC2"), cost(900));
+        }
+        // ...and one small line that doubled: the real story.
+        before.insert(key("iOS", "us-east-1", "S3"), cost(100));
+        now.insert(key("iOS", "us-east-1", "S3"), cost(200));
+        let total = |m: &BTreeMap<Key3, Amounts>| {
+            let mut t = Amounts::default();
+            m.values().for_each(|a| t += *a);
+            t
+        };
+        let movers = grouped_movers(
+            &now,
+            &before,
+            Metric::Effective,
+            total(&now),
+            total(&before),
+        );
+        // Two stories: PC's EC2 fell a little more than the total, iOS's S3
+        // doubled against it.
+        assert_eq!(movers.len(), 2, "{movers:?}");
+        let ios = movers.iter().find(|m| m.platform == "iOS").unwrap();
+        assert_eq!(ios.service, "S3");
+        assert!(ios.beyond_trend > Micros::ZERO);
+        // The ten PC lines are one group, not ten rows.
+        let pc: Vec<&Mover> = movers.iter().filter(|m| m.platform == "PC").collect();
+        assert!(pc.len() <= 1, "{movers:?}");
+        if let Some(pc) = pc.first() {
+            assert!(pc.region.contains("and 8 more"), "{}", pc.region);
+            assert_eq!(pc.previous, Micros::from_units(10_000));
+        }
+        // What the trend leaves over sums to zero across all groups.
+        let all = grouped_movers(
+            &now,
+            &before,
+            Metric::Effective,
+            total(&now),
+            total(&before),
+        );
+        let left: i64 = all.iter().map(|m| m.beyond_trend.0).sum();
+        assert!(left.abs() < 10, "{left}");
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -128,7 +128,22 @@ pub async fn month_json(
 ) -> Result<HttpResponse, ApiError> {
     render(req, state, &pages::month::PARAMS, |page| {
         let request = pages::month::request_from(page.params, page.catalog)?;
+        if let Some(why) = page.catalog.month_without_data(request.month) {
+            return Err(WebError::NotFound(why));
+        }
         Payload::json(&month_review(page.conn, &request)?)
+    })
+    .await
+}
+
+/// `GET /api/v1/unallocated?from&to[&currency]`: the unallocated cost of
+/// a period by line and by resource, with the rule that would claim each.
+pub async fn unallocated_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    render(req, state, &pages::unallocated::PARAMS, |mut page| {
+        Payload::json(&pages::unallocated::report_for(&mut page)?)
     })
     .await
 }

@@ -21,11 +21,16 @@ pub fn version() -> &'static str {
     })
 }
 
-const FILES: [(&str, &str, &str); 2] = [
+const FILES: [(&str, &str, &str); 3] = [
     (
         "finops.css",
         "text/css; charset=utf-8",
         include_str!("../../static/finops.css"),
+    ),
+    (
+        "sort.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/sort.js"),
     ),
     (
         "favicon.svg",

@@ -27,7 +27,10 @@ pub async fn monthly(
     let response = answer(
         state.into_inner(),
         cache_key(&req),
-        move |conn, _catalog, _| {
+        move |conn, catalog, _| {
+            if let Some(why) = catalog.month_without_data(month) {
+                return Err(WebError::NotFound(why));
+            }
             let body = monthly_csv(conn, month)?;
             Ok(Payload::csv(file_name(month), body))
         },

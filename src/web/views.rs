@@ -47,6 +47,8 @@ pub struct Layout {
     pub active: &'static str,
     /// "Data from … to … · USD · SQLite" or similar.
     pub data_note: String,
+    /// Which database answers (screen only: not printed).
+    pub database: String,
     pub asset_version: &'static str,
     /// Who is signed in (empty on error pages and the login form).
     pub user: String,
@@ -63,7 +65,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(title: &str, active: &'static str, catalog: &Catalog, viewer: &Viewer) -> Layout {
-        let mut data_note = match (catalog.first_day, catalog.last_day) {
+        let data_note = match (catalog.first_day, catalog.last_day) {
             (Some(first), Some(last)) => format!(
                 "Data {} to {} · {}",
                 short_date(first),
@@ -72,12 +74,9 @@ impl Layout {
             ),
             _ => "No data yet".to_string(),
         };
-        if !viewer.database.is_empty() {
-            data_note.push_str(" · ");
-            data_note.push_str(&viewer.database);
-        }
         Layout {
             data_note,
+            database: viewer.database.clone(),
             user: viewer.user.clone(),
             role: viewer.role.map(Role::as_str).unwrap_or(""),
             session: viewer.session,
@@ -93,6 +92,7 @@ impl Layout {
             title: title.to_string(),
             active: "",
             data_note: String::new(),
+            database: String::new(),
             asset_version: super::assets::version(),
             user: String::new(),
             role: "",

@@ -107,6 +107,8 @@ fn bearer(token: &str) -> Vec<(&'static str, String)> {
 #[tokio::test]
 async fn a_path_spelled_any_way_meets_the_check_of_the_route_it_reaches() {
     for app in apps().await {
+        // October's costs, so the export has a month to give.
+        app.load_demo(42, 1).await;
         let viewer = crate::helpers::make_token(&app.pool, "spelling-viewer", Role::Viewer).await;
         let analyst =
             crate::helpers::make_token(&app.pool, "spelling-analyst", Role::Analyst).await;

@@ -507,6 +507,8 @@ async fn failed_sign_ins_are_rate_limited() {
 #[tokio::test]
 async fn api_tokens_are_stored_hashed_act_with_their_role_and_can_be_revoked() {
     for app in apps().await {
+        // October's costs, so the export has a month to give.
+        app.load_demo(42, 1).await;
         let out = finops_cli(
             app.db.url(),
             &["token", "add", "nightly-export", "--role", "analyst"],

@@ -529,3 +529,166 @@ async fn a_viewer_reads_but_is_offered_no_changes_and_signs_out_in_a_real_browse
     run.await;
     let _ = client.close().await;
 }
+
+/// What sticks out past the window's right edge: the document's width and
+/// the first few elements (tag#id.class) that end beyond it, so a failure
+/// names the culprit.
+const OVERFLOW_SCRIPT: &str = r#"
+const limit = document.documentElement.clientWidth;
+const out = [];
+for (const el of document.querySelectorAll('body *')) {
+  const r = el.getBoundingClientRect();
+  if (r.width > 0 && r.right > limit + 1) {
+    let inScroller = false;
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') { inScroller = true; break; }
+    }
+    if (!inScroller) {
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') +
+        ' right=' + Math.round(r.right));
+    }
+  }
+  if (out.length >= 5) break;
+}
+return [document.documentElement.scrollWidth, limit, out];
+"#;
+
+/// Every page, signed in as an admin on the demo, at a laptop's and a
+/// projector's width (and a small laptop's): nothing may make the page
+/// wider than the window (a table that needs more room scrolls inside its
+/// own box).
+#[tokio::test]
+async fn no_page_is_wider_than_the_window_at_1024_1440_and_1920_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 6).await;
+    let (_driver, client, _profile) = start_browser().await;
+    sign_in_in_browser(&client, &app, Role::Admin).await;
+    let pages = [
+        "/",
+        "/month",
+        "/month?month=2026-10&platform=PC",
+        "/budgets",
+        "/anomalies",
+        "/alerts",
+        "/costs",
+        "/costs?granularity=week&group_by=service",
+        "/forecast",
+        "/forecast?metric=ccu",
+        "/capacity",
+        "/recommendations",
+        "/scenarios",
+        "/calendar",
+        "/sources",
+        "/rules",
+        "/unallocated",
+        "/admin",
+        "/account",
+    ];
+    let run = async {
+        let mut wide = Vec::new();
+        for (w, h) in [(1440u32, 900u32), (1920, 1080), (1024, 768)] {
+            client.set_window_size(w, h).await.unwrap();
+            for page in pages {
+                client
+                    .goto(&format!("{}{page}", app.address))
+                    .await
+                    .unwrap();
+                let found = client.execute(OVERFLOW_SCRIPT, vec![]).await.unwrap();
+                let scroll = found[0].as_u64().unwrap_or(0);
+                let limit = found[1].as_u64().unwrap_or(0);
+                assert!(limit > 900, "the window is {limit} px wide at {w}");
+                if scroll > limit {
+                    wide.push(format!(
+                        "{page} at {w}: {scroll} px > {limit} px: {}",
+                        found[2]
+                    ));
+                }
+            }
+        }
+        assert!(
+            wide.is_empty(),
+            "pages wider than the window:\n{}",
+            wide.join("\n")
+        );
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(600), run).await;
+    let _ = client.close().await;
+    outcome.expect("the overflow check finished within ten minutes");
+}
+
+/// A click on a column heading sorts the table by that column (largest
+/// first for amounts), a second click reverses it; totals stay at the foot.
+#[tokio::test]
+async fn a_click_on_a_heading_sorts_a_table_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.load_demo(42, 3).await;
+    let (_driver, client, _profile) = start_browser().await;
+    sign_in_in_browser(&client, &app, Role::Analyst).await;
+    let run = async {
+        client
+            .goto(&format!("{}/?from=2026-10-01&to=2026-10-31", app.address))
+            .await
+            .unwrap();
+        let effective = || async {
+            let mut out = Vec::new();
+            for c in client
+                .find_all(Locator::Css("#by-region tbody td:nth-child(3)"))
+                .await
+                .unwrap()
+            {
+                out.push(dollars_to_micros(&c.text().await.unwrap()));
+            }
+            out
+        };
+        let heading = "#by-region thead th:nth-child(3) button.sort";
+        client
+            .find(Locator::Css(heading))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let down = effective().await;
+        assert!(down.len() > 2);
+        assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
+        client
+            .find(Locator::Css(heading))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let up = effective().await;
+        assert!(up.windows(2).all(|w| w[0] <= w[1]), "{up:?}");
+        // By name, A to Z.
+        client
+            .find(Locator::Css("#by-region thead th:nth-child(1) button.sort"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let mut names = Vec::new();
+        for c in client
+            .find_all(Locator::Css("#by-region tbody th"))
+            .await
+            .unwrap()
+        {
+            names.push(c.text().await.unwrap().to_lowercase());
+        }
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
+    let _ = client.close().await;
+    outcome.expect("the sorting check finished within two minutes");
+}

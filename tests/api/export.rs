@@ -149,14 +149,45 @@ async fn monthly_csv_ties_out_to_database_page_and_api_and_cli_matches_http() {
     }
 }
 
+/// A month the data does not reach answers "no data yet" everywhere: a
+/// 404 naming the imported range from the CSV export and the API, and a
+/// notice (with no download button) on the Month review; never a file of
+/// zeros or "-100 %" on every row.
 #[tokio::test]
-async fn months_without_data_export_only_the_header() {
+async fn months_without_data_say_so_on_the_page_the_api_and_the_csv() {
     for app in apps().await {
+        app.load_demo(42, 3).await;
+        let (_, review) = app.get_json("/api/v1/month").await;
+        let last = review["month"].as_str().unwrap().to_string();
+        let (status, body) = app.get_text("/export/monthly.csv?month=2099-01").await;
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("no data yet for 2099-01"), "{body}");
         let (status, body) = app.get_text("/export/monthly.csv?month=1999-01").await;
-        assert_eq!(status, 200);
-        assert_eq!(
-            body,
-            "month,platform,region,service,billed_cost,effective_cost,currency,provider,account_id,charge_category,billing_period\r\n"
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("no data for 1999-01"), "{body}");
+        let (status, json) = app.get_json("/api/v1/month?month=2099-01").await;
+        assert_eq!(status, 404, "{json}");
+        assert!(
+            json.to_string().contains("no data yet for 2099-01"),
+            "{json}"
         );
+
+        // The month after the data ends (the case that showed -100 % on
+        // every row) and one far ahead read the same.
+        let after: finops::report::period::Month = last.parse().unwrap();
+        for month in [after.next().to_string(), "2099-01".to_string()] {
+            let (status, html) = app.get_text(&format!("/month?month={month}")).await;
+            assert_eq!(status, 200);
+            assert!(html.contains("No data yet for"), "{month}");
+            assert!(
+                !html.contains("-100.0 %") && !html.contains("−100.0 %"),
+                "{month}"
+            );
+            assert!(!html.contains("id=\"download-csv\""), "{month}");
+        }
+        let (status, _) = app
+            .get_text(&format!("/export/monthly.csv?month={last}"))
+            .await;
+        assert_eq!(status, 200);
     }
 }

@@ -29,3 +29,4 @@ mod s3_export;
 mod snapshots;
 mod sources_pages;
 mod team;
+mod unallocated;

@@ -114,3 +114,74 @@ async fn responses_carry_security_headers_and_static_files_are_served() {
         assert_eq!(app.get("/no/such/page").await.status(), 404);
     }
 }
+
+/// October (31 days) against September (30): the Month review says the
+/// change per day too, and splits it by platform into volume, unit cost
+/// and the rest, which add up to the change to the cent.
+#[tokio::test]
+async fn the_month_review_explains_the_change_per_day_and_by_driver() {
+    for app in apps().await {
+        app.load_demo(42, 3).await;
+        let (status, html) = app.get_text("/month?month=2026-10").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("(31 days against 30); per day"),
+            "the tile says it"
+        );
+        let headline = element_text(&html, "why-headline").unwrap();
+        assert!(headline.contains("per day"), "{headline}");
+        assert!(html.contains("id=\"why-table\""));
+        let change = dollars_to_micros(&element_text(&html, "why-change").unwrap());
+        let parts = ["why-volume", "why-unit-cost", "why-rest"]
+            .map(|id| dollars_to_micros(&element_text(&html, id).unwrap()));
+        assert_eq!(
+            parts.iter().sum::<i64>(),
+            change,
+            "{parts:?} add up to {change}"
+        );
+        // Volume and unit cost are both at work in a month of the demo.
+        assert!(parts[0] != 0 && parts[1] != 0, "{parts:?}");
+    }
+}
+
+/// Scenarios compare month by month and say where they differ from the
+/// plan of record, in a table that fits the page.
+#[tokio::test]
+async fn scenarios_compare_month_by_month() {
+    for app in apps().await {
+        app.load_demo(42, 6).await;
+        let (status, html) = app.get_text("/scenarios").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"scenario-months\""), "{html}");
+        assert!(html.contains("Differs from the plan of record in"));
+        assert!(
+            html.contains("class=\"stack differs\""),
+            "some month differs"
+        );
+        assert!(html.contains("partial:"), "a horizon's cut month is marked");
+    }
+}
+
+/// Tables people sort carry `sortable`, and the script that sorts them is
+/// served from the service itself (the CSP allows no other).
+#[tokio::test]
+async fn tables_that_people_sort_are_sortable() {
+    for app in apps().await {
+        app.load_demo(42, 3).await;
+        let (_, overview) = app.get_text("/?from=2026-10-01&to=2026-10-31").await;
+        for id in ["by-platform", "by-region", "movers", "unit-costs"] {
+            assert!(
+                overview.contains(&format!("sortable\" id=\"{id}\"")),
+                "{id} sorts"
+            );
+        }
+        let (_, month) = app.get_text("/month?month=2026-10").await;
+        assert!(month.contains("sortable\" id=\"month-table\""));
+        let (_, costs) = app.get_text("/costs").await;
+        assert!(costs.contains("id=\"explorer-table\""));
+        assert!(costs.contains("sortable"));
+        let (status, js) = app.get_text("/static/sort.js").await;
+        assert_eq!(status, 200);
+        assert!(js.contains("aria-sort"));
+    }
+}

@@ -5,14 +5,26 @@ use super::*;
 /// Stacked areas of the series over time (negative values drawn at zero;
 /// credits show in the tables).
 pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) -> Chart {
+    stacked_area_marking_partial(ts, &[], y_label, currency, size)
+}
+
+/// Stacked areas, with the periods the range only partly covers (a week
+/// cut by the range's first or last day) greyed over and labelled
+/// "partial", so a one-day week reads as such and not as a collapse.
+pub fn stacked_area_marking_partial(
+    ts: &TimeSeries,
+    partial: &[bool],
+    y_label: &str,
+    currency: &str,
+    size: Size,
+) -> Chart {
     let n = ts.periods.len();
     let legend: Vec<LegendItem> = ts
         .series
         .iter()
         .enumerate()
-        .map(|(i, s)| LegendItem {
-            label: dims::service_label(&s.key).to_string(),
-            colour: hex(series_colour(&s.key, i)),
+        .map(|(i, s)| {
+            LegendItem::square(dims::service_label(&s.key), hex(series_colour(&s.key, i)))
         })
         .collect();
     let description = describe(ts, currency);
@@ -46,11 +58,14 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
     let axes = Axes {
         x_max: if n > 1 { (n - 1) as f64 } else { 1.0 },
         y_max,
-        x_labels: n.clamp(2, 9),
+        // Dates carry their year: fewer of them on a half-width chart.
+        x_labels: n.clamp(2, if size == Size::Half { 6 } else { 9 }),
         x_label: &x_label,
         x_mesh: true,
         y_label,
         currency,
+        // Room for the last date label, centred on the plot's edge.
+        right_room: 52,
     };
     let svg = draw_svg(size, &axes, |chart| {
         for (i, s) in ts.series.iter().enumerate().rev() {
@@ -66,6 +81,33 @@ pub fn stacked_area(ts: &TimeSeries, y_label: &str, currency: &str, size: Size) 
                     AreaSeries::new(points, 0.0, colour.mix(0.9))
                         .border_style(ShapeStyle::from(&WHITE).stroke_width(1)),
                 )
+                .map_err(|e| e.to_string())?;
+        }
+        let x_last = if n > 1 { (n - 1) as f64 } else { 1.0 };
+        for (i, _) in partial.iter().enumerate().filter(|(_, p)| **p) {
+            let (x0, x1) = ((i as f64 - 0.5).max(0.0), (i as f64 + 0.5).min(x_last));
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, 0.0), (x1, y_max)],
+                    WHITE.mix(0.6).filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+            let anchor = if i == 0 {
+                HPos::Left
+            } else if i + 1 == n {
+                HPos::Right
+            } else {
+                HPos::Center
+            };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    "partial",
+                    (i as f64, y_max * 0.96),
+                    ("sans-serif", 14)
+                        .into_font()
+                        .color(&RGBColor(91, 102, 117))
+                        .pos(Pos::new(anchor, VPos::Top)),
+                )))
                 .map_err(|e| e.to_string())?;
         }
         Ok(())

@@ -17,16 +17,10 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
     let mut legend: Vec<LegendItem> = bars
         .series
         .iter()
-        .map(|(label, colour, _)| LegendItem {
-            label: label.clone(),
-            colour: hex(*colour),
-        })
+        .map(|(label, colour, _)| LegendItem::square(label.clone(), hex(*colour)))
         .collect();
     if let Some((label, _)) = &bars.targets {
-        legend.push(LegendItem {
-            label: label.clone(),
-            colour: "#222222".to_string(),
-        });
+        legend.push(LegendItem::line(label.clone(), "#222222".to_string()));
     }
     let description = bars
         .categories
@@ -86,6 +80,7 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
         x_mesh: false,
         y_label,
         currency,
+        right_room: 36,
     };
     let svg = draw_svg(size, &axes, |chart| {
         let bar_width = 0.8 / k;

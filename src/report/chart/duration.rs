@@ -14,15 +14,15 @@ pub fn duration_curve(
     unit: &str,
 ) -> Chart {
     let n = values_desc.len();
-    let mut legend = vec![LegendItem {
-        label: "Hourly usage, busiest first".to_string(),
-        colour: hex(PALETTE[0]),
-    }];
+    let mut legend = vec![LegendItem::line(
+        "Hourly usage, busiest first",
+        hex(PALETTE[0]),
+    )];
     for (i, (label, _)) in levels.iter().enumerate() {
-        legend.push(LegendItem {
-            label: label.clone(),
-            colour: hex(PALETTE[(i + 1) % PALETTE.len()]),
-        });
+        legend.push(LegendItem::line(
+            label.clone(),
+            hex(PALETTE[(i + 1) % PALETTE.len()]),
+        ));
     }
     if n == 0 {
         return Chart {
@@ -51,6 +51,7 @@ pub fn duration_curve(
         x_mesh: true,
         y_label,
         currency: unit,
+        right_room: 36,
     };
     let svg = draw_svg(Size::Wide, &axes, |chart| {
         if let Some(share) = optimum_share {
@@ -81,10 +82,10 @@ pub fn duration_curve(
         Ok(())
     });
     if optimum_share.is_some() {
-        legend.push(LegendItem {
-            label: "Share of hours = rate ÷ on demand (the optimum's crossing)".to_string(),
-            colour: "#333333".to_string(),
-        });
+        legend.push(LegendItem::line(
+            "Share of hours = rate ÷ on demand (the optimum's crossing)",
+            "#333333".to_string(),
+        ));
     }
     let description = format!(
         "{y_label}, sorted: busiest hour {}, median {}, quietest {}; {}",

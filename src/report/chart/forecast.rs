@@ -15,22 +15,10 @@ pub fn forecast_chart(
     unit: &str,
 ) -> Chart {
     let mut legend = vec![
-        LegendItem {
-            label: "History".to_string(),
-            colour: "#333333".to_string(),
-        },
-        LegendItem {
-            label: "Forecast".to_string(),
-            colour: hex(PALETTE[0]),
-        },
-        LegendItem {
-            label: "80 % interval".to_string(),
-            colour: "#9db8d3".to_string(),
-        },
-        LegendItem {
-            label: "95 % interval".to_string(),
-            colour: "#d5e2ee".to_string(),
-        },
+        LegendItem::line("History", "#333333".to_string()),
+        LegendItem::line("Forecast", hex(PALETTE[0])),
+        LegendItem::square("80 % interval", "#9db8d3".to_string()),
+        LegendItem::square("95 % interval", "#d5e2ee".to_string()),
     ];
     let (Some(first), Some(last)) = (
         history
@@ -60,19 +48,17 @@ pub fn forecast_chart(
     for (_, v) in budget_per_day {
         y_max = y_max.max(*v);
     }
-    let y_max = y_max * 1.08;
+    let shown_any = events.iter().any(|e| e.overlaps(first, last));
+    let y_max = y_max * if shown_any { EVENT_HEADROOM } else { 1.08 };
     if !budget_per_day.is_empty() {
-        legend.push(LegendItem {
-            label: "Budget per day".to_string(),
-            colour: "#b3261e".to_string(),
-        });
+        legend.push(LegendItem::line("Budget per day", "#b3261e".to_string()));
     }
     let shown: Vec<&crate::calendar::CalendarEvent> =
         events.iter().filter(|e| e.overlaps(first, last)).collect();
     legend.extend(event_legend(&shown));
     let x_label = |v: &f64| {
         let d = first + chrono::Duration::days(v.round() as i64);
-        d.format("%b %Y").to_string()
+        day_label(d, x_max > 120.0)
     };
     let axes = Axes::over_days(x_max, y_max, &x_label, y_label, unit);
     let svg = draw_svg(Size::Wide, &axes, |chart| {

@@ -21,16 +21,10 @@ pub fn line_chart(
     let mut legend: Vec<LegendItem> = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| LegendItem {
-            label: l.label.clone(),
-            colour: hex(PALETTE[i % PALETTE.len()]),
-        })
+        .map(|(i, l)| LegendItem::line(l.label.clone(), hex(LINE_PALETTE[i % LINE_PALETTE.len()])))
         .collect();
     if let Some((_, label)) = reference {
-        legend.push(LegendItem {
-            label: format!("{label} (dashed)"),
-            colour: "#333333".to_string(),
-        });
+        legend.push(LegendItem::dashed(label.to_string(), "#333333".to_string()));
     }
     let all = lines.iter().flat_map(|l| l.points.iter());
     let (Some(first), Some(last)) = (
@@ -48,20 +42,28 @@ pub fn line_chart(
     let y_max = all
         .map(|p| p.1)
         .chain(reference.map(|r| r.0))
-        .fold(1.0_f64, f64::max)
-        * 1.08;
+        .fold(1.0_f64, f64::max);
     let shown: Vec<&crate::calendar::CalendarEvent> =
         events.iter().filter(|e| e.overlaps(first, last)).collect();
+    let y_max = y_max
+        * if shown.is_empty() {
+            1.08
+        } else {
+            EVENT_HEADROOM
+        };
     legend.extend(event_legend(&shown));
     let x_label = |v: &f64| {
         let d = first + chrono::Duration::days(v.round() as i64);
-        if x_max > 200.0 {
-            d.format("%b %Y").to_string()
-        } else {
-            d.format("%d %b").to_string()
-        }
+        day_label(d, x_max > 120.0)
     };
-    let axes = Axes::over_days(x_max, y_max, &x_label, y_label, unit);
+    let mut axes = Axes::over_days(x_max, y_max, &x_label, y_label, unit);
+    // Room right of the plot for each line's name at its end.
+    let longest = lines
+        .iter()
+        .map(|l| l.label.chars().count().min(LINE_LABEL_CHARS))
+        .max()
+        .unwrap_or(0);
+    axes.right_room = 36.max(16 + longest as u32 * 9);
     let svg = draw_svg(Size::Wide, &axes, |chart| {
         shade_events(chart, &shown, &x, (first, last), y_max, 0.12)?;
         if let Some((level, _)) = reference {
@@ -79,16 +81,26 @@ pub fn line_chart(
                 }
             }
         }
+        let mut ends = Vec::new();
         for (i, l) in lines.iter().enumerate() {
-            let (r, g, b) = PALETTE[i % PALETTE.len()];
+            let colour = LINE_PALETTE[i % LINE_PALETTE.len()];
+            let (r, g, b) = colour;
             chart
                 .draw_series(LineSeries::new(
                     l.points.iter().map(|(d, v)| (x(*d), *v)),
-                    ShapeStyle::from(&RGBColor(r, g, b)).stroke_width(2),
+                    ShapeStyle::from(&RGBColor(r, g, b)).stroke_width(3),
                 ))
                 .map_err(|e| e.to_string())?;
+            if let Some((d, v)) = l.points.iter().max_by_key(|p| p.0) {
+                ends.push(LineEnd {
+                    label: l.label.clone(),
+                    colour,
+                    x: x(*d) + x_max * 0.006,
+                    y: *v,
+                });
+            }
         }
-        Ok(())
+        label_line_ends(chart, &ends, y_max)
     });
     let description = format!(
         "{} from {first} to {last}: {}",

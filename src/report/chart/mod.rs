@@ -20,6 +20,7 @@ pub use lines::*;
 use chrono::NaiveDate;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Serialize;
 
 use super::overview::TimeSeries;
@@ -41,11 +42,60 @@ const PALETTE: [(u8, u8, u8); 10] = [
     (186, 176, 172),
 ];
 
-/// One legend entry: the series name and its colour as `#rrggbb`.
+/// Distinct, colour-blind-safe hues for lines told apart by colour
+/// (Okabe and Ito's set, then darker extras), each also labelled at its end.
+const LINE_PALETTE: [(u8, u8, u8); 10] = [
+    (0, 114, 178),
+    (213, 94, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 0, 0),
+    (117, 112, 179),
+    (166, 118, 29),
+    (153, 153, 153),
+];
+
+/// One legend entry: the series name, its colour as `#rrggbb`, and how
+/// the chart draws it (`square` for areas and bars, `line`, `dashed`,
+/// `band` for pale shading), so the key looks like what it explains.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LegendItem {
     pub label: String,
     pub colour: String,
+    pub mark: &'static str,
+}
+
+impl LegendItem {
+    pub fn square(label: impl Into<String>, colour: String) -> LegendItem {
+        LegendItem {
+            label: label.into(),
+            colour,
+            mark: "square",
+        }
+    }
+
+    pub fn line(label: impl Into<String>, colour: String) -> LegendItem {
+        LegendItem {
+            mark: "line",
+            ..LegendItem::square(label, colour)
+        }
+    }
+
+    pub fn dashed(label: impl Into<String>, colour: String) -> LegendItem {
+        LegendItem {
+            mark: "dashed",
+            ..LegendItem::square(label, colour)
+        }
+    }
+
+    pub fn band(label: impl Into<String>, colour: String) -> LegendItem {
+        LegendItem {
+            mark: "band",
+            ..LegendItem::square(label, colour)
+        }
+    }
 }
 
 /// An SVG chart with its legend and a text alternative.
@@ -87,7 +137,7 @@ fn period_label(granularity: Granularity, d: NaiveDate, long_range: bool) -> Str
     match granularity {
         Granularity::Month => d.format("%b %Y").to_string(),
         _ if long_range => d.format("%b %Y").to_string(),
-        _ => d.format("%d %b").to_string(),
+        _ => d.format("%-d %b %Y").to_string(),
     }
 }
 
@@ -122,6 +172,8 @@ struct Axes<'a> {
     x_mesh: bool,
     y_label: &'a str,
     currency: &'a str,
+    /// Pixels right of the plot, for labels at the lines' ends.
+    right_room: u32,
 }
 
 impl<'a> Axes<'a> {
@@ -137,11 +189,18 @@ impl<'a> Axes<'a> {
         Axes {
             x_max,
             y_max,
-            x_labels: 9,
+            // About one label a month over long ranges (labels are month
+            // names there), nine over short ones.
+            x_labels: if x_max > 120.0 {
+                ((x_max / 30.44).round() as usize + 1).clamp(2, 10)
+            } else {
+                9
+            },
             x_label,
             x_mesh: false,
             y_label,
             currency,
+            right_room: 36,
         }
     }
 }
@@ -161,7 +220,7 @@ fn draw_svg(
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
-            .margin_right(36)
+            .margin_right(axes.right_room)
             .x_label_area_size(36)
             .y_label_area_size(84)
             .build_cartesian_2d(0.0..axes.x_max, 0.0..axes.y_max)
@@ -198,8 +257,11 @@ fn draw_svg(
 
 fn empty_svg(message: &str) -> String {
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} 120\" width=\"{WIDTH}\" height=\"120\">\
-         <text x=\"20\" y=\"60\" font-family=\"sans-serif\" font-size=\"16\" fill=\"#555\">{}</text></svg>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} 220\" width=\"{WIDTH}\" height=\"220\">\
+         <rect x=\"2\" y=\"2\" width=\"{}\" height=\"216\" rx=\"8\" fill=\"#f4f6f9\" stroke=\"#d9dee5\" stroke-width=\"2\" stroke-dasharray=\"8 6\"/>\
+         <text x=\"{}\" y=\"120\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"30\" fill=\"#5b6675\">{}</text></svg>",
+        WIDTH - 4,
+        WIDTH / 2,
         escape(message)
     )
 }
@@ -229,14 +291,21 @@ fn event_legend(shown: &[&crate::calendar::CalendarEvent]) -> Vec<LegendItem> {
     kinds.dedup();
     kinds
         .iter()
-        .map(|k| LegendItem {
-            label: k.label().to_string(),
-            colour: hex(event_colour(*k)),
-        })
+        .map(|k| LegendItem::band(k.label(), hex(event_colour(*k))))
         .collect()
 }
 
-/// Shades each event's days across the plot, in its kind's colour.
+/// Headroom above the data for event names: the y axis is this much
+/// taller than the data when events are shown.
+pub(super) const EVENT_HEADROOM: f64 = 1.3;
+
+/// Rows of event names at the top of the plot; later events that find no
+/// free row are named in the legend and the events table only.
+const EVENT_ROWS: usize = 3;
+
+/// Shades each event's days across the plot in its kind's colour and
+/// prints its name at the top of its band (names in up to three staggered
+/// rows, so overlapping events stay readable on paper and on a projector).
 fn shade_events(
     chart: &mut Frame<'_, '_>,
     shown: &[&crate::calendar::CalendarEvent],
@@ -245,7 +314,14 @@ fn shade_events(
     y_max: f64,
     alpha: f64,
 ) -> Result<(), String> {
-    for e in shown {
+    let x_max = x(last).max(1.0);
+    // The plot is about 830 of the 960 pixels; a label's character is
+    // about 7.5 pixels at 14 px.
+    let units_per_px = x_max / 830.0;
+    let mut rows_end: [f64; EVENT_ROWS] = [f64::NEG_INFINITY; EVENT_ROWS];
+    let mut sorted: Vec<&&crate::calendar::CalendarEvent> = shown.iter().collect();
+    sorted.sort_by_key(|e| e.start);
+    for e in &sorted {
         let (r, g, b) = event_colour(e.kind);
         let x0 = x(e.start.max(first)) - 0.5;
         let x1 = x(e.end.min(last)) + 0.5;
@@ -255,8 +331,94 @@ fn shade_events(
                 RGBColor(r, g, b).mix(alpha).filled(),
             )))
             .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x0, 0.0), (x0, y_max)],
+                RGBColor(r, g, b).mix(0.6).stroke_width(1),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    for e in sorted {
+        let (r, g, b) = event_colour(e.kind);
+        let x0 = x(e.start.max(first)).max(0.0);
+        let name: String = e.name.chars().take(36).collect();
+        let width = (name.chars().count() as f64 * 7.5 + 8.0) * units_per_px;
+        // A name that would run off the right edge ends there instead.
+        let x0 = x0.min((x_max - width).max(0.0));
+        let Some(row) = rows_end.iter().position(|end| *end < x0) else {
+            continue;
+        };
+        rows_end[row] = x0 + width;
+        // Dark enough to read: the kind's colour at 60 % brightness.
+        let ink = RGBColor(
+            (f64::from(r) * 0.6) as u8,
+            (f64::from(g) * 0.6) as u8,
+            (f64::from(b) * 0.6) as u8,
+        );
+        let y = y_max * (0.985 - 0.075 * row as f64);
+        chart
+            .draw_series(std::iter::once(Text::new(
+                name,
+                (x0 + 2.0 * units_per_px, y),
+                ("sans-serif", 14).into_font().color(&ink),
+            )))
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Longest name printed at a line's end (the legend has it whole).
+pub(super) const LINE_LABEL_CHARS: usize = 22;
+
+/// Names each line at its last point, in its colour, nudged apart so
+/// close lines' labels do not overlap. Needs `right_room` on the axes.
+/// Where a line ends, and what to call it there.
+struct LineEnd {
+    label: String,
+    colour: (u8, u8, u8),
+    x: f64,
+    y: f64,
+}
+
+fn label_line_ends(chart: &mut Frame<'_, '_>, ends: &[LineEnd], y_max: f64) -> Result<(), String> {
+    let mut order: Vec<&LineEnd> = ends.iter().collect();
+    order.sort_by(|a, b| b.y.total_cmp(&a.y));
+    // A label is about 17 px tall on a plot of about 300 px.
+    let gap = y_max * 0.07;
+    let mut placed: Vec<f64> = Vec::new();
+    for end in order {
+        let (label, (r, g, b), x_end) = (&end.label, end.colour, end.x);
+        let mut y = end.y.min(y_max * 0.98);
+        if let Some(prev) = placed.last() {
+            if prev - y < gap {
+                y = prev - gap;
+            }
+        }
+        placed.push(y);
+        let text: String = label.chars().take(LINE_LABEL_CHARS).collect();
+        chart
+            .draw_series(std::iter::once(Text::new(
+                text,
+                (x_end, y),
+                ("sans-serif", 15)
+                    .into_font()
+                    .color(&RGBColor(r, g, b))
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// A date on a time axis, with its year (a plan read next spring must
+/// not be mistaken for last year's): the month and year over more than
+/// four months, else the day too.
+fn day_label(d: NaiveDate, long_range: bool) -> String {
+    if long_range {
+        d.format("%b %Y").to_string()
+    } else {
+        d.format("%-d %b %Y").to_string()
+    }
 }
 
 #[cfg(test)]

@@ -181,8 +181,9 @@ fn build(page: Page) -> Result<Payload, WebError> {
     let groups = group_views(&result, show_periods, cur);
     let (json_link, csv_link) = data_links(&req);
     let y_label = format!("{} ({cur})", metric.label());
-    let chart = chart::stacked_area(
+    let chart = chart::stacked_area_marking_partial(
         &result.chart_series(req.granularity, CHART_SERIES),
+        &result.partial,
         &y_label,
         cur,
         chart::Size::Wide,

@@ -48,6 +48,8 @@ pub const MAX_HORIZON: i64 = 548;
 
 struct MonthRow {
     month: String,
+    /// "29 of 31 days" when the horizon covers only part of the month.
+    partial: Option<String>,
     mean: String,
     /// The month's budget for this scope (cost only), or empty.
     budget: String,
@@ -115,6 +117,15 @@ fn month_rows(f: &forecast::SeriesForecast, unit: &str, peak: bool) -> Vec<Month
         .into_iter()
         .map(|(m, b)| MonthRow {
             month: m.format("%B %Y").to_string(),
+            partial: {
+                let month = crate::report::period::Month::of(m);
+                let days = f
+                    .points
+                    .iter()
+                    .filter(|p| crate::report::period::Month::of(p.date) == month)
+                    .count() as i64;
+                (days < month.days()).then(|| format!("{days} of {} days", month.days()))
+            },
             mean: amount(b.mean, unit),
             budget: String::new(),
             over: false,
@@ -259,7 +270,9 @@ fn part_rows(
             );
             PartRow {
                 name: match (&req.platform, &req.region) {
-                    (None, _) => c.platform.clone().unwrap_or_default(),
+                    (None, _) => {
+                        crate::dims::platform_label(c.platform.as_deref().unwrap_or_default())
+                    }
                     _ => c.region.clone().unwrap_or_default(),
                 },
                 href,

@@ -14,6 +14,7 @@ pub mod recommendations;
 pub mod rules;
 pub mod scenarios;
 pub mod sources;
+pub mod unallocated;
 pub mod warm;
 
 use actix_web::{web, HttpRequest, HttpResponse};

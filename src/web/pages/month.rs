@@ -7,6 +7,7 @@ use super::Tile;
 use crate::dims::{self, Platform};
 use crate::money::Micros;
 use crate::report::chart::{self, Bars, Chart};
+use crate::report::drivers::{month_drivers, Drivers, Split};
 use crate::report::month::{
     month_review, Drill, MonthLine, MonthRequest, MonthReview, PlatformMonth,
 };
@@ -43,6 +44,26 @@ struct PlatformView {
     regions: Vec<RowView>,
 }
 
+/// One row of "why it changed": a platform's change split.
+struct DriverRow {
+    platform: String,
+    previous: String,
+    current: String,
+    change: ChangeView,
+    hours: String,
+    volume: String,
+    unit_cost_percent: String,
+    unit_cost: String,
+    rest: String,
+}
+
+struct DriversView {
+    /// "−6.7 % against October (31 days); per day −3.6 % (30 days against 31)".
+    headline: String,
+    rows: Vec<DriverRow>,
+    total: DriverRow,
+}
+
 struct DrillView {
     title: String,
     close_link: String,
@@ -69,6 +90,7 @@ struct MonthPage {
     partial: bool,
     data_through: String,
     empty: bool,
+    no_data_yet: bool,
     has_data: bool,
     data_from: String,
     data_to: String,
@@ -85,6 +107,7 @@ struct MonthPage {
     platform_used: String,
     total_used: String,
     drill: Option<DrillView>,
+    drivers: Option<DriversView>,
 }
 
 fn row(l: &MonthLine, label: String, href: String, cur: &str) -> RowView {
@@ -303,6 +326,7 @@ fn tiles(
     month: Month,
     cur: &str,
     statuses: &[crate::budget::status::BudgetStatus],
+    drivers: Option<&Drivers>,
 ) -> Vec<Tile> {
     let over = if review.projected_over_budget() {
         "up"
@@ -315,11 +339,21 @@ fn tiles(
             id: "tile-effective",
             label: "Effective cost".into(),
             value: money(review.total.effective, cur),
-            note: format!(
-                "{} vs {}",
-                review.total_change.percent_text(),
-                month.prev().long_name()
-            ),
+            note: match drivers.filter(|d| d.days != d.previous_days) {
+                Some(d) => format!(
+                    "{} vs {} ({} days against {}); per day {}",
+                    review.total_change.percent_text(),
+                    month.prev().long_name(),
+                    d.days,
+                    d.previous_days,
+                    d.per_day_change.percent_text()
+                ),
+                None => format!(
+                    "{} vs {}",
+                    review.total_change.percent_text(),
+                    month.prev().long_name()
+                ),
+            },
             note_class: review.total_change.direction(),
         },
         Tile {
@@ -432,10 +466,63 @@ fn drill_view(d: &Drill, month: Month, links: &Links, cur: &str) -> DrillView {
     }
 }
 
+fn signed_percent(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p.abs() < 0.05 => "0.0 %".to_string(),
+        Some(p) => format!("{}{:.1} %", if p > 0.0 { "+" } else { "−" }, p.abs()),
+        None => "–".to_string(),
+    }
+}
+
+fn driver_row(s: &Split, cur: &str) -> DriverRow {
+    let signed = crate::web::views::signed_money;
+    DriverRow {
+        platform: s.platform.clone(),
+        previous: money(s.previous, cur),
+        current: money(s.current, cur),
+        change: ChangeView::of(&Change::between(s.current, s.previous), cur),
+        hours: signed_percent(s.hours_percent()),
+        volume: signed(s.volume, cur),
+        unit_cost_percent: signed_percent(s.unit_cost_percent()),
+        unit_cost: signed(s.unit_cost, cur),
+        rest: signed(s.rest, cur),
+    }
+}
+
+fn drivers_view(d: &Drivers, review: &MonthReview, previous_name: &str, cur: &str) -> DriversView {
+    let mut headline = format!(
+        "{} against {previous_name} ({} days)",
+        review.total_change.percent_text(),
+        d.previous_days
+    );
+    if d.days != d.previous_days {
+        headline.push_str(&format!(
+            "; per day {} ({} days against {}: {} a day against {})",
+            d.per_day_change.percent_text(),
+            d.days,
+            d.previous_days,
+            money(d.per_day, cur),
+            money(d.previous_per_day, cur)
+        ));
+    } else {
+        headline.push_str(&format!("; {} a day", money(d.per_day, cur)));
+    }
+    DriversView {
+        headline,
+        rows: d.platforms.iter().map(|s| driver_row(s, cur)).collect(),
+        total: driver_row(&d.total, cur),
+    }
+}
+
 fn build(page: Page) -> Result<Payload, WebError> {
     let (conn, catalog, params, viewer) = (page.conn, page.catalog, page.params, page.viewer);
     let request = request_from(params, catalog)?;
     let review = month_review(conn, &request)?;
+    let drivers = if review.platforms.is_empty() || request.platform.is_some() {
+        None
+    } else {
+        Some(month_drivers(conn, &review)?)
+    };
     // How the total and each platform's budget stand while the month
     // runs: the calendar-aware forecast and the crossing day.
     let statuses = if review.partial {
@@ -460,6 +547,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
     let (prev, next) = (month.prev(), month.next());
     let y_label = format!("Effective cost ({cur})");
     let last = catalog.last_day.map(Month::of);
+    let no_data_yet = last.is_some_and(|l| month > l);
     let page = MonthPage {
         layout: Layout::new(&format!("Month review {month}"), "month", catalog, viewer),
         month: month.to_string(),
@@ -475,11 +563,12 @@ fn build(page: Page) -> Result<Payload, WebError> {
         csv_link: format!("/export/monthly.csv?month={month}"),
         partial: review.partial,
         data_through: review.data_through.map(short_date).unwrap_or_default(),
-        empty: review.platforms.is_empty(),
+        empty: review.platforms.is_empty() || no_data_yet,
+        no_data_yet,
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),
         data_to: catalog.last_day.map(short_date).unwrap_or_default(),
-        tiles: tiles(&review, month, cur, &statuses),
+        tiles: tiles(&review, month, cur, &statuses, drivers.as_ref()),
         budget_chart: budget_chart(&review, month, &y_label, cur),
         daily_chart: chart::stacked_area(&review.daily, &y_label, cur, chart::Size::Half),
         platforms: platform_views(&review, month, &links, cur),
@@ -505,6 +594,9 @@ fn build(page: Page) -> Result<Payload, WebError> {
             .drill
             .as_ref()
             .map(|d| drill_view(d, month, &links, cur)),
+        drivers: drivers
+            .as_ref()
+            .map(|d| drivers_view(d, &review, &prev.long_name(), cur)),
     };
     Ok(Payload::html(page.render()?))
 }

@@ -5,12 +5,12 @@ use askama::Template;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{platform_options, CheckOption, LineView, Tile};
-use crate::dims::{self, UNALLOCATED};
+use crate::dims;
 use crate::money::Micros;
 use crate::report::chart::{self, Chart};
 use crate::report::overview::{overview, BreakdownLine, Overview, OverviewRequest};
 use crate::report::period::Month;
-use crate::report::{percent_text, Catalog, Metric};
+use crate::report::{percent_text, Catalog, Change, Metric};
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::pages::Page;
 use crate::web::params::{default_month, Params};
@@ -29,6 +29,8 @@ struct MoverView {
     previous: String,
     current: String,
     change: ChangeView,
+    beyond: String,
+    beyond_direction: &'static str,
 }
 
 struct UnitView {
@@ -331,10 +333,24 @@ fn tiles(o: &Overview, metric: Metric, cur: &str) -> Vec<Tile> {
             id: "tile-total",
             label: format!("{} cost", word[..1].to_uppercase() + &word[1..]),
             value: money(o.total.get(metric), cur),
-            note: format!(
-                "{} vs previous period",
-                ChangeView::of(&o.total_change, cur).percent
-            ),
+            note: {
+                let days = (o.to - o.from).num_days() + 1;
+                let before = (o.previous_to - o.previous_from).num_days() + 1;
+                let change = ChangeView::of(&o.total_change, cur).percent;
+                if days == before || days <= 0 || before <= 0 {
+                    format!("{change} vs previous period")
+                } else {
+                    // Months differ in length: say what the change is per day.
+                    let per_day = Change::between(
+                        Micros(o.total.get(metric).0 / days),
+                        Micros(o.previous_total.get(metric).0 / before),
+                    );
+                    format!(
+                        "{change} vs previous period ({days} days against {before}); per day {}",
+                        per_day.percent_text()
+                    )
+                }
+            },
             note_class: o.total_change.direction(),
         },
         Tile {
@@ -388,6 +404,8 @@ fn mover_views(o: &Overview, cur: &str) -> Vec<MoverView> {
             previous: money(m.previous, cur),
             current: money(m.current, cur),
             change: ChangeView::of(&m.change, cur),
+            beyond: crate::web::views::signed_money(m.beyond_trend, cur),
+            beyond_direction: Change::between(m.beyond_trend, Micros::ZERO).direction(),
         })
         .collect()
 }
@@ -451,10 +469,9 @@ fn build(page: Page) -> Result<Payload, WebError> {
         unallocated_share: percent_text(o.unallocated_share),
         unallocated_amount: money(o.unallocated.get(metric), cur),
         unallocated_high: o.unallocated_is_high(),
-        unallocated_link: links.to(
-            &[UNALLOCATED.to_string()],
-            &req.regions,
-            &["service", "region"],
+        unallocated_link: format!(
+            "/unallocated?{}",
+            query_string(&[("from", req.from.to_string()), ("to", req.to.to_string())])
         ),
         month_link: format!("/month?month={review_month}"),
         month_name: review_month.long_name(),

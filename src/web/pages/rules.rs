@@ -8,17 +8,17 @@ use chrono::Duration;
 
 use super::FormOutcome;
 use crate::db::allocation_rules;
-use crate::db::resource_costs::{self, UnallocatedResource};
 use crate::dims::Platform;
 use crate::ingest::allocate::RuleInput;
 use crate::ingest::rules::{self, RulesError};
+use crate::report::unallocated::{unallocated_report, UnallocatedReport};
 use crate::web::errors::{HtmlError, WebError};
 use crate::web::pages::Page;
 use crate::web::state::AppState;
 use crate::web::views::{money, range_text, Layout};
 use crate::web::Payload;
 
-pub const PARAMS: [&str; 3] = ["from", "to", "saved"];
+pub const PARAMS: [&str; 6] = ["from", "to", "saved", "kind", "pattern", "platform"];
 
 /// Blank rows offered for new rules.
 const BLANK_ROWS: usize = 3;
@@ -35,12 +35,13 @@ struct RuleRow {
     note: String,
 }
 
+/// One row of the unallocated summary: a resource where the import had
+/// them, else a line (account, region, service).
 struct UnallocatedView {
-    resource: String,
-    account: String,
-    service: String,
-    tags: String,
-    billed: String,
+    what: String,
+    detail: String,
+    amount: String,
+    rule: String,
 }
 
 #[derive(Template)]
@@ -53,6 +54,8 @@ struct RulesPage {
     platforms: Vec<&'static str>,
     period: String,
     unallocated: Vec<UnallocatedView>,
+    unallocated_total: String,
+    unallocated_link: String,
     from: String,
     to: String,
 }
@@ -90,32 +93,66 @@ fn rows_of(inputs: &[RuleInput]) -> Vec<RuleRow> {
     rows
 }
 
-fn unallocated_view(u: &UnallocatedResource) -> UnallocatedView {
-    UnallocatedView {
-        resource: if u.resource.is_empty() {
-            "(no resource id)".to_string()
-        } else {
-            u.resource.clone()
-        },
-        account: u.account_id.clone(),
-        service: u.service.clone(),
-        tags: {
-            let mut pairs: Vec<(String, String)> = crate::ingest::allocate::parse_tags(&u.tags)
-                .into_iter()
-                .collect();
-            pairs.sort();
-            if pairs.is_empty() {
-                "(none)".to_string()
-            } else {
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            }
-        },
-        billed: money(u.billed, &u.currency),
+/// Rows in the summary; the Unallocated page lists the rest.
+const SUMMARY_ROWS: usize = 10;
+
+fn unallocated_views(r: &UnallocatedReport) -> Vec<UnallocatedView> {
+    let cur = r.currency.as_str();
+    if !r.resources.is_empty() {
+        return r
+            .resources
+            .iter()
+            .take(SUMMARY_ROWS)
+            .map(|x| UnallocatedView {
+                what: if x.resource.is_empty() {
+                    "(no resource id)".to_string()
+                } else {
+                    x.resource.clone()
+                },
+                detail: format!("account {} · {} · {}", x.account_id, x.region, x.service),
+                amount: money(x.billed, cur),
+                rule: x.rule.text(),
+            })
+            .collect();
     }
+    r.lines
+        .iter()
+        .take(SUMMARY_ROWS)
+        .map(|l| UnallocatedView {
+            what: format!("account {}", l.account_id),
+            detail: format!("{} · {}", l.region, crate::dims::service_label(&l.service)),
+            amount: money(l.billed, cur),
+            rule: l.rule.text(),
+        })
+        .collect()
+}
+
+/// The first blank row filled from `kind`, `pattern` and `platform` (the
+/// Unallocated page's "Add this rule" link), checked as any rule is when
+/// saved.
+fn prefill(rows: &mut [RuleRow], params: &crate::web::params::Params) -> Result<(), WebError> {
+    let get = |name: &str| -> Result<String, WebError> {
+        Ok(params
+            .one(name)
+            .map_err(WebError::BadRequest)?
+            .unwrap_or_default()
+            .to_string())
+    };
+    let (kind, pattern, platform) = (get("kind")?, get("pattern")?, get("platform")?);
+    if pattern.is_empty() {
+        return Ok(());
+    }
+    if crate::ingest::allocate::RuleKind::parse(&kind).is_none() {
+        return Err(WebError::BadRequest(format!(
+            "parameter 'kind': '{kind}' is not tag, account or resource"
+        )));
+    }
+    if let Some(row) = rows.iter_mut().find(|r| r.pattern.is_empty()) {
+        row.kind = kind;
+        row.pattern = pattern;
+        row.platform = platform;
+    }
+    Ok(())
 }
 
 fn build(page: Page, entered: Option<(Vec<RuleInput>, String)>) -> Result<Payload, WebError> {
@@ -138,15 +175,31 @@ fn build(page: Page, entered: Option<(Vec<RuleInput>, String)>) -> Result<Payloa
             None,
         ),
     };
-    let unallocated = resource_costs::unallocated(conn, from, to, 50)?;
+    let currency = catalog.default_currency();
+    let unallocated = unallocated_report(conn, from, to, &currency)?;
+    let mut rows = rows_of(&inputs);
+    prefill(&mut rows, params)?;
     let page = RulesPage {
         layout: Layout::new("Allocation rules", "rules", catalog, viewer),
-        rows: rows_of(&inputs),
+        rows,
         error,
         saved,
         platforms: Platform::ALL.iter().map(|p| p.as_str()).collect(),
         period: range_text(from, to),
-        unallocated: unallocated.iter().map(unallocated_view).collect(),
+        unallocated: unallocated_views(&unallocated),
+        unallocated_total: if unallocated.lines.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{} of effective cost ({})",
+                money(unallocated.effective, &currency),
+                crate::report::percent_text(unallocated.share())
+            )
+        },
+        unallocated_link: format!(
+            "/unallocated?{}",
+            crate::web::views::query_string(&[("from", from.to_string()), ("to", to.to_string())])
+        ),
         from: from.to_string(),
         to: to.to_string(),
     };

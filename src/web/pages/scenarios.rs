@@ -8,7 +8,7 @@ use askama::Template;
 
 use crate::db::DbConnection;
 use crate::forecast::capacity;
-use crate::forecast::compare::{compare, Outcome};
+use crate::forecast::compare::{compare, MonthFigures, Outcome};
 use crate::forecast::run::RunError;
 use crate::forecast::scenario::{parse_scenario, Scenario};
 use crate::money::Micros;
@@ -66,11 +66,36 @@ struct Column {
     first_short: String,
     instances: String,
     extra_cost: String,
+    /// The months whose figures differ from the plan of record.
+    differs_in: String,
 }
 
 struct RegionRow {
     region: String,
-    cells: Vec<(String, bool)>,
+    cells: Vec<RegionCell>,
+}
+
+/// One region under one outcome: instances needed of those running, the
+/// first short day and the extra cost, each on its own line.
+struct RegionCell {
+    lines: Vec<String>,
+    short: bool,
+}
+
+/// One month of the horizon under every outcome.
+struct MonthRow {
+    label: String,
+    partial: Option<String>,
+    cells: Vec<MonthCell>,
+}
+
+struct MonthCell {
+    cost: String,
+    players: String,
+    instances: String,
+    extra: String,
+    /// Differs from the plan of record by at least 1 % (or an instance).
+    differs: bool,
 }
 
 struct ScenarioCard {
@@ -90,6 +115,7 @@ struct ScenariosPage {
     launch_buffer: String,
     columns: Vec<Column>,
     regions: Vec<RegionRow>,
+    months: Vec<MonthRow>,
     cards: Vec<ScenarioCard>,
     chart: Option<Chart>,
     problem: Option<String>,
@@ -134,6 +160,7 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
         launch_buffer: format!("{:.0}", policy.launch_buffer * 100.0),
         columns: Vec::new(),
         regions: Vec::new(),
+        months: Vec::new(),
         cards,
         chart: None,
         problem: None,
@@ -170,24 +197,50 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
                 .outcomes
                 .iter()
                 .map(|o| match o.plan_for(&region) {
-                    Some(p) => (
-                        format!(
-                            "{:.0} of {:.0}{}, {} extra",
-                            p.required_instances,
-                            p.current_instances,
-                            p.short_on
-                                .map(|d| format!(", short on {}", short_date(d)))
-                                .unwrap_or_default(),
-                            money(Micros::from_units_f64(p.extra_cost))
-                        ),
-                        p.short_on.is_some(),
-                    ),
-                    None => ("—".to_string(), false),
+                    Some(p) => RegionCell {
+                        lines: [
+                            Some(format!(
+                                "{:.0} of {:.0}",
+                                p.required_instances, p.current_instances
+                            )),
+                            p.short_on.map(|d| format!("short on {}", short_date(d))),
+                            Some(format!(
+                                "{} extra",
+                                money(Micros::from_units_f64(p.extra_cost))
+                            )),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                        short: p.short_on.is_some(),
+                    },
+                    None => RegionCell {
+                        lines: vec!["—".to_string()],
+                        short: false,
+                    },
                 })
                 .collect(),
             region,
         })
         .collect();
+    page.months = month_rows(&comparison.outcomes, currency);
+    for (k, column) in page.columns.iter_mut().enumerate() {
+        column.differs_in = if k == 0 {
+            "—".to_string()
+        } else {
+            let months: Vec<&str> = page
+                .months
+                .iter()
+                .filter(|m| m.cells.get(k).is_some_and(|c| c.differs))
+                .map(|m| m.label.as_str())
+                .collect();
+            if months.is_empty() {
+                "no month".to_string()
+            } else {
+                months.join(", ")
+            }
+        };
+    }
     let lines: Vec<Line> = comparison
         .outcomes
         .iter()
@@ -204,6 +257,63 @@ pub(super) fn build(page: Page) -> Result<Payload, WebError> {
         "",
     ));
     Ok(Payload::html(page.render()?))
+}
+
+/// The horizon month by month under each outcome, cells that differ
+/// from the plan of record marked.
+fn month_rows(outcomes: &[Outcome], currency: &str) -> Vec<MonthRow> {
+    let per_outcome: Vec<Vec<MonthFigures>> = outcomes.iter().map(Outcome::monthly).collect();
+    let Some(base) = per_outcome.first() else {
+        return Vec::new();
+    };
+    let compact = |v: f64| crate::money::compact_amount(v, currency);
+    let apart = |a: f64, b: f64| (a - b).abs() > 0.01 * b.abs().max(1.0);
+    base.iter()
+        .enumerate()
+        .map(|(i, b)| MonthRow {
+            label: b.month.first_day().format("%b %Y").to_string(),
+            partial: (!b.whole).then(|| format!("{} of {} days", b.days, b.month.days())),
+            cells: per_outcome
+                .iter()
+                .enumerate()
+                .map(|(k, months)| {
+                    let Some(m) = months.get(i).filter(|m| m.month == b.month) else {
+                        return MonthCell {
+                            cost: "—".into(),
+                            players: String::new(),
+                            instances: String::new(),
+                            extra: String::new(),
+                            differs: false,
+                        };
+                    };
+                    let delta = m.instances.round() - b.instances.round();
+                    MonthCell {
+                        cost: compact(m.cost),
+                        players: format!("{} peak players", thousands(m.peak_players)),
+                        instances: if k == 0 || delta == 0.0 {
+                            format!("{} instances", thousands(m.instances))
+                        } else {
+                            format!(
+                                "{} instances ({}{})",
+                                thousands(m.instances),
+                                if delta > 0.0 { "+" } else { "−" },
+                                thousands(delta.abs())
+                            )
+                        },
+                        extra: if m.extra_cost > 0.5 {
+                            format!("{} extra", compact(m.extra_cost))
+                        } else {
+                            String::new()
+                        },
+                        differs: k > 0
+                            && (apart(m.cost, b.cost)
+                                || apart(m.peak_players, b.peak_players)
+                                || delta != 0.0),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn outcome_name(o: &Outcome) -> &str {
@@ -252,6 +362,7 @@ fn column(
         },
         instances: format!("{:.0}", o.required_instances()),
         extra_cost: money(amount(o.extra_cost())),
+        differs_in: String::new(),
     }
 }
 
