@@ -17,7 +17,8 @@ use crate::report::period::Month;
 pub struct Outcome {
     /// The scenario's name, `None` for the plan of record.
     pub scenario: Option<String>,
-    /// Total cost: mean and the sums of the 80 % bounds.
+    /// Total cost over the horizon: mean and the 80 % band of the total
+    /// (from sample paths, as on the Forecast page).
     pub cost: (f64, f64, f64),
     /// The highest daily peak of players and its day.
     pub peak: (f64, Option<NaiveDate>),
@@ -197,9 +198,16 @@ fn outcome(
     let (plans, _) = capacity::plan(conn, &ccu.hierarchy, &ccu.events, policy)?;
     Ok(Outcome {
         scenario: scenario.map(|s| s.name.clone()),
-        cost: total(&cost.hierarchy).iter().fold((0.0, 0.0, 0.0), |a, p| {
-            (a.0 + p.mean, a.1 + p.lower80, a.2 + p.upper80)
-        }),
+        // The horizon's total and its 80 % band from sample paths, as the
+        // Forecast page gives it (daily bounds do not add up).
+        cost: cost
+            .hierarchy
+            .find(None, None)
+            .map(|n| {
+                let band = n.forecast.total(n.forecast.points.len());
+                (band.mean, band.lower80, band.upper80)
+            })
+            .unwrap_or((0.0, 0.0, 0.0)),
         peak,
         daily_players: players.iter().map(|p| (p.date, p.mean)).collect(),
         daily_cost: total(&cost.hierarchy)

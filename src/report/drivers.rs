@@ -6,8 +6,9 @@
 //! The split is the midpoint (Shapley) decomposition of cost = hours ×
 //! cost per hour: volume = Δhours × mean rate, unit cost = Δrate × mean
 //! hours. The two add up to the platform's change; they are kept in whole
-//! cents and the remainder goes to "the rest", so every row ties out to
-//! its change to the cent as shown.
+//! cents (unit cost takes the rounding) and only the sub-cent remainder is
+//! left in "the rest", so every row ties out to its change to the cent as
+//! shown and a platform with player-hours shows nothing in the rest.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -72,11 +73,12 @@ pub fn split(
             current.0 as f64 / current_hours,
         );
         let volume = (current_hours - previous_hours) * (r0 + r1) / 2.0;
-        let unit = (r1 - r0) * (previous_hours + current_hours) / 2.0;
-        // Whole cents, so the rest takes the sub-cent remainder and the
-        // three as shown (each to the cent) add up to the change as shown.
-        let cents = |v: f64| Micros(((v / 10_000.0).round() as i64) * 10_000);
-        (cents(volume), cents(unit))
+        // Whole cents: volume rounded, unit cost what then makes up the
+        // change as shown (to the cent), so the rest is under half a cent
+        // and shows as zero, and the row adds up as printed.
+        let volume = Micros(((volume / 10_000.0).round() as i64) * 10_000);
+        let shown_change = Micros(delta.round_to_cents() * 10_000);
+        (volume, shown_change - volume)
     } else {
         (Micros::ZERO, Micros::ZERO)
     };
@@ -200,6 +202,7 @@ mod tests {
         let odd = split("PC", Micros(1_000_001), Micros(1_333_337), 3.0, 7.0);
         assert_eq!(odd.volume.0 % 10_000, 0);
         assert_eq!(odd.volume + odd.unit_cost + odd.rest, odd.change());
+        assert_eq!(odd.rest.round_to_cents(), 0, "no stray cent in the rest");
         assert!((s.hours_percent().unwrap() - 10.0).abs() < 1e-9);
         assert!((s.unit_cost_percent().unwrap() - 5.0).abs() < 1e-9);
     }

@@ -135,6 +135,8 @@ impl Change {
 /// Formats a share as `12.3 %`.
 pub fn percent_text(value: Option<f64>) -> String {
     match value {
+        // No "-0.0 %" for a share that rounds to nothing.
+        Some(v) if v.abs() < 0.05 => "0.0 %".to_string(),
         Some(v) => format!("{v:.1} %"),
         None => "–".to_string(),
     }

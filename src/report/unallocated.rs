@@ -306,14 +306,13 @@ pub fn unallocated_report(
         effective: s.effective,
     })
     .collect();
+    // Largest by either measure: a purchase billed in full but amortised
+    // to nothing is still a large line.
+    let size = |l: &UnallocatedLine| l.effective.abs().max(l.billed.abs());
     lines.sort_by(|a, b| {
-        b.effective
-            .abs()
-            .cmp(&a.effective.abs())
-            .then_with(|| b.billed.abs().cmp(&a.billed.abs()))
-            .then_with(|| {
-                (&a.account_id, &a.region, &a.service).cmp(&(&b.account_id, &b.region, &b.service))
-            })
+        size(b).cmp(&size(a)).then_with(|| {
+            (&a.account_id, &a.region, &a.service).cmp(&(&b.account_id, &b.region, &b.service))
+        })
     });
     let (billed, effective) = lines.iter().fold((Micros(0), Micros(0)), |(b, e), l| {
         (b + l.billed, e + l.effective)

@@ -110,7 +110,12 @@ impl Layout {
 }
 
 pub fn money(m: Micros, currency: &str) -> String {
-    m.display(currency)
+    // Pages write a minus sign, as the change columns do, not a hyphen.
+    let text = m.display(currency);
+    match text.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => text,
+    }
 }
 
 /// "+$1,234.00" / "−$56.00".
@@ -136,6 +141,16 @@ pub struct ChangeView {
 }
 
 impl ChangeView {
+    /// Nothing to compare with (the first month of data): a dash, neither
+    /// up nor down.
+    pub fn none() -> ChangeView {
+        ChangeView {
+            amount: "–".to_string(),
+            percent: "–".to_string(),
+            direction: "flat",
+        }
+    }
+
     pub fn of(change: &Change, currency: &str) -> ChangeView {
         ChangeView {
             amount: signed_money(change.delta, currency),

@@ -191,6 +191,14 @@ async fn a_planner_sees_the_next_launch_with_bands_and_accuracy() {
         .get_text("/forecast?metric=ccu&platform=Switch&region=eu-west-1")
         .await;
     assert_eq!(status, 200, "{html}");
+    // Capacity's backend fleet serves every platform: it is named so, not
+    // mistaken for the unallocated leftover of the cost pages.
+    let (status, html) = app.get_text("/forecast?metric=capacity").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(">shared (serves all platforms)</a>"),
+        "{html}"
+    );
     for (query, message) in [
         (
             "metric=revenue",

@@ -159,6 +159,14 @@ async fn scenarios_compare_month_by_month() {
             "some month differs"
         );
         assert!(html.contains("partial:"), "a horizon's cut month is marked");
+        // The plan of record's 80 % interval is the Forecast page's own for
+        // the same 180 days (from sample paths, not summed daily bounds).
+        let (_, forecast) = app.get_text("/forecast").await;
+        let at = forecast.find("id=\"tile-horizon\"").unwrap();
+        let tile = &forecast[at..];
+        let band = tile.split("80 %: ").nth(1).unwrap();
+        let band = band[..band.find('<').unwrap()].trim().to_string();
+        assert!(html.contains(&band), "{band} is not on Scenarios");
     }
 }
 

@@ -59,13 +59,22 @@ pub fn stacked_area_marking_partial(
         x_max: if n > 1 { (n - 1) as f64 } else { 1.0 },
         y_max,
         // Dates carry their year: fewer of them on a half-width chart.
-        x_labels: n.clamp(2, if size == Size::Half { 6 } else { 9 }),
+        x_labels: if long_range && granularity != Granularity::Month {
+            0
+        } else {
+            n.clamp(2, if size == Size::Half { 6 } else { 9 })
+        },
         x_label: &x_label,
         x_mesh: true,
         y_label,
         currency,
         // Room for the last date label, centred on the plot's edge.
         right_room: 52,
+        ticks: if long_range && granularity != Granularity::Month {
+            period_month_ticks(periods)
+        } else {
+            Vec::new()
+        },
     };
     let svg = draw_svg(size, &axes, |chart| {
         for (i, s) in ts.series.iter().enumerate().rev() {

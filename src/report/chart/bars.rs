@@ -81,6 +81,7 @@ pub fn grouped_bars(bars: &Bars<'_>, y_label: &str, currency: &str, size: Size) 
         y_label,
         currency,
         right_room: 36,
+        ticks: Vec::new(),
     };
     let svg = draw_svg(size, &axes, |chart| {
         let bar_width = 0.8 / k;

@@ -52,6 +52,7 @@ pub fn duration_curve(
         y_label,
         currency: unit,
         right_room: 36,
+        ticks: Vec::new(),
     };
     let svg = draw_svg(Size::Wide, &axes, |chart| {
         if let Some(share) = optimum_share {

@@ -60,9 +60,17 @@ pub fn forecast_chart(
         let d = first + chrono::Duration::days(v.round() as i64);
         day_label(d, x_max > 120.0)
     };
-    let axes = Axes::over_days(x_max, y_max, &x_label, y_label, unit);
+    let axes = Axes::over_days(first, x_max, y_max, &x_label, y_label, unit);
     let svg = draw_svg(Size::Wide, &axes, |chart| {
-        shade_events(chart, &shown, &x, (first, last), y_max, 0.14)?;
+        shade_events(
+            chart,
+            &shown,
+            &x,
+            (first, last),
+            y_max,
+            0.14,
+            points.first().map(|p| p.date),
+        )?;
         let band = |lower: &dyn Fn(&crate::forecast::Point) -> f64,
                     upper: &dyn Fn(&crate::forecast::Point) -> f64| {
             let mut poly: Vec<(f64, f64)> = points.iter().map(|p| (x(p.date), upper(p))).collect();

@@ -56,16 +56,16 @@ pub fn line_chart(
         let d = first + chrono::Duration::days(v.round() as i64);
         day_label(d, x_max > 120.0)
     };
-    let mut axes = Axes::over_days(x_max, y_max, &x_label, y_label, unit);
+    let mut axes = Axes::over_days(first, x_max, y_max, &x_label, y_label, unit);
     // Room right of the plot for each line's name at its end.
     let longest = lines
         .iter()
         .map(|l| l.label.chars().count().min(LINE_LABEL_CHARS))
         .max()
         .unwrap_or(0);
-    axes.right_room = 36.max(16 + longest as u32 * 9);
+    axes.right_room = 36.max(16 + longest as u32 * 17 / 2);
     let svg = draw_svg(Size::Wide, &axes, |chart| {
-        shade_events(chart, &shown, &x, (first, last), y_max, 0.12)?;
+        shade_events(chart, &shown, &x, (first, last), y_max, 0.12, None)?;
         if let Some((level, _)) = reference {
             let dashes: Vec<(f64, f64)> = (0..=(x_max as i64 / 4))
                 .map(|k| (k as f64 * 4.0, level))

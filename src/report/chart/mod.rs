@@ -174,35 +174,84 @@ struct Axes<'a> {
     currency: &'a str,
     /// Pixels right of the plot, for labels at the lines' ends.
     right_room: u32,
+    /// Labels at these x positions instead of evenly spaced ones (month
+    /// starts, so a label sits where its month begins).
+    ticks: Vec<(f64, String)>,
 }
 
 impl<'a> Axes<'a> {
-    /// Axes with days since `first` along x, labelled by date (nine
-    /// labels, no vertical mesh).
+    /// Axes with days since `first` along x: over more than four months,
+    /// labelled at month starts ("Jan 2027", at most ten), otherwise nine
+    /// dates with their year; no vertical mesh.
     fn over_days(
+        first: NaiveDate,
         x_max: f64,
         y_max: f64,
         x_label: &'a dyn Fn(&f64) -> String,
         y_label: &'a str,
         currency: &'a str,
     ) -> Axes<'a> {
+        let long = x_max > 120.0;
         Axes {
             x_max,
             y_max,
-            // About one label a month over long ranges (labels are month
-            // names there), nine over short ones.
-            x_labels: if x_max > 120.0 {
-                ((x_max / 30.44).round() as usize + 1).clamp(2, 10)
-            } else {
-                9
-            },
+            x_labels: if long { 0 } else { 9 },
             x_label,
             x_mesh: false,
             y_label,
             currency,
             right_room: 36,
+            ticks: if long {
+                month_starts(first, x_max)
+            } else {
+                Vec::new()
+            },
         }
     }
+}
+
+/// At most ten of `ticks`, evenly picked.
+fn thin(ticks: Vec<(f64, String)>) -> Vec<(f64, String)> {
+    let step = ticks.len().div_ceil(10).max(1);
+    ticks.into_iter().step_by(step).collect()
+}
+
+/// The first period of each month among `periods` (x is the index), for
+/// charts of weeks or days over many months.
+fn period_month_ticks(periods: &[NaiveDate]) -> Vec<(f64, String)> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let mut last: Option<(i32, u32)> = None;
+    for (i, d) in periods.iter().enumerate() {
+        let key = (d.year(), d.month());
+        if last != Some(key) {
+            // A period starting late in the month labels the next one.
+            if i > 0 || d.day() <= 7 {
+                out.push((i as f64, d.format("%b %Y").to_string()));
+            }
+            last = Some(key);
+        }
+    }
+    thin(out)
+}
+
+/// Month starts between `first` and `first + x_max` days, every `step`-th
+/// so that at most ten are labelled: (days from `first`, label).
+fn month_starts(first: NaiveDate, x_max: f64) -> Vec<(f64, String)> {
+    use chrono::Datelike;
+    let mut starts = Vec::new();
+    let mut m = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
+    if m < first {
+        m = m.checked_add_months(chrono::Months::new(1)).unwrap_or(m);
+    }
+    while (m - first).num_days() as f64 <= x_max {
+        starts.push(((m - first).num_days() as f64, m.format("%b %Y").to_string()));
+        match m.checked_add_months(chrono::Months::new(1)) {
+            Some(next) => m = next,
+            None => break,
+        }
+    }
+    thin(starts)
 }
 
 type Frame<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -242,6 +291,30 @@ fn draw_svg(
             .bold_line_style(RGBColor(225, 225, 225))
             .draw()
             .map_err(|e| e.to_string())?;
+        if !axes.ticks.is_empty() {
+            for (x, label) in axes.ticks.iter().cloned() {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x, 0.0), (x, axes.y_max)],
+                        RGBColor(235, 235, 235).stroke_width(1),
+                    )))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((x, 0.0))
+                            + PathElement::new(vec![(0, 0), (0, 5)], BLACK.stroke_width(1))
+                            + Text::new(
+                                label,
+                                (0, 8),
+                                LABEL_FONT
+                                    .into_font()
+                                    .color(&BLACK)
+                                    .pos(Pos::new(HPos::Center, VPos::Top)),
+                            ),
+                    ))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
         draw(&mut chart)?;
         root.present().map_err(|e| e.to_string())?;
         Ok(())
@@ -297,11 +370,11 @@ fn event_legend(shown: &[&crate::calendar::CalendarEvent]) -> Vec<LegendItem> {
 
 /// Headroom above the data for event names: the y axis is this much
 /// taller than the data when events are shown.
-pub(super) const EVENT_HEADROOM: f64 = 1.3;
+pub(super) const EVENT_HEADROOM: f64 = 1.38;
 
 /// Rows of event names at the top of the plot; later events that find no
 /// free row are named in the legend and the events table only.
-const EVENT_ROWS: usize = 3;
+const EVENT_ROWS: usize = 4;
 
 /// Shades each event's days across the plot in its kind's colour and
 /// prints its name at the top of its band (names in up to three staggered
@@ -313,12 +386,13 @@ fn shade_events(
     (first, last): (NaiveDate, NaiveDate),
     y_max: f64,
     alpha: f64,
+    named_first_from: Option<NaiveDate>,
 ) -> Result<(), String> {
     let x_max = x(last).max(1.0);
     // The plot is about 830 of the 960 pixels; a label's character is
-    // about 7.5 pixels at 14 px.
+    // about 7 pixels at 13 px.
     let units_per_px = x_max / 830.0;
-    let mut rows_end: [f64; EVENT_ROWS] = [f64::NEG_INFINITY; EVENT_ROWS];
+    let mut rows_end: Vec<Vec<(f64, f64)>> = vec![Vec::new(); EVENT_ROWS];
     let mut sorted: Vec<&&crate::calendar::CalendarEvent> = shown.iter().collect();
     sorted.sort_by_key(|e| e.start);
     for e in &sorted {
@@ -338,29 +412,54 @@ fn shade_events(
             )))
             .map_err(|e| e.to_string())?;
     }
+    // Names go to the events ahead (from `named_first_from`) before the
+    // past ones, so the launches a forecast plans for are never unnamed.
+    // Then launches, sales and platform events before seasons and
+    // maintenance: what moves demand most is named first.
+    let weight = |k: crate::calendar::EventKind| {
+        use crate::calendar::EventKind::*;
+        match k {
+            Launch => 0,
+            Sale => 1,
+            PlatformEvent => 2,
+            Season => 3,
+            Maintenance => 4,
+        }
+    };
+    sorted.sort_by_key(|e| {
+        (
+            named_first_from.is_some_and(|d| e.end < d),
+            weight(e.kind),
+            e.start,
+        )
+    });
     for e in sorted {
         let (r, g, b) = event_colour(e.kind);
         let x0 = x(e.start.max(first)).max(0.0);
         let name: String = e.name.chars().take(36).collect();
-        let width = (name.chars().count() as f64 * 7.5 + 8.0) * units_per_px;
+        let width = (name.chars().count() as f64 * 7.0 + 8.0) * units_per_px;
         // A name that would run off the right edge ends there instead.
         let x0 = x0.min((x_max - width).max(0.0));
-        let Some(row) = rows_end.iter().position(|end| *end < x0) else {
+        // A free row: no earlier name overlaps this one's span.
+        let Some(row) = rows_end
+            .iter()
+            .position(|taken| taken.iter().all(|(a, b)| x0 + width < *a || x0 > *b))
+        else {
             continue;
         };
-        rows_end[row] = x0 + width;
+        rows_end[row].push((x0, x0 + width));
         // Dark enough to read: the kind's colour at 60 % brightness.
         let ink = RGBColor(
             (f64::from(r) * 0.6) as u8,
             (f64::from(g) * 0.6) as u8,
             (f64::from(b) * 0.6) as u8,
         );
-        let y = y_max * (0.985 - 0.075 * row as f64);
+        let y = y_max * (0.985 - 0.066 * row as f64);
         chart
             .draw_series(std::iter::once(Text::new(
                 name,
                 (x0 + 2.0 * units_per_px, y),
-                ("sans-serif", 14).into_font().color(&ink),
+                ("sans-serif", 13).into_font().color(&ink),
             )))
             .map_err(|e| e.to_string())?;
     }
@@ -368,7 +467,7 @@ fn shade_events(
 }
 
 /// Longest name printed at a line's end (the legend has it whole).
-pub(super) const LINE_LABEL_CHARS: usize = 22;
+pub(super) const LINE_LABEL_CHARS: usize = 26;
 
 /// Names each line at its last point, in its colour, nudged apart so
 /// close lines' labels do not overlap. Needs `right_room` on the axes.
@@ -383,23 +482,28 @@ struct LineEnd {
 fn label_line_ends(chart: &mut Frame<'_, '_>, ends: &[LineEnd], y_max: f64) -> Result<(), String> {
     let mut order: Vec<&LineEnd> = ends.iter().collect();
     order.sort_by(|a, b| b.y.total_cmp(&a.y));
-    // A label is about 17 px tall on a plot of about 300 px.
-    let gap = y_max * 0.07;
-    let mut placed: Vec<f64> = Vec::new();
-    for end in order {
-        let (label, (r, g, b), x_end) = (&end.label, end.colour, end.x);
-        let mut y = end.y.min(y_max * 0.98);
-        if let Some(prev) = placed.last() {
-            if prev - y < gap {
-                y = prev - gap;
-            }
-        }
-        placed.push(y);
-        let text: String = label.chars().take(LINE_LABEL_CHARS).collect();
+    // A label is about 19 px tall on a plot of about 300 px.
+    let gap = y_max * 0.065;
+    let (top, bottom) = (y_max * 0.98, gap * 0.5);
+    // Each label as near its line's end as the others allow: push down
+    // where two would overlap, then back up from the floor.
+    let mut ys: Vec<f64> = order.iter().map(|e| e.y.clamp(bottom, top)).collect();
+    for i in 1..ys.len() {
+        ys[i] = ys[i].min(ys[i - 1] - gap);
+    }
+    if let Some(last) = ys.last_mut() {
+        *last = last.max(bottom);
+    }
+    for i in (0..ys.len().saturating_sub(1)).rev() {
+        ys[i] = ys[i].max(ys[i + 1] + gap);
+    }
+    for (end, y) in order.into_iter().zip(ys) {
+        let (r, g, b) = end.colour;
+        let text: String = end.label.chars().take(LINE_LABEL_CHARS).collect();
         chart
             .draw_series(std::iter::once(Text::new(
                 text,
-                (x_end, y),
+                (end.x, y),
                 ("sans-serif", 15)
                     .into_font()
                     .color(&RGBColor(r, g, b))

@@ -91,6 +91,8 @@ struct MonthPage {
     data_through: String,
     empty: bool,
     no_data_yet: bool,
+    /// The first month of data: no changes to show.
+    no_previous: bool,
     has_data: bool,
     data_from: String,
     data_to: String,
@@ -548,7 +550,10 @@ fn build(page: Page) -> Result<Payload, WebError> {
     let y_label = format!("Effective cost ({cur})");
     let last = catalog.last_day.map(Month::of);
     let no_data_yet = last.is_some_and(|l| month > l);
-    let page = MonthPage {
+    // The first month of data has nothing before it to compare with.
+    let no_previous = catalog.first_day.is_some_and(|f| prev.last_day() < f);
+    let drivers = drivers.filter(|_| !no_previous);
+    let mut page = MonthPage {
         layout: Layout::new(&format!("Month review {month}"), "month", catalog, viewer),
         month: month.to_string(),
         month_name: month.long_name(),
@@ -565,6 +570,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
         data_through: review.data_through.map(short_date).unwrap_or_default(),
         empty: review.platforms.is_empty() || no_data_yet,
         no_data_yet,
+        no_previous: false,
         has_data: !catalog.is_empty(),
         data_from: catalog.first_day.map(short_date).unwrap_or_default(),
         data_to: catalog.last_day.map(short_date).unwrap_or_default(),
@@ -598,6 +604,26 @@ fn build(page: Page) -> Result<Payload, WebError> {
             .as_ref()
             .map(|d| drivers_view(d, &review, &prev.long_name(), cur)),
     };
+    if no_previous {
+        page.no_previous = true;
+        for p in &mut page.platforms {
+            p.change = ChangeView::none();
+            p.regions
+                .iter_mut()
+                .for_each(|r| r.change = ChangeView::none());
+        }
+        page.total_change = ChangeView::none();
+        if let Some(d) = &mut page.drill {
+            d.change = ChangeView::none();
+            d.services
+                .iter_mut()
+                .for_each(|r| r.change = ChangeView::none());
+        }
+        if let Some(t) = page.tiles.iter_mut().find(|t| t.id == "tile-effective") {
+            t.note = "the first month of data: nothing earlier to compare with".to_string();
+            t.note_class = "flat";
+        }
+    }
     Ok(Payload::html(page.render()?))
 }
 

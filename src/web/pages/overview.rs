@@ -45,6 +45,8 @@ struct UnitView {
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
+    /// The period starts the data: nothing to compare with.
+    no_previous: bool,
     layout: Layout,
     empty: bool,
     has_data: bool,
@@ -442,7 +444,8 @@ fn build(page: Page) -> Result<Payload, WebError> {
         }
         _ => Vec::new(),
     };
-    let page = OverviewPage {
+    let mut page = OverviewPage {
+        no_previous: false,
         layout: Layout::new("Overview", "overview", catalog, viewer),
         empty: o.is_empty(),
         has_data: !catalog.is_empty(),
@@ -478,6 +481,20 @@ fn build(page: Page) -> Result<Payload, WebError> {
         explorer_link: links.to(&req.platforms, &req.regions, &["platform"]),
         watch,
     };
+    // A period at the start of the data has nothing before it: no
+    // changes, no movers, rather than "new" on every line.
+    if catalog.first_day.is_some_and(|f| o.previous_to < f) {
+        page.no_previous = true;
+        page.movers.clear();
+        for l in page.platforms.iter_mut().chain(page.regions.iter_mut()) {
+            l.change = ChangeView::none();
+        }
+        page.total_change = ChangeView::none();
+        if let Some(t) = page.tiles.iter_mut().find(|t| t.id == "tile-total") {
+            t.note = "the start of the data: nothing earlier to compare with".to_string();
+            t.note_class = "flat";
+        }
+    }
     Ok(Payload::html(page.render()?))
 }
 
