@@ -103,10 +103,10 @@ fn row(s: &BudgetStatus) -> Row {
         id: s.budget.id,
         scope: s.label.clone(),
         basis: s.budget.basis.clone(),
-        budget: s.budget.amount().display(c),
-        actual: s.actual.display(c),
+        budget: crate::web::views::money(s.budget.amount(), c),
+        actual: crate::web::views::money(s.actual, c),
         used: pct(s.used()),
-        forecast: s.forecast_month.display(c),
+        forecast: crate::web::views::money(s.forecast_month, c),
         forecast_used: pct(s.forecast_used()),
         over: s.forecast_over(),
         crosses: match (s.crosses_on, s.crossed) {
@@ -121,9 +121,9 @@ fn row(s: &BudgetStatus) -> Row {
         }),
         quarter_budget: s
             .quarter_budget
-            .map(|q| q.display(c))
+            .map(|q| crate::web::views::money(q, c))
             .unwrap_or_else(|| "not every month set".to_string()),
-        quarter_forecast: s.quarter_forecast.display(c),
+        quarter_forecast: crate::web::views::money(s.quarter_forecast, c),
         quarter_over: s.quarter_budget.is_some_and(|q| s.quarter_forecast > q),
         note: s.budget.note.clone(),
     }
@@ -144,12 +144,12 @@ fn parts_view(p: &Parts, currency: &str) -> PartsView {
     PartsView {
         total: p
             .total
-            .map(|t| t.display(currency))
+            .map(|t| crate::web::views::money(t, currency))
             .unwrap_or_else(|| "none set".to_string()),
-        platforms_sum: p.platforms_sum.display(currency),
+        platforms_sum: crate::web::views::money(p.platforms_sum, currency),
         platforms_budgeted: p.platforms_budgeted,
         difference: diff
-            .map(|d| d.abs().display(currency))
+            .map(|d| crate::web::views::money(d.abs(), currency))
             .unwrap_or_else(|| "—".to_string()),
         difference_note: match diff {
             Some(d) if d.0 > 0 => "left by the total for platforms without a budget",
@@ -157,7 +157,7 @@ fn parts_view(p: &Parts, currency: &str) -> PartsView {
             Some(_) => "the platform budgets add up to the total",
             None => "no total budget to compare with",
         },
-        unbudgeted_actual: p.unbudgeted_actual.display(currency),
+        unbudgeted_actual: crate::web::views::money(p.unbudgeted_actual, currency),
         unbudgeted_platforms: if p.unbudgeted_platforms.is_empty() {
             "none".to_string()
         } else {

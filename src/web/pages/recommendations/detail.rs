@@ -78,7 +78,7 @@ pub(super) fn option_row(
     currency: &str,
     best: bool,
 ) -> OptionRow {
-    let m = |x: f64| Micros::from_units_f64(x).display(currency);
+    let m = |x: f64| crate::web::views::money(Micros::from_units_f64(x), currency);
     OptionRow {
         label: option_label(plan, o),
         commitment: match o.instances {
@@ -123,14 +123,14 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
     let events = crate::db::calendar::all_events(conn)?;
     let currency = rec.currency.clone();
     let m = |x: Option<Micros>| {
-        x.map(|v| v.display(&currency))
+        x.map(|v| crate::web::views::money(v, &currency))
             .unwrap_or_else(|| "—".to_string())
     };
     let mut page = DetailPage {
         layout: Layout::new("Recommendation", "recommendations", catalog, viewer),
         kind_label: rec.kind.label(),
         scope: scope_text(&rec),
-        savings: rec.monthly_savings.display(&currency),
+        savings: crate::web::views::money(rec.monthly_savings, &currency),
         p10: m(rec.p10_monthly_savings),
         p90: m(rec.p90_monthly_savings),
         utilisation: pct(rec.expected_utilisation),
@@ -202,8 +202,14 @@ pub(super) fn build_detail(page: Page) -> Result<Payload, WebError> {
                     let offset = (f64::from(t.month) * purchase::DAYS_PER_MONTH).round() as i64;
                     format!("on {}", first_buy + chrono::Duration::days(offset))
                 },
-                commitment: Micros::from_units_f64(t.commitment).display(&currency) + " /h",
-                savings: Micros::from_units_f64(t.expected_savings).display(&currency),
+                commitment: crate::web::views::money(
+                    Micros::from_units_f64(t.commitment),
+                    &currency,
+                ) + " /h",
+                savings: crate::web::views::money(
+                    Micros::from_units_f64(t.expected_savings),
+                    &currency,
+                ),
             })
             .collect();
         page.option_choices = plan

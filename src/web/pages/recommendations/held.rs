@@ -31,7 +31,7 @@ pub(super) struct HeldPage {
 }
 
 fn row(h: &HeldCommitment, currency: &str) -> HeldRow {
-    let money = |m: Micros| m.display(currency);
+    let money = |m: Micros| crate::web::views::money(m, currency);
     let dash = || "—".to_string();
     let terms = match (h.term_years, &h.payment) {
         (Some(t), Some(p)) => {
@@ -99,7 +99,7 @@ pub(super) fn build_held(page: Page) -> Result<Payload, WebError> {
         .filter(|h| h.expires_in_days.is_none_or(|d| d >= 0))
         .filter_map(|h| h.hourly_commitment)
         .sum();
-    let money = |m: Micros| m.display(&currency);
+    let money = |m: Micros| crate::web::views::money(m, &currency);
     let tiles = vec![
         Tile {
             id: "tile-held",

@@ -112,7 +112,7 @@ pub(crate) fn build(page: Page) -> Result<Payload, WebError> {
     let shown = sorted(all.iter().filter(|x| keep(x, &f)).cloned().collect(), &f);
     let currency = catalog.default_currency();
     let totals = output::totals(&shown, &currency);
-    let money = |m: Micros| m.display(&currency);
+    let money = |m: Micros| crate::web::views::money(m, &currency);
     let tiles = vec![
         Tile {
             id: "tile-total",
