@@ -92,8 +92,13 @@ impl AddAssign for Amounts {
 #[derive(Copy, Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
     pub delta: Micros,
-    /// Percent of the previous value; `None` when there was nothing before.
+    /// Percent of the previous value; `None` when there was nothing before
+    /// or the amount changed sign (a credit that became a charge), where a
+    /// percentage would mean nothing.
     pub percent: Option<f64>,
+    /// The amount went from below zero to above it or back.
+    #[serde(skip)]
+    pub crossed_zero: bool,
 }
 
 impl Change {
@@ -101,20 +106,27 @@ impl Change {
     /// −$0.000005 to −$0.000021 is no change, not −320 %.
     pub fn between(current: Micros, previous: Micros) -> Change {
         let delta = current - previous;
-        let percent = if previous.round_to_cents() == 0 || delta.round_to_cents() == 0 {
+        let (now, before) = (current.round_to_cents(), previous.round_to_cents());
+        let crossed_zero = now != 0 && before != 0 && (now > 0) != (before > 0);
+        let percent = if before == 0 || delta.round_to_cents() == 0 || crossed_zero {
             None
         } else {
             Some(delta.0 as f64 * 100.0 / previous.0.abs() as f64)
         };
-        Change { delta, percent }
+        Change {
+            delta,
+            percent,
+            crossed_zero,
+        }
     }
 
-    /// `+12.3 %`, `−4.0 %`, `new`.
+    /// `+12.3 %`, `−4.0 %`, `new`, or `n/a` across a change of sign.
     pub fn percent_text(&self) -> String {
         match self.percent {
             Some(p) if p.abs() < 0.05 => "0.0 %".to_string(),
             Some(p) => format!("{}{:.1} %", if p > 0.0 { "+" } else { "−" }, p.abs()),
             None if self.delta.round_to_cents() == 0 => "–".to_string(),
+            None if self.crossed_zero => "n/a".to_string(),
             None => "new".to_string(),
         }
     }
@@ -162,5 +174,13 @@ mod change_tests {
             Change::between(Micros(5_000_000), Micros(3)).percent_text(),
             "new"
         );
+        // A credit of $4,073.44 that became a charge of $15,000: no
+        // percentage (it would read −468 %).
+        let c = Change::between(Micros(15_000_000_000), Micros(-4_073_440_000));
+        assert_eq!((c.percent, c.percent_text().as_str()), (None, "n/a"));
+        assert_eq!(c.direction(), "up");
+        // Still below zero, smaller: a plain percentage.
+        let c = Change::between(Micros(-2_000_000), Micros(-4_000_000));
+        assert_eq!(c.percent_text(), "+50.0 %");
     }
 }
