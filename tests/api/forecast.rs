@@ -199,6 +199,10 @@ async fn a_planner_sees_the_next_launch_with_bands_and_accuracy() {
         html.contains(">shared (serves all platforms)</a>"),
         "{html}"
     );
+    assert!(
+        html.contains("id=\"capacity-note\""),
+        "runs against needs, said"
+    );
     for (query, message) in [
         (
             "metric=revenue",
