@@ -69,18 +69,13 @@ impl Outcome {
     /// the month it happens, not only at the horizon's peak.
     pub fn monthly(&self) -> Vec<MonthFigures> {
         use std::collections::BTreeMap;
-        let mut months: BTreeMap<Month, MonthFigures> = BTreeMap::new();
         let current: f64 = self.plans.iter().map(|p| p.current_instances).sum();
-        let mut days_seen: BTreeMap<Month, std::collections::BTreeSet<NaiveDate>> = BTreeMap::new();
-        fn month_of<'a>(
-            months: &'a mut BTreeMap<Month, MonthFigures>,
-            days_seen: &mut BTreeMap<Month, std::collections::BTreeSet<NaiveDate>>,
-            current: f64,
-            day: NaiveDate,
-        ) -> &'a mut MonthFigures {
-            let month = Month::of(day);
-            days_seen.entry(month).or_default().insert(day);
-            months.entry(month).or_insert(MonthFigures {
+        // Every series covers the same horizon: the days of each month come
+        // from the players' forecast.
+        let mut months: BTreeMap<Month, MonthFigures> = BTreeMap::new();
+        for (day, players) in &self.daily_players {
+            let month = Month::of(*day);
+            let m = months.entry(month).or_insert(MonthFigures {
                 month,
                 days: 0,
                 whole: false,
@@ -89,31 +84,29 @@ impl Outcome {
                 instances: 0.0,
                 current_instances: current,
                 extra_cost: 0.0,
-            })
+            });
+            m.days += 1;
+            m.whole = i64::from(m.days) == month.days();
+            m.peak_players = m.peak_players.max(*players);
         }
         for (day, cost) in &self.daily_cost {
-            month_of(&mut months, &mut days_seen, current, *day).cost += cost;
-        }
-        for (day, players) in &self.daily_players {
-            let m = month_of(&mut months, &mut days_seen, current, *day);
-            m.peak_players = m.peak_players.max(*players);
+            if let Some(m) = months.get_mut(&Month::of(*day)) {
+                m.cost += cost;
+            }
         }
         let mut instances_by_day: BTreeMap<NaiveDate, f64> = BTreeMap::new();
         for p in &self.plans {
             for (day, required) in &p.daily_required {
                 *instances_by_day.entry(*day).or_default() += required;
-                month_of(&mut months, &mut days_seen, current, *day).extra_cost +=
-                    (required - p.current_instances).max(0.0) * p.cost_per_instance_day;
+                if let Some(m) = months.get_mut(&Month::of(*day)) {
+                    m.extra_cost +=
+                        (required - p.current_instances).max(0.0) * p.cost_per_instance_day;
+                }
             }
         }
         for (day, instances) in instances_by_day {
-            let m = month_of(&mut months, &mut days_seen, current, day);
-            m.instances = m.instances.max(instances);
-        }
-        for (month, days) in days_seen {
-            if let Some(m) = months.get_mut(&month) {
-                m.days = days.len() as u32;
-                m.whole = days.len() as i64 == month.days();
+            if let Some(m) = months.get_mut(&Month::of(day)) {
+                m.instances = m.instances.max(instances);
             }
         }
         months.into_values().collect()

@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::month::MonthReview;
+use super::period::Month;
 use super::Change;
 use crate::db::activity;
 use crate::db::DbConnection;
@@ -115,12 +116,9 @@ fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
 /// Explains a month review's change of effective cost.
 pub fn month_drivers(
     conn: &mut DbConnection,
+    month: Month,
     review: &MonthReview,
 ) -> Result<Drivers, ReportError> {
-    let month: super::period::Month = review
-        .month
-        .parse()
-        .map_err(|e: String| ReportError::BadInput(e))?;
     let from = month.first_day();
     let to = review.data_through.unwrap_or_else(|| month.last_day());
     let now = activity::sum_activity(conn, from, to, &[], &[], None)?;
@@ -164,6 +162,12 @@ pub fn month_drivers(
     };
     let days = days_between(from, to).max(1);
     let previous_days = days_between(review.previous_from, review.previous_to).max(1);
+    let per_day_change = Change::per_day(
+        review.total.effective,
+        days,
+        review.previous_total.effective,
+        previous_days,
+    );
     let per_day = Micros(review.total.effective.0 / days);
     let previous_per_day = Micros(review.previous_total.effective.0 / previous_days);
     Ok(Drivers {
@@ -171,7 +175,7 @@ pub fn month_drivers(
         previous_days,
         per_day,
         previous_per_day,
-        per_day_change: Change::between(per_day, previous_per_day),
+        per_day_change,
         platforms,
         total,
     })
@@ -225,9 +229,12 @@ mod tests {
         // $31,000 over 31 days against $29,000 over 30: −6.5 % in all,
         // −3.3 % per day.
         let (days, previous_days) = (30, 31);
-        let per_day = Micros(Micros::from_units(29_000).0 / days);
-        let before = Micros(Micros::from_units(31_000).0 / previous_days);
-        let c = Change::between(per_day, before);
+        let c = Change::per_day(
+            Micros::from_units(29_000),
+            days,
+            Micros::from_units(31_000),
+            previous_days,
+        );
         assert_eq!(c.percent_text(), "−3.3 %");
     }
 }

@@ -120,11 +120,19 @@ impl Change {
         }
     }
 
+    /// The change of the amount per day, for periods of different length
+    /// (a 30-day month against a 31-day one).
+    pub fn per_day(current: Micros, days: i64, previous: Micros, previous_days: i64) -> Change {
+        Change::between(
+            Micros(current.0 / days.max(1)),
+            Micros(previous.0 / previous_days.max(1)),
+        )
+    }
+
     /// `+12.3 %`, `−4.0 %`, `new`, or `n/a` across a change of sign.
     pub fn percent_text(&self) -> String {
         match self.percent {
-            Some(p) if p.abs() < 0.05 => "0.0 %".to_string(),
-            Some(p) => format!("{}{:.1} %", if p > 0.0 { "+" } else { "−" }, p.abs()),
+            Some(p) => signed_percent_text(p),
             None if self.delta.round_to_cents() == 0 => "–".to_string(),
             None if self.crossed_zero => "n/a".to_string(),
             None => "new".to_string(),
@@ -141,6 +149,16 @@ impl Change {
         } else {
             "flat"
         }
+    }
+}
+
+/// A signed change in percent: `+12.3 %`, `−4.0 %`, `0.0 %` when it
+/// rounds to nothing.
+pub fn signed_percent_text(p: f64) -> String {
+    if p.abs() < 0.05 {
+        "0.0 %".to_string()
+    } else {
+        format!("{}{:.1} %", if p > 0.0 { "+" } else { "−" }, p.abs())
     }
 }
 

@@ -132,6 +132,17 @@ pub struct UnallocatedReport {
     pub resources: Vec<UnallocatedResourceRow>,
 }
 
+impl UnallocatedResourceRow {
+    /// The resource id, or a note that the line had none.
+    pub fn label(&self) -> String {
+        if self.resource.is_empty() {
+            "(no resource id)".to_string()
+        } else {
+            self.resource.clone()
+        }
+    }
+}
+
 impl UnallocatedReport {
     /// Unallocated share of all effective cost, in percent.
     pub fn share(&self) -> Option<f64> {
@@ -142,19 +153,23 @@ impl UnallocatedReport {
 /// How an account's allocated cost spreads over the platforms.
 type AccountSpread = BTreeMap<String, BTreeMap<String, Micros>>;
 
+/// Each account's allocated cost by platform, and the period's whole
+/// effective cost (allocated or not), from one query.
 fn account_spread(
     conn: &mut DbConnection,
     filter: &CostFilter,
-) -> Result<AccountSpread, ReportError> {
+) -> Result<(AccountSpread, Micros), ReportError> {
     let mut out: AccountSpread = BTreeMap::new();
+    let mut all_effective = Micros::ZERO;
     for s in sum_costs(conn, filter, None, &[Dim::Account, Dim::Platform])? {
+        all_effective += s.effective;
         let (account, platform) = (s.keys[0].clone(), s.keys[1].clone());
         if platform == UNALLOCATED {
             continue;
         }
         *out.entry(account).or_default().entry(platform).or_default() += s.effective.abs();
     }
-    Ok(out)
+    Ok((out, all_effective))
 }
 
 /// The rule the account's allocated cost points to.
@@ -204,7 +219,9 @@ pub fn rule_for_account(account: &str, spread: &AccountSpread) -> SuggestedRule 
     ))
 }
 
-/// Platform words that resource ids and names use.
+/// Platform words that resource ids and names use: narrower than the
+/// aliases a platform tag's value may use (`Platform::from_str`), since in
+/// an id `windows`, `ns` or `epic` say nothing about the player platform.
 const PLATFORM_WORDS: [&str; 12] = [
     "pc",
     "steam",
@@ -284,11 +301,7 @@ pub fn unallocated_report(
     let all = CostFilter::new(from, to, currency);
     let mut only = all.clone();
     only.platforms = vec![UNALLOCATED.to_string()];
-    let spread = account_spread(conn, &all)?;
-    let all_effective = sum_costs(conn, &all, None, &[])?
-        .first()
-        .map(|s| s.effective)
-        .unwrap_or_default();
+    let (spread, all_effective) = account_spread(conn, &all)?;
 
     let mut lines: Vec<UnallocatedLine> = sum_costs(
         conn,

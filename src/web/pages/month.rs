@@ -469,11 +469,8 @@ fn drill_view(d: &Drill, month: Month, links: &Links, cur: &str) -> DrillView {
 }
 
 fn signed_percent(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p.abs() < 0.05 => "0.0 %".to_string(),
-        Some(p) => format!("{}{:.1} %", if p > 0.0 { "+" } else { "−" }, p.abs()),
-        None => "–".to_string(),
-    }
+    p.map(crate::report::signed_percent_text)
+        .unwrap_or_else(|| "–".to_string())
 }
 
 fn driver_row(s: &Split, cur: &str) -> DriverRow {
@@ -523,7 +520,7 @@ fn build(page: Page) -> Result<Payload, WebError> {
     let drivers = if review.platforms.is_empty() || request.platform.is_some() {
         None
     } else {
-        Some(month_drivers(conn, &review)?)
+        Some(month_drivers(conn, request.month, &review)?)
     };
     // How the total and each platform's budget stand while the month
     // runs: the calendar-aware forecast and the crossing day.

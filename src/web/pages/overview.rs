@@ -343,9 +343,11 @@ fn tiles(o: &Overview, metric: Metric, cur: &str) -> Vec<Tile> {
                     format!("{change} vs previous period")
                 } else {
                     // Months differ in length: say what the change is per day.
-                    let per_day = Change::between(
-                        Micros(o.total.get(metric).0 / days),
-                        Micros(o.previous_total.get(metric).0 / before),
+                    let per_day = Change::per_day(
+                        o.total.get(metric),
+                        days,
+                        o.previous_total.get(metric),
+                        before,
                     );
                     format!(
                         "{change} vs previous period ({days} days against {before}); per day {}",

@@ -104,11 +104,7 @@ fn unallocated_views(r: &UnallocatedReport) -> Vec<UnallocatedView> {
             .iter()
             .take(SUMMARY_ROWS)
             .map(|x| UnallocatedView {
-                what: if x.resource.is_empty() {
-                    "(no resource id)".to_string()
-                } else {
-                    x.resource.clone()
-                },
+                what: x.label(),
                 detail: format!("account {} · {} · {}", x.account_id, x.region, x.service),
                 amount: money(x.billed, cur),
                 rule: x.rule.text(),

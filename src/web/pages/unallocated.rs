@@ -152,11 +152,7 @@ fn view(r: &UnallocatedReport, layout: Layout) -> UnallocatedPage {
             .resources
             .iter()
             .map(|x| ResourceView {
-                resource: if x.resource.is_empty() {
-                    "(no resource id)".to_string()
-                } else {
-                    x.resource.clone()
-                },
+                resource: x.label(),
                 account: x.account_id.clone(),
                 region: x.region.clone(),
                 service: crate::dims::service_label(&x.service).to_string(),
